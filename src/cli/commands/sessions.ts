@@ -1,0 +1,15 @@
+// `oxbow sessions`: placeholder registration, replaced by the component that implements the command.
+
+import type { Command } from 'commander';
+import { OxbowError } from '../../errors.js';
+import type { CliContext } from '../context.js';
+
+export function registerSessions(program: Command, _ctx: CliContext): void {
+  program
+    .command('sessions')
+    .description('not built yet')
+    .allowUnknownOption()
+    .action(() => {
+      throw new OxbowError('NOT_BUILT', 'oxbow sessions is not built yet');
+    });
+}

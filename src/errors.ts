@@ -1,0 +1,119 @@
+// Every error oxbow raises, in one module: each has a stable `code`, says whether retrying can help, and keeps its `cause`.
+
+export interface OxbowErrorOptions {
+  cause?: unknown;
+  retriable?: boolean;
+}
+
+export class OxbowError extends Error {
+  readonly code: string;
+  readonly retriable: boolean;
+
+  constructor(code: string, message: string, options: OxbowErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** A bad option or argument; the CLI exits with code 2. The message names the option. */
+export class UsageError extends OxbowError {
+  constructor(message: string, options: OxbowErrorOptions = {}) {
+    super('USAGE', message, options);
+  }
+}
+
+/** A service (Kafka broker, NameNode, DataNode) could not be reached or answered too slowly. */
+export class ConnectionError extends OxbowError {
+  readonly address: string;
+  constructor(address: string, message: string, options: OxbowErrorOptions = {}) {
+    super('CONNECTION', message, { retriable: true, ...options });
+    this.address = address;
+  }
+}
+
+/** A file or folder that should exist does not. */
+export class NotFoundError extends OxbowError {
+  readonly path: string;
+  constructor(path: string, message = `not found: ${path}`, options: OxbowErrorOptions = {}) {
+    super('NOT_FOUND', message, options);
+    this.path = path;
+  }
+}
+
+/** A file or folder that should not exist does (rename onto an existing file, create without overwrite). */
+export class AlreadyExistsError extends OxbowError {
+  readonly path: string;
+  constructor(path: string, message = `already exists: ${path}`, options: OxbowErrorOptions = {}) {
+    super('ALREADY_EXISTS', message, options);
+    this.path = path;
+  }
+}
+
+/** The storage refused the operation for lack of rights. */
+export class PermissionError extends OxbowError {
+  constructor(message: string, options: OxbowErrorOptions = {}) {
+    super('PERMISSION', message, options);
+  }
+}
+
+/** The service is there but cannot serve now (HDFS safe mode, standby NameNode, broker leadership moving). */
+export class UnavailableError extends OxbowError {
+  constructor(message: string, options: OxbowErrorOptions = {}) {
+    super('UNAVAILABLE', message, { retriable: true, ...options });
+  }
+}
+
+/** Any other error a remote service reported; carries the server's own exception name and message. */
+export class RemoteError extends OxbowError {
+  readonly remoteException: string;
+  readonly status: number;
+  constructor(remoteException: string, status: number, message: string, options: OxbowErrorOptions = {}) {
+    super('REMOTE', message, options);
+    this.remoteException = remoteException;
+    this.status = status;
+  }
+}
+
+/** A file whose bytes are not what its format or name promises (truncated Parquet, bad JSONL, wrong metadata). */
+export class CorruptFileError extends OxbowError {
+  readonly path: string;
+  constructor(path: string, message: string, options: OxbowErrorOptions = {}) {
+    super('CORRUPT_FILE', message, options);
+    this.path = path;
+  }
+}
+
+/** Offsets that should be somewhere (archive or Kafka) are in neither: a named hole, never a silent skip. */
+export class OffsetGapError extends OxbowError {
+  readonly topic: string;
+  readonly partition: number;
+  readonly from: bigint;
+  readonly to: bigint;
+  constructor(topic: string, partition: number, from: bigint, to: bigint, message: string, options: OxbowErrorOptions = {}) {
+    super('OFFSET_GAP', message, options);
+    this.topic = topic;
+    this.partition = partition;
+    this.from = from;
+    this.to = to;
+  }
+}
+
+/** A savepoint that cannot be loaded: corrupt, from a newer format, or for another job. The file is left untouched. */
+export class SavepointError extends OxbowError {
+  readonly path: string;
+  constructor(path: string, message: string, options: OxbowErrorOptions = {}) {
+    super('SAVEPOINT', message, options);
+    this.path = path;
+  }
+}
+
+/** One input record that cannot be used (not JSON, no key, no time); counted and reported, or fatal with --strict. */
+export class BadRecordError extends OxbowError {
+  readonly line: number | undefined;
+  constructor(message: string, line?: number, options: OxbowErrorOptions = {}) {
+    super('BAD_RECORD', message, options);
+    this.line = line;
+  }
+}

@@ -1,0 +1,7 @@
+// oxbow's public library API.
+
+export * from './errors.js';
+export * from './time.js';
+export * from './logger.js';
+export * from './events.js';
+export type * from './archive-fs.js';
