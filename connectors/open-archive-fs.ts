@@ -1,0 +1,24 @@
+// Opens the storage a URI names: one call turns `file://./fixtures/x` or `webhdfs://nn:9870/archive` into an ArchiveFs and a root path.
+
+import type { ArchiveFs } from '../src/archive-fs.js';
+import { OxbowError } from '../src/errors.js';
+import { LocalFs } from './local/local-fs.js';
+import { parseArchiveUri, type ArchiveLocation, type ParseUriOptions } from './uri.js';
+
+export interface OpenArchiveFsOptions extends ParseUriOptions {}
+
+export interface OpenedArchiveFs {
+  fs: ArchiveFs;
+  /** The absolute path inside `fs` the URI points at; join archive paths onto it. */
+  root: string;
+  location: ArchiveLocation;
+}
+
+/** Parse `uri` and open its file system. No I/O happens here: a missing root or an unreachable NameNode shows on first use. */
+export function openArchiveFs(uri: string, options: OpenArchiveFsOptions = {}): OpenedArchiveFs {
+  const location = parseArchiveUri(uri, options);
+  if (location.scheme === 'file') {
+    return { fs: new LocalFs({ description: `file://${location.root}` }), root: location.root, location };
+  }
+  throw new OxbowError('NOT_BUILT', `${uri}: WebHDFS storage is not built yet`);
+}
