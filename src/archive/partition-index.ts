@@ -1,0 +1,226 @@
+// The per-partition index `_oxbow-index.json`: each committed file's facts, verified against the folder listing, rebuilt from the files when stale.
+
+import { randomUUID } from 'node:crypto';
+import type { ArchiveFs, FileStatus } from '../archive-fs.js';
+import { CorruptFileError, NotFoundError, OxbowError } from '../errors.js';
+import { getLogger } from '../logger.js';
+import { compareByOffsets, joinPath, parseFileName, partitionDir, tempPartitionDir } from './file-name.js';
+import { type ArchiveFileMetadata, type ArchiveFormat, type ArchiveFormatName, metadataFromJson, metadataToJson } from './record.js';
+
+const log = getLogger('archive-index');
+
+/** Leading `_`: Hadoop tools (Hive, Spark) skip such files, so the index never shows up as data. */
+export const INDEX_FILE_NAME = '_oxbow-index.json';
+export const INDEX_VERSION = 1;
+
+/** One committed archive file, as replay and inspect see it. Offsets inclusive; ranges of consecutive files meet at nextOffset. */
+export interface ArchiveFileEntry {
+  path: string;
+  name: string;
+  topic: string;
+  partition: number;
+  /** The range in the file name. */
+  startOffset: bigint;
+  endOffset: bigint;
+  firstOffset: bigint;
+  lastOffset: bigint;
+  nextOffset: bigint;
+  count: number;
+  minEventTime: number | null;
+  maxEventTime: number | null;
+  eventTimeMissing: number;
+  format: ArchiveFormatName;
+  /** File size in bytes when indexed: a changed size marks the entry stale. */
+  length: number;
+}
+
+/** A file in a partition folder that is not a readable archive file of that partition: reported and skipped. */
+export interface ForeignFile {
+  path: string;
+  reason: string;
+}
+
+export interface PartitionListing {
+  entries: ArchiveFileEntry[];
+  foreign: ForeignFile[];
+  /** How the index was found: `fresh` matched the folder, `stale` needed changes, `missing`/`unreadable` was rebuilt. */
+  indexState: 'fresh' | 'stale' | 'missing' | 'unreadable' | 'no-folder';
+  /** Files whose metadata had to be read because the index lacked them or was outdated. */
+  filesRead: number;
+}
+
+export interface ListOptions {
+  /** Write the corrected index back when it was missing or stale (the archiver does; read-only tools leave the folder alone). */
+  repair?: boolean;
+  /** Parallel metadata reads while rebuilding. */
+  concurrency?: number;
+}
+
+/** Formats by file extension; the caller decides which codecs exist (Parquet lives in connectors/). */
+export type FormatRegistry = ReadonlyMap<string, ArchiveFormat>;
+
+export function formatRegistry(formats: readonly ArchiveFormat[]): FormatRegistry {
+  return new Map(formats.map((f) => [f.extension, f]));
+}
+
+function entryFromMetadata(status: FileStatus, m: ArchiveFileMetadata, startOffset: bigint, endOffset: bigint): ArchiveFileEntry {
+  return {
+    path: status.path, name: status.name, topic: m.topic, partition: m.partition, startOffset, endOffset,
+    firstOffset: m.firstOffset, lastOffset: m.lastOffset, nextOffset: m.nextOffset, count: m.count,
+    minEventTime: m.minEventTime, maxEventTime: m.maxEventTime, eventTimeMissing: m.eventTimeMissing, format: m.format,
+    length: status.length,
+  };
+}
+
+export function entryToJson(e: ArchiveFileEntry): Record<string, unknown> {
+  return {
+    name: e.name, length: e.length, startOffset: e.startOffset.toString(), endOffset: e.endOffset.toString(),
+    ...metadataToJson({ ...e }),
+  };
+}
+
+function entryFromJson(dir: string, o: unknown): ArchiveFileEntry {
+  const r = o as Record<string, unknown>;
+  if (typeof r?.name !== 'string' || typeof r.length !== 'number') throw new Error('an index entry lacks name or length');
+  const parsed = parseFileName(r.name);
+  if (!parsed) throw new Error(`index entry '${r.name}' is not an archive file name`);
+  const m = metadataFromJson(r);
+  return entryFromMetadata(
+    { path: joinPath(dir, r.name), name: r.name, type: 'file', length: r.length, modificationTime: 0 },
+    m, parsed.startOffset, parsed.endOffset,
+  );
+}
+
+async function readIndex(fs: ArchiveFs, dir: string): Promise<Map<string, ArchiveFileEntry> | 'missing' | 'unreadable'> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.readFile(joinPath(dir, INDEX_FILE_NAME));
+  } catch (err) {
+    if (err instanceof NotFoundError) return 'missing';
+    throw err;
+  }
+  try {
+    const doc = JSON.parse(Buffer.from(bytes).toString('utf8')) as { version?: unknown; files?: unknown };
+    if (doc.version !== INDEX_VERSION || !Array.isArray(doc.files)) throw new Error(`unknown index version ${String(doc.version)}`);
+    return new Map(doc.files.map((f) => {
+      const e = entryFromJson(dir, f);
+      return [e.name, e] as const;
+    }));
+  } catch (err) {
+    log.warn('partition index unreadable; rebuilding it from the files', { path: joinPath(dir, INDEX_FILE_NAME), error: (err as Error).message });
+    return 'unreadable';
+  }
+}
+
+/** Checks a file's own metadata against its name and folder; a mismatch makes it foreign. */
+function checkMetadata(topic: string, partition: number, name: string, start: bigint, end: bigint, m: ArchiveFileMetadata): string | null {
+  if (m.topic !== topic || m.partition !== partition) return `its metadata says topic ${m.topic} partition ${m.partition}`;
+  if (m.lastOffset !== end) return `its metadata says last offset ${m.lastOffset}, its name ${end}`;
+  if (m.firstOffset < start) return `its metadata says first offset ${m.firstOffset}, below the name's start ${start}`;
+  if (m.nextOffset <= m.lastOffset) return `its next offset ${m.nextOffset} is not above its last offset`;
+  if (m.count <= 0) return `it claims ${m.count} records`;
+  void name;
+  return null;
+}
+
+/**
+ * Lists a partition's committed files in offset order, from the index when it matches the folder listing (names and sizes),
+ * reading only the metadata of files the index lacks. Foreign files are named in `foreign` and logged, never used.
+ */
+export async function loadPartitionIndex(
+  fs: ArchiveFs, root: string, topic: string, partition: number, formats: FormatRegistry, options: ListOptions = {},
+): Promise<PartitionListing> {
+  const dir = partitionDir(root, topic, partition);
+  let listing: FileStatus[];
+  try {
+    listing = await fs.list(dir);
+  } catch (err) {
+    if (err instanceof NotFoundError) return { entries: [], foreign: [], indexState: 'no-folder', filesRead: 0 };
+    throw err;
+  }
+  const indexed = await readIndex(fs, dir);
+  const known = indexed instanceof Map ? indexed : new Map<string, ArchiveFileEntry>();
+  const entries: ArchiveFileEntry[] = [];
+  const foreign: ForeignFile[] = [];
+  const toRead: { status: FileStatus; start: bigint; end: bigint; format: ArchiveFormat }[] = [];
+  let changed = !(indexed instanceof Map);
+  const seen = new Set<string>();
+
+  for (const status of listing) {
+    if (status.name === INDEX_FILE_NAME) continue;
+    if (status.type !== 'file') {
+      foreign.push({ path: status.path, reason: 'a folder inside a partition folder' });
+      continue;
+    }
+    const parsed = parseFileName(status.name);
+    if (!parsed) {
+      foreign.push({ path: status.path, reason: 'the name is not <topic>+<partition>+<start>+<end>.<ext>' });
+      continue;
+    }
+    if (parsed.topic !== topic || parsed.partition !== partition) {
+      foreign.push({ path: status.path, reason: `the name is for topic ${parsed.topic} partition ${parsed.partition}` });
+      continue;
+    }
+    const format = formats.get(parsed.extension);
+    if (!format) {
+      foreign.push({ path: status.path, reason: `no reader for extension .${parsed.extension} (known: ${[...formats.keys()].join(', ')})` });
+      continue;
+    }
+    seen.add(status.name);
+    const hit = known.get(status.name);
+    if (hit && hit.length === status.length) {
+      entries.push({ ...hit, path: status.path });
+    } else {
+      toRead.push({ status, start: parsed.startOffset, end: parsed.endOffset, format });
+    }
+  }
+  for (const name of known.keys()) if (!seen.has(name)) changed = true;
+  if (toRead.length > 0) changed = true;
+
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < toRead.length) {
+      const job = toRead[next++]!;
+      try {
+        const m = await job.format.readMetadata(fs, job.status.path);
+        const problem = checkMetadata(topic, partition, job.status.name, job.start, job.end, m);
+        if (problem) foreign.push({ path: job.status.path, reason: problem });
+        else entries.push(entryFromMetadata(job.status, m, job.start, job.end));
+      } catch (err) {
+        if (!(err instanceof CorruptFileError)) throw err;
+        foreign.push({ path: job.status.path, reason: err.message });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, toRead.length) }, worker));
+
+  entries.sort(compareByOffsets);
+  for (const f of foreign) log.warn('skipping a file that is not part of the archive', { path: f.path, reason: f.reason });
+  const indexState = indexed instanceof Map ? (changed ? 'stale' : 'fresh') : indexed;
+  if (changed && options.repair) await writePartitionIndex(fs, root, topic, partition, entries);
+  return { entries, foreign, indexState, filesRead: toRead.length };
+}
+
+/**
+ * Replaces the index: written in full to a temp file, then renamed into place. Between the delete and the rename a crash
+ * leaves no index, which the next reader rebuilds from the files; a half-written index is never visible.
+ */
+export async function writePartitionIndex(fs: ArchiveFs, root: string, topic: string, partition: number, entries: readonly ArchiveFileEntry[]): Promise<void> {
+  const dir = partitionDir(root, topic, partition);
+  const doc = { version: INDEX_VERSION, topic, partition, files: [...entries].sort(compareByOffsets).map(entryToJson) };
+  const tmp = joinPath(tempPartitionDir(root, topic, partition), `${INDEX_FILE_NAME}.${randomUUID()}`);
+  await fs.writeFile(tmp, new TextEncoder().encode(JSON.stringify(doc, null, 1) + '\n'), { overwrite: true });
+  const target = joinPath(dir, INDEX_FILE_NAME);
+  try {
+    await fs.delete(target);
+    await fs.rename(tmp, target);
+  } catch (err) {
+    await fs.delete(tmp).catch(() => false);
+    if (err instanceof OxbowError && err.code === 'ALREADY_EXISTS') {
+      // Another writer replaced it between our delete and rename; its copy is as good, and a stale one is rebuilt on read.
+      log.debug('partition index replaced concurrently', { path: target });
+      return;
+    }
+    throw err;
+  }
+}

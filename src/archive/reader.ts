@@ -1,0 +1,80 @@
+// The reader API replay and inspect use: topics and partitions of an archive, a partition's files in offset order, a file's records.
+
+import type { ArchiveFs } from '../archive-fs.js';
+import { CorruptFileError, NotFoundError } from '../errors.js';
+import { parsePartitionDirName, TEMP_DIR, topicDir, topicsDir, validateTopicName } from './file-name.js';
+import { type ArchiveFileEntry, type FormatRegistry, type ListOptions, loadPartitionIndex } from './partition-index.js';
+import type { ArchivedRecord } from './record.js';
+
+/** Topics that have a folder under `<root>/topics/` (the temp folder excluded). */
+export async function listTopics(fs: ArchiveFs, root: string): Promise<string[]> {
+  let listing;
+  try {
+    listing = await fs.list(topicsDir(root));
+  } catch (err) {
+    if (err instanceof NotFoundError) return [];
+    throw err;
+  }
+  return listing.filter((s) => s.type === 'directory' && s.name !== TEMP_DIR).map((s) => s.name).sort();
+}
+
+/** Partition numbers that have a `partition=<p>` folder, ascending; other folders are ignored. */
+export async function listTopicPartitions(fs: ArchiveFs, root: string, topic: string): Promise<number[]> {
+  let listing;
+  try {
+    listing = await fs.list(topicDir(root, validateTopicName(topic)));
+  } catch (err) {
+    if (err instanceof NotFoundError) return [];
+    throw err;
+  }
+  const partitions: number[] = [];
+  for (const s of listing) {
+    const p = s.type === 'directory' ? parsePartitionDirName(s.name) : null;
+    if (p !== null) partitions.push(p);
+  }
+  return partitions.sort((a, b) => a - b);
+}
+
+/** A partition's committed files in offset order, from the index (verified against the folder listing). */
+export async function listPartitionFiles(
+  fs: ArchiveFs, root: string, topic: string, partition: number, formats: FormatRegistry, options: ListOptions = {},
+): Promise<ArchiveFileEntry[]> {
+  return (await loadPartitionIndex(fs, root, topic, partition, formats, options)).entries;
+}
+
+/** The records of one file in offset order, in batches; CorruptFileError when the file disagrees with its entry. */
+export async function* readArchiveFile(fs: ArchiveFs, entry: ArchiveFileEntry, formats: FormatRegistry): AsyncIterable<ArchivedRecord[]> {
+  const format = [...formats.values()].find((f) => f.name === entry.format);
+  if (!format) throw new CorruptFileError(entry.path, `${entry.path}: no reader for format ${entry.format}`);
+  let count = 0;
+  let last = -1n;
+  for await (const batch of format.readBatches(fs, entry.path)) {
+    for (const r of batch) {
+      if (r.offset <= last) throw new CorruptFileError(entry.path, `${entry.path}: offset ${r.offset} follows ${last}; records must be in increasing offset order`);
+      last = r.offset;
+    }
+    count += batch.length;
+    yield batch;
+  }
+  if (count !== entry.count) throw new CorruptFileError(entry.path, `${entry.path}: holds ${count} records, its metadata says ${entry.count}`);
+}
+
+/**
+ * Records of several files of one partition in offset order with overlaps removed: a record whose offset was already
+ * yielded is dropped. Two writers can publish overlapping ranges only across a rebalance; their records are identical.
+ */
+export async function* readPartitionRecords(
+  fs: ArchiveFs, entries: readonly ArchiveFileEntry[], formats: FormatRegistry, fromOffset = 0n,
+): AsyncIterable<ArchivedRecord[]> {
+  let next = fromOffset;
+  for (const entry of entries) {
+    if (entry.nextOffset <= next) continue;
+    for await (const batch of readArchiveFile(fs, entry, formats)) {
+      const fresh = batch[0] !== undefined && batch[0].offset >= next ? batch : batch.filter((r) => r.offset >= next);
+      if (fresh.length === 0) continue;
+      next = fresh[fresh.length - 1]!.offset + 1n;
+      yield fresh;
+    }
+    if (entry.nextOffset > next) next = entry.nextOffset;
+  }
+}
