@@ -1,0 +1,270 @@
+// The hybrid source: each partition's archive in offset order, all partitions aligned in event time, watermarks at file
+// boundaries, then an exact per-partition switch to Kafka at the archive's next offset.
+
+import { CorruptFileError, OffsetGapError } from '../errors.js';
+import { getLogger } from '../logger.js';
+import { alignedOrder } from './aligned-order.js';
+import { planPartitionFiles, remainingMinEventTimes, type PartitionPlan } from './file-plan.js';
+import { prefetchFiles } from './prefetch-reader.js';
+import type { ArchiveCatalog, LiveReader, SourceRecord } from './types.js';
+import { WatermarkTracker, type WatermarkSnapshot } from './watermarks.js';
+
+const log = getLogger('source');
+
+export type GapPolicy = 'error' | 'warn';
+export type CorruptPolicy = 'error' | 'skip';
+
+/** Where a partition stands: the next offset to read and where that offset is read from. */
+export interface SourcePosition {
+  partition: number;
+  source: 'archive' | 'kafka';
+  /** null: nothing read yet (start at the archive's first offset, or Kafka's earliest when the archive is empty). */
+  nextOffset: bigint | null;
+}
+
+export interface HybridSourceOptions {
+  topic: string;
+  partitions: readonly number[];
+  archive: ArchiveCatalog | null;
+  /** null: replay the archive alone; every partition finishes when its archive is exhausted. */
+  live: LiveReader | null;
+  /** Restored positions (from a savepoint); partitions missing here start from the beginning. */
+  positions?: ReadonlyMap<number, bigint | null>;
+  watermarks?: WatermarkSnapshot;
+  boundMs: number;
+  idleTimeoutMs?: number;
+  prefetch?: number;
+  onGap?: GapPolicy;
+  onCorrupt?: CorruptPolicy;
+  /** Stop once every partition has reached the end offsets Kafka had when it switched. */
+  stopAtLive?: boolean;
+  /** Event time of a Kafka record (archive records carry theirs); null when the value holds none. */
+  eventTimeOf: (record: SourceRecord) => number | null;
+  /** How long one live poll waits before reporting idleness. Default 500 ms. */
+  pollMs?: number;
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+export type SourceStep =
+  | { kind: 'records'; partition: number; phase: 'archive' | 'kafka'; records: SourceRecord[] }
+  | { kind: 'file-done'; partition: number; path: string }
+  | { kind: 'watermark'; watermark: number }
+  | { kind: 'switch'; partition: number; offset: bigint; endOffset: bigint | null; pauseMs: number }
+  | { kind: 'gap'; partition: number; from: bigint; to: bigint; where: 'archive' | 'kafka' }
+  | { kind: 'corrupt'; partition: number; path: string; message: string }
+  | { kind: 'finished'; partition: number }
+  | { kind: 'idle' };
+
+export interface SourceStats {
+  filesTotal: number;
+  filesDone: number;
+  recordsArchive: number;
+  recordsKafka: number;
+  duplicatesSkipped: number;
+  gapOffsetsSkipped: bigint;
+  corruptFilesSkipped: number;
+  switchPauseMs: number[];
+}
+
+export class HybridSource {
+  readonly watermarks: WatermarkTracker;
+  readonly stats: SourceStats = { filesTotal: 0, filesDone: 0, recordsArchive: 0, recordsKafka: 0, duplicatesSkipped: 0, gapOffsetsSkipped: 0n, corruptFilesSkipped: 0, switchPauseMs: [] };
+  private readonly position = new Map<number, SourcePosition>();
+  private readonly endOffsets = new Map<number, bigint>();
+  private lastWatermark = Number.NEGATIVE_INFINITY;
+  private readonly now: () => number;
+
+  constructor(private readonly options: HybridSourceOptions) {
+    if (options.partitions.length === 0) throw new RangeError('hybrid source: no partitions to read');
+    this.now = options.now ?? Date.now;
+    this.watermarks = new WatermarkTracker(options.partitions, options.boundMs, options.idleTimeoutMs ?? Number.POSITIVE_INFINITY, this.now);
+    if (options.watermarks) this.watermarks.restore(options.watermarks);
+    this.lastWatermark = this.watermarks.jobWatermark();
+    for (const p of options.partitions) {
+      this.position.set(p, { partition: p, source: 'archive', nextOffset: options.positions?.get(p) ?? null });
+    }
+  }
+
+  /** Current positions: what a checkpoint taken now (between steps) must record. */
+  positions(): SourcePosition[] {
+    return [...this.position.values()].map((p) => ({ ...p }));
+  }
+
+  /** End offsets Kafka had at each partition's switch (the --stop-at-live targets). */
+  liveEndOffsets(): ReadonlyMap<number, bigint> {
+    return this.endOffsets;
+  }
+
+  private gap(partition: number, from: bigint, to: bigint, where: 'archive' | 'kafka'): SourceStep {
+    const o = this.options;
+    const what = where === 'archive'
+      ? `the archive ${o.archive?.description ?? ''} has no file for them`
+      : 'Kafka no longer holds them (retention) and the archive does not either';
+    if ((o.onGap ?? 'error') === 'error') {
+      throw new OffsetGapError(o.topic, partition, from, to,
+        `topic ${o.topic} partition ${partition}: offsets ${from}..${to} are missing: ${what}; rerun with --on-gap warn to skip them and report the skip`);
+    }
+    this.stats.gapOffsetsSkipped += to - from + 1n;
+    log.warn('offset gap skipped (--on-gap warn)', { topic: o.topic, partition, from: from.toString(), to: to.toString(), where });
+    return { kind: 'gap', partition, from, to, where };
+  }
+
+  private *maybeWatermark(): Generator<SourceStep> {
+    const wm = this.watermarks.jobWatermark();
+    if (wm > this.lastWatermark) {
+      this.lastWatermark = wm;
+      yield { kind: 'watermark', watermark: wm };
+    }
+  }
+
+  private stopped(): boolean {
+    return this.options.signal?.aborted ?? false;
+  }
+
+  async *steps(): AsyncGenerator<SourceStep> {
+    const o = this.options;
+    const active = [...o.partitions];
+    if (o.archive) {
+      // Archive rounds: read what the index lists; when all is read, list again (the archiver may have published more).
+      for (;;) {
+        const plans: PartitionPlan[] = [];
+        for (const p of active) {
+          const pos = this.position.get(p)!;
+          const plan = planPartitionFiles(p, await o.archive.listFiles(p), pos.nextOffset);
+          for (const g of plan.gaps) yield this.gap(p, g.range.from, g.range.to, 'archive');
+          if (plan.files.length > 0) plans.push(plan);
+          else if (pos.nextOffset === null && plan.nextOffset !== 0n) pos.nextOffset = plan.nextOffset;
+        }
+        if (plans.length === 0) break;
+        const remaining = new Map(plans.map((plan) => [plan.partition, remainingMinEventTimes(plan)]));
+        const order = alignedOrder(plans);
+        this.stats.filesTotal += order.length;
+        for await (const loaded of prefetchFiles(o.archive, order, o.prefetch ?? 2)) {
+          if (this.stopped()) return;
+          const { scheduled } = loaded;
+          const p = scheduled.partition;
+          const pos = this.position.get(p)!;
+          pos.source = 'archive';
+          if (loaded.error !== undefined) {
+            const message = loaded.error instanceof Error ? loaded.error.message : String(loaded.error);
+            if ((o.onCorrupt ?? 'error') === 'error' || !(loaded.error instanceof CorruptFileError)) throw loaded.error;
+            this.stats.corruptFilesSkipped++;
+            log.warn('corrupt archive file skipped (--on-corrupt skip)', { path: scheduled.file.path, error: message });
+            yield { kind: 'corrupt', partition: p, path: scheduled.file.path, message };
+          } else {
+            for (const batch of loaded.batches) {
+              const fresh: SourceRecord[] = [];
+              for (const r of batch) {
+                if (r.offset < scheduled.skipBelow || (pos.nextOffset !== null && r.offset < pos.nextOffset)) {
+                  this.stats.duplicatesSkipped++;
+                  continue;
+                }
+                fresh.push(r);
+                const t = r.eventTime ?? o.eventTimeOf(r);
+                if (t !== null) this.watermarks.observe(p, t);
+              }
+              if (fresh.length === 0) continue;
+              pos.nextOffset = fresh[fresh.length - 1]!.offset + 1n;
+              this.stats.recordsArchive += fresh.length;
+              yield { kind: 'records', partition: p, phase: 'archive', records: fresh };
+              if (this.stopped()) return;
+            }
+          }
+          // The file's own next offset, not last offset + 1: offsets are not contiguous on compacted or transactional topics.
+          pos.nextOffset = scheduled.file.nextOffset;
+          this.stats.filesDone++;
+          this.watermarks.archiveFileDone(p, remaining.get(p)![scheduled.index + 1]!);
+          yield { kind: 'file-done', partition: p, path: scheduled.file.path };
+          yield* this.maybeWatermark();
+        }
+      }
+    }
+    if (!o.live) {
+      for (const p of active) {
+        this.watermarks.finish(p);
+        yield { kind: 'finished', partition: p };
+      }
+      yield* this.maybeWatermark();
+      return;
+    }
+    yield* this.live(o.live, active);
+  }
+
+  private async *live(live: LiveReader, partitions: number[]): AsyncGenerator<SourceStep> {
+    const o = this.options;
+    const switchStart = this.now();
+    const [earliest, latest] = await Promise.all([live.earliestOffsets(partitions), live.latestOffsets(partitions)]);
+    const starts = new Map<number, bigint>();
+    const reading = new Set<number>();
+    for (const p of partitions) {
+      const pos = this.position.get(p)!;
+      const first = earliest.get(p) ?? 0n;
+      const end = latest.get(p) ?? first;
+      let start = pos.nextOffset ?? first;
+      if (start < first) {
+        yield this.gap(p, start, first - 1n, 'kafka');
+        start = first;
+      }
+      pos.source = 'kafka';
+      pos.nextOffset = start;
+      starts.set(p, start);
+      this.endOffsets.set(p, end);
+      this.watermarks.switchToKafka(p);
+      const pauseMs = this.now() - switchStart;
+      this.stats.switchPauseMs.push(pauseMs);
+      log.info('partition switched to Kafka', { topic: o.topic, partition: p, offset: start.toString(), endOffset: end.toString() });
+      yield { kind: 'switch', partition: p, offset: start, endOffset: o.stopAtLive ? end : null, pauseMs };
+      if (o.stopAtLive && start >= end) {
+        this.watermarks.finish(p);
+        yield { kind: 'finished', partition: p };
+      } else {
+        reading.add(p);
+      }
+    }
+    yield* this.maybeWatermark();
+    if (reading.size === 0) return;
+    await live.start(new Map([...starts].filter(([p]) => reading.has(p))));
+    try {
+      while (reading.size > 0 && !this.stopped()) {
+        const batch = await live.next(o.pollMs ?? 500);
+        if (this.stopped()) return;
+        if (batch === null || !reading.has(batch.partition)) {
+          yield* this.maybeWatermark();
+          yield { kind: 'idle' };
+          continue;
+        }
+        const p = batch.partition;
+        const pos = this.position.get(p)!;
+        const end = this.endOffsets.get(p)!;
+        const fresh: SourceRecord[] = [];
+        for (const r of batch.records) {
+          // A record before the position is one already read (a fetch in flight while seeking); past the stop target is not ours.
+          if (pos.nextOffset !== null && r.offset < pos.nextOffset) { this.stats.duplicatesSkipped++; continue; }
+          if (o.stopAtLive && r.offset >= end) break;
+          fresh.push(r);
+          const t = r.eventTime ?? o.eventTimeOf(r);
+          if (t !== null) this.watermarks.observe(p, t);
+          else this.watermarks.touch(p);
+        }
+        if (fresh.length > 0) {
+          pos.nextOffset = fresh[fresh.length - 1]!.offset + 1n;
+          this.stats.recordsKafka += fresh.length;
+          this.watermarks.liveProgress(p);
+          yield { kind: 'records', partition: p, phase: 'kafka', records: fresh };
+        }
+        const last = batch.records[batch.records.length - 1];
+        if (o.stopAtLive && (pos.nextOffset! >= end || (last !== undefined && last.offset + 1n >= end))) {
+          if (pos.nextOffset! < end) pos.nextOffset = end;
+          reading.delete(p);
+          live.pause(p);
+          this.watermarks.finish(p);
+          yield { kind: 'finished', partition: p };
+        }
+        yield* this.maybeWatermark();
+      }
+    } finally {
+      await live.close();
+    }
+  }
+}

@@ -1,0 +1,49 @@
+// Reads scheduled archive files with up to N loads in flight (p-queue) while handing their records on strictly in schedule order.
+
+import PQueue from 'p-queue';
+import type { ScheduledFile } from './aligned-order.js';
+import type { ArchiveCatalog, SourceRecord } from './types.js';
+
+export interface LoadedFile {
+  scheduled: ScheduledFile;
+  batches: SourceRecord[][];
+  /** Set when reading failed (CorruptFileError, connection lost after retries); the caller decides to stop or skip. */
+  error?: unknown;
+  bytesHint: number;
+}
+
+/**
+ * Yields each file of `order` fully loaded, in order. A file is read whole before it is handed on, so a corrupt file
+ * is either all there or reported, never half-applied; memory holds at most `prefetch` files.
+ */
+export async function* prefetchFiles(catalog: ArchiveCatalog, order: readonly ScheduledFile[], prefetch: number): AsyncGenerator<LoadedFile> {
+  if (!Number.isInteger(prefetch) || prefetch < 1) throw new RangeError(`prefetch must be an integer >= 1, got ${prefetch}`);
+  const queue = new PQueue({ concurrency: prefetch });
+  const loads: Promise<LoadedFile>[] = [];
+  const load = async (scheduled: ScheduledFile): Promise<LoadedFile> => {
+    const batches: SourceRecord[][] = [];
+    try {
+      for await (const batch of catalog.readFile(scheduled.file)) batches.push(batch);
+      return { scheduled, batches, bytesHint: scheduled.file.count };
+    } catch (error) {
+      return { scheduled, batches: [], error, bytesHint: 0 };
+    }
+  };
+  const enqueue = (i: number): void => {
+    const s = order[i];
+    if (s === undefined) return;
+    // load() never rejects, so a file that is never awaited (the consumer stopped early) leaves no unhandled rejection.
+    loads[i] = queue.add(() => load(s)) as Promise<LoadedFile>;
+  };
+  for (let i = 0; i < Math.min(prefetch, order.length); i++) enqueue(i);
+  try {
+    for (let i = 0; i < order.length; i++) {
+      const loaded = await loads[i]!;
+      delete loads[i];
+      enqueue(i + prefetch);
+      yield loaded;
+    }
+  } finally {
+    queue.clear();
+  }
+}

@@ -1,0 +1,55 @@
+// The small interfaces the hybrid source reads through: an archive catalogue (index + file reader) and a live Kafka partition reader.
+
+/** One committed archive file as the per-partition index describes it (offsets inclusive; nextOffset = where reading resumes). */
+export interface ArchiveFileInfo {
+  path: string;
+  partition: number;
+  startOffset: bigint;
+  endOffset: bigint;
+  nextOffset: bigint;
+  count: number;
+  minEventTime: number;
+  maxEventTime: number;
+}
+
+/** One record as the source hands it on: its offset, event time when known, and the original key/value bytes. */
+export interface SourceRecord {
+  offset: bigint;
+  /** Kafka record timestamp, epoch ms. */
+  timestamp: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  /** The extracted event time (the archive stores it); null when the value holds none. */
+  eventTime: number | null;
+}
+
+/** What the source needs from an archive: each partition's files (from the index, not by opening them) and their records. */
+export interface ArchiveCatalog {
+  /** Where the archive lives, for messages. */
+  readonly description: string;
+  /** Committed files of one partition, in any order; [] when the partition has none. */
+  listFiles(partition: number): Promise<ArchiveFileInfo[]>;
+  /** The records of one file in offset order, in batches; CorruptFileError names the file when its bytes are bad. */
+  readFile(file: ArchiveFileInfo): AsyncIterable<SourceRecord[]>;
+}
+
+/** A batch read from one live partition. */
+export interface LiveBatch {
+  partition: number;
+  records: SourceRecord[];
+}
+
+/** What the source needs from Kafka: offsets by partition, and reading chosen partitions from chosen offsets (assign + seek). */
+export interface LiveReader {
+  /** Earliest offset Kafka still holds (log start) per partition. */
+  earliestOffsets(partitions: number[]): Promise<Map<number, bigint>>;
+  /** End offset (high watermark: next offset to be written) per partition. */
+  latestOffsets(partitions: number[]): Promise<Map<number, bigint>>;
+  /** Start reading each partition at exactly the given offset. */
+  start(positions: Map<number, bigint>): Promise<void>;
+  /** The next batch, or null after `timeoutMs` with nothing new (lets the caller update idleness and progress). */
+  next(timeoutMs: number): Promise<LiveBatch | null>;
+  /** Stop reading a partition (it has reached where --stop-at-live ends it). */
+  pause(partition: number): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,135 @@
+// Watermarks per partition and for the job: exact at archive file boundaries (from the index), bounded out-of-orderness on Kafka, never backwards.
+
+export type PartitionPhase = 'archive' | 'kafka' | 'finished';
+
+export interface PartitionWatermarkState {
+  partition: number;
+  phase: PartitionPhase;
+  /** Largest event time read so far (-Infinity before the first record). */
+  maxEventTime: number;
+  watermark: number;
+  /** Wall-clock ms of the last record, for --idle-timeout. */
+  lastActivity: number;
+}
+
+/** The persisted part of the tracker, restored from a checkpoint so a restore never lowers a watermark. */
+export interface WatermarkSnapshot {
+  job: number | null;
+  partitions: { partition: number; maxEventTime: number | null; watermark: number | null }[];
+}
+
+const toJson = (n: number): number | null => (Number.isFinite(n) ? n : null);
+const fromJson = (n: number | null): number => (n === null ? Number.NEGATIVE_INFINITY : n);
+
+/**
+ * A watermark W promises that no more events with time <= W follow (Flink's convention: a window [s, e) fires at
+ * W >= e - 1). So after an archive file the partition's watermark is (min event time of its remaining files) - 1,
+ * capped by (max seen - bound - 1) so the end of the archive does not run ahead of what Kafka still delivers.
+ */
+export class WatermarkTracker {
+  private readonly partitions = new Map<number, PartitionWatermarkState>();
+  private job = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    partitions: readonly number[],
+    private readonly boundMs: number,
+    private readonly idleTimeoutMs: number = Number.POSITIVE_INFINITY,
+    private readonly now: () => number = Date.now,
+  ) {
+    const t = now();
+    for (const p of partitions) {
+      this.partitions.set(p, { partition: p, phase: 'archive', maxEventTime: Number.NEGATIVE_INFINITY, watermark: Number.NEGATIVE_INFINITY, lastActivity: t });
+    }
+  }
+
+  private state(partition: number): PartitionWatermarkState {
+    const s = this.partitions.get(partition);
+    if (!s) throw new RangeError(`watermarks: partition ${partition} is not part of this job`);
+    return s;
+  }
+
+  /** Records of a partition were read (their event times, nulls already filtered by the caller). */
+  observe(partition: number, eventTime: number): void {
+    const s = this.state(partition);
+    if (eventTime > s.maxEventTime) s.maxEventTime = eventTime;
+    s.lastActivity = this.now();
+  }
+
+  /** A partition was active (records read, even without usable event times). */
+  touch(partition: number): void {
+    this.state(partition).lastActivity = this.now();
+  }
+
+  private raise(s: PartitionWatermarkState, candidate: number): void {
+    if (candidate > s.watermark) s.watermark = candidate;
+  }
+
+  /** After an archive file: `remainingMin` = smallest min event time of the partition's files still to read (Infinity if none). */
+  archiveFileDone(partition: number, remainingMin: number): void {
+    const s = this.state(partition);
+    this.raise(s, Math.min(remainingMin - 1, s.maxEventTime - this.boundMs - 1));
+  }
+
+  /** The partition now reads Kafka: from here its watermark is bounded out-of-orderness, never below what the archive gave. */
+  switchToKafka(partition: number): void {
+    const s = this.state(partition);
+    s.phase = 'kafka';
+    s.lastActivity = this.now();
+    this.liveProgress(partition);
+  }
+
+  /** After a Kafka batch of the partition. */
+  liveProgress(partition: number): void {
+    const s = this.state(partition);
+    this.raise(s, s.maxEventTime - this.boundMs - 1);
+  }
+
+  /** The partition delivers nothing more (archive alone and exhausted, or --stop-at-live reached): it no longer holds the job back. */
+  finish(partition: number): void {
+    const s = this.state(partition);
+    this.raise(s, s.maxEventTime - this.boundMs - 1);
+    s.phase = 'finished';
+  }
+
+  phase(partition: number): PartitionPhase {
+    return this.state(partition).phase;
+  }
+
+  isIdle(s: PartitionWatermarkState): boolean {
+    return s.phase === 'kafka' && this.now() - s.lastActivity >= this.idleTimeoutMs;
+  }
+
+  /**
+   * The job's watermark: the minimum over partitions that still deliver and are not idle, never lower than before.
+   * When every partition has finished it stays where it is; the caller fires what remains with the engine's finish().
+   */
+  jobWatermark(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const s of this.partitions.values()) {
+      if (s.phase === 'finished' || this.isIdle(s)) continue;
+      if (s.watermark < min) min = s.watermark;
+    }
+    if (min !== Number.POSITIVE_INFINITY && min > this.job) this.job = min;
+    return this.job;
+  }
+
+  view(): PartitionWatermarkState[] {
+    return [...this.partitions.values()].map((s) => ({ ...s }));
+  }
+
+  snapshot(): WatermarkSnapshot {
+    return {
+      job: toJson(this.job),
+      partitions: [...this.partitions.values()].map((s) => ({ partition: s.partition, maxEventTime: toJson(s.maxEventTime), watermark: toJson(s.watermark) })),
+    };
+  }
+
+  restore(snapshot: WatermarkSnapshot): void {
+    this.job = fromJson(snapshot.job);
+    for (const p of snapshot.partitions) {
+      const s = this.state(p.partition);
+      s.maxEventTime = fromJson(p.maxEventTime);
+      s.watermark = fromJson(p.watermark);
+    }
+  }
+}
