@@ -1,0 +1,199 @@
+// The Parquet archive format (hyparquet + hyparquet-writer): typed columns, snappy, row groups streamed out, metadata in the footer.
+
+import { type AsyncBuffer, type FileMetaData, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { ByteWriter, ParquetWriter, type SchemaElement, type Writer } from 'hyparquet-writer';
+import type { ArchiveFs } from '../../src/archive-fs.js';
+import { ByteChannel } from '../../src/archive/byte-channel.js';
+import {
+  type ArchivedRecord, type ArchiveFileMetadata, type ArchiveFileWriter, type ArchiveFormat, metadataFromJson, metadataToJson,
+} from '../../src/archive/record.js';
+import { CorruptFileError, OxbowError } from '../../src/errors.js';
+
+/** Key of the archive metadata JSON in the Parquet key-value metadata. */
+export const METADATA_KEY = 'oxbow.archive';
+
+/** A row group is written when it holds this many records or bytes, whichever comes first: memory stays bounded per open file. */
+const ROW_GROUP_RECORDS = 50_000;
+const ROW_GROUP_BYTES = 16 << 20;
+/** Per-record overhead estimate (offset, timestamps, levels) added to key/value/header bytes for --rotate-bytes. */
+const RECORD_OVERHEAD = 24;
+
+const schema: SchemaElement[] = [
+  { name: 'root', num_children: 6 },
+  { name: 'offset', type: 'INT64', repetition_type: 'REQUIRED' },
+  { name: 'timestamp', type: 'INT64', converted_type: 'TIMESTAMP_MILLIS', repetition_type: 'REQUIRED' },
+  { name: 'key', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' },
+  { name: 'value', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' },
+  { name: 'headers', repetition_type: 'REQUIRED', converted_type: 'LIST', num_children: 1 },
+  { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+  { name: 'element', repetition_type: 'REQUIRED', num_children: 2 },
+  { name: 'key', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+  { name: 'value', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' },
+  { name: 'event_time', type: 'INT64', converted_type: 'TIMESTAMP_MILLIS', repetition_type: 'OPTIONAL' },
+];
+
+class ParquetFileWriter implements ArchiveFileWriter {
+  private readonly channel: ByteChannel;
+  private readonly bytes: Writer & { index: number } = new ByteWriter(1 << 20) as unknown as Writer & { index: number };
+  private writer: ParquetWriter | null = null;
+  private rows: ArchivedRecord[] = [];
+  private pendingBytes = 0;
+
+  constructor(fs: ArchiveFs, path: string) {
+    this.channel = new ByteChannel(fs, path);
+    // Every row group leaves for the storage as soon as it is encoded; the buffer is then reused.
+    this.bytes.flush = () => {
+      const chunk = this.bytes.getBytes().slice();
+      this.bytes.index = 0;
+      return this.channel.push(chunk);
+    };
+    this.bytes.finish = () => this.bytes.flush!();
+  }
+
+  get bytesWritten(): number {
+    return this.channel.bytes + this.pendingBytes;
+  }
+
+  async write(records: readonly ArchivedRecord[]): Promise<void> {
+    for (const r of records) {
+      this.rows.push(r);
+      let size = RECORD_OVERHEAD + (r.key?.byteLength ?? 0) + (r.value?.byteLength ?? 0);
+      for (const h of r.headers) size += h.key.length + (h.value?.byteLength ?? 0) + 8;
+      this.pendingBytes += size;
+      if (this.rows.length >= ROW_GROUP_RECORDS || this.pendingBytes >= ROW_GROUP_BYTES) await this.flushRowGroup();
+    }
+  }
+
+  private async flushRowGroup(): Promise<void> {
+    const rows = this.rows;
+    if (rows.length === 0) return;
+    this.rows = [];
+    this.pendingBytes = 0;
+    // The file metadata is only known at the end, but the writer takes it up front; it reads kvMetadata in finish().
+    this.writer ??= new ParquetWriter({ writer: this.bytes, schema, codec: 'SNAPPY', statistics: true, kvMetadata: [], createdBy: 'oxbow' });
+    await this.writer.write({
+      rowGroupSize: rows.length,
+      columnData: [
+        { name: 'offset', data: rows.map((r) => r.offset) },
+        { name: 'timestamp', data: rows.map((r) => BigInt(r.timestamp)) },
+        { name: 'key', data: rows.map((r) => r.key) },
+        { name: 'value', data: rows.map((r) => r.value) },
+        { name: 'headers', data: rows.map((r) => r.headers) },
+        { name: 'event_time', data: rows.map((r) => (r.eventTime === null ? null : BigInt(r.eventTime))) },
+      ],
+    });
+  }
+
+  async finish(metadata: ArchiveFileMetadata): Promise<void> {
+    await this.flushRowGroup();
+    if (!this.writer) throw new Error('a Parquet archive file needs at least one record');
+    this.writer.kvMetadata = [{ key: METADATA_KEY, value: JSON.stringify(metadataToJson(metadata)) }];
+    await this.writer.finish();
+    await this.channel.close();
+  }
+
+  async abort(reason: Error): Promise<void> {
+    this.rows = [];
+    await this.channel.fail(reason);
+  }
+}
+
+/** hyparquet's two-member I/O interface over an ArchiveFs file: every slice is one range read. */
+function asyncBuffer(fs: ArchiveFs, path: string, byteLength: number): AsyncBuffer {
+  return {
+    byteLength,
+    async slice(start: number, end?: number): Promise<ArrayBuffer> {
+      const bytes = await fs.readRange(path, start, end ?? byteLength);
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    },
+  };
+}
+
+async function openFile(fs: ArchiveFs, path: string): Promise<{ file: AsyncBuffer; footer: FileMetaData }> {
+  const status = await fs.stat(path);
+  if (!status) throw new CorruptFileError(path, `${path}: the archive file does not exist`);
+  const file = asyncBuffer(fs, path, status.length);
+  try {
+    // 64 KiB covers the footer of an archive file in one range read; hyparquet reads more only when it is larger.
+    return { file, footer: await parquetMetadataAsync(file, { initialFetchSize: 1 << 16 }) };
+  } catch (err) {
+    if (err instanceof OxbowError) throw err;
+    throw new CorruptFileError(path, `${path}: not a readable Parquet file: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function metadataOf(path: string, footer: FileMetaData): ArchiveFileMetadata {
+  const kv = footer.key_value_metadata?.find((e) => e.key === METADATA_KEY);
+  if (!kv?.value) throw new CorruptFileError(path, `${path}: no '${METADATA_KEY}' key-value metadata (not written by oxbow)`);
+  try {
+    const m = metadataFromJson(JSON.parse(kv.value));
+    if (m.format !== 'parquet') throw new Error(`format is ${m.format}`);
+    if (BigInt(m.count) !== footer.num_rows) throw new Error(`count ${m.count} but the file has ${footer.num_rows} rows`);
+    return m;
+  } catch (err) {
+    throw new CorruptFileError(path, `${path}: bad '${METADATA_KEY}' metadata: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function asTime(v: unknown): number {
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'number') return v;
+  throw new Error(`a time column holds ${typeof v}`);
+}
+
+function asBytes(v: unknown): Uint8Array | null {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Uint8Array) return v;
+  if (typeof v === 'string') return new TextEncoder().encode(v);
+  throw new Error(`a bytes column holds ${typeof v}`);
+}
+
+function toRecord(row: Record<string, unknown>): ArchivedRecord {
+  const offset = row.offset;
+  if (typeof offset !== 'bigint') throw new Error(`offset is ${typeof offset}`);
+  const headers = (row.headers as { key: string; value: unknown }[] | null | undefined) ?? [];
+  return {
+    offset,
+    timestamp: asTime(row.timestamp),
+    key: asBytes(row.key),
+    value: asBytes(row.value),
+    headers: headers.map((h) => ({ key: String(h.key), value: asBytes(h.value) })),
+    eventTime: row.event_time === null || row.event_time === undefined ? null : asTime(row.event_time),
+  };
+}
+
+async function* readParquetBatches(fs: ArchiveFs, path: string): AsyncIterable<ArchivedRecord[]> {
+  const { file, footer } = await openFile(fs, path);
+  let rowStart = 0;
+  // One row group at a time keeps memory at one row group however large the file is.
+  for (const group of footer.row_groups) {
+    const rowEnd = rowStart + Number(group.num_rows);
+    let rows: Record<string, unknown>[];
+    try {
+      rows = await parquetReadObjects({ file, metadata: footer, rowStart, rowEnd, utf8: false });
+    } catch (err) {
+      if (err instanceof OxbowError) throw err;
+      throw new CorruptFileError(path, `${path}: cannot read rows ${rowStart}-${rowEnd}: ${(err as Error).message}`, { cause: err });
+    }
+    let records: ArchivedRecord[];
+    try {
+      records = rows.map(toRecord);
+    } catch (err) {
+      throw new CorruptFileError(path, `${path}: ${(err as Error).message}`, { cause: err });
+    }
+    yield records;
+    rowStart = rowEnd;
+  }
+}
+
+export const parquetFormat: ArchiveFormat = {
+  name: 'parquet',
+  extension: 'parquet',
+  createWriter: (fs, path) => new ParquetFileWriter(fs, path),
+  readBatches: readParquetBatches,
+  async readMetadata(fs, path) {
+    const { footer } = await openFile(fs, path);
+    return metadataOf(path, footer);
+  },
+};
