@@ -1,0 +1,132 @@
+// A single-node Kafka 4 broker in KRaft mode (broker and controller in one JVM) on loopback, from org.apache.kafka:kafka_2.13.
+
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { OxbowError } from '../../src/errors.js';
+import { tailFile } from './processes.js';
+import type { PrepareContext, Probe, ServiceDefinition } from './service.js';
+import type { ServicePorts } from './config.js';
+
+function serverProperties(ports: ServicePorts, dataDir: string): string {
+  return [
+    '# Written by `npm run services -- start`; rewritten on every start.',
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.bootstrap.servers=127.0.0.1:${ports.kafkaController}`,
+    `listeners=PLAINTEXT://127.0.0.1:${ports.kafka},CONTROLLER://127.0.0.1:${ports.kafkaController}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${ports.kafka}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `log.dirs=${dataDir}`,
+    // One node: the internal topics cannot have three replicas, or consumer groups never find a coordinator.
+    'offsets.topic.replication.factor=1',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    // Fewer internal partitions: the first consumer group comes up faster on a 2-core machine.
+    'offsets.topic.num.partitions=8',
+    'transaction.state.log.num.partitions=8',
+    // Tests start groups often; the default 3 s wait before the first rebalance only slows them.
+    'group.initial.rebalance.delay.ms=0',
+    'num.partitions=1',
+    '',
+  ].join('\n');
+}
+
+// Console only: the JVM's stdout is the service log under the state folder.
+const LOG4J2 = [
+  'status = warn',
+  'appender.console.type = Console',
+  'appender.console.name = STDOUT',
+  'appender.console.layout.type = PatternLayout',
+  'appender.console.layout.pattern = [%d] %p %m (%c)%n',
+  'rootLogger.level = info',
+  'rootLogger.appenderRef.stdout.ref = STDOUT',
+  'logger.kafkaRequest.name = kafka.request.logger',
+  'logger.kafkaRequest.level = warn',
+  'logger.stateChange.name = state.change.logger',
+  'logger.stateChange.level = warn',
+  '',
+].join('\n');
+
+/** A KRaft cluster id: 16 random bytes in URL-safe base64, never starting with '-' (Kafka's own rule for its ids). */
+function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+function jvmArgs(ctx: PrepareContext): string[] {
+  return ['-Xms256m', '-Xmx768m', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${join(ctx.dir, 'log4j2.properties')}`, '-cp', ctx.classpath];
+}
+
+/** Runs `kafka.tools.StorageTool format --standalone`, output appended to the service log. */
+async function formatStorage(ctx: PrepareContext, propertiesFile: string): Promise<void> {
+  const args = [...jvmArgs(ctx), 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId(), '-c', propertiesFile];
+  const fd = openSync(ctx.logFile, 'a');
+  try {
+    const code = await new Promise<number | null>((resolveRun, reject) => {
+      const child = spawn(ctx.config.java, args, { cwd: ctx.dir, stdio: ['ignore', fd, fd] });
+      child.once('error', (err: NodeJS.ErrnoException) =>
+        reject(new OxbowError('SERVICE_START', err.code === 'ENOENT' ? `"${ctx.config.java}" was not found: install Java 17, or point JAVA at it` : err.message, { cause: err })),
+      );
+      child.once('close', resolveRun);
+    });
+    if (code !== 0) {
+      throw new OxbowError('SERVICE_START', `Kafka storage format failed (exit ${code}). Its log is ${ctx.logFile}; last lines:\n${await tailFile(ctx.logFile, 20)}`);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function probe(ports: ServicePorts): Promise<Probe> {
+  const broker = `127.0.0.1:${ports.kafka}`;
+  const admin = new Kafka({
+    clientId: 'oxbow-services-probe',
+    brokers: [broker],
+    connectionTimeout: 1000,
+    requestTimeout: 2000,
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    if (cluster.brokers.length === 0) return { ok: false, reason: `${broker} knows no brokers yet` };
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, reason: `${broker}: ${(err as Error).message}` };
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+export const kafkaService: ServiceDefinition = {
+  name: 'kafka',
+  title: 'Kafka broker',
+  pom: 'kafka',
+  ports: (ports) => [
+    { port: ports.kafka, what: 'Kafka broker', variable: 'OXBOW_KAFKA_PORT' },
+    { port: ports.kafkaController, what: 'Kafka KRaft controller', variable: 'OXBOW_KAFKA_CONTROLLER_PORT' },
+  ],
+  async prepare(ctx) {
+    const dataDir = join(ctx.dir, 'data');
+    await rm(dataDir, { recursive: true, force: true });
+    await mkdir(dataDir, { recursive: true });
+    const propertiesFile = join(ctx.dir, 'server.properties');
+    await writeFile(propertiesFile, serverProperties(ctx.ports, dataDir));
+    await writeFile(join(ctx.dir, 'log4j2.properties'), LOG4J2);
+    await formatStorage(ctx, propertiesFile);
+    return [...jvmArgs(ctx), 'kafka.Kafka', propertiesFile];
+  },
+  probe,
+  env: (ports) => ['OXBOW_KAFKA_BROKERS', `127.0.0.1:${ports.kafka}`],
+};

@@ -1,0 +1,184 @@
+// The life cycle every local service shares: find it running, start it once, wait until it really answers, stop exactly it.
+
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { OxbowError } from '../../src/errors.js';
+import { getLogger } from '../../src/logger.js';
+import { resolveClasspath } from './classpath.js';
+import type { ServicePorts, ServicesConfig } from './config.js';
+import { assertPortsFree, type PortNeed } from './ports.js';
+import { isOurProcess, readPid, removePidFile, spawnService, stopProcessGroup, tailFile } from './processes.js';
+
+const log = getLogger('services');
+
+/** A probe's verdict: answering, or why not yet. */
+export type Probe = { ok: true } | { ok: false; reason: string };
+
+/** What one service (Kafka, HDFS) contributes; the shared life cycle below does the rest. */
+export interface ServiceDefinition {
+  /** Folder name under the state folder and key in results: `kafka`, `hdfs`. */
+  name: string;
+  /** For people: `Kafka broker`, `HDFS (NameNode + DataNode)`. */
+  title: string;
+  /** The pom under tools/services/maven/ whose classpath the JVM runs with. */
+  pom: string;
+  ports(ports: ServicePorts): PortNeed[];
+  /** Lays out a fresh state (data wiped: each start begins empty) and returns the JVM's arguments. */
+  prepare(ctx: PrepareContext): Promise<string[]>;
+  /** One quick question to the running service; must not hang (every request has a timeout). */
+  probe(ports: ServicePorts): Promise<Probe>;
+  /** The variable the tests read and its value, e.g. OXBOW_KAFKA_BROKERS=127.0.0.1:9092. */
+  env(ports: ServicePorts): [string, string];
+}
+
+export interface PrepareContext {
+  config: ServicesConfig;
+  ports: ServicePorts;
+  /** This service's folder under the state folder; every path the JVM gets lies inside it. */
+  dir: string;
+  classpath: string;
+  logFile: string;
+}
+
+export type ServiceState = 'running' | 'not-answering' | 'stopped';
+
+export interface ServiceStatus {
+  name: string;
+  title: string;
+  state: ServiceState;
+  pid?: number;
+  /** The ports the instance was started with (from its record), else the configured ones. */
+  ports: ServicePorts;
+  env: [string, string];
+  logFile: string;
+  /** Why it is not answering, when it is not. */
+  reason?: string;
+}
+
+interface ServiceRecord {
+  pid: number;
+  ports: ServicePorts;
+  startedAt: string;
+}
+
+function paths(config: ServicesConfig, def: ServiceDefinition) {
+  const dir = join(config.stateDir, def.name);
+  return {
+    dir,
+    pidFile: join(dir, `${def.name}.pid`),
+    recordFile: join(dir, 'service.json'),
+    logFile: join(dir, `${def.name}.log`),
+    // Every argument the JVM gets that names a file contains this, so its command line identifies this instance.
+    marker: `${dir}/`,
+  };
+}
+
+async function readRecord(file: string): Promise<ServiceRecord | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as ServiceRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function serviceStatus(config: ServicesConfig, def: ServiceDefinition): Promise<ServiceStatus> {
+  const p = paths(config, def);
+  const pid = await readPid(p.pidFile);
+  const record = await readRecord(p.recordFile);
+  const ports = record !== undefined && record.pid === pid ? record.ports : config.ports;
+  const base = { name: def.name, title: def.title, ports, env: def.env(ports), logFile: p.logFile };
+  if (pid === undefined || !isOurProcess(pid, p.marker)) return { ...base, state: 'stopped' };
+  const probe = await def.probe(ports);
+  return probe.ok ? { ...base, state: 'running', pid } : { ...base, state: 'not-answering', pid, reason: probe.reason };
+}
+
+function startError(def: ServiceDefinition, logFile: string, what: string, logTail: string): OxbowError {
+  return new OxbowError(
+    'SERVICE_START',
+    `${def.title} ${what}. Its log is ${logFile}; last lines:\n${logTail === '' ? '(empty)' : logTail}`,
+  );
+}
+
+/** Polls the probe until it answers, the process dies, or the time is up; polling because a JVM tells no one when it is ready. */
+async function waitUntilAnswering(
+  def: ServiceDefinition,
+  ports: ServicePorts,
+  alive: () => boolean,
+  timeoutMs: number,
+  logFile: string,
+): Promise<void> {
+  const started = Date.now();
+  let last: Probe = { ok: false, reason: 'not asked yet' };
+  while (Date.now() - started < timeoutMs) {
+    if (!alive()) throw startError(def, logFile, 'exited before it answered', await tailFile(logFile, 30));
+    last = await def.probe(ports);
+    if (last.ok) {
+      log.info('service answers', { service: def.name, seconds: ((Date.now() - started) / 1000).toFixed(1) });
+      return;
+    }
+    await delay(500);
+  }
+  throw startError(
+    def,
+    logFile,
+    `did not answer within ${Math.round(timeoutMs / 1000)} s (last probe: ${last.ok ? 'ok' : last.reason}; raise OXBOW_SERVICES_TIMEOUT if the machine is just slow)`,
+    await tailFile(logFile, 30),
+  );
+}
+
+export interface StartResult {
+  status: ServiceStatus;
+  /** False when an instance was already running and nothing was started. */
+  started: boolean;
+}
+
+/** Ends the process group behind a pid file if it is this instance's, and forgets it. */
+export async function stopService(config: ServicesConfig, def: ServiceDefinition): Promise<{ stopped: boolean; how?: 'terminated' | 'killed' }> {
+  const p = paths(config, def);
+  const pid = await readPid(p.pidFile);
+  let result: { stopped: boolean; how?: 'terminated' | 'killed' } = { stopped: false };
+  if (pid !== undefined && isOurProcess(pid, p.marker)) {
+    log.info('stopping', { service: def.name, pid });
+    const how = await stopProcessGroup(pid, () => isOurProcess(pid, p.marker), config.stopTimeoutMs);
+    result = { stopped: true, how };
+  }
+  await removePidFile(p.pidFile);
+  await rm(p.recordFile, { force: true });
+  return result;
+}
+
+/** Starts the service unless this state folder's instance already runs; resolves once it answers. */
+export async function startService(config: ServicesConfig, def: ServiceDefinition): Promise<StartResult> {
+  const p = paths(config, def);
+  const current = await serviceStatus(config, def);
+  if (current.state === 'running') return { status: current, started: false };
+  if (current.state === 'not-answering' && current.pid !== undefined) {
+    // Most likely another `start` is bringing it up right now: wait for that one instead of starting a second.
+    const pid = current.pid;
+    log.info('already starting; waiting for it', { service: def.name, pid });
+    await waitUntilAnswering(def, current.ports, () => isOurProcess(pid, p.marker), config.startTimeoutMs, p.logFile);
+    return { status: await serviceStatus(config, def), started: false };
+  }
+  await removePidFile(p.pidFile);
+  await assertPortsFree(def.ports(config.ports));
+  const classpath = await resolveClasspath(config, def.pom);
+  await mkdir(p.dir, { recursive: true });
+  await writeFile(p.logFile, '');
+  const args = await def.prepare({ config, ports: config.ports, dir: p.dir, classpath, logFile: p.logFile });
+  // Ports may have been taken while Maven or a format step ran.
+  await assertPortsFree(def.ports(config.ports));
+  const spawned = await spawnService(config.java, args, { cwd: p.dir, logFile: p.logFile, pidFile: p.pidFile });
+  const record: ServiceRecord = { pid: spawned.pid, ports: config.ports, startedAt: new Date().toISOString() };
+  await writeFile(p.recordFile, JSON.stringify(record, null, 2) + '\n');
+  log.info('started', { service: def.name, pid: spawned.pid, log: p.logFile });
+  let exited = false;
+  void spawned.exited.then(() => (exited = true));
+  try {
+    await waitUntilAnswering(def, config.ports, () => !exited && isOurProcess(spawned.pid, p.marker), config.startTimeoutMs, p.logFile);
+  } catch (err) {
+    await stopService(config, def);
+    throw err;
+  }
+  return { status: await serviceStatus(config, def), started: true };
+}

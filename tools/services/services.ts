@@ -1,0 +1,61 @@
+// Kafka and HDFS together: start both in parallel, stop both, report both; the functions `npm test` and benchmarks call in-process.
+
+import { OxbowError } from '../../src/errors.js';
+import { servicesConfig, type ServicesConfig } from './config.js';
+import { hdfsService } from './hdfs.js';
+import { kafkaService } from './kafka.js';
+import { serviceStatus, startService, stopService, type ServiceDefinition, type ServiceStatus, type StartResult } from './service.js';
+
+export const SERVICES: readonly ServiceDefinition[] = [kafkaService, hdfsService];
+
+export interface ServicesStart {
+  results: StartResult[];
+  /** Names of the services this call started (the others were already running). */
+  started: string[];
+  /** OXBOW_KAFKA_BROKERS and OXBOW_WEBHDFS_URL for the running services. */
+  env: Record<string, string>;
+}
+
+function envOf(statuses: ServiceStatus[]): Record<string, string> {
+  return Object.fromEntries(statuses.filter((s) => s.state === 'running').map((s) => s.env));
+}
+
+/**
+ * Starts whatever of Kafka and HDFS is not already running from this state folder, both at once, and resolves
+ * when both answer. If one fails, the other is stopped again when this call started it, and the error names the failed one.
+ */
+export async function startServices(config?: ServicesConfig): Promise<ServicesStart> {
+  const cfg = config ?? (await servicesConfig());
+  const settled = await Promise.allSettled(SERVICES.map((def) => startService(cfg, def)));
+  const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+  if (failures.length > 0) {
+    await Promise.all(
+      settled.map((s, i) => (s.status === 'fulfilled' && s.value.started ? stopService(cfg, SERVICES[i] as ServiceDefinition) : undefined)),
+    );
+    if (failures.length === 1) throw failures[0];
+    throw new OxbowError('SERVICE_START', failures.map((f) => (f instanceof Error ? f.message : String(f))).join('\n\n'), { cause: failures[0] });
+  }
+  const results = settled.map((s) => (s as PromiseFulfilledResult<StartResult>).value);
+  return {
+    results,
+    started: results.filter((r) => r.started).map((r) => r.status.name),
+    env: envOf(results.map((r) => r.status)),
+  };
+}
+
+/** Stops the services this state folder started (only those: by pid file, whole process group) and waits until they are gone. */
+export async function stopServices(config?: ServicesConfig, names?: readonly string[]): Promise<{ name: string; stopped: boolean }[]> {
+  const cfg = config ?? (await servicesConfig());
+  const chosen = SERVICES.filter((def) => names === undefined || names.includes(def.name));
+  return Promise.all(chosen.map(async (def) => ({ name: def.name, stopped: (await stopService(cfg, def)).stopped })));
+}
+
+/** What runs now, asked of the processes and the services themselves, not of the pid files alone. */
+export async function servicesStatus(config?: ServicesConfig): Promise<{ statuses: ServiceStatus[]; env: Record<string, string> }> {
+  const cfg = config ?? (await servicesConfig());
+  const statuses = await Promise.all(SERVICES.map((def) => serviceStatus(cfg, def)));
+  return { statuses, env: envOf(statuses) };
+}
+
+export { servicesConfig };
+export type { ServicesConfig, ServiceStatus };
