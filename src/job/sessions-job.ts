@@ -1,0 +1,187 @@
+// The sessions job: hybrid source → session engine → output, with periodic checkpoints, stop-with-savepoint and a summary.
+
+import type { CheckpointStore } from '../checkpoint/store.js';
+import type { Checkpoint } from '../checkpoint/format.js';
+import { getLogger } from '../logger.js';
+import type { HybridSource, SourceStep } from '../source/hybrid-source.js';
+import type { SourceRecord } from '../source/types.js';
+import type { OutputSink } from '../sink/types.js';
+import { decodeEvent } from './decode.js';
+import type { JobEngine, JobProgress, JobSummary } from './types.js';
+
+const log = getLogger('sessions');
+
+export interface BadRecord {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  reason: string;
+  record: SourceRecord;
+}
+
+export interface SessionsJobOptions {
+  topic: string;
+  partitions: number[];
+  source: HybridSource;
+  engine: JobEngine;
+  sink: OutputSink;
+  /** Where checkpoints go; null: none (the output is still published at each interval and at the end). */
+  store: CheckpointStore | null;
+  checkpointIntervalMs: number;
+  /** The checkpoint this run was restored from (its id numbers the next ones; its counters carry on). */
+  restoredFrom: Checkpoint | null;
+  keyField: string;
+  timeField: string;
+  onBadRecord?: (bad: BadRecord) => void;
+  onProgress?: (p: JobProgress) => void;
+  progressIntervalMs?: number;
+  /** Aborted on SIGINT/SIGTERM: the job stops between steps and writes a savepoint. */
+  signal?: AbortSignal;
+  /** Engine counters for the summary (results, retractions, late events). */
+  engineStats?: () => { results: number; retractions: number; lateEvents: number };
+  now?: () => number;
+}
+
+export class SessionsJob {
+  private lastId: number;
+  private checkpoints = 0;
+  private records = 0;
+  private events = 0;
+  private badRecords = 0;
+  private lastCheckpointPath: string | null = null;
+  private watermark = Number.NEGATIVE_INFINITY;
+  private readonly now: () => number;
+  private readonly carried: Record<string, number>;
+
+  constructor(private readonly o: SessionsJobOptions) {
+    this.now = o.now ?? Date.now;
+    this.lastId = o.restoredFrom?.id ?? 0;
+    this.carried = o.restoredFrom?.counters ?? {};
+  }
+
+  private counters(): Record<string, number> {
+    const c = this.carried;
+    return { records: (c.records ?? 0) + this.records, events: (c.events ?? 0) + this.events, badRecords: (c.badRecords ?? 0) + this.badRecords };
+  }
+
+  /** Takes a checkpoint: prepare the output, write the checkpoint atomically, then publish the output. */
+  async checkpoint(kind: Checkpoint['kind']): Promise<void> {
+    const o = this.o;
+    const id = o.store ? await o.store.nextId(this.lastId) : this.lastId + 1;
+    this.lastId = id;
+    const sinkPosition = await o.sink.prepare(id);
+    if (o.store) {
+      const checkpoint: Checkpoint = {
+        kind, id, createdAt: this.now(), topic: o.topic, partitions: o.partitions,
+        positions: o.source.positions(), watermarks: o.source.watermarks.snapshot(),
+        engine: o.engine.snapshot(), sink: sinkPosition, counters: this.counters(),
+      };
+      this.lastCheckpointPath = await o.store.write(checkpoint);
+      log.debug('checkpoint written', { path: this.lastCheckpointPath });
+    }
+    await o.sink.commit(sinkPosition);
+    this.checkpoints++;
+  }
+
+  private handle(step: SourceStep): void {
+    const o = this.o;
+    if (step.kind === 'records') {
+      for (const r of step.records) {
+        this.records++;
+        const decoded = decodeEvent(r, o.keyField, o.timeField);
+        if (typeof decoded === 'string') {
+          this.badRecords++;
+          o.onBadRecord?.({ topic: o.topic, partition: step.partition, offset: r.offset, reason: decoded, record: r });
+          continue;
+        }
+        this.events++;
+        o.engine.processEvent(step.partition, decoded.key, decoded.ts, decoded.event);
+      }
+    } else if (step.kind === 'watermark') {
+      this.watermark = step.watermark;
+      o.engine.advanceWatermark(step.watermark);
+    }
+  }
+
+  private progress(startedAt: number, recordsAtStart: number): JobProgress {
+    const s = this.o.source;
+    const phases = s.watermarks.view();
+    const ends = s.liveEndOffsets();
+    const kinds = new Set(phases.filter((p) => p.phase !== 'finished').map((p) => p.phase));
+    const elapsed = Math.max(1, this.now() - startedAt);
+    return {
+      phase: kinds.size === 0 ? 'done' : kinds.size > 1 ? 'mixed' : (kinds.values().next().value as 'archive' | 'kafka'),
+      filesDone: s.stats.filesDone,
+      filesTotal: s.stats.filesTotal,
+      records: this.records,
+      eventsPerSecond: Math.round(((this.records - recordsAtStart) * 1000) / elapsed),
+      watermark: this.watermark,
+      partitions: s.positions().map((p) => {
+        const end = ends.get(p.partition);
+        return {
+          partition: p.partition,
+          phase: phases.find((x) => x.partition === p.partition)?.phase ?? p.source,
+          nextOffset: p.nextOffset?.toString() ?? null,
+          lag: end !== undefined && p.nextOffset !== null ? (end > p.nextOffset ? end - p.nextOffset : 0n).toString() : null,
+        };
+      }),
+    };
+  }
+
+  async run(): Promise<JobSummary> {
+    const o = this.o;
+    const startedAt = this.now();
+    let lastCheckpointAt = startedAt;
+    let lastProgressAt = startedAt;
+    let windowStart = startedAt;
+    let windowRecords = 0;
+    for await (const step of o.source.steps()) {
+      this.handle(step);
+      const now = this.now();
+      if (o.onProgress && now - lastProgressAt >= (o.progressIntervalMs ?? 1000)) {
+        o.onProgress(this.progress(windowStart, windowRecords));
+        lastProgressAt = now;
+        windowStart = now;
+        windowRecords = this.records;
+      }
+      if (o.signal?.aborted) break;
+      if (now - lastCheckpointAt >= o.checkpointIntervalMs) {
+        await this.checkpoint('checkpoint');
+        lastCheckpointAt = this.now();
+      }
+    }
+    const stoppedBy = o.signal?.aborted ? 'signal' : 'end';
+    if (stoppedBy === 'end') {
+      o.engine.finish();
+      await this.checkpoint('checkpoint');
+    } else {
+      // Stop with savepoint: open sessions stay open in the savepoint, to carry on where this run stopped.
+      await this.checkpoint('savepoint');
+      log.info('stopped with a savepoint', { path: this.lastCheckpointPath });
+    }
+    await o.sink.close();
+    o.onProgress?.(this.progress(windowStart, windowRecords));
+    const s = o.source.stats;
+    const e = o.engineStats?.() ?? { results: 0, retractions: 0, lateEvents: 0 };
+    return {
+      records: this.records,
+      recordsArchive: s.recordsArchive,
+      recordsKafka: s.recordsKafka,
+      events: this.events,
+      badRecords: this.badRecords,
+      results: e.results,
+      retractions: e.retractions,
+      lateEvents: e.lateEvents,
+      filesRead: s.filesDone,
+      duplicatesSkipped: s.duplicatesSkipped,
+      gapOffsetsSkipped: s.gapOffsetsSkipped.toString(),
+      corruptFilesSkipped: s.corruptFilesSkipped,
+      checkpoints: this.checkpoints,
+      switchPauseMs: s.switchPauseMs.length ? Math.max(...s.switchPauseMs) : null,
+      watermark: Number.isFinite(this.watermark) ? this.watermark : null,
+      stoppedBy,
+      lastCheckpoint: this.lastCheckpointPath,
+      elapsedMs: this.now() - startedAt,
+    };
+  }
+}

@@ -1,0 +1,27 @@
+// What `oxbow sessions` writes: session results and retractions as JSON objects, and the sink interface that publishes them with checkpoints.
+
+/** One output line. `session` carries the aggregate's result; `retraction` withdraws an earlier result with these bounds. */
+export type OutputRecord =
+  | { type: 'session'; key: string; partition: number; start: number; end: number; firing: string; result: unknown }
+  | { type: 'retraction'; key: string; partition: number; start: number; end: number };
+
+/**
+ * Two-phase publishing in step with checkpoints: `prepare(id)` makes everything written so far durable but not yet
+ * visible and returns the position the checkpoint records; once the checkpoint is written, `commit` makes it visible.
+ * A restore calls `recover` with the checkpoint's position, which finishes a publish the crash interrupted and drops
+ * whatever was written after that checkpoint — so published results are never duplicated.
+ */
+export interface OutputSink {
+  readonly description: string;
+  write(record: OutputRecord): void;
+  prepare(checkpointId: number): Promise<unknown>;
+  commit(position: unknown): Promise<void>;
+  recover(position: unknown): Promise<void>;
+  /** Fresh start (no savepoint): refuse an output that already holds published results of another run. */
+  checkFresh(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function outputLine(r: OutputRecord): string {
+  return JSON.stringify(r);
+}
