@@ -1,0 +1,160 @@
+// `npm test`: runs every compiled test with node:test against real Kafka and HDFS, starting them first (and stopping them after) unless given.
+
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../../src/errors.js';
+import { formatLogRecord, setLogSink } from '../../src/logger.js';
+import { repoRootFromHere, servicesConfig } from '../services/config.js';
+import { servicesStatus, startServices, stopServices } from '../services/services.js';
+import { findTests, isIntegrationTest } from './find-tests.js';
+import { formatTotals, parseTapTotals } from './tap-summary.js';
+
+const USAGE = `usage: npm test [-- --unit] [-- <compiled test files>...]
+
+  Builds, then runs dist/test/**/*.test.js with node --test. Unless OXBOW_KAFKA_BROKERS and OXBOW_WEBHDFS_URL
+  are both set, starts Kafka and HDFS (npm run services) for the run and stops what it started afterwards.
+  --unit               only dist/test/unit (no services)
+  OXBOW_TEST_CONCURRENCY  test files run at once (default 2)
+  OXBOW_TEST_TIMEOUT      seconds one test may take before it fails (default 600)
+`;
+
+const say = (line: string) => process.stderr.write(`run-tests: ${line}\n`);
+
+interface Options {
+  unit: boolean;
+  files: string[];
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { unit: false, files: [] };
+  for (const arg of argv) {
+    if (arg === '--unit') options.unit = true;
+    else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    } else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}\n\n${USAGE}`);
+    else options.files.push(resolve(arg));
+  }
+  return options;
+}
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`${name}=${raw} must be a positive whole number`);
+  return value;
+}
+
+/** Runs node --test; resolves with its exit code (128 + signal number when a signal ended it). */
+function runNodeTest(files: string[], env: NodeJS.ProcessEnv, tapFile: string, forward: (child: { kill(signal: NodeJS.Signals): boolean }) => void): Promise<number> {
+  const args = [
+    '--test',
+    `--test-concurrency=${positiveInt('OXBOW_TEST_CONCURRENCY', 2)}`,
+    `--test-timeout=${positiveInt('OXBOW_TEST_TIMEOUT', 600) * 1000}`,
+    // People read the spec report; the TAP copy only feeds the closing totals line.
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tapFile}`,
+    ...files,
+  ];
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, args, { stdio: 'inherit', env });
+    forward(child);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolveRun(code ?? (signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 1)));
+  });
+}
+
+/** The totals, printed last of all (after the services stopped), where CI looks for them. */
+let closingLine: string | undefined;
+let interrupted: NodeJS.Signals | undefined;
+
+async function main(): Promise<number> {
+  setLogSink((record) => process.stderr.write(formatLogRecord(record) + '\n'));
+  const options = parseArgs(process.argv.slice(2));
+  const repoRoot = repoRootFromHere();
+  let files = options.files;
+  if (files.length === 0) {
+    const found = await findTests(repoRoot, options.unit ? 'unit' : undefined);
+    if (found.stale.length > 0) say(`not running ${found.stale.length} compiled test(s) whose source is gone: ${found.stale.join(', ')}`);
+    files = found.files;
+  }
+  if (files.length === 0) {
+    say(`no test files found under ${join(repoRoot, 'dist', 'test')}: did the build run (npm run build)?`);
+    return 1;
+  }
+
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const given = ['OXBOW_KAFKA_BROKERS', 'OXBOW_WEBHDFS_URL'].filter((name) => (process.env[name] ?? '') !== '');
+  const needsServices = files.some((file) => isIntegrationTest(repoRoot, file));
+  let startedHere: string[] = [];
+  let child: { kill(signal: NodeJS.Signals): boolean } | undefined;
+  const config = await servicesConfig();
+  let runningBefore: string[] = [];
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted !== undefined) return;
+    interrupted = signal;
+    say(`${signal}: stopping`);
+    // Ctrl-C reaches the test process through the terminal; a plain kill of this process does not.
+    child?.kill(signal);
+    if (child === undefined && startedHere.length === 0) {
+      // Interrupted while the services come up: end those this run is starting, so start returns at once.
+      void stopServices(config, ['kafka', 'hdfs'].filter((name) => !runningBefore.includes(name)));
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const tapDir = await mkdtemp(join(tmpdir(), 'oxbow-test-'));
+  try {
+    if (needsServices) {
+      if (given.length === 2) {
+        say(`using the given services: OXBOW_KAFKA_BROKERS=${env.OXBOW_KAFKA_BROKERS} OXBOW_WEBHDFS_URL=${env.OXBOW_WEBHDFS_URL}`);
+      } else if (given.length === 1) {
+        throw new UsageError(`only ${given[0]} is set: set both OXBOW_KAFKA_BROKERS and OXBOW_WEBHDFS_URL to use your own services, or neither to let the tests start them`);
+      } else {
+        runningBefore = (await servicesStatus(config)).statuses.filter((s) => s.state !== 'stopped').map((s) => s.name);
+        say('starting Kafka and HDFS (npm run services -- start)');
+        const started = await startServices(config);
+        startedHere = started.started;
+        if (interrupted !== undefined) return 130;
+        for (const [name, value] of Object.entries(started.env)) {
+          env[name] = value;
+          say(`${name}=${value}`);
+        }
+        const reused = ['kafka', 'hdfs'].filter((name) => !startedHere.includes(name));
+        if (reused.length > 0) say(`already running, reused and left running: ${reused.join(', ')}`);
+      }
+    }
+    if (interrupted !== undefined) return 130;
+    const tapFile = join(tapDir, 'report.tap');
+    const code = await runNodeTest(files, env, tapFile, (c) => (child = c));
+    child = undefined;
+    const totals = parseTapTotals(await readFile(tapFile, 'utf8').catch(() => ''));
+    if (totals === undefined) say(`node --test ended (exit ${code}) without a summary`);
+    else closingLine = formatTotals(totals);
+    return code;
+  } finally {
+    if (startedHere.length > 0) {
+      say(`stopping what this run started: ${startedHere.join(', ')}`);
+      await stopServices(config, startedHere);
+    }
+    await rm(tapDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => {
+    if (closingLine !== undefined) process.stdout.write(`${closingLine}\n`);
+    process.exit(code);
+  },
+  (err: unknown) => {
+    say(err instanceof Error ? err.message : String(err));
+    process.exit(interrupted !== undefined ? 130 : err instanceof UsageError ? 2 : 1);
+  },
+);
