@@ -1,0 +1,20 @@
+// How a session's events are folded into its result: create an accumulator, add an event, merge two, read the result.
+
+/** A JSON value (what accumulators snapshot to and results are written as). */
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+export interface Aggregate<A = unknown, R = unknown> {
+  /** Identity kept in snapshots (`count`, `sum:value`, `listening`, `playlist-runs`); a restore with another name fails. */
+  readonly name: string;
+  createAccumulator(): A;
+  /** Fold one event in; may mutate and return `acc`. */
+  add(acc: A, ts: number, event: Record<string, unknown>): A;
+  /** Both sessions became one; may mutate and return `a`. */
+  merge(a: A, b: A): A;
+  getResult(acc: A): R;
+  /** Why this event cannot be aggregated (callers count and report it), or null. Runs before `add`. */
+  check?(event: Record<string, unknown>): string | null;
+  /** Accumulator to plain JSON and back (documented per aggregate in docs/engine.md). */
+  toJson(acc: A): Json;
+  fromJson(json: unknown): A;
+}

@@ -1,0 +1,31 @@
+// `sum:FIELD`: the sum of a numeric field over the session's events.
+
+import { UsageError } from '../../errors.js';
+import type { Aggregate } from '../aggregate.js';
+import { accumulatorError } from './errors.js';
+
+function numberOf(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '') return Number(v);
+  return Number.NaN;
+}
+
+export function sumAggregate(field: string): Aggregate<number, number> {
+  if (field === '') throw new UsageError(`--aggregate sum:FIELD: name the field to sum, e.g. sum:durationMs`);
+  const name = `sum:${field}`;
+  return {
+    name,
+    createAccumulator: () => 0,
+    add: (acc, _ts, event) => acc + numberOf(event[field]),
+    merge: (a, b) => a + b,
+    getResult: (acc) => acc,
+    check(event) {
+      return Number.isFinite(numberOf(event[field])) ? null : `field '${field}' is not a number`;
+    },
+    toJson: (acc) => acc,
+    fromJson(json) {
+      if (typeof json !== 'number' || !Number.isFinite(json)) throw accumulatorError(name, json);
+      return json;
+    },
+  };
+}

@@ -1,0 +1,357 @@
+// The session-window operator: assigns, merges, asks the trigger, aggregates, emits; keeps state per source partition.
+
+import { SavepointError, UsageError } from '../errors.js';
+import { getLogger } from '../logger.js';
+import {
+  CURRENT_FORMAT_VERSION,
+  SNAPSHOT_TYPE,
+  parseSnapshot,
+  type EngineSnapshot,
+  type SessionSnapshot,
+} from '../state/savepoint-format.js';
+import { ShardedState, type Shard } from '../state/shard.js';
+import type { Aggregate } from './aggregate.js';
+import { createAggregate } from './aggregates/index.js';
+import { cleanupTime, validateLateness } from './lateness.js';
+import { findIntersecting, type MergeCandidates } from './merging-window-set.js';
+import { NONE, Session } from './session.js';
+import { SessionAssigner } from './session-assigner.js';
+import { TimerHeap } from './timer-service.js';
+import { SessionTriggerContext } from './trigger-context.js';
+import { createTrigger, parseTriggerSpec, type Trigger, type TriggerResult, type TriggerSpec } from './triggers/index.js';
+import type { Firing, SessionEngineOptions, SessionEngineStats, SessionSink } from './types.js';
+
+const log = getLogger('engine');
+const NO_STATES: readonly number[] = [];
+
+export class SessionEngine {
+  readonly gapMs: number;
+  readonly allowedLatenessMs: number;
+  readonly triggerSpec: TriggerSpec;
+  readonly purging: boolean;
+  readonly retractions: boolean;
+  readonly aggregate: Aggregate;
+  private readonly trigger: Trigger;
+  private readonly sink: SessionSink;
+  private readonly state = new ShardedState();
+  private readonly heap = new TimerHeap();
+  private readonly ctx: SessionTriggerContext;
+  private readonly candidates: MergeCandidates = { before: null, first: null, last: null, count: 0 };
+  /** The job watermark; -Infinity before the first, +Infinity after finish(). */
+  watermark = -Infinity;
+  private nextId = 1;
+  private open = 0;
+  private finishing = false;
+  private events = 0;
+  private lateEvents = 0;
+  private results = 0;
+  private retracted = 0;
+
+  constructor(options: SessionEngineOptions, sink: SessionSink) {
+    this.gapMs = new SessionAssigner(options.gapMs).gapMs;
+    this.allowedLatenessMs = validateLateness(options.allowedLatenessMs ?? 0);
+    const t = options.trigger ?? { kind: 'event-time' };
+    this.triggerSpec = typeof t === 'string' ? parseTriggerSpec(t) : t;
+    this.purging = options.purging ?? false;
+    this.retractions = options.retractions ?? false;
+    if (this.purging && this.retractions) {
+      throw new UsageError('--retractions: retractions replace running totals, but --purging emits deltas; use one or the other');
+    }
+    this.trigger = createTrigger(this.triggerSpec, this.purging);
+    const agg = options.aggregate ?? 'count';
+    this.aggregate = typeof agg === 'string' ? createAggregate(agg) : agg;
+    this.sink = sink;
+    this.ctx = new SessionTriggerContext(this);
+  }
+
+  /** One event of `key` at event time `ts` (epoch ms) read from source partition `partition`. */
+  processEvent(partition: number, key: string, ts: number, event: Record<string, unknown>): void {
+    this.events++;
+    const shard = this.state.get(partition);
+    const head = shard.keys.get(key);
+    const end = ts + this.gapMs;
+    const c = findIntersecting(head, ts, end, this.candidates);
+    const agg = this.aggregate;
+    let s = c.first;
+    if (s === null) {
+      // Nothing to merge with, so no open window can take it: late if its own window is past cleanup.
+      if (cleanupTime(end, this.allowedLatenessMs) <= this.watermark) {
+        this.lateEvents++;
+        this.sink.late(partition, key, ts, event);
+        return;
+      }
+      s = new Session(this.nextId++, partition, key, ts, end, this.trigger.initialState);
+      s.cleanupAt = cleanupTime(end, this.allowedLatenessMs);
+      s.acc = agg.createAccumulator();
+      const before = c.before;
+      if (before === null) {
+        if (head !== undefined) s.next = head;
+        shard.keys.set(key, s);
+      } else {
+        s.next = before.next;
+        before.next = s;
+      }
+      shard.sessionCount++;
+      this.open++;
+    } else {
+      const newStart = ts < s.start ? ts : s.start;
+      const lastEnd = c.last!.end;
+      const newEnd = end > lastEnd ? end : lastEnd;
+      if (c.count > 1 || newStart !== s.start || newEnd !== s.end) this.merge(shard, s, c.count, newStart, newEnd);
+      if (s.acc === null) s.acc = agg.createAccumulator();
+    }
+    s.acc = agg.add(s.acc, ts, event);
+    s.pending = true;
+    const ctx = this.ctx;
+    ctx.session = s;
+    const r = this.trigger.onElement(ts, ctx);
+    if (r !== 0) this.act(s, r, this.watermark < s.end - 1 ? 'early' : 'late');
+    this.heap.schedule(s);
+  }
+
+  /** Moves the job watermark; a lower or equal one is ignored. Fires every timer at or below it, in time order. */
+  advanceWatermark(ts: number): void {
+    if (!(ts > this.watermark)) return;
+    this.watermark = ts;
+    const heap = this.heap;
+    while (heap.size > 0) {
+      const t = heap.peekTime();
+      if (t > ts) break;
+      const s = heap.pop();
+      if (s.dead || s.heapTime !== t) continue;
+      s.heapTime = Infinity;
+      const m = s.nextTimer();
+      // The entry came due before the session's real next timer (the session grew since): requeue in order.
+      if (m !== t) heap.schedule(s);
+      else this.onTimer(s, t);
+    }
+    heap.compactIfNeeded(this.open);
+  }
+
+  /** End of input: the watermark goes to +infinity and every session fires (one never emitted since its last event is emitted on time). */
+  finish(): void {
+    this.finishing = true;
+    this.advanceWatermark(Infinity);
+  }
+
+  openSessionCount(): number {
+    return this.open;
+  }
+
+  stats(): SessionEngineStats {
+    return {
+      events: this.events,
+      lateEvents: this.lateEvents,
+      results: this.results,
+      retractions: this.retracted,
+      openSessions: this.open,
+      watermark: this.watermark,
+    };
+  }
+
+  /** Plain JSON-able state of the given partitions (default all): sessions, accumulators, trigger state, timers, watermark. */
+  snapshot(partitions?: readonly number[]): EngineSnapshot {
+    if (this.watermark === Infinity) throw new UsageError('snapshot: the engine has finished (watermark at +infinity); take the snapshot before finish()');
+    const agg = this.aggregate;
+    const shards = (partitions ?? this.state.partitions()).map((partition) => {
+      const sessions: SessionSnapshot[] = [];
+      const shard = this.state.find(partition);
+      if (shard !== undefined) {
+        for (const s of shard.sessions()) {
+          sessions.push({
+            id: s.id,
+            key: s.key,
+            start: s.start,
+            end: s.end,
+            acc: s.acc === null ? null : agg.toJson(s.acc),
+            trigger: Number.isNaN(s.triggerState) ? null : s.triggerState,
+            timers: [...s.timers],
+            emitted: Number.isNaN(s.emittedStart) ? null : [s.emittedStart, s.emittedEnd],
+            pending: s.pending,
+          });
+        }
+      }
+      return { partition, sessions };
+    });
+    return {
+      type: SNAPSHOT_TYPE,
+      formatVersion: CURRENT_FORMAT_VERSION,
+      aggregate: agg.name,
+      config: {
+        gapMs: this.gapMs,
+        allowedLatenessMs: this.allowedLatenessMs,
+        trigger: this.trigger.spec,
+        purging: this.purging,
+        retractions: this.retractions,
+      },
+      watermark: this.watermark === -Infinity ? null : this.watermark,
+      nextSessionId: this.nextId,
+      shards,
+    };
+  }
+
+  /**
+   * A new engine holding the snapshot's state. `options` may change gap, lateness, trigger,
+   * purging and retractions (from now on: open sessions keep their bounds); a different
+   * aggregate fails with SavepointError. `source` names the snapshot in errors.
+   */
+  static restore(snapshot: unknown, options: SessionEngineOptions, sink: SessionSink, source = 'snapshot'): SessionEngine {
+    const snap = parseSnapshot(snapshot, source);
+    const engine = new SessionEngine(options, sink);
+    if (engine.aggregate.name !== snap.aggregate) {
+      throw new SavepointError(
+        source,
+        `savepoint ${source} holds '${snap.aggregate}' sessions but this run aggregates '${engine.aggregate.name}'; run with --aggregate ${snap.aggregate} or start without the savepoint (the file was left untouched)`,
+      );
+    }
+    engine.load(snap, source);
+    return engine;
+  }
+
+  private load(snap: EngineSnapshot, source: string): void {
+    this.watermark = snap.watermark ?? -Infinity;
+    this.nextId = snap.nextSessionId;
+    const triggerChanged = snap.config.trigger !== this.trigger.spec;
+    const agg = this.aggregate;
+    let dropped = 0;
+    for (const sh of snap.shards) {
+      const shard = this.state.get(sh.partition);
+      const byKey = new Map<string, Session[]>();
+      for (const ss of sh.sessions) {
+        const s = new Session(ss.id, sh.partition, ss.key, ss.start, ss.end, ss.trigger ?? NONE);
+        try {
+          s.acc = ss.acc === null ? null : agg.fromJson(ss.acc);
+        } catch (err) {
+          throw new SavepointError(source, `savepoint ${source} is corrupt: ${(err as Error).message}; it was left untouched`, { cause: err });
+        }
+        s.timers = [...ss.timers];
+        s.pending = ss.pending;
+        if (this.retractions && ss.emitted !== null) {
+          s.emittedStart = ss.emitted[0];
+          s.emittedEnd = ss.emitted[1];
+        }
+        if (ss.id >= this.nextId) this.nextId = ss.id + 1;
+        s.cleanupAt = cleanupTime(s.end, this.allowedLatenessMs);
+        // A shorter lateness may put a session past its cleanup already: it would have been dropped.
+        if (s.cleanupAt <= this.watermark) {
+          dropped++;
+          continue;
+        }
+        if (triggerChanged) {
+          s.timers = [];
+          s.triggerState = this.trigger.initialState;
+          this.ctx.session = s;
+          this.trigger.onMerge(this.ctx, NO_STATES);
+        }
+        let list = byKey.get(ss.key);
+        if (list === undefined) byKey.set(ss.key, (list = []));
+        list.push(s);
+      }
+      for (const [key, list] of byKey) {
+        list.sort((a, b) => a.start - b.start);
+        for (let i = 1; i < list.length; i++) {
+          if (list[i]!.start <= list[i - 1]!.end) {
+            throw new SavepointError(source, `savepoint ${source} is corrupt: sessions of key '${key}' in partition ${sh.partition} overlap; it was left untouched`);
+          }
+          list[i - 1]!.next = list[i]!;
+        }
+        shard.keys.set(key, list[0]!);
+        shard.sessionCount += list.length;
+        this.open += list.length;
+        for (const s of list) this.heap.schedule(s);
+      }
+    }
+    if (dropped > 0) log.info('sessions past their cleanup time under the new allowed lateness were dropped on restore', { dropped });
+  }
+
+  private merge(shard: Shard, r: Session, count: number, newStart: number, newEnd: number): void {
+    const retract = this.retractions;
+    if (retract && !Number.isNaN(r.emittedStart) && (r.emittedStart !== newStart || r.emittedEnd !== newEnd)) {
+      this.retract(r, r.emittedStart, r.emittedEnd);
+      r.emittedStart = NONE;
+      r.emittedEnd = NONE;
+    }
+    let states = NO_STATES;
+    if (count > 1) {
+      const merged: number[] = [];
+      const agg = this.aggregate;
+      let o = r.next;
+      for (let i = 1; i < count; i++) {
+        const victim = o!;
+        o = victim.next;
+        if (victim.acc !== null) r.acc = r.acc === null ? victim.acc : agg.merge(r.acc, victim.acc);
+        merged.push(victim.triggerState);
+        if (victim.pending) r.pending = true;
+        if (retract && !Number.isNaN(victim.emittedStart)) this.retract(victim, victim.emittedStart, victim.emittedEnd);
+        victim.dead = true;
+        victim.next = null;
+        shard.sessionCount--;
+        this.open--;
+      }
+      r.next = o;
+      states = merged;
+    }
+    r.start = newStart;
+    r.end = newEnd;
+    r.timers.length = 0;
+    r.cleanupAt = cleanupTime(newEnd, this.allowedLatenessMs);
+    this.ctx.session = r;
+    this.trigger.onMerge(this.ctx, states);
+  }
+
+  private onTimer(s: Session, t: number): void {
+    const timers = s.timers;
+    const i = timers.indexOf(t);
+    if (i >= 0) {
+      timers.splice(i, 1);
+      this.ctx.session = s;
+      const r = this.trigger.onEventTime(t, this.ctx);
+      const max = s.end - 1;
+      if (r !== 0) this.act(s, r, t === max ? 'on-time' : t < max ? 'early' : 'late');
+    }
+    if (t >= s.cleanupAt) this.cleanup(s);
+    else this.heap.schedule(s);
+  }
+
+  private act(s: Session, r: TriggerResult, firing: Firing): void {
+    if ((r & 1) !== 0 && s.acc !== null) this.emit(s, firing);
+    if ((r & 2) !== 0) {
+      s.acc = null;
+      s.pending = false;
+    }
+  }
+
+  private emit(s: Session, firing: Firing): void {
+    this.results++;
+    s.pending = false;
+    if (this.retractions) {
+      s.emittedStart = s.start;
+      s.emittedEnd = s.end;
+    }
+    this.sink.result({ key: s.key, start: s.start, end: s.end, firing, result: this.aggregate.getResult(s.acc), partition: s.partition });
+  }
+
+  private retract(s: Session, start: number, end: number): void {
+    this.retracted++;
+    this.sink.retraction({ key: s.key, start, end, partition: s.partition });
+  }
+
+  private cleanup(s: Session): void {
+    // End of input with a trigger that does not fire on time (count): do not let the last events vanish.
+    if (this.finishing && s.pending && s.acc !== null) this.emit(s, 'on-time');
+    const shard = this.state.get(s.partition);
+    const head = shard.keys.get(s.key);
+    if (head === s) {
+      if (s.next === null) shard.keys.delete(s.key);
+      else shard.keys.set(s.key, s.next);
+    } else {
+      let p = head ?? null;
+      while (p !== null && p.next !== s) p = p.next;
+      if (p !== null) p.next = s.next;
+    }
+    s.dead = true;
+    s.next = null;
+    shard.sessionCount--;
+    this.open--;
+  }
+}
