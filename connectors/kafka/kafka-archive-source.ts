@@ -1,0 +1,160 @@
+// The archiver's Kafka side with kafkajs: a consumer group member that delivers per-partition batches, seeks, and commits informational offsets.
+
+import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
+import type { ArchiveSource, PartitionOffsets, SourceBatch, SourceHandlers, SourceRecord, TopicPartition } from '../../src/archive/archive-source.js';
+import type { ArchivedHeader } from '../../src/archive/record.js';
+import { getLogger } from '../../src/logger.js';
+import { kafkaCall, mapKafkaError } from './client.js';
+import { fetchTopicOffsets } from './topic-offsets.js';
+
+const log = getLogger('kafka-source');
+
+export interface KafkaArchiveSourceOptions {
+  kafka: Kafka;
+  brokers: string;
+  groupId: string;
+  /** Partitions processed in parallel by one process (each partition stays sequential). */
+  partitionsConsumedConcurrently?: number;
+}
+
+function toBytes(v: Buffer | string | null | undefined): Uint8Array | null {
+  if (v === null || v === undefined) return null;
+  return typeof v === 'string' ? new TextEncoder().encode(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+}
+
+/** kafkajs hands headers as an object (repeated keys as arrays); each value becomes one header, in the order kafkajs gives. */
+function toHeaders(headers: IHeaders | undefined): ArchivedHeader[] {
+  if (!headers) return [];
+  const out: ArchivedHeader[] = [];
+  for (const [key, value] of Object.entries(headers)) {
+    if (Array.isArray(value)) for (const v of value) out.push({ key, value: toBytes(v) });
+    else out.push({ key, value: toBytes(value as Buffer | string | undefined) });
+  }
+  return out;
+}
+
+export class KafkaArchiveSource implements ArchiveSource {
+  private readonly o: KafkaArchiveSourceOptions;
+  private consumer: Consumer | null = null;
+  private admin: Admin | null = null;
+  /** First offset of the last batch handed to eachBatch, per partition: tells a filtered-only batch from a delivered one. */
+  private readonly delivered = new Map<string, string | null>();
+
+  constructor(options: KafkaArchiveSourceOptions) {
+    this.o = options;
+  }
+
+  private async getAdmin(): Promise<Admin> {
+    if (!this.admin) {
+      const admin = this.o.kafka.admin();
+      await kafkaCall(this.o.brokers, 'connecting the admin client', () => admin.connect());
+      this.admin = admin;
+    }
+    return this.admin;
+  }
+
+  async fetchOffsets(topic: string): Promise<PartitionOffsets[]> {
+    return fetchTopicOffsets(await this.getAdmin(), this.o.brokers, topic);
+  }
+
+  async start(topics: string[], handlers: SourceHandlers): Promise<void> {
+    const consumer = this.o.kafka.consumer({
+      groupId: this.o.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3000,
+      maxBytesPerPartition: 4 << 20,
+      maxBytes: 32 << 20,
+      // A broker restart crashes the consumer; restarting rejoins the group, and the join resets every partition to the archive's end.
+      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: async () => true },
+    });
+    this.consumer = consumer;
+    const { GROUP_JOIN, REBALANCING, END_BATCH_PROCESS, CRASH } = consumer.events;
+    consumer.on(GROUP_JOIN, (e) => {
+      const assignment: TopicPartition[] = [];
+      for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
+        for (const partition of partitions) assignment.push({ topic, partition });
+      }
+      this.delivered.clear();
+      handlers.onAssigned(assignment);
+    });
+    consumer.on(REBALANCING, () => handlers.onRevoking());
+    consumer.on(CRASH, (e) => {
+      const err = mapKafkaError(e.payload.error, this.o.brokers, 'consuming');
+      if (e.payload.restart) {
+        log.warn('the Kafka consumer failed; restarting it and resuming from the archive', { error: err.message });
+        handlers.onRevoking();
+      } else {
+        handlers.onFatal(err);
+      }
+    });
+    // kafkajs skips batches that held only control records or aborted transactions without calling eachBatch; the archiver
+    // still needs to learn that those offsets were passed, or it would take the next fetch for a jump.
+    consumer.on(END_BATCH_PROCESS, (e) => {
+      const { topic, partition, firstOffset, lastOffset, highWatermark } = e.payload as unknown as {
+        topic: string; partition: number; firstOffset: string | null; lastOffset: string; highWatermark: string;
+      };
+      const k = `${topic}/${partition}`;
+      if (this.delivered.has(k) && this.delivered.get(k) === firstOffset) return;
+      if (firstOffset === null) return;
+      this.delivered.set(k, firstOffset);
+      void handlers.onBatch({
+        topic, partition, fetchedOffset: BigInt(firstOffset), nextOffset: BigInt(lastOffset) + 1n, highWatermark: BigInt(highWatermark), records: [],
+      }).catch((err: unknown) => handlers.onFatal(err as Error));
+    });
+    await kafkaCall(this.o.brokers, 'connecting the consumer', () => consumer.connect());
+    for (const topic of topics) {
+      await kafkaCall(this.o.brokers, `subscribing to ${topic}`, () => consumer.subscribe({ topic, fromBeginning: true }));
+    }
+    await kafkaCall(this.o.brokers, 'starting the consumer', () => consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: this.o.partitionsConsumedConcurrently ?? 4,
+      eachBatch: (payload) => this.eachBatch(payload, handlers),
+    }));
+  }
+
+  private async eachBatch({ batch, isStale, isRunning }: EachBatchPayload, handlers: SourceHandlers): Promise<void> {
+    this.delivered.set(`${batch.topic}/${batch.partition}`, batch.firstOffset());
+    // A batch fetched before a seek took effect is stale: the archiver asked for other offsets.
+    if (isStale() || !isRunning()) return;
+    const records: SourceRecord[] = batch.messages.map((m) => ({
+      offset: BigInt(m.offset),
+      timestamp: Number(m.timestamp),
+      key: toBytes(m.key),
+      value: toBytes(m.value),
+      headers: toHeaders(m.headers),
+    }));
+    const out: SourceBatch = {
+      topic: batch.topic,
+      partition: batch.partition,
+      fetchedOffset: BigInt((batch as unknown as { fetchedOffset: string }).fetchedOffset),
+      nextOffset: (batch as unknown as { isEmptyIncludingFiltered(): boolean }).isEmptyIncludingFiltered() ? null : BigInt(batch.lastOffset()) + 1n,
+      highWatermark: BigInt(batch.highWatermark),
+      records,
+    };
+    await handlers.onBatch(out);
+  }
+
+  seek(topic: string, partition: number, offset: bigint): void {
+    this.consumer?.seek({ topic, partition, offset: offset.toString() });
+  }
+
+  async commit(topic: string, partition: number, nextOffset: bigint): Promise<void> {
+    await this.consumer?.commitOffsets([{ topic, partition, offset: nextOffset.toString() }]);
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.stop().catch((err: unknown) => log.debug('consumer stop failed', { error: (err as Error).message }));
+  }
+
+  async close(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = null;
+    const admin = this.admin;
+    this.admin = null;
+    await Promise.all([
+      consumer ? consumer.disconnect().catch((err: unknown) => log.debug('consumer disconnect failed', { error: (err as Error).message })) : undefined,
+      admin ? admin.disconnect().catch(() => {}) : undefined,
+    ]);
+  }
+}

@@ -1,0 +1,62 @@
+// What the archiver needs from Kafka, as an interface: src/ stays free of kafkajs, and tests drive the archiver with a fake.
+
+import type { ArchivedHeader } from './record.js';
+
+export interface SourceRecord {
+  offset: bigint;
+  timestamp: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: ArchivedHeader[];
+}
+
+/** One fetch of one partition, control records and aborted transactions already removed from `records`. */
+export interface SourceBatch {
+  topic: string;
+  partition: number;
+  /** The offset the fetch asked for: when it is where the archive ends, the batch continues the archive without a gap. */
+  fetchedOffset: bigint;
+  /** Where the next fetch continues (past control records too); null when the fetch held nothing at all. */
+  nextOffset: bigint | null;
+  highWatermark: bigint;
+  records: SourceRecord[];
+}
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface PartitionOffsets {
+  partition: number;
+  /** The log start offset: anything below was deleted by retention. */
+  earliest: bigint;
+  /** The high watermark: the offset the next produced record gets. */
+  latest: bigint;
+}
+
+export interface SourceHandlers {
+  /** A (re)join finished with these partitions; everything held before the join is void. */
+  onAssigned(partitions: TopicPartition[]): void;
+  /** A rebalance started: stop publishing at once, another member may get any partition. Called synchronously. */
+  onRevoking(): void;
+  /** Batches of one partition arrive one at a time, in order; the next fetch waits for the promise. */
+  onBatch(batch: SourceBatch): Promise<void>;
+  /** The source failed for good (after its own retries). */
+  onFatal(error: Error): void;
+}
+
+export interface ArchiveSource {
+  /** Joins the group, subscribes to the topics and starts delivering batches; resolves once running. */
+  start(topics: string[], handlers: SourceHandlers): Promise<void>;
+  /** The next fetch of this partition starts at `offset`. */
+  seek(topic: string, partition: number, offset: bigint): void;
+  /** Records progress in the consumer group (informational: the archive is the truth). */
+  commit(topic: string, partition: number, nextOffset: bigint): Promise<void>;
+  /** Earliest and latest offsets of every partition of a topic. */
+  fetchOffsets(topic: string): Promise<PartitionOffsets[]>;
+  /** Stops fetching; resolves when no onBatch runs any more. commit() still works until close(). */
+  stop(): Promise<void>;
+  /** Leaves the group and disconnects. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,319 @@
+// The archiver: consumes topics through an ArchiveSource, one PartitionWriter per assigned partition, rotation timer, clean stop.
+
+import type { ArchiveFs } from '../archive-fs.js';
+import { OxbowError, UsageError } from '../errors.js';
+import { EventEmitterOf } from '../events.js';
+import { getLogger } from '../logger.js';
+import type { ArchiveSource, PartitionOffsets, SourceBatch, TopicPartition } from './archive-source.js';
+import { eventTimeExtractor, type EventTimeExtractor } from './event-time.js';
+import { validateTopicName } from './file-name.js';
+import { type ArchiveFileEntry, type FormatRegistry, loadPartitionIndex } from './partition-index.js';
+import { PartitionConflict, PartitionWriter, type PublishedFile } from './partition-writer.js';
+import type { ArchiveFormat } from './record.js';
+import { type RotationPolicy, validateRotation } from './rotation.js';
+
+const log = getLogger('archiver');
+
+export interface ArchiverOptions {
+  fs: ArchiveFs;
+  root: string;
+  topics: string[];
+  format: ArchiveFormat;
+  /** Every format the archive may already hold (to read existing files' metadata). */
+  formats: FormatRegistry;
+  rotation: RotationPolicy;
+  /** `kafka-timestamp` or a JSON field of the value. */
+  eventTime: string;
+  /** Stop once every partition is archived up to the latest offsets read at start. */
+  untilCaughtUp: boolean;
+  source: ArchiveSource;
+  /** Storage retries per call before a partition gives up its file and refetches (default: effectively forever). */
+  storageRetries?: number;
+}
+
+export interface ArchiverEvents extends Record<string, unknown> {
+  'partition-resumed': { topic: string; partition: number; nextOffset: bigint; files: number };
+  'file-published': { entry: ArchiveFileEntry; reason: string };
+  'file-discarded': { topic: string; partition: number; why: string };
+  'retention-gap': { topic: string; partition: number; from: bigint; to: bigint };
+  'foreign-file': { path: string; reason: string };
+  'caught-up': { topics: string[] };
+  'stopped': ArchiverSummary;
+}
+
+export interface ArchiverSummary {
+  recordsArchived: number;
+  filesPublished: number;
+  eventTimeMissing: number;
+  foreignFiles: number;
+  retentionGaps: { topic: string; partition: number; from: bigint; to: bigint }[];
+}
+
+interface Slot {
+  writer: PartitionWriter;
+  /** Serializes everything done to one partition (batches, timer publishes, stop). */
+  chain: Promise<void>;
+}
+
+const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+export class Archiver extends EventEmitterOf<ArchiverEvents> {
+  private readonly o: ArchiverOptions;
+  private readonly extract: EventTimeExtractor;
+  private readonly abort = new AbortController();
+  private slots = new Map<string, Slot>();
+  private targets = new Map<string, PartitionOffsets>();
+  private timer: NodeJS.Timeout | null = null;
+  private stopping: Promise<ArchiverSummary> | null = null;
+  private finished!: (summary: ArchiverSummary) => void;
+  private failed!: (err: Error) => void;
+  private readonly done: Promise<ArchiverSummary>;
+  private checkingDone = false;
+  private lastDoneCheck = 0;
+  private readonly summary: ArchiverSummary = { recordsArchived: 0, filesPublished: 0, eventTimeMissing: 0, foreignFiles: 0, retentionGaps: [] };
+  private readonly retired: PartitionWriter[] = [];
+
+  constructor(options: ArchiverOptions) {
+    super();
+    if (options.topics.length === 0) throw new UsageError('--topic: give at least one topic to archive');
+    for (const t of options.topics) validateTopicName(t, '--topic');
+    validateRotation(options.rotation);
+    this.o = options;
+    this.extract = eventTimeExtractor(options.eventTime);
+    this.done = new Promise((resolve, reject) => {
+      this.finished = resolve;
+      this.failed = reject;
+    });
+  }
+
+  /** Runs until stop() or, with untilCaughtUp, until the archive reaches the offsets read at start; resolves with a summary. */
+  async run(): Promise<ArchiverSummary> {
+    if (this.o.untilCaughtUp) {
+      for (const topic of this.o.topics) {
+        for (const p of await this.o.source.fetchOffsets(topic)) this.targets.set(key(topic, p.partition), p);
+      }
+      if (await this.archiveReachesTargets()) {
+        log.info('the archive already holds everything up to the latest offsets', { topics: this.o.topics });
+        this.emit('caught-up', { topics: this.o.topics });
+        await this.o.source.close();
+        return this.finalSummary();
+      }
+    }
+    await this.o.source.start(this.o.topics, {
+      onAssigned: (partitions) => this.onAssigned(partitions),
+      onRevoking: () => this.onRevoking(),
+      onBatch: (batch) => this.onBatch(batch),
+      onFatal: (err) => this.failed(err),
+    });
+    const tick = Math.max(10, Math.min(1000, Math.floor(this.o.rotation.intervalMs / 4)));
+    this.timer = setInterval(() => this.onTick(), tick);
+    try {
+      return await this.done;
+    } catch (err) {
+      // A fatal failure: nothing unpublished may become visible, and the group membership is given up.
+      await this.o.source.stop().catch(() => {});
+      for (const slot of this.slots.values()) {
+        slot.writer.fenced = true;
+        await this.serialize(slot, () => slot.writer.discard(`the archiver failed: ${(err as Error).message}`)).catch(() => {});
+      }
+      await this.o.source.close().catch(() => {});
+      throw err;
+    } finally {
+      if (this.timer) clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+
+  /** Stops consuming, publishes open files (or discards them when the partition may have moved), and ends run(). A second call aborts storage retries. */
+  stop(): Promise<ArchiverSummary> {
+    if (this.stopping) {
+      this.abort.abort(new OxbowError('ABORTED', 'stopped while retrying storage'));
+      return this.stopping;
+    }
+    this.stopping = (async () => {
+      await this.o.source.stop();
+      await Promise.all([...this.slots.values()].map((slot) => this.serialize(slot, async () => {
+        if (!slot.writer.hasOpenFile) return;
+        try {
+          await this.afterPublish(slot.writer, await slot.writer.publish('shutdown'));
+        } catch (err) {
+          await slot.writer.discard(`could not publish at shutdown: ${(err as Error).message}`);
+        }
+      })));
+      await this.o.source.close();
+      const summary = this.finalSummary();
+      this.emit('stopped', summary);
+      this.finished(summary);
+      return summary;
+    })();
+    this.stopping.catch((err: Error) => this.failed(err));
+    return this.stopping;
+  }
+
+  private finalSummary(): ArchiverSummary {
+    const writers = [...this.retired, ...[...this.slots.values()].map((s) => s.writer)];
+    this.summary.recordsArchived = writers.reduce((n, w) => n + w.recordsArchived, 0);
+    this.summary.eventTimeMissing = writers.reduce((n, w) => n + w.eventTimeMissing, 0);
+    return { ...this.summary, retentionGaps: [...this.summary.retentionGaps] };
+  }
+
+  private serialize(slot: Slot, fn: () => Promise<void>): Promise<void> {
+    const next = slot.chain.then(fn);
+    slot.chain = next.catch(() => {});
+    return next;
+  }
+
+  private newWriter(topic: string, partition: number): PartitionWriter {
+    return new PartitionWriter({
+      fs: this.o.fs, root: this.o.root, topic, partition, format: this.o.format, formats: this.o.formats,
+      rotation: this.o.rotation, extractEventTime: this.extract, signal: this.abort.signal, storageRetries: this.o.storageRetries,
+    });
+  }
+
+  private retire(slot: Slot, why: string): void {
+    slot.writer.fenced = true;
+    this.retired.push(slot.writer);
+    void this.serialize(slot, () => slot.writer.discard(why));
+  }
+
+  private onRevoking(): void {
+    // Fence first, synchronously: from now on no file of the old assignment can become visible.
+    for (const slot of this.slots.values()) slot.writer.fenced = true;
+  }
+
+  private onAssigned(partitions: TopicPartition[]): void {
+    const old = this.slots;
+    this.slots = new Map();
+    // A (re)join voids all state: even a partition we keep may have been written by another member in between.
+    for (const slot of old.values()) this.retire(slot, 'the group was rebalanced');
+    for (const { topic, partition } of partitions) {
+      this.slots.set(key(topic, partition), { writer: this.newWriter(topic, partition), chain: Promise.resolve() });
+    }
+    log.info('partitions assigned', { partitions: partitions.map((p) => `${p.topic}/${p.partition}`).join(',') || '(none)' });
+  }
+
+  private async onBatch(batch: SourceBatch): Promise<void> {
+    let slot = this.slots.get(key(batch.topic, batch.partition));
+    if (!slot) {
+      slot = { writer: this.newWriter(batch.topic, batch.partition), chain: Promise.resolve() };
+      this.slots.set(key(batch.topic, batch.partition), slot);
+    }
+    const s = slot;
+    await this.serialize(s, () => this.processBatch(s.writer, batch));
+  }
+
+  private async processBatch(w: PartitionWriter, batch: SourceBatch): Promise<void> {
+    if (this.stopping || w.fenced) return;
+    try {
+      if (!w.isInitialized) {
+        await w.init();
+        for (const f of w.foreign) this.emit('foreign-file', f);
+        this.summary.foreignFiles += w.foreign.length;
+        this.emit('partition-resumed', { topic: w.topic, partition: w.partition, nextOffset: w.archiveEnd, files: w.fileCount });
+      }
+      const outcome = await w.handleBatch(batch);
+      if (outcome.gap) {
+        const gap = { topic: w.topic, partition: w.partition, ...outcome.gap };
+        this.summary.retentionGaps.push(gap);
+        log.warn('Kafka no longer holds offsets the archive lacks (deleted by retention before they were archived)', gap);
+        this.emit('retention-gap', gap);
+      }
+      for (const p of outcome.published) await this.afterPublish(w, p);
+      if (outcome.seekTo !== null) {
+        this.o.source.seek(w.topic, w.partition, outcome.seekTo);
+        return;
+      }
+      const target = this.targets.get(key(w.topic, w.partition));
+      if (this.o.untilCaughtUp && target && w.nextExpected >= target.latest && w.hasOpenFile) {
+        await this.afterPublish(w, await w.publish('caught-up'));
+      }
+    } catch (err) {
+      await this.recover(w, err);
+    }
+    if (this.o.untilCaughtUp) void this.checkDone(false);
+  }
+
+  /** A failed partition drops its unpublished file and refetches from the archive's end after a pause; nothing unpublished is committed. */
+  private async recover(w: PartitionWriter, err: unknown): Promise<void> {
+    if (!(err instanceof OxbowError)) {
+      this.failed(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    const conflict = err instanceof PartitionConflict;
+    log.warn(conflict ? err.message : 'archiving a partition failed; refetching from the archive end', { topic: w.topic, partition: w.partition, error: err.message });
+    await w.discard(err.message);
+    this.emit('file-discarded', { topic: w.topic, partition: w.partition, why: err.message });
+    try {
+      if (conflict) await w.init();
+    } catch (initErr) {
+      log.warn('could not reload the partition', { topic: w.topic, partition: w.partition, error: (initErr as Error).message });
+    }
+    this.o.source.seek(w.topic, w.partition, w.archiveEnd);
+    if (!conflict) await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+
+  private async afterPublish(w: PartitionWriter, published: PublishedFile | null): Promise<void> {
+    if (!published) return;
+    this.summary.filesPublished++;
+    this.emit('file-published', { entry: published.entry, reason: published.reason });
+    try {
+      await this.o.source.commit(w.topic, w.partition, published.entry.nextOffset);
+    } catch (err) {
+      // Group offsets are for lag monitoring only; the archive already says where to resume.
+      log.debug('could not commit the group offset', { topic: w.topic, partition: w.partition, error: (err as Error).message });
+    }
+  }
+
+  private onTick(): void {
+    for (const slot of this.slots.values()) {
+      const w = slot.writer;
+      if (!w.dueByTime()) continue;
+      void this.serialize(slot, async () => {
+        const reason = w.dueByTime();
+        if (!reason || w.fenced || this.stopping) return;
+        try {
+          await this.afterPublish(w, await w.publish(reason));
+        } catch (err) {
+          await this.recover(w, err);
+        }
+      });
+    }
+    if (this.o.untilCaughtUp) void this.checkDone(false);
+  }
+
+  /** True when every partition's archive end is at or past the latest offset read at start. */
+  private async archiveReachesTargets(): Promise<boolean> {
+    for (const [k, target] of this.targets) {
+      if (target.latest <= target.earliest) continue;
+      const [topic, p] = k.split('\u0000') as [string, string];
+      const slot = this.slots.get(k);
+      let end: bigint;
+      if (slot?.writer.isInitialized && !slot.writer.fenced) {
+        end = slot.writer.archiveEnd;
+      } else {
+        const listing = await loadPartitionIndex(this.o.fs, this.o.root, topic, Number(p), this.o.formats);
+        end = listing.entries.reduce((max, e) => (e.nextOffset > max ? e.nextOffset : max), 0n);
+      }
+      if (end < target.latest) return false;
+    }
+    return true;
+  }
+
+  private async checkDone(force: boolean): Promise<void> {
+    const now = Date.now();
+    if (this.checkingDone || this.stopping || (!force && now - this.lastDoneCheck < 250)) return;
+    this.checkingDone = true;
+    this.lastDoneCheck = now;
+    try {
+      if (await this.archiveReachesTargets()) {
+        log.info('caught up with the latest offsets read at start', { topics: this.o.topics });
+        this.emit('caught-up', { topics: this.o.topics });
+        void this.stop();
+      }
+    } catch (err) {
+      log.debug('could not check progress', { error: (err as Error).message });
+    } finally {
+      this.checkingDone = false;
+    }
+  }
+}
