@@ -65,7 +65,7 @@ export class SessionsJob {
   }
 
   /** Takes a checkpoint: prepare the output, write the checkpoint atomically, then publish the output. */
-  async checkpoint(kind: Checkpoint['kind']): Promise<void> {
+  async checkpoint(kind: Checkpoint['kind'], finished = false): Promise<void> {
     const o = this.o;
     const id = o.store ? await o.store.nextId(this.lastId) : this.lastId + 1;
     this.lastId = id;
@@ -74,7 +74,8 @@ export class SessionsJob {
       const checkpoint: Checkpoint = {
         kind, id, createdAt: this.now(), topic: o.topic, partitions: o.partitions,
         positions: o.source.positions(), watermarks: o.source.watermarks.snapshot(),
-        engine: o.engine.snapshot(), sink: sinkPosition, counters: this.counters(),
+        // After finish() every session has fired: the final checkpoint holds no engine state (a restore from it starts empty).
+        engine: finished ? null : o.engine.snapshot(), sink: sinkPosition, counters: { ...this.counters(), finished: finished ? 1 : 0 },
       };
       this.lastCheckpointPath = await o.store.write(checkpoint);
       log.debug('checkpoint written', { path: this.lastCheckpointPath });
@@ -153,7 +154,7 @@ export class SessionsJob {
     const stoppedBy = o.signal?.aborted ? 'signal' : 'end';
     if (stoppedBy === 'end') {
       o.engine.finish();
-      await this.checkpoint('checkpoint');
+      await this.checkpoint('checkpoint', true);
     } else {
       // Stop with savepoint: open sessions stay open in the savepoint, to carry on where this run stopped.
       await this.checkpoint('savepoint');

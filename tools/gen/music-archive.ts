@@ -1,0 +1,88 @@
+// Writes music events into an oxbow archive with the archiver's own writer (PartitionWriter): one file per partition per event-time period.
+
+import type { ArchiveFs } from '../../src/archive-fs.js';
+import { eventTimeExtractor } from '../../src/archive/event-time.js';
+import { jsonlGzFormat } from '../../src/archive/jsonl-format.js';
+import { formatRegistry } from '../../src/archive/partition-index.js';
+import { PartitionWriter } from '../../src/archive/partition-writer.js';
+import type { ArchiveFormat } from '../../src/archive/record.js';
+import { parquetFormat } from '../../connectors/parquet/parquet-format.js';
+import { partitionOf, type MusicEvent } from './music-events.js';
+
+export interface MusicArchiveOptions {
+  fs: ArchiveFs;
+  root: string;
+  topic: string;
+  partitions: number;
+  /** Events in arrival (= offset) order; each goes to partitionOf(userId). */
+  events: Iterable<MusicEvent>;
+  /** A new file starts when an event's arrival crosses a multiple of this period (1 h gives hourly files). */
+  periodMs: number;
+  format?: 'parquet' | 'jsonl.gz';
+  /** First offset of every partition (an archive of a topic whose early records retention already deleted). */
+  firstOffset?: bigint;
+  /** Called with every record as it is archived (tests keep the truth). */
+  onRecord?: (partition: number, offset: bigint, event: MusicEvent) => void;
+}
+
+export interface MusicArchiveResult {
+  files: number;
+  records: number;
+  /** Next offset per partition: where Kafka continues after the archive. */
+  nextOffsets: bigint[];
+}
+
+const encoder = new TextEncoder();
+
+export async function writeMusicArchive(o: MusicArchiveOptions): Promise<MusicArchiveResult> {
+  const format: ArchiveFormat = o.format === 'jsonl.gz' ? jsonlGzFormat : parquetFormat;
+  const formats = formatRegistry([parquetFormat, jsonlGzFormat]);
+  const controller = new AbortController();
+  const writers: PartitionWriter[] = [];
+  const next: bigint[] = [];
+  const period: number[] = [];
+  for (let p = 0; p < o.partitions; p++) {
+    const w = new PartitionWriter({
+      fs: o.fs, root: o.root, topic: o.topic, partition: p, format, formats,
+      // Files are cut by event-time period below; the writer's own limits only guard against a runaway file.
+      rotation: { records: 10_000_000, bytes: 2 ** 40, intervalMs: 2 ** 40 },
+      extractEventTime: eventTimeExtractor('ts'),
+      signal: controller.signal,
+      storageRetries: 3,
+    });
+    await w.init();
+    writers.push(w);
+    next.push(w.archiveEnd > (o.firstOffset ?? 0n) ? w.archiveEnd : (o.firstOffset ?? 0n));
+    period.push(Number.NaN);
+  }
+  let files = 0;
+  let records = 0;
+  const pending: { offset: bigint; value: Uint8Array; ts: number }[][] = writers.map(() => []);
+  const flush = async (p: number, publish: boolean): Promise<void> => {
+    const batch = pending[p]!;
+    if (batch.length > 0) {
+      const first = batch[0]!.offset;
+      const last = batch[batch.length - 1]!.offset;
+      await writers[p]!.handleBatch({
+        topic: o.topic, partition: p, fetchedOffset: first, nextOffset: last + 1n, highWatermark: last + 1n,
+        records: batch.map((r) => ({ offset: r.offset, timestamp: r.ts, key: encoder.encode(''), value: r.value, headers: [] })),
+      });
+      pending[p] = [];
+    }
+    if (publish && (await writers[p]!.publish('interval'))) files++;
+  };
+  for (const event of o.events) {
+    const p = partitionOf(event.userId, o.partitions);
+    const bucket = Math.floor(event.ts / o.periodMs);
+    if (!Number.isNaN(period[p]!) && bucket > period[p]!) await flush(p, true);
+    if (Number.isNaN(period[p]!) || bucket > period[p]!) period[p] = bucket;
+    const offset = next[p]!;
+    next[p] = offset + 1n;
+    pending[p]!.push({ offset, value: encoder.encode(JSON.stringify(event)), ts: event.ts });
+    o.onRecord?.(p, offset, event);
+    records++;
+    if (pending[p]!.length >= 5000) await flush(p, false);
+  }
+  for (let p = 0; p < o.partitions; p++) await flush(p, true);
+  return { files, records, nextOffsets: next };
+}
