@@ -1,0 +1,46 @@
+// Unit tests of the file output's two-phase publish: prepare → checkpoint → commit, and recovery after a crash at each point.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalFs } from '../../../connectors/local/local-fs.js';
+import { UsageError } from '../../../src/errors.js';
+import { FileSink, partName } from '../../../src/sink/file-sink.js';
+import type { OutputRecord } from '../../../src/sink/types.js';
+
+const rec = (key: string): OutputRecord => ({ type: 'session', key, partition: 0, start: 1, end: 2, firing: 'on-time', result: { events: 1 } });
+const fs = new LocalFs();
+
+test('results become visible only at commit, one part per checkpoint', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'oxbow-sink-'));
+  const sink = new FileSink(fs, dir);
+  await sink.checkFresh();
+  sink.write(rec('a'));
+  sink.write(rec('b'));
+  const pos = await sink.prepare(1);
+  assert.deepEqual(pos, { pending: partName(1) });
+  assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('part-')), []);
+  await sink.commit(pos);
+  assert.deepEqual(await readdir(dir), ['_pending', 'part-0000000001.jsonl']);
+  assert.equal((await readFile(join(dir, partName(1)), 'utf8')).trim().split('\n').length, 2);
+  assert.deepEqual(await sink.prepare(2), { pending: null }, 'nothing new: no empty part');
+  await assert.rejects(new FileSink(fs, dir).checkFresh(), UsageError);
+});
+
+test('a crash after the checkpoint but before the rename: recovery publishes that part; later pending parts are dropped', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'oxbow-sink-'));
+  const first = new FileSink(fs, dir);
+  first.write(rec('a'));
+  const pos5 = await first.prepare(5);
+  first.write(rec('b'));
+  await first.prepare(6);
+  // The process dies here: checkpoint 5 was written, neither part was renamed, part 6 has no checkpoint.
+  const second = new FileSink(fs, dir);
+  await second.recover(pos5);
+  assert.deepEqual((await readdir(dir)).sort(), ['_pending', 'part-0000000005.jsonl']);
+  assert.deepEqual(await readdir(join(dir, '_pending')), []);
+  await second.recover(pos5);
+  assert.deepEqual((await readdir(dir)).sort(), ['_pending', 'part-0000000005.jsonl'], 'recovering twice changes nothing');
+});
