@@ -26,7 +26,7 @@ export class CountTrigger implements Trigger {
     return TriggerResult.CONTINUE;
   }
 
-  onEventTime(): TriggerResult {
+  onEventTime(_time: number, _ctx: TriggerContext): TriggerResult {
     return TriggerResult.CONTINUE;
   }
 

@@ -1,0 +1,80 @@
+// Merging at operator level: extension either way, bridging, gap boundaries, keys and partitions apart; checked against a reference model.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Harness, prng, results } from './harness.js';
+
+test('an event exactly gap after the last joins; gap+1 starts a new session', () => {
+  const h = new Harness({ gapMs: 3000 });
+  h.event('u', 0);
+  h.event('u', 3000);
+  h.event('u', 6001);
+  assert.deepEqual(results(h.finish()), [['u', 0, 6000, 'on-time', 2], ['u', 6001, 9001, 'on-time', 1]]);
+});
+
+test('an out-of-order event extends a session backwards', () => {
+  const h = new Harness({ gapMs: 1000 });
+  h.event('u', 5000);
+  h.event('u', 4500);
+  h.event('u', 4000);
+  assert.deepEqual(results(h.finish()), [['u', 4000, 6000, 'on-time', 3]]);
+  assert.equal(h.engine.openSessionCount(), 0);
+});
+
+test('a bridging event merges two open sessions into one', () => {
+  const h = new Harness({ gapMs: 1000, aggregate: 'sum:v' });
+  h.event('u', 0, { v: 1 });
+  h.event('u', 3000, { v: 2 });
+  assert.equal(h.engine.openSessionCount(), 2);
+  h.event('u', 1500, { v: 4 });
+  assert.equal(h.engine.openSessionCount(), 3, '[1500,2500) touches neither [0,1000) nor [3000,4000)');
+  h.event('u', 2000, { v: 8 });
+  assert.equal(h.engine.openSessionCount(), 2, '[2000,3000) touches [1500,2500) and [3000,4000)');
+  h.event('u', 1000, { v: 16 });
+  assert.deepEqual(results(h.finish()), [['u', 0, 4000, 'on-time', 31]]);
+});
+
+test('keys and partitions hold separate sessions', () => {
+  const h = new Harness({ gapMs: 1000 });
+  h.event('a', 0, {}, 0);
+  h.event('b', 100, {}, 0);
+  h.event('a', 200, {}, 1);
+  const out = h.finish().filter((o) => o.kind === 'result').map((o) => [o.kind === 'result' ? o.partition : -1, o.kind === 'result' ? o.key : '']);
+  assert.deepEqual(out.sort(), [[0, 'a'], [0, 'b'], [1, 'a']]);
+});
+
+/** Reference: all events known, no watermark before the end: sort per key and cut where the next event is more than gap later. */
+function referenceSessions(events: { key: string; ts: number }[], gap: number): string[] {
+  const byKey = new Map<string, number[]>();
+  for (const e of events) byKey.set(e.key, [...(byKey.get(e.key) ?? []), e.ts]);
+  const out: string[] = [];
+  for (const [key, list] of byKey) {
+    list.sort((a, b) => a - b);
+    let start = list[0]!;
+    let last = start;
+    let n = 0;
+    for (const ts of list) {
+      if (ts > last + gap) {
+        out.push(`${key} ${start} ${last + gap} ${n}`);
+        start = ts;
+        n = 0;
+      }
+      last = ts;
+      n++;
+    }
+    out.push(`${key} ${start} ${last + gap} ${n}`);
+  }
+  return out.sort();
+}
+
+test('random out-of-order input gives the reference model sessions', () => {
+  for (let seed = 1; seed <= 30; seed++) {
+    const rnd = prng(seed);
+    const gap = 1 + Math.floor(rnd() * 50);
+    const events = Array.from({ length: 300 }, () => ({ key: `k${Math.floor(rnd() * 5)}`, ts: Math.floor(rnd() * 2000) }));
+    const h = new Harness({ gapMs: gap });
+    for (const e of events) h.event(e.key, e.ts);
+    const got = results(h.finish()).map(([k, s, e, , n]) => `${k} ${s} ${e} ${n}`).sort();
+    assert.deepEqual(got, referenceSessions(events, gap), `seed ${seed}`);
+  }
+});
