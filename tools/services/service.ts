@@ -148,8 +148,56 @@ export async function stopService(config: ServicesConfig, def: ServiceDefinition
   return result;
 }
 
+/**
+ * Holds `<service>/start.lock` (created exclusively, holding our pid) while `fn` runs, so two starts at the same
+ * moment cannot both launch a JVM: the second waits for the first, then finds its service running.
+ */
+async function withStartLock<T>(config: ServicesConfig, def: ServiceDefinition, fn: () => Promise<T>): Promise<T> {
+  const p = paths(config, def);
+  const lockFile = join(p.dir, 'start.lock');
+  await mkdir(p.dir, { recursive: true });
+  const deadline = Date.now() + config.startTimeoutMs + 120_000;
+  for (;;) {
+    try {
+      await writeFile(lockFile, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = await readPid(lockFile);
+    let holderAlive = false;
+    if (holder !== undefined) {
+      try {
+        process.kill(holder, 0);
+        holderAlive = true;
+      } catch {
+        holderAlive = false;
+      }
+    }
+    if (!holderAlive) {
+      // Left by a start that was killed: nobody holds it.
+      await rm(lockFile, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new OxbowError('SERVICE_START', `${def.title}: another start (pid ${holder}) has held ${lockFile} for too long; stop it or remove the file`);
+    }
+    // Another process's start cannot be awaited from here, only observed.
+    await delay(250);
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lockFile, { force: true });
+  }
+}
+
 /** Starts the service unless this state folder's instance already runs; resolves once it answers. */
 export async function startService(config: ServicesConfig, def: ServiceDefinition): Promise<StartResult> {
+  return withStartLock(config, def, () => startUnlocked(config, def));
+}
+
+async function startUnlocked(config: ServicesConfig, def: ServiceDefinition): Promise<StartResult> {
   const p = paths(config, def);
   const current = await serviceStatus(config, def);
   if (current.state === 'running') return { status: current, started: false };

@@ -36,10 +36,12 @@ function alive(pid: number): boolean {
   }
 }
 
-test('start twice starts each service once; status tells the truth after stop; stop frees the ports', { timeout: 300_000 }, async () => {
+test('start twice (at once, then again) starts each service once; status tells the truth after stop; stop frees the ports', { timeout: 300_000 }, async () => {
   const config = await servicesConfig({ OXBOW_STATE_DIR: join(stateRoot, 'lifecycle'), OXBOW_SERVICES_PORTS: 'auto' });
-  const first = await startServices(config);
-  assert.deepEqual(first.started.sort(), ['hdfs', 'kafka']);
+  // Two starts at once: the start lock lets exactly one launch each service.
+  const [first, concurrent] = await Promise.all([startServices(config), startServices(config)]);
+  assert.deepEqual([...first.started, ...concurrent.started].sort(), ['hdfs', 'kafka'], 'each service started exactly once');
+  assert.deepEqual(concurrent.results.map((r) => r.status.pid), first.results.map((r) => r.status.pid));
   assert.deepEqual(first.env, {
     OXBOW_KAFKA_BROKERS: `127.0.0.1:${config.ports.kafka}`,
     OXBOW_WEBHDFS_URL: `http://127.0.0.1:${config.ports.webhdfs}`,
