@@ -138,6 +138,8 @@ async function main(): Promise<number> {
     const totals = parseTapTotals(await readFile(tapFile, 'utf8').catch(() => ''));
     if (totals === undefined) say(`node --test ended (exit ${code}) without a summary`);
     else closingLine = formatTotals(totals);
+    // node --test exits 1 on SIGINT; the conventional code tells scripts the run was interrupted, not failed.
+    if (interrupted !== undefined) return interrupted === 'SIGINT' ? 130 : 143;
     return code;
   } finally {
     if (startedHere.length > 0) {
