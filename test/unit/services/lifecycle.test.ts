@@ -19,13 +19,20 @@ before(async () => {
   stateRoot = await mkdtemp(join(tmpdir(), 'oxbow-services-'));
 });
 
-after(async () => {
-  // Whatever a failed assertion left running goes too.
+async function cleanUp(): Promise<void> {
   for (const name of ['lifecycle', 'timeout', 'port']) {
     await stopServices(await servicesConfig({ OXBOW_STATE_DIR: join(stateRoot, name) })).catch(() => undefined);
   }
   await rm(stateRoot, { recursive: true, force: true });
-});
+}
+
+// Whatever a failed assertion left running goes too.
+after(cleanUp);
+
+// The JVMs run in their own process groups, so an interrupted test run would orphan them: stop them first.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void cleanUp().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143)));
+}
 
 function alive(pid: number): boolean {
   try {
