@@ -1,11 +1,14 @@
 // Opens the storage a URI names: one call turns `file://./fixtures/x` or `webhdfs://nn:9870/archive` into an ArchiveFs and a root path.
 
 import type { ArchiveFs } from '../src/archive-fs.js';
-import { OxbowError } from '../src/errors.js';
+import { WebHdfsFs, type WebHdfsFsOptions } from './hdfs/webhdfs-fs.js';
 import { LocalFs } from './local/local-fs.js';
 import { parseArchiveUri, type ArchiveLocation, type ParseUriOptions } from './uri.js';
 
-export interface OpenArchiveFsOptions extends ParseUriOptions {}
+export interface OpenArchiveFsOptions extends ParseUriOptions {
+  /** Tuning for webhdfs:// and swebhdfs:// (stall timeout, retries); the address and user come from the URI. */
+  webhdfs?: Omit<WebHdfsFsOptions, 'url' | 'user' | 'description'>;
+}
 
 export interface OpenedArchiveFs {
   fs: ArchiveFs;
@@ -20,5 +23,11 @@ export function openArchiveFs(uri: string, options: OpenArchiveFsOptions = {}): 
   if (location.scheme === 'file') {
     return { fs: new LocalFs({ description: `file://${location.root}` }), root: location.root, location };
   }
-  throw new OxbowError('NOT_BUILT', `${uri}: WebHDFS storage is not built yet`);
+  const fs = new WebHdfsFs({
+    ...options.webhdfs,
+    url: location.baseUrl,
+    user: location.user,
+    description: `${location.scheme}://${new URL(location.baseUrl).host}`,
+  });
+  return { fs, root: location.root, location };
 }

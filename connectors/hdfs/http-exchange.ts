@@ -1,0 +1,90 @@
+// One HTTP exchange with the NameNode or a DataNode: a stall timeout instead of a total one, and network failures as ConnectionError.
+
+import { ConnectionError, OxbowError } from '../../src/errors.js';
+
+export type Role = 'NameNode' | 'DataNode';
+
+/**
+ * Aborts the exchange when nothing has moved for `ms`: connecting, waiting for headers, sending or receiving a chunk.
+ * A total timeout would cut a 10 GB upload that is progressing fine; a stall timeout only cuts a dead one.
+ */
+export class StallTimer {
+  readonly controller = new AbortController();
+  fired = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ms: number) {
+    this.touch();
+  }
+
+  /** Progress was made: restart the clock. */
+  touch(): void {
+    this.pause();
+    if (this.controller.signal.aborted) return;
+    this.timer = setTimeout(() => {
+      this.fired = true;
+      this.controller.abort(new Error(`no progress for ${this.ms} ms`));
+    }, this.ms);
+  }
+
+  /** Stop the clock while the wait is not the network's fault (the producer of an upload is computing its next chunk). */
+  pause(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The exchange is over: stop the clock and free the socket if it is still in use. */
+  done(): void {
+    this.pause();
+  }
+
+  cancel(): void {
+    this.pause();
+    if (!this.controller.signal.aborted) this.controller.abort(new Error('cancelled'));
+  }
+}
+
+export interface Peer {
+  role: Role;
+  /** `http://host:port` */
+  origin: string;
+}
+
+/** `host:port` of a URL, the form ConnectionError.address carries. */
+export function hostPort(origin: string): string {
+  return new URL(origin).host;
+}
+
+function errnoOf(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'ERR_ASSERTION') return code;
+    const inner = (e as { errors?: unknown[] }).errors?.[0];
+    e = (e as { cause?: unknown }).cause ?? inner;
+  }
+  return undefined;
+}
+
+function whatToCheck(peer: Peer): string {
+  return peer.role === 'NameNode'
+    ? "check that HDFS is running and that the URI names the NameNode's HTTP address (dfs.namenode.http-address, default port 9870)"
+    : 'check that the DataNode is running and advertises an address this machine can reach (dfs.datanode.hostname, dfs.datanode.http.address)';
+}
+
+/** Map a rejected fetch or a failed body read to ConnectionError naming the peer and what to check. */
+export function mapNetworkError(err: unknown, peer: Peer, stall: StallTimer, stallMs: number, doing: string): OxbowError {
+  if (err instanceof OxbowError) return err;
+  const address = hostPort(peer.origin);
+  const redirected = peer.role === 'DataNode' ? ' (the NameNode redirected there)' : '';
+  if (stall.fired) {
+    return new ConnectionError(address, `${doing}: the ${peer.role} at ${peer.origin}${redirected} made no progress for ${stallMs / 1000} s; ${whatToCheck(peer)}`, { cause: err });
+  }
+  const code = errnoOf(err);
+  const reason = code ?? (err instanceof Error ? err.message : String(err));
+  let hint = whatToCheck(peer);
+  if (code && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code)) {
+    hint = 'the TLS certificate was not accepted; for a private CA set NODE_EXTRA_CA_CERTS to its PEM file';
+  }
+  return new ConnectionError(address, `${doing}: cannot reach the ${peer.role} at ${peer.origin}${redirected} (${reason}); ${hint}`, { cause: err });
+}

@@ -1,0 +1,56 @@
+// Turns a failed WebHDFS answer (RemoteException JSON, or a bare HTTP error from a proxy) into oxbow's typed errors.
+
+import { AlreadyExistsError, NotFoundError, OxbowError, PermissionError, RemoteError, UnavailableError } from '../../src/errors.js';
+import type { RemoteExceptionBody } from './types.js';
+
+/** Server exceptions that mean "the NameNode cannot serve now, the same call may succeed later". */
+const unavailableExceptions = new Set(['SafeModeException', 'StandbyException', 'RetriableException', 'ObserverRetryOnActiveException']);
+const permissionExceptions = new Set(['AccessControlException', 'SecurityException', 'AuthorizationException']);
+
+export interface FailedCall {
+  /** The WebHDFS operation, e.g. CREATE. */
+  op: string;
+  /** The HDFS path it was about. */
+  path: string;
+  status: number;
+  /** The response body text (may be empty or not JSON). */
+  body: string;
+  /** Where the answer came from, for messages: `NameNode 127.0.0.1:9870`. */
+  from: string;
+}
+
+export function parseRemoteException(body: string): { exception: string; message: string } | null {
+  try {
+    const parsed = JSON.parse(body) as Partial<RemoteExceptionBody>;
+    const remote = parsed?.RemoteException;
+    if (!remote || typeof remote !== 'object') return null;
+    const exception = remote.exception ?? remote.javaClassName?.split('.').pop() ?? 'RemoteException';
+    return { exception, message: remote.message ?? '' };
+  } catch {
+    return null;
+  }
+}
+
+export function mapWebHdfsError(call: FailedCall): OxbowError {
+  const remote = parseRemoteException(call.body);
+  const what = `WebHDFS ${call.op} ${call.path}`;
+  if (remote) {
+    const message = `${what} failed (${call.from}): ${remote.exception}: ${remote.message}`;
+    // A RetriableException often wraps the real cause in its message, e.g. "...SafeModeException: Name node is in safe mode".
+    if (unavailableExceptions.has(remote.exception) || /SafeModeException|StandbyException/.test(remote.message)) {
+      return new UnavailableError(`${message}; the NameNode cannot serve now (safe mode or standby), retry later`);
+    }
+    if (remote.exception === 'FileNotFoundException') return new NotFoundError(call.path, message);
+    if (remote.exception === 'FileAlreadyExistsException') return new AlreadyExistsError(call.path, message);
+    if (permissionExceptions.has(remote.exception)) return new PermissionError(`${message}; check the HDFS user (?user=NAME or HADOOP_USER_NAME) and the folder's permissions`);
+    return new RemoteError(remote.exception, call.status, message);
+  }
+  const snippet = call.body.replace(/\s+/g, ' ').trim().slice(0, 200);
+  const message = `${what} failed (${call.from}): HTTP ${call.status}${snippet ? `: ${snippet}` : ''}`;
+  if (call.status === 401 || call.status === 403) {
+    return new PermissionError(`${message}; the server wants other credentials (oxbow speaks simple auth with user.name, not Kerberos/SPNEGO)`);
+  }
+  if (call.status === 404) return new NotFoundError(call.path, `${message}; check that the URI names a WebHDFS server (path /webhdfs/v1)`);
+  if (call.status === 502 || call.status === 503 || call.status === 504) return new UnavailableError(`${message}; retry later`);
+  return new RemoteError(`HTTP ${call.status}`, call.status, message);
+}

@@ -1,0 +1,394 @@
+// A small typed WebHDFS REST client over Node's fetch: the operations oxbow needs, streamed bodies, typed errors.
+
+import { AlreadyExistsError, NotFoundError, RemoteError, UnavailableError, UsageError } from '../../src/errors.js';
+import { getLogger } from '../../src/logger.js';
+import { retry, type RetryOptions } from '../../src/retry.js';
+import { StallTimer, hostPort, mapNetworkError, type Peer } from './http-exchange.js';
+import { mapWebHdfsError } from './remote-exception.js';
+import type { BooleanResponse, FileStatusResponse, FileStatusesResponse, HdfsFileStatus } from './types.js';
+
+const log = getLogger('webhdfs');
+
+export interface WebHdfsClientOptions {
+  /** The NameNode's HTTP(S) address, `http://127.0.0.1:9870`. */
+  url: string;
+  /** HDFS user for simple auth (`user.name`). */
+  user: string;
+  /** Fail with ConnectionError when a request makes no progress (connect, headers, a body chunk) for this long. Default 20 s. */
+  stallTimeoutMs?: number;
+  /**
+   * Retries of NameNode calls that failed with UnavailableError (safe mode, standby): the server did not act, so the
+   * call is safe to repeat. DataNode transfers are never repeated, their body may be a one-shot stream.
+   * Default: 5 retries from 500 ms.
+   */
+  retry?: RetryOptions;
+}
+
+export interface CreateOptions {
+  overwrite?: boolean;
+  /** Octal permission, e.g. '644'. */
+  permission?: string;
+  replication?: number;
+  blockSize?: number;
+}
+
+export type Body = Uint8Array | AsyncIterable<Uint8Array>;
+
+type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
+type Params = Record<string, string | number | boolean | undefined>;
+
+export class WebHdfsClient {
+  readonly url: string;
+  readonly user: string;
+  private readonly stallMs: number;
+  private readonly retryOptions: RetryOptions;
+  private readonly nameNode: Peer;
+
+  constructor(options: WebHdfsClientOptions) {
+    let parsed: URL;
+    try {
+      parsed = new URL(options.url);
+    } catch (err) {
+      throw new UsageError(`WebHDFS url '${options.url}' is not a URL; write http://namenode:9870`, { cause: err });
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new UsageError(`WebHDFS url '${options.url}' must start with http:// or https://`);
+    }
+    if (!options.user) throw new UsageError('WebHDFS user is empty; pass the HDFS user name (user.name)');
+    const stallMs = options.stallTimeoutMs ?? 20_000;
+    if (!Number.isFinite(stallMs) || stallMs <= 0) throw new UsageError(`WebHDFS stallTimeoutMs ${stallMs} must be a positive number of ms`);
+    this.url = parsed.origin;
+    this.user = options.user;
+    this.stallMs = stallMs;
+    this.retryOptions = {
+      retries: 5,
+      initialDelayMs: 500,
+      ...options.retry,
+      isRetriable: options.retry?.isRetriable ?? ((err) => err instanceof UnavailableError),
+    };
+    this.nameNode = { role: 'NameNode', origin: this.url };
+  }
+
+  async listStatus(path: string): Promise<HdfsFileStatus[]> {
+    const json = await this.nameNodeJson<FileStatusesResponse>('LISTSTATUS', 'GET', path);
+    return json.FileStatuses?.FileStatus ?? [];
+  }
+
+  /** NotFoundError when the path does not exist. */
+  async getFileStatus(path: string): Promise<HdfsFileStatus> {
+    const json = await this.nameNodeJson<FileStatusResponse>('GETFILESTATUS', 'GET', path);
+    return json.FileStatus;
+  }
+
+  async mkdirs(path: string, permission?: string): Promise<boolean> {
+    return (await this.nameNodeJson<BooleanResponse>('MKDIRS', 'PUT', path, { permission })).boolean;
+  }
+
+  /** True when something was deleted, false when nothing was there. */
+  async delete(path: string, recursive = false): Promise<boolean> {
+    return (await this.nameNodeJson<BooleanResponse>('DELETE', 'DELETE', path, { recursive })).boolean;
+  }
+
+  /**
+   * Hadoop's classic rename: moves `from` INTO `to` when `to` is a folder. HDFS answers `{"boolean": false}` when it
+   * refuses; this looks at both paths to say why (NotFoundError for a missing source, AlreadyExistsError for a taken
+   * destination, NotFoundError for a missing destination folder).
+   */
+  async rename(from: string, to: string): Promise<void> {
+    const ok = (await this.nameNodeJson<BooleanResponse>('RENAME', 'PUT', from, { destination: to })).boolean;
+    if (ok) return;
+    if (!(await this.exists(from))) throw new NotFoundError(from, `WebHDFS RENAME ${from} to ${to}: the source does not exist`);
+    if (await this.exists(to)) throw new AlreadyExistsError(to, `WebHDFS RENAME ${from} to ${to}: the destination already exists`);
+    const parent = parentOf(to);
+    if (!(await this.exists(parent))) throw new NotFoundError(parent, `WebHDFS RENAME ${from} to ${to}: the destination folder ${parent} does not exist`);
+    throw new RemoteError('RenameRefused', 200, `WebHDFS RENAME ${from} to ${to}: the NameNode refused without saying why (see its log)`);
+  }
+
+  /**
+   * Rename with options (FileContext semantics, one atomic NameNode call): never moves into a folder; with
+   * `overwrite: false` fails with AlreadyExistsError when `to` exists, NotFoundError when `from` or `to`'s folder is missing.
+   */
+  async renameStrict(from: string, to: string, options: { overwrite?: boolean } = {}): Promise<void> {
+    await this.nameNodeCall('RENAME', 'PUT', from, { destination: to, renameoptions: options.overwrite ? 'OVERWRITE' : 'NONE' });
+  }
+
+  /** Write a new file; the body streams from `data` to the DataNode without being buffered whole. */
+  async create(path: string, data: Body, options: CreateOptions = {}): Promise<void> {
+    const params = {
+      overwrite: options.overwrite ?? false,
+      permission: options.permission,
+      replication: options.replication,
+      blocksize: options.blockSize,
+    };
+    const location = await this.redirect('CREATE', 'PUT', path, params);
+    await this.send('CREATE', 'PUT', path, location, data, [201, 200]);
+  }
+
+  async append(path: string, data: Body): Promise<void> {
+    const location = await this.redirect('APPEND', 'POST', path, {});
+    await this.send('APPEND', 'POST', path, location, data, [200]);
+  }
+
+  /** Bytes of a file from `offset` (default 0), at most `length` (default: to the end), as a stream of chunks. */
+  async open(path: string, options: { offset?: number; length?: number } = {}): Promise<AsyncIterable<Uint8Array>> {
+    const location = await this.redirect('OPEN', 'GET', path, { offset: options.offset, length: options.length });
+    const peer = dataNodePeer(location);
+    const stall = new StallTimer(this.stallMs);
+    const doing = `WebHDFS OPEN ${path}`;
+    let response: Response;
+    try {
+      response = await fetch(location, { method: 'GET', redirect: 'manual', signal: stall.controller.signal });
+    } catch (err) {
+      stall.cancel();
+      throw mapNetworkError(err, peer, stall, this.stallMs, doing);
+    }
+    if (response.status !== 200) {
+      const body = await this.readText(response, peer, stall, doing);
+      throw mapWebHdfsError({ op: 'OPEN', path, status: response.status, body, from: `DataNode ${hostPort(peer.origin)}` });
+    }
+    return this.streamBody(response, peer, stall, doing);
+  }
+
+  /** A whole byte range in memory (Parquet footers, row groups). */
+  async read(path: string, options: { offset?: number; length?: number } = {}): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for await (const chunk of await this.open(path, options)) {
+      parts.push(chunk);
+      total += chunk.length;
+    }
+    if (parts.length === 1) return parts[0]!;
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+
+  private async exists(path: string): Promise<boolean> {
+    try {
+      await this.getFileStatus(path);
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      throw err;
+    }
+  }
+
+  private async nameNodeJson<T>(op: string, method: Method, path: string, params: Params = {}): Promise<T> {
+    const text = await this.nameNodeCall(op, method, path, params);
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new RemoteError('BadResponse', 200, `WebHDFS ${op} ${path}: the NameNode at ${this.url} answered with something that is not JSON: ${text.slice(0, 200)}`, { cause: err });
+    }
+  }
+
+  /** A NameNode-only call; repeated while the NameNode says it cannot serve now. Returns the body text of a 200 answer. */
+  private nameNodeCall(op: string, method: Method, path: string, params: Params): Promise<string> {
+    return retry(async () => {
+      const { response, stall, text } = await this.exchange(op, method, path, params);
+      stall.done();
+      if (response.status !== 200) {
+        throw mapWebHdfsError({ op, path, status: response.status, body: text, from: `NameNode ${hostPort(this.url)}` });
+      }
+      return text;
+    }, { ...this.retryOptions, onRetry: (info) => this.logRetry(op, path, info) });
+  }
+
+  /** First step of CREATE / APPEND / OPEN: the NameNode names the DataNode to talk to. */
+  private redirect(op: string, method: Method, path: string, params: Params): Promise<string> {
+    return retry(async () => {
+      const { response, stall, text } = await this.exchange(op, method, path, params);
+      stall.done();
+      if (response.status === 307 || response.status === 302 || response.status === 303) {
+        const location = response.headers.get('location');
+        if (!location) throw new RemoteError('BadRedirect', response.status, `WebHDFS ${op} ${path}: the NameNode at ${this.url} redirected without a Location`);
+        return checkRedirect(location, this.url, op, path);
+      }
+      if (response.status === 200) {
+        // With noredirect=true (or a proxy in between) the DataNode address arrives as JSON.
+        const json = safeJson(text) as { Location?: unknown } | undefined;
+        if (typeof json?.Location === 'string') return checkRedirect(json.Location, this.url, op, path);
+        throw new RemoteError('BadRedirect', 200, `WebHDFS ${op} ${path}: the NameNode at ${this.url} answered 200 without naming a DataNode`);
+      }
+      throw mapWebHdfsError({ op, path, status: response.status, body: text, from: `NameNode ${hostPort(this.url)}` });
+    }, { ...this.retryOptions, onRetry: (info) => this.logRetry(op, path, info) });
+  }
+
+  private async exchange(op: string, method: Method, path: string, params: Params): Promise<{ response: Response; stall: StallTimer; text: string }> {
+    const url = this.nameNodeUrl(op, path, params);
+    const stall = new StallTimer(this.stallMs);
+    const doing = `WebHDFS ${op} ${path}`;
+    const started = Date.now();
+    let response: Response;
+    try {
+      response = await fetch(url, { method, redirect: 'manual', signal: stall.controller.signal });
+    } catch (err) {
+      stall.cancel();
+      throw mapNetworkError(err, this.nameNode, stall, this.stallMs, doing);
+    }
+    const text = await this.readText(response, this.nameNode, stall, doing);
+    log.debug('namenode call', { op, path, status: response.status, ms: Date.now() - started });
+    return { response, stall, text };
+  }
+
+  /** Second step of CREATE / APPEND: stream the body to the DataNode. */
+  private async send(op: string, method: Method, path: string, location: string, data: Body, okStatus: number[]): Promise<void> {
+    const peer = dataNodePeer(location);
+    const stall = new StallTimer(this.stallMs);
+    const doing = `WebHDFS ${op} ${path}`;
+    const started = Date.now();
+    const body = data instanceof Uint8Array ? data : toReadableStream(data, stall);
+    let response: Response;
+    try {
+      response = await fetch(location, {
+        method,
+        redirect: 'manual',
+        signal: stall.controller.signal,
+        headers: { 'content-type': 'application/octet-stream' },
+        body,
+        // Required by Node's fetch for a streamed request body.
+        duplex: 'half',
+      } as RequestInit);
+    } catch (err) {
+      stall.cancel();
+      // An error the producer of the data threw is the caller's own, not a network failure.
+      const producerError = body instanceof ReadableStream ? producerFailures.get(body) : undefined;
+      if (producerError !== undefined) throw producerError;
+      throw mapNetworkError(err, peer, stall, this.stallMs, doing);
+    }
+    const text = await this.readText(response, peer, stall, doing);
+    stall.done();
+    log.debug('datanode transfer', { op, path, status: response.status, ms: Date.now() - started });
+    if (!okStatus.includes(response.status)) {
+      throw mapWebHdfsError({ op, path, status: response.status, body: text, from: `DataNode ${hostPort(peer.origin)}` });
+    }
+  }
+
+  private async readText(response: Response, peer: Peer, stall: StallTimer, doing: string): Promise<string> {
+    try {
+      stall.touch();
+      return await response.text();
+    } catch (err) {
+      stall.cancel();
+      throw mapNetworkError(err, peer, stall, this.stallMs, doing);
+    }
+  }
+
+  private async *streamBody(response: Response, peer: Peer, stall: StallTimer, doing: string): AsyncGenerator<Uint8Array> {
+    if (!response.body) {
+      stall.done();
+      return;
+    }
+    const reader = response.body.getReader();
+    let finished = false;
+    try {
+      for (;;) {
+        stall.touch();
+        let result: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          result = await reader.read();
+        } catch (err) {
+          throw mapNetworkError(err, peer, stall, this.stallMs, doing);
+        }
+        if (result.done) break;
+        // The consumer's time between chunks is not the DataNode's fault.
+        stall.pause();
+        yield result.value;
+      }
+      finished = true;
+    } finally {
+      stall.done();
+      // A consumer that stops early (or a failure) must not leave the socket half-read.
+      if (!finished) await reader.cancel().catch(() => {});
+      reader.releaseLock();
+    }
+  }
+
+  private nameNodeUrl(op: string, path: string, params: Params): string {
+    if (!path.startsWith('/')) throw new UsageError(`WebHDFS path '${path}' must be absolute (start with '/')`);
+    const query = new URLSearchParams({ op, 'user.name': this.user });
+    for (const [key, value] of Object.entries(params)) {
+      if (value !== undefined) query.set(key, String(value));
+    }
+    return `${this.url}/webhdfs/v1${encodePath(path)}?${query}`;
+  }
+
+  private logRetry(op: string, path: string, info: { error: unknown; attempt: number; delayMs: number }): void {
+    const message = info.error instanceof Error ? info.error.message : String(info.error);
+    log.warn('NameNode cannot serve now; retrying', { op, path, attempt: info.attempt, delayMs: info.delayMs, error: message });
+  }
+}
+
+/** Each segment percent-encoded: `+`, `=`, spaces and `%` in file names reach HDFS as themselves. */
+export function encodePath(path: string): string {
+  return path.split('/').map(encodeURIComponent).join('/');
+}
+
+function parentOf(path: string): string {
+  const i = path.replace(/\/+$/, '').lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Only follow a NameNode redirect to an http(s) DataNode: a `file:` or other scheme is never fetched. */
+function checkRedirect(location: string, base: string, op: string, path: string): string {
+  let url: URL;
+  try {
+    url = new URL(location, base);
+  } catch (err) {
+    throw new RemoteError('BadRedirect', 307, `WebHDFS ${op} ${path}: the NameNode redirected to '${location}', which is not a URL`, { cause: err });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new RemoteError('BadRedirect', 307, `WebHDFS ${op} ${path}: the NameNode redirected to '${location}'; only http(s) DataNodes are followed`);
+  }
+  return url.href;
+}
+
+function dataNodePeer(location: string): Peer {
+  return { role: 'DataNode', origin: new URL(location).origin };
+}
+
+/** Errors thrown by an upload's own data source, kept so the caller gets them back instead of a network error. */
+const producerFailures = new WeakMap<ReadableStream<Uint8Array>, unknown>();
+
+/** A pull stream over the caller's chunks: nothing is read ahead beyond what the socket takes, so memory stays flat. */
+function toReadableStream(data: AsyncIterable<Uint8Array>, stall: StallTimer): ReadableStream<Uint8Array> {
+  const iterator = data[Symbol.asyncIterator]();
+  const stream: ReadableStream<Uint8Array> = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        stall.pause();
+        let next: IteratorResult<Uint8Array>;
+        try {
+          // Skip empty chunks here: a pull that enqueues nothing is not pulled again by fetch, and the upload would hang.
+          do next = await iterator.next();
+          while (!next.done && next.value.length === 0);
+        } catch (err) {
+          producerFailures.set(stream, err);
+          controller.error(err);
+          stall.cancel();
+          return;
+        }
+        stall.touch();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      },
+      async cancel() {
+        await iterator.return?.();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return stream;
+}

@@ -1,0 +1,243 @@
+// WebHdfsClient against a fake NameNode/DataNode: two-step writes, streamed bodies, ranges, rename checks, error mapping, timeouts.
+
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { WebHdfsClient } from '../../../../connectors/hdfs/webhdfs-client.js';
+import {
+  AlreadyExistsError, ConnectionError, NotFoundError, PermissionError, RemoteError, UnavailableError,
+} from '../../../../src/errors.js';
+import { FakeWebHdfs, remote } from './fake-webhdfs.js';
+
+
+async function* pieces(count: number, size: number): AsyncIterable<Uint8Array> {
+  for (let i = 0; i < count; i++) yield new Uint8Array(size).fill(i % 251);
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('WebHdfsClient', () => {
+  let hdfs: FakeWebHdfs;
+  let client: WebHdfsClient;
+  before(async () => {
+    hdfs = await new FakeWebHdfs().start();
+    client = new WebHdfsClient({ url: hdfs.nameNodeUrl, user: 'etl', retry: { initialDelayMs: 1, retries: 3 } });
+  });
+  after(() => hdfs.stop());
+  beforeEach(() => {
+    hdfs.seen.length = 0;
+    hdfs.inject.clear();
+  });
+
+  it('creates a file in two steps, streaming the body in chunks, as the given user', async () => {
+    await client.create('/t/topics/a+0+000+099.parquet', pieces(64, 16 * 1024));
+    const stored = hdfs.nodes.get('/t/topics/a+0+000+099.parquet');
+    assert.equal(stored?.data.length, 64 * 16 * 1024);
+    assert.equal(stored?.data[16 * 1024 * 5], 5);
+    const [nn, dn] = hdfs.seen;
+    assert.equal(nn?.server, 'namenode');
+    assert.equal(nn?.query.get('op'), 'CREATE');
+    assert.equal(nn?.query.get('user.name'), 'etl');
+    assert.equal(nn?.query.get('overwrite'), 'false');
+    assert.equal(dn?.server, 'datanode');
+    assert.equal(dn?.method, 'PUT');
+    assert.equal(dn?.headers['transfer-encoding'], 'chunked', 'a streamed body has no content-length');
+    assert.ok(hdfs.maxChunk < stored!.data.length, 'the DataNode received the body in pieces');
+  });
+
+  it('creates from a Uint8Array and appends', async () => {
+    await client.create('/t/app.txt', new TextEncoder().encode('one '));
+    await client.append('/t/app.txt', pieces(1, 0));
+    await client.append('/t/app.txt', (async function* () { yield new TextEncoder().encode('two'); })());
+    assert.equal(hdfs.nodes.get('/t/app.txt')?.data.toString(), 'one two');
+  });
+
+  it('maps a DataNode FileAlreadyExistsException during a streamed CREATE to AlreadyExistsError', async () => {
+    hdfs.put('/t/exists', 'x');
+    const err = await client.create('/t/exists', pieces(200, 64 * 1024)).then(() => null, (e: unknown) => e);
+    assert.ok(err instanceof AlreadyExistsError, String(err));
+    assert.equal(err.path, '/t/exists');
+    assert.match(err.message, /already exists/);
+    assert.equal(hdfs.nodes.get('/t/exists')?.data.toString(), 'x');
+  });
+
+  it('returns the error the data producer threw, not a network error', async () => {
+    async function* broken(): AsyncIterable<Uint8Array> {
+      yield new Uint8Array(10);
+      throw new Error('encoder failed');
+    }
+    await assert.rejects(client.create('/t/broken', broken()), /encoder failed/);
+  });
+
+  it('reads whole files and byte ranges across several body chunks', async () => {
+    const data = Buffer.from(Array.from({ length: 5000 }, (_, i) => i % 256));
+    hdfs.put('/t/range.bin', data);
+    assert.deepEqual(Buffer.from(await client.read('/t/range.bin')), data);
+    assert.deepEqual(Buffer.from(await client.read('/t/range.bin', { offset: 1234, length: 2500 })), data.subarray(1234, 3734));
+    const open = hdfs.seen.filter((s) => s.query.get('op') === 'OPEN' && s.server === 'namenode').pop();
+    assert.equal(open?.query.get('offset'), '1234');
+    assert.equal(open?.query.get('length'), '2500');
+  });
+
+  it('lets a reader stop early without leaving the client stuck', async () => {
+    hdfs.put('/t/big.bin', Buffer.alloc(200_000, 7));
+    for await (const chunk of await client.open('/t/big.bin')) {
+      assert.ok(chunk.length > 0);
+      break;
+    }
+    assert.equal((await client.getFileStatus('/t/big.bin')).length, 200_000);
+  });
+
+  it('lists, stats, makes folders and deletes', async () => {
+    hdfs.put('/l/a', '1');
+    hdfs.put('/l/b', '22');
+    assert.equal(await client.mkdirs('/l/sub/deeper'), true);
+    const names = (await client.listStatus('/l')).map((s) => `${s.pathSuffix}:${s.type}:${s.length}`).sort();
+    assert.deepEqual(names, ['a:FILE:1', 'b:FILE:2', 'sub:DIRECTORY:0']);
+    assert.equal((await client.getFileStatus('/l/b')).length, 2);
+    assert.equal(await client.delete('/l/a'), true);
+    assert.equal(await client.delete('/l/a'), false);
+    assert.equal(await client.delete('/l', true), true);
+    await assert.rejects(client.listStatus('/l'), NotFoundError);
+  });
+
+  it('turns a false RENAME into NotFoundError or AlreadyExistsError by checking which', async () => {
+    hdfs.put('/r/src', 's');
+    hdfs.put('/r/dst', 'd');
+    const taken = await client.rename('/r/src', '/r/dst').then(() => null, (e: unknown) => e);
+    assert.ok(taken instanceof AlreadyExistsError && taken.path === '/r/dst', String(taken));
+    const missing = await client.rename('/r/none', '/r/x').then(() => null, (e: unknown) => e);
+    assert.ok(missing instanceof NotFoundError && missing.path === '/r/none', String(missing));
+    const noParent = await client.rename('/r/src', '/r/no/such/x').then(() => null, (e: unknown) => e);
+    assert.ok(noParent instanceof NotFoundError && noParent.path === '/r/no/such', String(noParent));
+    await client.rename('/r/src', '/r/moved');
+    assert.equal(hdfs.nodes.get('/r/moved')?.data.toString(), 's');
+  });
+
+  it('renameStrict asks for rename options NONE and maps the server exceptions', async () => {
+    hdfs.put('/s/src', 's');
+    hdfs.put('/s/dst', 'd');
+    await assert.rejects(client.renameStrict('/s/src', '/s/dst'), AlreadyExistsError);
+    await assert.rejects(client.renameStrict('/s/none', '/s/x'), NotFoundError);
+    await client.renameStrict('/s/src', '/s/new');
+    const call = hdfs.seen.filter((s) => s.query.get('op') === 'RENAME').pop();
+    assert.equal(call?.query.get('renameoptions'), 'NONE');
+    assert.equal(call?.query.get('destination'), '/s/new');
+  });
+
+  it('sends + = and spaces in names intact', async () => {
+    await client.create('/enc/topics/t/partition=0/t+0+0001+0002 x%.parquet', new Uint8Array([1]));
+    assert.ok(hdfs.nodes.has('/enc/topics/t/partition=0/t+0+0001+0002 x%.parquet'));
+    await client.rename('/enc/topics/t/partition=0/t+0+0001+0002 x%.parquet', '/enc/a+b c');
+    assert.ok(hdfs.nodes.has('/enc/a+b c'));
+  });
+
+  describe('error mapping', () => {
+    const cases = [
+      ['AccessControlException', 403, PermissionError],
+      ['SecurityException', 403, PermissionError],
+      ['FileNotFoundException', 404, NotFoundError],
+      ['FileAlreadyExistsException', 403, AlreadyExistsError],
+      ['IllegalArgumentException', 400, RemoteError],
+    ] as const;
+    for (const [exception, status, type] of cases) {
+      it(`${exception} → ${type.name} carrying the server's message`, async () => {
+        hdfs.inject.set('GETFILESTATUS', { status, body: JSON.stringify(remote(exception, `server says ${exception}`)) });
+        const err = await client.getFileStatus('/x').then(() => null, (e: unknown) => e);
+        assert.ok(err instanceof type, String(err));
+        assert.match((err as Error).message, new RegExp(`server says ${exception}`));
+        if (err instanceof RemoteError) {
+          assert.equal(err.remoteException, exception);
+          assert.equal(err.status, status);
+        }
+      });
+    }
+
+    for (const exception of ['SafeModeException', 'StandbyException', 'RetriableException']) {
+      it(`${exception} is retriable and retried until the NameNode serves`, async () => {
+        hdfs.put('/ok', 'x');
+        hdfs.inject.set('GETFILESTATUS', { status: 403, body: JSON.stringify(remote(exception, 'Name node is in safe mode.')), times: 2 });
+        assert.equal((await client.getFileStatus('/ok')).length, 1);
+        assert.equal(hdfs.seen.filter((s) => s.query.get('op') === 'GETFILESTATUS').length, 3);
+      });
+    }
+
+    it('gives up with UnavailableError (retriable) after the retry budget', async () => {
+      hdfs.inject.set('MKDIRS', { status: 403, body: JSON.stringify(remote('SafeModeException', 'Name node is in safe mode.')), times: 10 });
+      const err = await client.mkdirs('/m').then(() => null, (e: unknown) => e);
+      assert.ok(err instanceof UnavailableError && err.retriable, String(err));
+      assert.match(err.message, /safe mode/);
+      assert.equal(hdfs.seen.filter((s) => s.query.get('op') === 'MKDIRS').length, 4);
+    });
+
+    it('a non-JSON error body becomes RemoteError with the HTTP status; a 503 is retriable', async () => {
+      hdfs.inject.set('LISTSTATUS', { status: 500, body: '<html>Internal Server Error</html>' });
+      const err = await client.listStatus('/').then(() => null, (e: unknown) => e);
+      assert.ok(err instanceof RemoteError && err.status === 500 && /Internal Server Error/.test(err.message), String(err));
+      hdfs.inject.set('LISTSTATUS', { status: 503, body: 'busy', times: 10 });
+      await assert.rejects(client.listStatus('/'), UnavailableError);
+    });
+
+    it('refuses to follow a redirect to a non-http location', async () => {
+      hdfs.inject.set('OPEN', { status: 307, body: '', headers: { location: 'file:///etc/passwd' } });
+      const err = await client.read('/x').then(() => null, (e: unknown) => e);
+      assert.ok(err instanceof RemoteError && err.remoteException === 'BadRedirect', String(err));
+    });
+  });
+
+  describe('unreachable services', () => {
+    it('a closed NameNode port fails with ConnectionError naming the address and what to check', async () => {
+      const port = await closedPort();
+      const dead = new WebHdfsClient({ url: `http://127.0.0.1:${port}`, user: 'etl' });
+      const err = await dead.listStatus('/').then(() => null, (e: unknown) => e);
+      assert.ok(err instanceof ConnectionError, String(err));
+      assert.equal(err.address, `127.0.0.1:${port}`);
+      assert.ok(err.retriable);
+      assert.match(err.message, new RegExp(`NameNode at http://127.0.0.1:${port}.*ECONNREFUSED.*dfs.namenode.http-address`));
+    });
+
+    it('a DataNode the NameNode redirects to that is down fails with ConnectionError naming the DataNode', async () => {
+      const port = await closedPort();
+      hdfs.inject.set('CREATE', { status: 307, body: '', headers: { location: `http://127.0.0.1:${port}/webhdfs/v1/x?op=CREATE` } });
+      const err = await client.create('/x', pieces(3, 10)).then(() => null, (e: unknown) => e);
+      assert.ok(err instanceof ConnectionError, String(err));
+      assert.equal(err.address, `127.0.0.1:${port}`);
+      assert.match(err.message, /DataNode .*redirected.*dfs.datanode.hostname/);
+    });
+
+    it('a NameNode that accepts but never answers fails after the stall timeout', async () => {
+      const silent: Server = createServer(() => {});
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const { port } = silent.address() as AddressInfo;
+      try {
+        const stuck = new WebHdfsClient({ url: `http://127.0.0.1:${port}`, user: 'etl', stallTimeoutMs: 200 });
+        const err = await stuck.getFileStatus('/').then(() => null, (e: unknown) => e);
+        assert.ok(err instanceof ConnectionError, String(err));
+        assert.match(err.message, /made no progress for 0.2 s/);
+      } finally {
+        silent.closeAllConnections();
+        await new Promise<void>((resolve) => silent.close(() => resolve()));
+      }
+    });
+
+    it('a slow data producer does not count as a stalled DataNode', async () => {
+      const patient = new WebHdfsClient({ url: hdfs.nameNodeUrl, user: 'etl', stallTimeoutMs: 100 });
+      async function* slow(): AsyncIterable<Uint8Array> {
+        for (let i = 0; i < 3; i++) {
+          await delay(250); // the producer computing its next chunk, longer than the stall timeout
+          yield new Uint8Array(4).fill(i);
+        }
+      }
+      await patient.create('/slow', slow());
+      assert.deepEqual([...hdfs.nodes.get('/slow')!.data], [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
+    });
+  });
+});
