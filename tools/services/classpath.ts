@@ -17,8 +17,8 @@ function lastLines(text: string, count: number): string {
   return lines.slice(-count).join('\n');
 }
 
-function runMaven(config: ServicesConfig, pom: string, outputFile: string): Promise<void> {
-  const args = ['-B', '-q', '-Dstyle.color=never', '-f', pom, 'dependency:build-classpath', `-Dmdep.outputFile=${outputFile}`];
+function runMaven(config: ServicesConfig, pom: string, outputFile: string, offline: boolean): Promise<void> {
+  const args = ['-B', '-q', '-Dstyle.color=never', ...(offline ? ['-o'] : []), '-f', pom, 'dependency:build-classpath', `-Dmdep.outputFile=${outputFile}`];
   return new Promise((resolveRun, reject) => {
     let output = '';
     const child = spawn(config.mvn, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -58,7 +58,8 @@ export async function resolveClasspath(config: ServicesConfig, name: string): Pr
   await mkdir(cacheDir, { recursive: true });
   log.info('resolving jars with Maven (cached in ~/.m2 after the first time)', { service: name, pom });
   const tmp = `${cacheFile}.${process.pid}.tmp`;
-  await runMaven(config, pom, tmp);
+  // Offline first: with the jars in ~/.m2 no network is needed at all; only a cold cache goes to Maven Central.
+  await runMaven(config, pom, tmp, true).catch(() => runMaven(config, pom, tmp, false));
   const classpath = (await readFile(tmp, 'utf8')).trim();
   if (classpath === '') throw new OxbowError('SERVICES_MAVEN', `Maven resolved an empty classpath for ${pom}`);
   await writeFile(tmp, classpath);

@@ -36,7 +36,8 @@ export async function startServices(config?: ServicesConfig): Promise<ServicesSt
     // Both failed: one error with both messages, keeping the code when it is the same (two taken ports stay PORT_IN_USE).
     const codes = new Set(failures.map((f) => (f instanceof OxbowError ? f.code : 'SERVICE_START')));
     const code = codes.size === 1 ? [...codes][0] ?? 'SERVICE_START' : 'SERVICE_START';
-    throw new OxbowError(code, failures.map((f) => (f instanceof Error ? f.message : String(f))).join('\n\n'), { cause: failures[0] });
+    const messages = [...new Set(failures.map((f) => (f instanceof Error ? f.message : String(f))))];
+    throw new OxbowError(code, messages.join('\n\n'), { cause: failures[0] });
   }
   const results = settled.map((s) => (s as PromiseFulfilledResult<StartResult>).value);
   return {
