@@ -14,7 +14,7 @@ import type { Aggregate } from './aggregate.js';
 import { createAggregate } from './aggregates/index.js';
 import { cleanupTime, validateLateness } from './lateness.js';
 import { findIntersecting, type MergeCandidates } from './merging-window-set.js';
-import { NONE, Session } from './session.js';
+import { NONE, Session, SessionTable } from './session.js';
 import { SessionAssigner } from './session-assigner.js';
 import { TimerHeap } from './timer-service.js';
 import { SessionTriggerContext } from './trigger-context.js';
@@ -35,6 +35,8 @@ export class SessionEngine {
   private readonly sink: SessionSink;
   private readonly state = new ShardedState();
   private readonly heap = new TimerHeap();
+  private readonly table = new SessionTable();
+  private lastShard: Shard | null = null;
   private readonly ctx: SessionTriggerContext;
   private readonly candidates: MergeCandidates = { before: null, first: null, last: null, count: 0 };
   /** The job watermark; -Infinity before the first, +Infinity after finish(). */
@@ -67,9 +69,36 @@ export class SessionEngine {
   /** One event of `key` at event time `ts` (epoch ms) read from source partition `partition`. */
   processEvent(partition: number, key: string, ts: number, event: Record<string, unknown>): void {
     this.events++;
-    const shard = this.state.get(partition);
+    let shard = this.lastShard;
+    if (shard === null || shard.partition !== partition) shard = this.lastShard = this.state.get(partition);
     const head = shard.keys.get(key);
     const end = ts + this.gapMs;
+    const agg = this.aggregate;
+    let s: Session | null;
+    if (head !== undefined && head.next === null && head.start <= end && head.end >= ts) {
+      // The common case: a key with one open session that this event touches (no chain walk).
+      s = head;
+      const start = s.start;
+      const sEnd = s.end;
+      const newStart = ts < start ? ts : start;
+      const newEnd = end > sEnd ? end : sEnd;
+      if (newStart !== start || newEnd !== sEnd) this.merge(shard, s, 1, newStart, newEnd);
+      if (s.acc === null) s.acc = agg.createAccumulator();
+    } else {
+      s = this.placeInChain(shard, head, partition, key, ts, end, event);
+      if (s === null) return;
+    }
+    s.acc = agg.add(s.acc, ts, event);
+    s.pending = true;
+    const ctx = this.ctx;
+    ctx.session = s;
+    const r = this.trigger.onElement(ts, ctx);
+    if (r !== 0) this.act(s, r, this.watermark < s.end - 1 ? 'early' : 'late');
+    this.heap.schedule(s);
+  }
+
+  /** The session (new, extended or merged) that takes an event of a key with none or several open sessions; null when late. */
+  private placeInChain(shard: Shard, head: Session | undefined, partition: number, key: string, ts: number, end: number, event: Record<string, unknown>): Session | null {
     const c = findIntersecting(head, ts, end, this.candidates);
     const agg = this.aggregate;
     let s = c.first;
@@ -78,9 +107,9 @@ export class SessionEngine {
       if (cleanupTime(end, this.allowedLatenessMs) <= this.watermark) {
         this.lateEvents++;
         this.sink.late(partition, key, ts, event);
-        return;
+        return null;
       }
-      s = new Session(this.nextId++, partition, key, ts, end, this.trigger.initialState);
+      s = new Session(this.table, this.nextId++, partition, key, ts, end, this.trigger.initialState);
       s.cleanupAt = cleanupTime(end, this.allowedLatenessMs);
       s.acc = agg.createAccumulator();
       const before = c.before;
@@ -100,13 +129,7 @@ export class SessionEngine {
       if (c.count > 1 || newStart !== s.start || newEnd !== s.end) this.merge(shard, s, c.count, newStart, newEnd);
       if (s.acc === null) s.acc = agg.createAccumulator();
     }
-    s.acc = agg.add(s.acc, ts, event);
-    s.pending = true;
-    const ctx = this.ctx;
-    ctx.session = s;
-    const r = this.trigger.onElement(ts, ctx);
-    if (r !== 0) this.act(s, r, this.watermark < s.end - 1 ? 'early' : 'late');
-    this.heap.schedule(s);
+    return s;
   }
 
   /** Moves the job watermark; a lower or equal one is ignored. Fires every timer at or below it, in time order. */
@@ -165,7 +188,7 @@ export class SessionEngine {
             end: s.end,
             acc: s.acc === null ? null : agg.toJson(s.acc),
             trigger: Number.isNaN(s.triggerState) ? null : s.triggerState,
-            timers: [...s.timers],
+            timers: s.timerList(),
             emitted: Number.isNaN(s.emittedStart) ? null : [s.emittedStart, s.emittedEnd],
             pending: s.pending,
           });
@@ -218,13 +241,13 @@ export class SessionEngine {
       const shard = this.state.get(sh.partition);
       const byKey = new Map<string, Session[]>();
       for (const ss of sh.sessions) {
-        const s = new Session(ss.id, sh.partition, ss.key, ss.start, ss.end, ss.trigger ?? NONE);
+        const s = new Session(this.table, ss.id, sh.partition, ss.key, ss.start, ss.end, ss.trigger ?? NONE);
         try {
           s.acc = ss.acc === null ? null : agg.fromJson(ss.acc);
         } catch (err) {
           throw new SavepointError(source, `savepoint ${source} is corrupt: ${(err as Error).message}; it was left untouched`, { cause: err });
         }
-        s.timers = [...ss.timers];
+        for (const t of ss.timers) s.addTimer(t);
         s.pending = ss.pending;
         if (this.retractions && ss.emitted !== null) {
           s.emittedStart = ss.emitted[0];
@@ -234,11 +257,12 @@ export class SessionEngine {
         s.cleanupAt = cleanupTime(s.end, this.allowedLatenessMs);
         // A shorter lateness may put a session past its cleanup already: it would have been dropped.
         if (s.cleanupAt <= this.watermark) {
+          s.kill();
           dropped++;
           continue;
         }
         if (triggerChanged) {
-          s.timers = [];
+          s.clearTimers();
           s.triggerState = this.trigger.initialState;
           this.ctx.session = s;
           this.trigger.onMerge(this.ctx, NO_STATES);
@@ -283,8 +307,7 @@ export class SessionEngine {
         merged.push(victim.triggerState);
         if (victim.pending) r.pending = true;
         if (retract && !Number.isNaN(victim.emittedStart)) this.retract(victim, victim.emittedStart, victim.emittedEnd);
-        victim.dead = true;
-        victim.next = null;
+        victim.kill();
         shard.sessionCount--;
         this.open--;
       }
@@ -293,17 +316,14 @@ export class SessionEngine {
     }
     r.start = newStart;
     r.end = newEnd;
-    r.timers.length = 0;
+    r.clearTimers();
     r.cleanupAt = cleanupTime(newEnd, this.allowedLatenessMs);
     this.ctx.session = r;
     this.trigger.onMerge(this.ctx, states);
   }
 
   private onTimer(s: Session, t: number): void {
-    const timers = s.timers;
-    const i = timers.indexOf(t);
-    if (i >= 0) {
-      timers.splice(i, 1);
+    if (s.deleteTimer(t)) {
       this.ctx.session = s;
       const r = this.trigger.onEventTime(t, this.ctx);
       const max = s.end - 1;
@@ -349,8 +369,7 @@ export class SessionEngine {
       while (p !== null && p.next !== s) p = p.next;
       if (p !== null) p.next = s.next;
     }
-    s.dead = true;
-    s.next = null;
+    s.kill();
     shard.sessionCount--;
     this.open--;
   }

@@ -37,13 +37,9 @@ export class SessionTriggerContext implements TriggerContext {
     this.s.triggerState = value;
   }
   registerEventTimeTimer(time: number): void {
-    const timers = this.s.timers;
-    for (let i = 0; i < timers.length; i++) if (timers[i] === time) return;
-    timers.push(time);
+    this.s.addTimer(time);
   }
   deleteEventTimeTimer(time: number): void {
-    const timers = this.s.timers;
-    const i = timers.indexOf(time);
-    if (i >= 0) timers.splice(i, 1);
+    this.s.deleteTimer(time);
   }
 }
