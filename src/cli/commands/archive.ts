@@ -1,15 +1,103 @@
-// `oxbow archive`: placeholder registration, replaced by the component that implements the command.
+// `oxbow archive`: Kafka topics into offset-named Parquet or JSONL.gz files on HDFS or the local fs, exactly once, until stopped or caught up.
 
 import type { Command } from 'commander';
-import { OxbowError } from '../../errors.js';
+import { createKafka } from '../../../connectors/kafka/client.js';
+import { KafkaArchiveSource } from '../../../connectors/kafka/kafka-archive-source.js';
+import { openArchiveFs } from '../../../connectors/open-archive-fs.js';
+import { parquetFormat } from '../../../connectors/parquet/parquet-format.js';
+import { Archiver } from '../../archive/archiver.js';
+import { jsonlGzFormat } from '../../archive/jsonl-format.js';
+import { formatRegistry } from '../../archive/partition-index.js';
+import { DEFAULT_ROTATION } from '../../archive/rotation.js';
+import { UsageError } from '../../errors.js';
+import { getLogger } from '../../logger.js';
+import { formatDuration, parseDuration, parseSize } from '../../time.js';
 import type { CliContext } from '../context.js';
 
-export function registerArchive(program: Command, _ctx: CliContext): void {
+const log = getLogger('archive');
+
+interface ArchiveCliOptions {
+  brokers: string;
+  topic: string[];
+  archive: string;
+  format: string;
+  rotateRecords: string;
+  rotateBytes: string;
+  rotateInterval: string;
+  eventTime: string;
+  group: string;
+  untilCaughtUp?: boolean;
+}
+
+/** The formats every reader knows; the writer picks one with --format. */
+export const archiveFormats = formatRegistry([parquetFormat, jsonlGzFormat]);
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function parseCount(text: string, what: string): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`${what}: '${text}' is not a whole number >= 1`);
+  }
+  return Number(text);
+}
+
+export function registerArchive(program: Command, ctx: CliContext): void {
   program
     .command('archive')
-    .description('not built yet')
-    .allowUnknownOption()
-    .action(() => {
-      throw new OxbowError('NOT_BUILT', 'oxbow archive is not built yet');
+    .description('Archive Kafka topics into files named by offset range (<topic>+<p>+<start>+<end>.<ext>), exactly once, resuming from the files.')
+    .requiredOption('--brokers <host:port,...>', 'Kafka bootstrap brokers')
+    .requiredOption('--topic <name>', 'topic to archive (repeat for several)', collect, [] as string[])
+    .requiredOption('--archive <uri>', 'archive root: webhdfs://namenode:port/path, swebhdfs://..., or file:///path')
+    .option('--format <parquet|jsonl.gz>', 'file format', 'parquet')
+    .option('--rotate-records <n>', 'publish a file when it holds this many records', String(DEFAULT_ROTATION.records))
+    .option('--rotate-bytes <size>', 'publish a file when it reaches this size', '256MiB')
+    .option('--rotate-interval <duration>', 'publish a file at most this long after its first record (idle data never waits longer)', formatDuration(DEFAULT_ROTATION.intervalMs))
+    .option('--event-time <field|kafka-timestamp>', "event time: a JSON field of the value (epoch ms or ISO-8601), or 'kafka-timestamp'", 'kafka-timestamp')
+    .option('--group <id>', 'consumer group (several processes with one group split the partitions)', 'oxbow-archiver')
+    .option('--until-caught-up', 'stop once the archive reaches the latest offsets read at start')
+    .action(async (opts: ArchiveCliOptions) => {
+      const format = opts.format === 'parquet' ? parquetFormat : opts.format === 'jsonl.gz' ? jsonlGzFormat : null;
+      if (!format) throw new UsageError(`--format: '${opts.format}' is not a format; use parquet or jsonl.gz`);
+      const rotation = {
+        records: parseCount(opts.rotateRecords, '--rotate-records'),
+        bytes: parseSize(opts.rotateBytes, '--rotate-bytes'),
+        intervalMs: parseDuration(opts.rotateInterval, '--rotate-interval'),
+      };
+      if (opts.group.trim() === '') throw new UsageError('--group: the consumer group id is empty');
+      const { fs, root } = openArchiveFs(opts.archive);
+      const kafka = createKafka({ brokers: opts.brokers, clientId: `oxbow-archive-${opts.group}` });
+      const source = new KafkaArchiveSource({ kafka, brokers: opts.brokers, groupId: opts.group });
+      const archiver = new Archiver({
+        fs, root, topics: opts.topic, format, formats: archiveFormats, rotation, eventTime: opts.eventTime,
+        untilCaughtUp: opts.untilCaughtUp === true, source,
+      });
+      archiver.on('file-published', ({ payload }) => log.info('published', {
+        file: payload.entry.name, records: payload.entry.count, reason: payload.reason,
+      }));
+      archiver.on('foreign-file', ({ payload }) => log.warn('foreign file skipped', { path: payload.path, reason: payload.reason }));
+      const onSignal = (signal: string) => {
+        log.info(`${signal}: closing (open files are published or discarded); send it again to stop retrying storage`);
+        void archiver.stop();
+      };
+      const onInt = () => onSignal('SIGINT');
+      const onTerm = () => onSignal('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+      try {
+        const summary = await archiver.run();
+        ctx.stdout.write(JSON.stringify({
+          records: summary.recordsArchived,
+          files: summary.filesPublished,
+          eventTimeMissing: summary.eventTimeMissing,
+          foreignFiles: summary.foreignFiles,
+          retentionGaps: summary.retentionGaps.map((g) => ({ ...g, from: g.from.toString(), to: g.to.toString() })),
+        }) + '\n');
+        if (summary.eventTimeMissing > 0) log.warn('records archived without a usable event time', { count: summary.eventTimeMissing, eventTime: opts.eventTime });
+      } finally {
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+      }
     });
 }

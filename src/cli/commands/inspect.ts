@@ -1,15 +1,93 @@
-// `oxbow inspect`: placeholder registration, replaced by the component that implements the command.
+// `oxbow inspect`: what an archive holds per partition (files, offsets, event time, gaps, overlaps, foreign files), and against Kafka.
 
 import type { Command } from 'commander';
-import { OxbowError } from '../../errors.js';
+import { createKafka } from '../../../connectors/kafka/client.js';
+import { fetchTopicOffsets } from '../../../connectors/kafka/topic-offsets.js';
+import { kafkaCall } from '../../../connectors/kafka/client.js';
+import { openArchiveFs } from '../../../connectors/open-archive-fs.js';
+import { compareWithKafka, type OffsetRange, type PartitionCoverage, partitionCoverage } from '../../archive/coverage.js';
+import { validateTopicName } from '../../archive/file-name.js';
+import { loadPartitionIndex } from '../../archive/partition-index.js';
+import { listTopicPartitions, listTopics } from '../../archive/reader.js';
+import type { PartitionOffsets } from '../../archive/archive-source.js';
 import type { CliContext } from '../context.js';
+import { archiveFormats } from './archive.js';
 
-export function registerInspect(program: Command, _ctx: CliContext): void {
+interface InspectCliOptions {
+  archive: string;
+  topic: string[];
+  brokers?: string;
+  json?: boolean;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+const range = (r: OffsetRange | null): string => (r === null ? '-' : r.from === r.to ? `${r.from}` : `${r.from}..${r.to}`);
+const count = (r: OffsetRange | null): bigint => (r === null ? 0n : r.to - r.from + 1n);
+const time = (t: number | null): string => (t === null ? '-' : new Date(t).toISOString());
+
+function toJson(value: unknown): string {
+  return JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+function describe(c: PartitionCoverage): string[] {
+  const lines = [
+    `${c.topic}/${c.partition}: ${c.files} files, ${c.records} records, ${c.bytes} bytes, offsets ${c.start === null ? '-' : `${c.start}..${(c.end ?? 0n) - 1n}`} (next ${c.end ?? '-'}), index ${c.indexState}`,
+    `  event time ${time(c.minEventTime)} .. ${time(c.maxEventTime)}${c.eventTimeMissing ? `, ${c.eventTimeMissing} records without event time` : ''}`,
+  ];
+  for (const g of c.gaps) lines.push(`  GAP ${range(g)} (${count(g)} offsets in no file)`);
+  for (const o of c.overlaps) lines.push(`  OVERLAP ${range(o)} in ${o.files[0]} and ${o.files[1]} (readers dedupe by offset)`);
+  for (const f of c.foreign) lines.push(`  FOREIGN ${f.path}: ${f.reason}`);
+  if (c.kafka) {
+    const k = c.kafka;
+    lines.push(`  kafka earliest ${k.earliest}, latest ${k.latest}; archived and in Kafka ${range(k.archivedAndInKafka)}; only in Kafka ${range(k.onlyInKafka)} (${count(k.onlyInKafka)})`);
+    for (const d of k.deletedAndMissing) lines.push(`  LOST ${range(d)}: deleted by retention and not in the archive (${count(d)} offsets)`);
+  }
+  return lines;
+}
+
+export function registerInspect(program: Command, ctx: CliContext): void {
   program
     .command('inspect')
-    .description('not built yet')
-    .allowUnknownOption()
-    .action(() => {
-      throw new OxbowError('NOT_BUILT', 'oxbow inspect is not built yet');
+    .description('Show what an archive holds per partition: files, offset coverage, event-time range, gaps, overlaps; with --brokers, against Kafka.')
+    .requiredOption('--archive <uri>', 'archive root: webhdfs://namenode:port/path, swebhdfs://..., or file:///path')
+    .option('--topic <name>', 'topic to inspect (repeatable; default: every topic in the archive)', collect, [] as string[])
+    .option('--brokers <host:port,...>', 'compare with Kafka: earliest/latest offsets, what only Kafka holds, what retention deleted')
+    .option('--json', 'one JSON object per partition instead of text')
+    .action(async (opts: InspectCliOptions) => {
+      const { fs, root } = openArchiveFs(opts.archive);
+      const topics = opts.topic.length > 0 ? opts.topic.map((t) => validateTopicName(t, '--topic')) : await listTopics(fs, root);
+      let kafkaOffsets: Map<string, PartitionOffsets[]> | null = null;
+      if (opts.brokers) {
+        const brokers = opts.brokers;
+        const kafka = createKafka({ brokers, clientId: 'oxbow-inspect' });
+        const admin = kafka.admin();
+        await kafkaCall(brokers, 'connecting the admin client', () => admin.connect());
+        try {
+          kafkaOffsets = new Map();
+          for (const t of topics) kafkaOffsets.set(t, await fetchTopicOffsets(admin, brokers, t));
+        } finally {
+          await admin.disconnect().catch(() => {});
+        }
+      }
+      let problems = 0;
+      for (const topic of topics) {
+        const partitions = new Set(await listTopicPartitions(fs, root, topic));
+        for (const p of kafkaOffsets?.get(topic) ?? []) partitions.add(p.partition);
+        for (const partition of [...partitions].sort((a, b) => a - b)) {
+          const listing = await loadPartitionIndex(fs, root, topic, partition, archiveFormats);
+          const c = partitionCoverage(topic, partition, listing.entries, listing.foreign, listing.indexState);
+          const k = kafkaOffsets?.get(topic)?.find((o) => o.partition === partition);
+          if (k) c.kafka = compareWithKafka(c, k.earliest, k.latest);
+          problems += c.gaps.length + (c.kafka?.deletedAndMissing.length ?? 0);
+          if (opts.json) ctx.stdout.write(toJson(c) + '\n');
+          else ctx.stdout.write(describe(c).join('\n') + '\n');
+        }
+      }
+      if (topics.length === 0 && !opts.json) ctx.stdout.write(`no topics under ${opts.archive}\n`);
+      // Gaps and lost offsets are findings, not failures of the command; say so in the exit code for scripts.
+      if (problems > 0) ctx.exitCode = 1;
     });
 }
