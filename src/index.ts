@@ -5,3 +5,4 @@ export * from './time.js';
 export * from './logger.js';
 export * from './events.js';
 export type * from './archive-fs.js';
+export * from './archive/index.js';

@@ -5,3 +5,6 @@ export * from './record.js';
 export { jsonlGzFormat, recordToJsonLine, recordFromJsonLine } from './jsonl-format.js';
 export * from './partition-index.js';
 export * from './reader.js';
+export * from './coverage.js';
+export type * from './archive-source.js';
+export { Archiver, type ArchiverOptions, type ArchiverEvents, type ArchiverSummary } from './archiver.js';
