@@ -25,7 +25,9 @@ export function parseRemoteException(body: string): { exception: string; message
     const remote = parsed?.RemoteException;
     if (!remote || typeof remote !== 'object') return null;
     const exception = remote.exception ?? remote.javaClassName?.split('.').pop() ?? 'RemoteException';
-    return { exception, message: remote.message ?? '' };
+    // Some servers append the Java stack trace to the message; the first line is the part a user can act on.
+    const message = (remote.message ?? '').split('\n')[0]!.trim();
+    return { exception, message };
   } catch {
     return null;
   }

@@ -4,6 +4,7 @@ import { AlreadyExistsError, NotFoundError, RemoteError, UnavailableError, Usage
 import { getLogger } from '../../src/logger.js';
 import { retry, type RetryOptions } from '../../src/retry.js';
 import { StallTimer, hostPort, mapNetworkError, type Peer } from './http-exchange.js';
+import { ProducerFailure, uploadToDataNode, type UploadAnswer } from './datanode-upload.js';
 import { mapWebHdfsError } from './remote-exception.js';
 import type { BooleanResponse, FileStatusResponse, FileStatusesResponse, HdfsFileStatus } from './types.js';
 
@@ -120,6 +121,12 @@ export class WebHdfsClient {
       replication: options.replication,
       blocksize: options.blockSize,
     };
+    // The DataNode refuses an existing file right after its "100 Continue", usually while the first chunk is on the
+    // wire, and the refusal is then lost to a broken pipe. Asking the NameNode first turns the common case into a
+    // clean AlreadyExistsError before any byte is sent; the DataNode's own check stays the atomic one.
+    if (!params.overwrite && (await this.exists(path))) {
+      throw new AlreadyExistsError(path, `WebHDFS CREATE ${path}: the file already exists (pass overwrite to replace it)`);
+    }
     const location = await this.redirect('CREATE', 'PUT', path, params);
     await this.send('CREATE', 'PUT', path, location, data, [201, 200]);
   }
@@ -236,35 +243,21 @@ export class WebHdfsClient {
   }
 
   /** Second step of CREATE / APPEND: stream the body to the DataNode. */
-  private async send(op: string, method: Method, path: string, location: string, data: Body, okStatus: number[]): Promise<void> {
+  private async send(op: string, method: 'PUT' | 'POST', path: string, location: string, data: Body, okStatus: number[]): Promise<void> {
     const peer = dataNodePeer(location);
     const stall = new StallTimer(this.stallMs);
-    const doing = `WebHDFS ${op} ${path}`;
     const started = Date.now();
-    const body = data instanceof Uint8Array ? data : toReadableStream(data, stall);
-    let response: Response;
+    let answer: UploadAnswer;
     try {
-      response = await fetch(location, {
-        method,
-        redirect: 'manual',
-        signal: stall.controller.signal,
-        headers: { 'content-type': 'application/octet-stream' },
-        body,
-        // Required by Node's fetch for a streamed request body.
-        duplex: 'half',
-      } as RequestInit);
+      answer = await uploadToDataNode(location, method, data, stall);
     } catch (err) {
       stall.cancel();
-      // An error the producer of the data threw is the caller's own, not a network failure.
-      const producerError = body instanceof ReadableStream ? producerFailures.get(body) : undefined;
-      if (producerError !== undefined) throw producerError;
-      throw mapNetworkError(err, peer, stall, this.stallMs, doing);
+      if (err instanceof ProducerFailure) throw err.error;
+      throw mapNetworkError(err, peer, stall, this.stallMs, `WebHDFS ${op} ${path}`);
     }
-    const text = await this.readText(response, peer, stall, doing);
-    stall.done();
-    log.debug('datanode transfer', { op, path, status: response.status, ms: Date.now() - started });
-    if (!okStatus.includes(response.status)) {
-      throw mapWebHdfsError({ op, path, status: response.status, body: text, from: `DataNode ${hostPort(peer.origin)}` });
+    log.debug('datanode transfer', { op, path, status: answer.status, ms: Date.now() - started });
+    if (!okStatus.includes(answer.status)) {
+      throw mapWebHdfsError({ op, path, status: answer.status, body: answer.text, from: `DataNode ${hostPort(peer.origin)}` });
     }
   }
 
@@ -357,38 +350,4 @@ function checkRedirect(location: string, base: string, op: string, path: string)
 
 function dataNodePeer(location: string): Peer {
   return { role: 'DataNode', origin: new URL(location).origin };
-}
-
-/** Errors thrown by an upload's own data source, kept so the caller gets them back instead of a network error. */
-const producerFailures = new WeakMap<ReadableStream<Uint8Array>, unknown>();
-
-/** A pull stream over the caller's chunks: nothing is read ahead beyond what the socket takes, so memory stays flat. */
-function toReadableStream(data: AsyncIterable<Uint8Array>, stall: StallTimer): ReadableStream<Uint8Array> {
-  const iterator = data[Symbol.asyncIterator]();
-  const stream: ReadableStream<Uint8Array> = new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        stall.pause();
-        let next: IteratorResult<Uint8Array>;
-        try {
-          // Skip empty chunks here: a pull that enqueues nothing is not pulled again by fetch, and the upload would hang.
-          do next = await iterator.next();
-          while (!next.done && next.value.length === 0);
-        } catch (err) {
-          producerFailures.set(stream, err);
-          controller.error(err);
-          stall.cancel();
-          return;
-        }
-        stall.touch();
-        if (next.done) controller.close();
-        else controller.enqueue(next.value);
-      },
-      async cancel() {
-        await iterator.return?.();
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  return stream;
 }

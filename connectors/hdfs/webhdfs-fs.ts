@@ -79,6 +79,10 @@ export class WebHdfsFs implements ArchiveFs {
     try {
       await this.client.renameStrict(src, dst);
     } catch (err) {
+      // A file onto an existing folder fails with "must both be directories"; it is still a taken destination.
+      if (err instanceof RemoteError && (await this.stat(dst)) !== null) {
+        throw new AlreadyExistsError(dst, `cannot rename ${src} to ${dst}: ${dst} already exists`, { cause: err });
+      }
       if (!(err instanceof NotFoundError)) throw err;
       // Either the source is gone, or the destination's folder is missing: create it, like writeFile would.
       if ((await this.stat(src)) === null) throw new NotFoundError(src, `cannot rename ${src} to ${dst}: ${src} does not exist`, { cause: err });

@@ -42,7 +42,8 @@ describe('WebHdfsClient', () => {
     const stored = hdfs.nodes.get('/t/topics/a+0+000+099.parquet');
     assert.equal(stored?.data.length, 64 * 16 * 1024);
     assert.equal(stored?.data[16 * 1024 * 5], 5);
-    const [nn, dn] = hdfs.seen;
+    const [check, nn, dn] = hdfs.seen;
+    assert.equal(check?.query.get('op'), 'GETFILESTATUS', 'asks the NameNode whether the file exists before sending');
     assert.equal(nn?.server, 'namenode');
     assert.equal(nn?.query.get('op'), 'CREATE');
     assert.equal(nn?.query.get('user.name'), 'etl');
@@ -60,8 +61,16 @@ describe('WebHdfsClient', () => {
     assert.equal(hdfs.nodes.get('/t/app.txt')?.data.toString(), 'one two');
   });
 
+  it('refuses an existing file before sending a byte', async () => {
+    hdfs.put('/t/exists', 'x');
+    await assert.rejects(client.create('/t/exists', pieces(2, 10)), AlreadyExistsError);
+    assert.equal(hdfs.seen.filter((s) => s.server === 'datanode').length, 0);
+  });
+
   it('maps a DataNode FileAlreadyExistsException during a streamed CREATE to AlreadyExistsError', async () => {
     hdfs.put('/t/exists', 'x');
+    // Someone creates the file between the existence check and the write: the DataNode's check is the atomic one.
+    hdfs.inject.set('GETFILESTATUS', { status: 404, body: JSON.stringify(remote('FileNotFoundException', 'not there yet')) });
     const err = await client.create('/t/exists', pieces(200, 64 * 1024)).then(() => null, (e: unknown) => e);
     assert.ok(err instanceof AlreadyExistsError, String(err));
     assert.equal(err.path, '/t/exists');
