@@ -210,7 +210,8 @@ async function runSessionize(opts: SessionizeOptions, ctx: CliContext): Promise<
   try {
     for await (const line of rl) {
       lineNo++;
-      if (line.trim() === '') continue;
+      // Blank lines hold no record (checked without allocating a trimmed copy of every line).
+      if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) continue;
       let obj: unknown;
       try {
         obj = JSON.parse(line);
