@@ -7,7 +7,7 @@ import { createAggregate } from '../../engine/aggregates/index.js';
 import { SessionEngine } from '../../engine/session-engine.js';
 import type { SessionEngineOptions, SessionSink } from '../../engine/types.js';
 import { parseTriggerSpec } from '../../engine/triggers/index.js';
-import { UsageError } from '../../errors.js';
+import { OxbowError, UsageError } from '../../errors.js';
 import { readSavepoint, writeSavepoint } from '../../state/savepoint-io.js';
 import { parseDuration, parseEventTime } from '../../time.js';
 import type { CliContext } from '../context.js';
@@ -80,7 +80,7 @@ class LineWriter {
   }
 
   private throwIfFailed(): void {
-    if (this.error !== null) throw new UsageError(`cannot write ${this.name}: ${this.error.message}`);
+    if (this.error !== null) throw new OxbowError('OUTPUT', `cannot write ${this.name}: ${this.error.message}`);
   }
 
   /** Flush and, for a file we opened, close it and wait until its bytes are written. */
