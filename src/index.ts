@@ -6,3 +6,4 @@ export * from './logger.js';
 export * from './events.js';
 export type * from './archive-fs.js';
 export * from './archive/index.js';
+export * from './engine/index.js';
