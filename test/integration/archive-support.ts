@@ -1,0 +1,158 @@
+// Shared by the archive integration tests: service addresses, topics filled in bulk, the CLI as a child process, read-back checks.
+
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { Kafka } from 'kafkajs';
+import { createKafka } from '../../connectors/kafka/client.js';
+import { createTopic, produceBulk } from '../../connectors/kafka/bulk-producer.js';
+import { fetchTopicOffsets } from '../../connectors/kafka/topic-offsets.js';
+import { openArchiveFs } from '../../connectors/open-archive-fs.js';
+import { parquetFormat } from '../../connectors/parquet/parquet-format.js';
+import { jsonlGzFormat } from '../../src/archive/jsonl-format.js';
+import { formatRegistry, loadPartitionIndex } from '../../src/archive/partition-index.js';
+import { parseFileName } from '../../src/archive/file-name.js';
+import { readArchiveFile } from '../../src/archive/reader.js';
+import type { PartitionOffsets } from '../../src/archive/archive-source.js';
+
+export const formats = formatRegistry([parquetFormat, jsonlGzFormat]);
+export const OXBOW_BIN = fileURLToPath(new URL('../../../bin/oxbow.js', import.meta.url));
+
+export function brokers(): string {
+  const value = process.env.OXBOW_KAFKA_BROKERS;
+  assert.ok(value, 'OXBOW_KAFKA_BROKERS is not set: run `npm test` (it starts Kafka), or `npm run services -- start` and export the lines it prints');
+  return value;
+}
+
+export function webhdfsUrl(): string {
+  const value = process.env.OXBOW_WEBHDFS_URL;
+  assert.ok(value, 'OXBOW_WEBHDFS_URL is not set: run `npm test` (it starts HDFS), or `npm run services -- start` and export the lines it prints');
+  return value;
+}
+
+/** `http://host:port` → `webhdfs://host:port/<path>`. */
+export function webhdfsArchive(path: string): string {
+  const url = new URL(webhdfsUrl());
+  return `webhdfs://${url.host}/${path.replace(/^\//, '')}`;
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export function kafka(): Kafka {
+  return createKafka({ brokers: brokers(), clientId: 'oxbow-it' });
+}
+
+/** A new topic filled with `count` keyed music events (`ts` = a fixed base + i seconds). */
+export async function filledTopic(prefix: string, partitions: number, count: number, config: Record<string, string> = {}): Promise<string> {
+  const topic = uniqueName(prefix);
+  const k = kafka();
+  await createTopic(k, brokers(), topic, partitions, config);
+  await produceBulk(k, brokers(), topic, count, (i) => ({
+    key: `u${i % 1000}`,
+    value: JSON.stringify({ userId: `u${i % 1000}`, ts: 1_732_406_400_000 + i * 1000, type: 'song', songId: `s${i % 97}`, i }),
+    headers: i % 10 === 0 ? { trace: `t${i}` } : undefined,
+  }), 20_000);
+  return topic;
+}
+
+export async function topicOffsets(topic: string): Promise<PartitionOffsets[]> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    return await fetchTopicOffsets(admin, brokers(), topic);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts `oxbow <args>`; `onLine` sees each stderr line as it comes (to kill at chosen moments). */
+export function startCli(args: string[], onLine?: (line: string, child: ChildProcess) => void): { child: ChildProcess; done: Promise<CliRun> } {
+  const child = spawn(process.execPath, [OXBOW_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    stderr += line + '\n';
+    onLine?.(line, child);
+  });
+  const done = new Promise<CliRun>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
+export async function runCli(args: string[]): Promise<CliRun> {
+  return startCli(args).done;
+}
+
+export interface ReadBack {
+  /** Offsets per partition in the order the files hold them (files in offset order). */
+  offsets: Map<number, bigint[]>;
+  files: number;
+  problems: string[];
+}
+
+/**
+ * Reads every record of every file back (not trusting the index for contents), checks each file's name parses and its
+ * metadata matches its records, and that consecutive files meet (start = previous nextOffset).
+ */
+export async function readBack(archive: string, topic: string, partitions: number[]): Promise<ReadBack> {
+  const { fs, root } = openArchiveFs(archive);
+  const out: ReadBack = { offsets: new Map(), files: 0, problems: [] };
+  for (const p of partitions) {
+    const listing = await loadPartitionIndex(fs, root, topic, p, formats);
+    for (const f of listing.foreign) out.problems.push(`foreign file ${f.path}: ${f.reason}`);
+    const offsets: bigint[] = [];
+    let prevNext: bigint | null = null;
+    for (const e of listing.entries) {
+      out.files++;
+      const parsed = parseFileName(e.name);
+      if (!parsed || parsed.topic !== topic || parsed.partition !== p) out.problems.push(`name does not parse: ${e.name}`);
+      if (prevNext !== null && e.startOffset !== prevNext) out.problems.push(`${e.name} starts at ${e.startOffset}, previous file ended at ${prevNext}`);
+      prevNext = e.nextOffset;
+      const fresh = await formats.get(parsed?.extension ?? '')!.readMetadata(fs, e.path);
+      const mine: bigint[] = [];
+      let minT: number | null = null;
+      let maxT: number | null = null;
+      for await (const batch of readArchiveFile(fs, e, formats)) {
+        for (const r of batch) {
+          mine.push(r.offset);
+          if (r.eventTime !== null) {
+            minT = minT === null || r.eventTime < minT ? r.eventTime : minT;
+            maxT = maxT === null || r.eventTime > maxT ? r.eventTime : maxT;
+          }
+        }
+      }
+      if (mine.length !== fresh.count) out.problems.push(`${e.name}: ${mine.length} records, metadata says ${fresh.count}`);
+      if (mine[0] !== fresh.firstOffset || mine[mine.length - 1] !== fresh.lastOffset) out.problems.push(`${e.name}: first/last offset differ from metadata`);
+      if (fresh.nextOffset <= fresh.lastOffset) out.problems.push(`${e.name}: next offset ${fresh.nextOffset} not above last`);
+      if (minT !== fresh.minEventTime || maxT !== fresh.maxEventTime) out.problems.push(`${e.name}: event-time range differs from metadata`);
+      if (mine[0]! < e.startOffset || mine[mine.length - 1] !== e.endOffset) out.problems.push(`${e.name}: records outside the name's range`);
+      for (const o of mine) offsets.push(o);
+    }
+    out.offsets.set(p, offsets);
+  }
+  return out;
+}
+
+/** Asserts each partition's archive holds exactly the offsets [0, latest), each once, in order. */
+export function assertExactlyOnce(back: ReadBack, offsets: PartitionOffsets[]): void {
+  assert.deepEqual(back.problems, []);
+  for (const o of offsets) {
+    const got = back.offsets.get(o.partition) ?? [];
+    const expected = Number(o.latest - o.earliest);
+    assert.equal(got.length, expected, `partition ${o.partition}: ${got.length} records archived, Kafka holds ${expected}`);
+    for (let i = 0; i < got.length; i++) {
+      if (got[i] !== o.earliest + BigInt(i)) assert.fail(`partition ${o.partition}: position ${i} holds offset ${got[i]}, expected ${o.earliest + BigInt(i)} (a gap or a duplicate)`);
+    }
+  }
+}
