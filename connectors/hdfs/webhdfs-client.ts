@@ -110,7 +110,13 @@ export class WebHdfsClient {
    * `overwrite: false` fails with AlreadyExistsError when `to` exists, NotFoundError when `from` or `to`'s folder is missing.
    */
   async renameStrict(from: string, to: string, options: { overwrite?: boolean } = {}): Promise<void> {
-    await this.nameNodeCall('RENAME', 'PUT', from, { destination: to, renameoptions: options.overwrite ? 'OVERWRITE' : 'NONE' });
+    try {
+      await this.nameNodeCall('RENAME', 'PUT', from, { destination: to, renameoptions: options.overwrite ? 'OVERWRITE' : 'NONE' });
+    } catch (err) {
+      // The call is addressed to the source; an "already exists" is about the destination.
+      if (err instanceof AlreadyExistsError) throw new AlreadyExistsError(to, err.message, { cause: err });
+      throw err;
+    }
   }
 
   /** Write a new file; the body streams from `data` to the DataNode without being buffered whole. */

@@ -134,7 +134,7 @@ describe('WebHdfsClient', () => {
   it('renameStrict asks for rename options NONE and maps the server exceptions', async () => {
     hdfs.put('/s/src', 's');
     hdfs.put('/s/dst', 'd');
-    await assert.rejects(client.renameStrict('/s/src', '/s/dst'), AlreadyExistsError);
+    await assert.rejects(client.renameStrict('/s/src', '/s/dst'), (e: unknown) => e instanceof AlreadyExistsError && e.path === '/s/dst');
     await assert.rejects(client.renameStrict('/s/none', '/s/x'), NotFoundError);
     await client.renameStrict('/s/src', '/s/new');
     const call = hdfs.seen.filter((s) => s.query.get('op') === 'RENAME').pop();
