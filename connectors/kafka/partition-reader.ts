@@ -34,7 +34,8 @@ export async function listKafkaPartitions(kafka: Kafka, brokers: string, topic: 
  * fetch delivered from before the seek is below the start and dropped here, so a record is neither lost nor repeated.
  */
 export class KafkaPartitionReader implements LiveReader {
-  private admin: Admin | null = null;
+  /** One admin client, shared by concurrent offset look-ups (a promise, so two callers never connect two clients). */
+  private admin: Promise<Admin> | null = null;
   private consumer: Consumer | null = null;
   private readonly queue: LiveBatch[] = [];
   private readonly positions = new Map<number, bigint>();
@@ -45,11 +46,10 @@ export class KafkaPartitionReader implements LiveReader {
 
   constructor(private readonly o: KafkaPartitionReaderOptions) {}
 
-  private async adminClient(): Promise<Admin> {
+  private adminClient(): Promise<Admin> {
     if (!this.admin) {
       const admin = this.o.kafka.admin();
-      await kafkaCall(this.o.brokers, 'connecting the admin client', () => admin.connect());
-      this.admin = admin;
+      this.admin = kafkaCall(this.o.brokers, 'connecting the admin client', () => admin.connect()).then(() => admin);
     }
     return this.admin;
   }
@@ -137,7 +137,8 @@ export class KafkaPartitionReader implements LiveReader {
 
   async close(): Promise<void> {
     await this.consumer?.disconnect().catch(() => {});
-    await this.admin?.disconnect().catch(() => {});
+    const admin = this.admin;
+    if (admin) await admin.then((a) => a.disconnect()).catch(() => {});
     this.consumer = null;
     this.admin = null;
   }
