@@ -35,7 +35,7 @@ export class SessionEngine {
   private readonly sink: SessionSink;
   private readonly state = new ShardedState();
   private readonly heap = new TimerHeap();
-  private readonly table = new SessionTable();
+  private readonly table: SessionTable;
   private lastShard: Shard | null = null;
   private readonly ctx: SessionTriggerContext;
   private readonly candidates: MergeCandidates = { before: null, first: null, last: null, count: 0 };
@@ -64,6 +64,7 @@ export class SessionEngine {
     this.aggregate = typeof agg === 'string' ? createAggregate(agg) : agg;
     this.sink = sink;
     this.ctx = new SessionTriggerContext(this);
+    this.table = new SessionTable(this.allowedLatenessMs);
   }
 
   /** One event of `key` at event time `ts` (epoch ms) read from source partition `partition`. */
@@ -110,7 +111,6 @@ export class SessionEngine {
         return null;
       }
       s = new Session(this.table, this.nextId++, partition, key, ts, end, this.trigger.initialState);
-      s.cleanupAt = cleanupTime(end, this.allowedLatenessMs);
       s.acc = agg.createAccumulator();
       const before = c.before;
       if (before === null) {
@@ -254,7 +254,6 @@ export class SessionEngine {
           s.emittedEnd = ss.emitted[1];
         }
         if (ss.id >= this.nextId) this.nextId = ss.id + 1;
-        s.cleanupAt = cleanupTime(s.end, this.allowedLatenessMs);
         // A shorter lateness may put a session past its cleanup already: it would have been dropped.
         if (s.cleanupAt <= this.watermark) {
           s.kill();
@@ -317,7 +316,6 @@ export class SessionEngine {
     r.start = newStart;
     r.end = newEnd;
     r.clearTimers();
-    r.cleanupAt = cleanupTime(newEnd, this.allowedLatenessMs);
     this.ctx.session = r;
     this.trigger.onMerge(this.ctx, states);
   }

@@ -1,20 +1,26 @@
 // One open session window of one key: its bounds, accumulator, trigger state and timers.
 
+import { cleanupTime } from './lateness.js';
+
 /** NaN marks "nothing": no trigger state, no emitted result standing. NaN serialises to null. */
 export const NONE = Number.NaN;
 
 /**
- * The numbers of every session live side by side in one Float64Array (9 per session): a number
- * field of an object would be a separate heap box, and chasing those boxes was most of the cost
- * of an event. Slots of dead sessions are reused.
+ * The numbers of every session live side by side in one Float64Array (8 per session, one cache
+ * line): a number field of an object would be a separate heap box, and chasing those boxes was
+ * most of the cost of an event. Slots of dead sessions are reused. The cleanup time is derived
+ * (end - 1 + allowed lateness), so it takes no slot.
  */
 export class SessionTable {
-  static readonly STRIDE = 9;
+  static readonly STRIDE = 8;
   f: Float64Array;
+  /** The engine's allowed lateness, for the derived cleanup time. */
+  latenessMs: number;
   private readonly free: number[] = [];
   private used = 0;
 
-  constructor(capacity = 1024) {
+  constructor(latenessMs: number, capacity = 1024) {
+    this.latenessMs = latenessMs;
     this.f = new Float64Array(capacity * SessionTable.STRIDE);
   }
 
@@ -37,7 +43,7 @@ export class SessionTable {
   }
 }
 
-const START = 0, END = 1, CLEANUP = 2, HEAP = 3, TIMER0 = 4, TIMER1 = 5, TSTATE = 6, EM_START = 7, EM_END = 8;
+const START = 0, END = 1, HEAP = 2, TIMER0 = 3, TIMER1 = 4, TSTATE = 5, EM_START = 6, EM_END = 7;
 
 export class Session {
   /** Stable order for timers that fall on the same timestamp; kept in snapshots so a restored run fires in the same order. */
@@ -71,7 +77,6 @@ export class Session {
     const at = this.at;
     f[at + START] = start;
     f[at + END] = end;
-    f[at + CLEANUP] = 0;
     f[at + HEAP] = Infinity;
     f[at + TIMER0] = NONE;
     f[at + TIMER1] = NONE;
@@ -94,8 +99,7 @@ export class Session {
   get end(): number { return this.table.f[this.at + END]!; }
   set end(v: number) { this.table.f[this.at + END] = v; }
   /** When the window's state is dropped (end - 1 + allowed lateness). */
-  get cleanupAt(): number { return this.table.f[this.at + CLEANUP]!; }
-  set cleanupAt(v: number) { this.table.f[this.at + CLEANUP] = v; }
+  get cleanupAt(): number { return cleanupTime(this.table.f[this.at + END]!, this.table.latenessMs); }
   /** Time of this session's live entry in the timer heap; Infinity when it has none. */
   get heapTime(): number { return this.table.f[this.at + HEAP]!; }
   set heapTime(v: number) { this.table.f[this.at + HEAP] = v; }
