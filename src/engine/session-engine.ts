@@ -1,6 +1,6 @@
 // The session-window operator: assigns, merges, asks the trigger, aggregates, emits; keeps state per source partition.
 
-import { SavepointError, UsageError } from '../errors.js';
+import { BadRecordError, SavepointError, UsageError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import {
   CURRENT_FORMAT_VERSION,
@@ -69,6 +69,8 @@ export class SessionEngine {
 
   /** One event of `key` at event time `ts` (epoch ms) read from source partition `partition`. */
   processEvent(partition: number, key: string, ts: number, event: Record<string, unknown>): void {
+    // NaN or ±Infinity would poison every comparison of the key's sessions.
+    if (!(ts - ts === 0)) throw new BadRecordError(`event of key '${key}': time ${ts} is not a finite number of epoch ms`);
     this.events++;
     let shard = this.lastShard;
     if (shard === null || shard.partition !== partition) shard = this.lastShard = this.state.get(partition);

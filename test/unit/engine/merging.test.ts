@@ -78,3 +78,11 @@ test('random out-of-order input gives the reference model sessions', () => {
     assert.deepEqual(got, referenceSessions(events, gap), `seed ${seed}`);
   }
 });
+
+test('an event time that is not a finite number is refused before it touches state', () => {
+  const h = new Harness({ gapMs: 1000 });
+  h.event('u', 0);
+  assert.throws(() => h.event('u', Number.NaN), /not a finite number/);
+  assert.throws(() => h.event('u', Infinity), /not a finite number/);
+  assert.deepEqual(results(h.finish()), [['u', 0, 1000, 'on-time', 1]]);
+});
