@@ -100,7 +100,8 @@ export const benchmark: Benchmark = {
         value: cpuRate,
         unit: 'events/CPU-s',
         goal: '>= 2,000,000 events/s on one core',
-        met: cpuRate >= 2_000_000,
+        // The goals are stated for the full data set; quick runs only keep the benchmark from rotting.
+        met: ctx.quick ? undefined : cpuRate >= 2_000_000,
         runs,
         notes: `wall-clock ${Math.round(median(measured.map((m) => m.wallRate))).toLocaleString('en-US')} events/s; ${measured[0]!.results} sessions; peak open sessions ${measured[0]!.openPeak}`,
       });
@@ -131,7 +132,7 @@ export const benchmark: Benchmark = {
         baseline: { title: 'read + JSON.parse only', value: spec.events / floor, unit: 'events/CPU-s' },
         ratio: cliCpu / floor,
         goal: 'time <= 1.5x the floor',
-        met: cliCpu / floor <= 1.5,
+        met: ctx.quick ? undefined : cliCpu / floor <= 1.5,
         runs: cliRuns.length,
         peakRssMb: Math.max(...cliRuns.map((r) => r.peakRssMb ?? 0)),
         notes: `wall: sessionize ${median(cliRuns.map((r) => r.wallS)).toFixed(2)}s, floor ${median(floorRuns.map((r) => r.wallS)).toFixed(2)}s`,
@@ -146,7 +147,7 @@ export const benchmark: Benchmark = {
         baseline: { title: 'half the input', value: halfRun.peakRssMb ?? 0, unit: 'MB' },
         ratio: halfRun.peakRssMb ? fullRss / halfRun.peakRssMb : undefined,
         goal: 'grows with open sessions, not with input length (ratio well below 2)',
-        met: halfRun.peakRssMb ? fullRss / halfRun.peakRssMb < 1.5 : undefined,
+        met: ctx.quick || !halfRun.peakRssMb ? undefined : fullRss / halfRun.peakRssMb < 1.5,
         peakRssMb: fullRss,
       });
     } finally {
