@@ -17,7 +17,7 @@ const USAGE = `usage: npm test [-- --unit] [-- <compiled test files>...]
   are both set, starts Kafka and HDFS (npm run services) for the run and stops what it started afterwards.
   --unit               only dist/test/unit (no services)
   OXBOW_TEST_CONCURRENCY  test files run at once (default 2)
-  OXBOW_TEST_TIMEOUT      seconds one test may take before it fails (default 300)
+  OXBOW_TEST_TIMEOUT      seconds one test file (and each test in it) may take before it fails (default 600)
 `;
 
 const say = (line: string) => process.stderr.write(`run-tests: ${line}\n`);
@@ -53,7 +53,7 @@ function runNodeTest(files: string[], env: NodeJS.ProcessEnv, tapFile: string, f
   const args = [
     '--test',
     `--test-concurrency=${positiveInt('OXBOW_TEST_CONCURRENCY', 2)}`,
-    `--test-timeout=${positiveInt('OXBOW_TEST_TIMEOUT', 300) * 1000}`,
+    `--test-timeout=${positiveInt('OXBOW_TEST_TIMEOUT', 600) * 1000}`,
     // People read the spec report; the TAP copy only feeds the closing totals line.
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
