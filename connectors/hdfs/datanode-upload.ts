@@ -74,21 +74,25 @@ async function writeBody(req: ClientRequest, data: Uint8Array | AsyncIterable<Ui
   try {
     for (;;) {
       // The producer's time to compute a chunk is not the DataNode's fault.
-      stall.pause();
+      stall.hold();
       let next: IteratorResult<Uint8Array>;
       try {
         next = await iterator.next();
       } catch (err) {
         throw new ProducerFailure(err);
+      } finally {
+        stall.release();
       }
       if (next.done) done = true;
       if (stop() || req.destroyed) return;
-      stall.touch();
       if (next.done) {
         req.end();
         return;
       }
-      if (next.value.length > 0 && !req.write(next.value)) await drained(req);
+      if (next.value.length > 0 && !req.write(next.value)) {
+        await drained(req);
+        stall.touch(); // the socket took the data
+      }
     }
   } finally {
     if (!done) await iterator.return?.();

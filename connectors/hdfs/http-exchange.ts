@@ -12,35 +12,50 @@ export class StallTimer {
   readonly controller = new AbortController();
   fired = false;
   private timer: NodeJS.Timeout | undefined;
+  private held = false;
 
   constructor(private readonly ms: number) {
     this.touch();
   }
 
-  /** Progress was made: restart the clock. */
+  /** Progress was made: restart the clock (unless it is held). */
   touch(): void {
-    this.pause();
-    if (this.controller.signal.aborted) return;
+    this.stop();
+    if (this.held || this.controller.signal.aborted) return;
     this.timer = setTimeout(() => {
       this.fired = true;
       this.controller.abort(new Error(`no progress for ${this.ms} ms`));
     }, this.ms);
   }
 
-  /** Stop the clock while the wait is not the network's fault (the producer of an upload is computing its next chunk). */
-  pause(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+  /**
+   * Stop the clock while the wait is not the network's fault: an upload's producer computing its next chunk, a reader
+   * busy between chunks. Events from the peer (a "100 Continue") do not restart it until `release`.
+   */
+  hold(): void {
+    this.held = true;
+    this.stop();
   }
 
-  /** The exchange is over: stop the clock and free the socket if it is still in use. */
+  release(): void {
+    this.held = false;
+    this.touch();
+  }
+
+  /** The exchange is over. */
   done(): void {
-    this.pause();
+    this.held = true;
+    this.stop();
   }
 
   cancel(): void {
-    this.pause();
+    this.done();
     if (!this.controller.signal.aborted) this.controller.abort(new Error('cancelled'));
+  }
+
+  private stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 }
 

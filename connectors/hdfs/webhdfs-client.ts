@@ -285,8 +285,8 @@ export class WebHdfsClient {
     const reader = response.body.getReader();
     let finished = false;
     try {
+      stall.touch(); // the headers arrived
       for (;;) {
-        stall.touch();
         let result: Awaited<ReturnType<typeof reader.read>>;
         try {
           result = await reader.read();
@@ -294,9 +294,11 @@ export class WebHdfsClient {
           throw mapNetworkError(err, peer, stall, this.stallMs, doing);
         }
         if (result.done) break;
+        stall.touch();
         // The consumer's time between chunks is not the DataNode's fault.
-        stall.pause();
+        stall.hold();
         yield result.value;
+        stall.release();
       }
       finished = true;
     } finally {

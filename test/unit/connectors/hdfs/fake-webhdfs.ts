@@ -156,6 +156,8 @@ export class FakeWebHdfs {
       res.end();
       return;
     }
+    // Like the real DataNode: an unsolicited "100 Continue" before every CREATE/APPEND answer.
+    res.writeContinue();
     if (this.injected(`DN_${op}`, res)) return;
     if (op === 'CREATE' && this.nodes.has(path) && query.get('overwrite') !== 'true') {
       return json(remote('FileAlreadyExistsException', `${path} for client 127.0.0.1 already exists`), 403);

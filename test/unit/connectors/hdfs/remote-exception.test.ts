@@ -1,0 +1,44 @@
+// RemoteException bodies and bare HTTP errors become the right typed errors, with the server's message and no stack trace.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mapWebHdfsError, parseRemoteException } from '../../../../connectors/hdfs/remote-exception.js';
+import { AlreadyExistsError, NotFoundError, PermissionError, RemoteError, UnavailableError } from '../../../../src/errors.js';
+
+const call = (status: number, body: string) => ({ op: 'CREATE', path: '/a/b', status, body, from: 'DataNode 127.0.0.1:9864' });
+
+describe('parseRemoteException', () => {
+  it('keeps the first line of the message and falls back to the Java class name', () => {
+    const body = JSON.stringify({ RemoteException: { javaClassName: 'org.apache.hadoop.fs.FileAlreadyExistsException', message: '/a/b already exists\n\tat org.apache.X.y(X.java:1)' } });
+    assert.deepEqual(parseRemoteException(body), { exception: 'FileAlreadyExistsException', message: '/a/b already exists' });
+  });
+  it('returns null for bodies that are not a RemoteException', () => {
+    assert.equal(parseRemoteException('<html/>'), null);
+    assert.equal(parseRemoteException('{"boolean":false}'), null);
+    assert.equal(parseRemoteException(''), null);
+  });
+});
+
+describe('mapWebHdfsError', () => {
+  const remote = (exception: string, message: string) => JSON.stringify({ RemoteException: { exception, javaClassName: `x.${exception}`, message } });
+
+  it('names the operation, path, peer, exception and message', () => {
+    const err = mapWebHdfsError(call(403, remote('FileAlreadyExistsException', '/a/b for client 127.0.0.1 already exists')));
+    assert.ok(err instanceof AlreadyExistsError);
+    assert.equal(err.path, '/a/b');
+    assert.equal(err.message, 'WebHDFS CREATE /a/b failed (DataNode 127.0.0.1:9864): FileAlreadyExistsException: /a/b for client 127.0.0.1 already exists');
+  });
+
+  it('sees a safe mode wrapped in a RetriableException or an IOException message', () => {
+    const wrapped = mapWebHdfsError(call(403, remote('IOException', 'org.apache.hadoop.hdfs.server.namenode.SafeModeException: Cannot create file. Name node is in safe mode.')));
+    assert.ok(wrapped instanceof UnavailableError && wrapped.retriable);
+  });
+
+  it('maps bare HTTP statuses', () => {
+    assert.ok(mapWebHdfsError(call(401, 'Authentication required')) instanceof PermissionError);
+    assert.ok(mapWebHdfsError(call(404, 'no such servlet')) instanceof NotFoundError);
+    assert.ok(mapWebHdfsError(call(504, '')) instanceof UnavailableError);
+    const other = mapWebHdfsError(call(418, "I'm a teapot"));
+    assert.ok(other instanceof RemoteError && other.remoteException === 'HTTP 418' && other.status === 418 && !other.retriable);
+  });
+});
