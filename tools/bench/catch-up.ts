@@ -1,0 +1,58 @@
+// Live catch-up: `oxbow sessions --stop-at-live` over a Kafka-only backlog against a plain kafkajs consume of the same topic, alternated.
+
+import type { BenchContext, BenchRow, Benchmark } from './bench-types.js';
+import { type BenchArchiveSpec, tailEvents } from './bench-archive.js';
+import { benchKafka, deleteTopic, produceRecords, scratchTopic } from './bench-kafka.js';
+import { alternate, benchScript, median, oxbowBin, runNode, summaryNumber } from './bench-measure.js';
+
+const PARTITIONS = 4;
+
+export const benchmark: Benchmark = {
+  name: 'catch-up',
+  async run(ctx: BenchContext): Promise<BenchRow[]> {
+    const brokers = ctx.kafkaBrokers;
+    if (!brokers) throw new Error('catch-up needs Kafka: set OXBOW_KAFKA_BROKERS (npm run bench starts the services when it is unset)');
+    const events = ctx.quick ? 40_000 : 1_000_000;
+    const runs = ctx.quick ? 1 : 3;
+    const spec: BenchArchiveSpec = { topic: 'unused', partitions: PARTITIONS, users: ctx.quick ? 2_000 : 20_000, hours: 24, eventsPerHour: Math.ceil(events / 24), startMs: Date.UTC(2026, 10, 1), seed: 5 };
+    const records = tailEvents(spec, spec.startMs, Math.ceil(spec.hours));
+    const kafka = benchKafka(brokers);
+    const topic = await scratchTopic(kafka, brokers, 'catch-up', PARTITIONS);
+    try {
+      await produceRecords(kafka, brokers, topic, records);
+      const n = records.length;
+      const oxbowArgs = [oxbowBin, 'sessions', '--brokers', brokers, '--topic', topic, '--stop-at-live', '--aggregate', 'listening', '--gap', '30m', '--output', '-'];
+      const { a: oxbow, b: plain } = await alternate(
+        async () => {
+          const run = await runNode(oxbowArgs, { ignoreStdout: true });
+          const read = summaryNumber(run.stderr, 'records read');
+          if (read !== n) throw new Error(`catch-up: oxbow sessions read ${read} records of the ${n} produced`);
+          return run;
+        },
+        async () => {
+          const run = await runNode([benchScript('bench-consume.js'), brokers, topic]);
+          const read = Number(/^records (\d+)$/m.exec(run.stdout)?.[1]);
+          if (read !== n) throw new Error(`catch-up: the plain kafkajs consumer read ${read} records of the ${n} produced`);
+          return run;
+        },
+        runs,
+      );
+      const oxbowRate = n / median(oxbow.map((r) => r.wallS));
+      const plainRate = n / median(plain.map((r) => r.wallS));
+      return [{
+        id: 'catch-up.events-per-second',
+        title: `oxbow sessions --stop-at-live, Kafka-only backlog (${n.toLocaleString('en-US')} events, ${PARTITIONS} partitions, listening)`,
+        value: oxbowRate,
+        unit: 'events/s',
+        baseline: { title: 'plain kafkajs consume', value: plainRate, unit: 'events/s' },
+        ratio: oxbowRate / plainRate,
+        goal: 'report (no goal set): sessions at consume speed',
+        runs,
+        peakRssMb: Math.max(...oxbow.map((r) => r.peakRssMb ?? 0)),
+        notes: `whole-process wall time incl. start-up and group join; plain consume peak RSS ${Math.round(Math.max(...plain.map((r) => r.peakRssMb ?? 0)))} MB; switch pause ${summaryNumber(oxbow[0]!.stderr, 'switch pause')} ms`,
+      }];
+    } finally {
+      await deleteTopic(kafka, brokers, topic).catch(() => {});
+    }
+  },
+};
