@@ -81,6 +81,19 @@ function errnoOf(err: unknown): string | undefined {
   return undefined;
 }
 
+const reasons: Record<string, string> = {
+  ECONNREFUSED: 'connection refused, nothing listens there',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed for now',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed while sending',
+  ETIMEDOUT: 'connect timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
+  UND_ERR_SOCKET: 'connection closed unexpectedly',
+};
+
 function whatToCheck(peer: Peer): string {
   return peer.role === 'NameNode'
     ? "check that HDFS is running and that the URI names the NameNode's HTTP address (dfs.namenode.http-address, default port 9870)"
@@ -96,7 +109,7 @@ export function mapNetworkError(err: unknown, peer: Peer, stall: StallTimer, sta
     return new ConnectionError(address, `${doing}: the ${peer.role} at ${peer.origin}${redirected} made no progress for ${stallMs / 1000} s; ${whatToCheck(peer)}`, { cause: err });
   }
   const code = errnoOf(err);
-  const reason = code ?? (err instanceof Error ? err.message : String(err));
+  const reason = code ? (reasons[code] ? `${code}: ${reasons[code]}` : code) : err instanceof Error ? err.message : String(err);
   let hint = whatToCheck(peer);
   if (code && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code)) {
     hint = 'the TLS certificate was not accepted; for a private CA set NODE_EXTRA_CA_CERTS to its PEM file';
