@@ -91,10 +91,13 @@ export class SessionEngine {
       s = this.placeInChain(shard, head, partition, key, ts, end, event);
       if (s === null) return;
     }
-    s.acc = agg.add(s.acc, ts, event);
-    s.pending = true;
+    // Pointer stores into long-lived objects pay a GC write barrier: skip the ones that change nothing.
+    const acc = s.acc;
+    const added = agg.add(acc, ts, event);
+    if (added !== acc) s.acc = added;
+    if (!s.pending) s.pending = true;
     const ctx = this.ctx;
-    ctx.session = s;
+    if (ctx.session !== s) ctx.session = s;
     const r = this.trigger.onElement(ts, ctx);
     if (r !== 0) this.act(s, r, this.watermark < s.end - 1 ? 'early' : 'late');
     this.heap.schedule(s);

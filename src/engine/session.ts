@@ -155,7 +155,8 @@ export class Session {
   clearTimers(): void {
     this.timer0 = NONE;
     this.timer1 = NONE;
-    this.moreTimers = null;
+    // Pointer stores into long-lived objects pay a GC write barrier: skip the ones that change nothing.
+    if (this.moreTimers !== null) this.moreTimers = null;
   }
 
   /** Timers in ascending order (snapshots). */
