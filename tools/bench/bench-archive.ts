@@ -51,7 +51,7 @@ const encoder = new TextEncoder();
 export function* hourlyEvents(spec: BenchArchiveSpec): Generator<{ hour: number; events: Ev[] }> {
   const rng = new Prng(spec.seed);
   const buckets = new Map<number, Ev[]>();
-  const sessionsPerHour = Math.max(1, Math.round(spec.eventsPerHour / (SONGS_PER_SESSION * 1.1)));
+  const sessionsPerHour = Math.max(1, Math.round(spec.eventsPerHour / SONGS_PER_SESSION));
   for (let h = 0; h < spec.hours; h++) {
     const hourStart = spec.startMs + h * HOUR;
     for (let s = 0; s < sessionsPerHour; s++) {

@@ -45,6 +45,8 @@ export async function deleteRecordsBelow(kafka: Kafka, brokers: string, topic: s
   const admin = kafka.admin();
   await kafkaCall(brokers, 'connecting the admin client', () => admin.connect());
   try {
+    // kafkajs finds partition leaders from cached metadata, which a fresh admin client lacks.
+    await kafkaCall(brokers, `reading the metadata of ${topic}`, () => admin.fetchTopicMetadata({ topics: [topic] }));
     await kafkaCall(brokers, `deleting records of ${topic}`, () => admin.deleteTopicRecords({
       topic, partitions: offsets.map((o, partition) => ({ partition, offset: o.toString() })),
     }));
