@@ -63,16 +63,17 @@ export class Session {
   private readonly at: number;
 
   constructor(table: SessionTable, id: number, partition: number, key: string, start: number, end: number, triggerState: number) {
+    // Fields used on every event first, so that they tend to share one cache line.
     this.table = table;
     this.at = table.allocate();
+    this.next = null;
+    this.acc = null;
+    this.pending = false;
+    this.moreTimers = null;
+    this.dead = false;
     this.id = id;
     this.partition = partition;
     this.key = key;
-    this.acc = null;
-    this.moreTimers = null;
-    this.pending = false;
-    this.dead = false;
-    this.next = null;
     const f = table.f;
     const at = this.at;
     f[at + START] = start;
