@@ -188,7 +188,11 @@ export class HybridSource {
       yield* this.maybeWatermark();
       return;
     }
-    yield* this.live(o.live, active);
+    try {
+      yield* this.live(o.live, active);
+    } finally {
+      await o.live.close();
+    }
   }
 
   private async *live(live: LiveReader, partitions: number[]): AsyncGenerator<SourceStep> {
@@ -225,46 +229,42 @@ export class HybridSource {
     yield* this.maybeWatermark();
     if (reading.size === 0) return;
     await live.start(new Map([...starts].filter(([p]) => reading.has(p))));
-    try {
-      while (reading.size > 0 && !this.stopped()) {
-        const batch = await live.next(o.pollMs ?? 500);
-        if (this.stopped()) return;
-        if (batch === null || !reading.has(batch.partition)) {
-          yield* this.maybeWatermark();
-          yield { kind: 'idle' };
-          continue;
-        }
-        const p = batch.partition;
-        const pos = this.position.get(p)!;
-        const end = this.endOffsets.get(p)!;
-        const fresh: SourceRecord[] = [];
-        for (const r of batch.records) {
-          // A record before the position is one already read (a fetch in flight while seeking); past the stop target is not ours.
-          if (pos.nextOffset !== null && r.offset < pos.nextOffset) { this.stats.duplicatesSkipped++; continue; }
-          if (o.stopAtLive && r.offset >= end) break;
-          fresh.push(r);
-          const t = r.eventTime ?? o.eventTimeOf(r);
-          if (t !== null) this.watermarks.observe(p, t);
-          else this.watermarks.touch(p);
-        }
-        if (fresh.length > 0) {
-          pos.nextOffset = fresh[fresh.length - 1]!.offset + 1n;
-          this.stats.recordsKafka += fresh.length;
-          this.watermarks.liveProgress(p);
-          yield { kind: 'records', partition: p, phase: 'kafka', records: fresh };
-        }
-        const last = batch.records[batch.records.length - 1];
-        if (o.stopAtLive && (pos.nextOffset! >= end || (last !== undefined && last.offset + 1n >= end))) {
-          if (pos.nextOffset! < end) pos.nextOffset = end;
-          reading.delete(p);
-          live.pause(p);
-          this.watermarks.finish(p);
-          yield { kind: 'finished', partition: p };
-        }
+    while (reading.size > 0 && !this.stopped()) {
+      const batch = await live.next(o.pollMs ?? 500);
+      if (this.stopped()) return;
+      if (batch === null || !reading.has(batch.partition)) {
         yield* this.maybeWatermark();
+        yield { kind: 'idle' };
+        continue;
       }
-    } finally {
-      await live.close();
+      const p = batch.partition;
+      const pos = this.position.get(p)!;
+      const end = this.endOffsets.get(p)!;
+      const fresh: SourceRecord[] = [];
+      for (const r of batch.records) {
+        // A record before the position is one already read (a fetch in flight while seeking); past the stop target is not ours.
+        if (pos.nextOffset !== null && r.offset < pos.nextOffset) { this.stats.duplicatesSkipped++; continue; }
+        if (o.stopAtLive && r.offset >= end) break;
+        fresh.push(r);
+        const t = r.eventTime ?? o.eventTimeOf(r);
+        if (t !== null) this.watermarks.observe(p, t);
+        else this.watermarks.touch(p);
+      }
+      if (fresh.length > 0) {
+        pos.nextOffset = fresh[fresh.length - 1]!.offset + 1n;
+        this.stats.recordsKafka += fresh.length;
+        this.watermarks.liveProgress(p);
+        yield { kind: 'records', partition: p, phase: 'kafka', records: fresh };
+      }
+      const last = batch.records[batch.records.length - 1];
+      if (o.stopAtLive && (pos.nextOffset! >= end || (last !== undefined && last.offset + 1n >= end))) {
+        if (pos.nextOffset! < end) pos.nextOffset = end;
+        reading.delete(p);
+        live.pause(p);
+        this.watermarks.finish(p);
+        yield { kind: 'finished', partition: p };
+      }
+      yield* this.maybeWatermark();
     }
   }
 }

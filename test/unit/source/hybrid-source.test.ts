@@ -162,3 +162,12 @@ test('stopping via the abort signal ends the steps with positions of what was ha
   assert.deepEqual(offsetsOf(steps, 0), [0, 1]);
   assert.equal(source.positions()[0]!.nextOffset, 2n);
 });
+
+test('the live reader is closed even when every partition is already at its end at the switch', async () => {
+  const live = new FakeLive().append(0, 0, [1, 2]);
+  const source = new HybridSource(base({ partitions: [0], archive: new FakeCatalog(), live, stopAtLive: true, positions: new Map([[0, 2n]]) }));
+  const steps = await collect(source);
+  assert.deepEqual(offsetsOf(steps, 0), []);
+  assert.equal(live.started.size, 0);
+  assert.ok(live.closed, 'an open admin client would keep the process alive');
+});
