@@ -204,7 +204,9 @@ test('Kafka retention deleting offsets the archive lacks is a named gap; --on-ga
   await archive(gapTopic, root, 1000);
   await produce(gapTopic, few.slice(100), 1);
   // Retention: Kafka drops offsets 0..149; the archive holds 0..99, so 100..149 are nowhere.
-  await admin.deleteTopicRecords({ topic: gapTopic, partitions: [{ partition: 0, offset: '150' }] });
+  await admin.deleteTopicRecords({ topic: gapTopic, partitions: [{ partition: 0, offset: '150' }] }).catch((err: unknown) => {
+    assert.fail(`deleting records of ${gapTopic} failed: ${String(err)} ${JSON.stringify((err as { errors?: unknown }).errors ?? null)}`);
+  });
   const args = ['sessions', '--archive', hdfsUri(root), '--brokers', env('OXBOW_KAFKA_BROKERS'), '--topic', gapTopic, '--stop-at-live', '--output', 'file://' + await mkdtemp(join(tmpdir(), 'oxbow-it-out-'))];
   const failed = await oxbow(args);
   assert.equal(failed.code, 1, failed.stderr);
