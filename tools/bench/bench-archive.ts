@@ -21,6 +21,8 @@ export interface BenchArchiveSpec {
   /** Epoch ms of the first hour. */
   startMs: number;
   seed: number;
+  /** Hours per file (default 1: hourly files). */
+  hoursPerFile?: number;
 }
 
 export interface BenchArchiveResult {
@@ -91,7 +93,7 @@ async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>
 }
 
 /**
- * Writes the archive: per hour and partition one Parquet file named by its offsets, then one index per partition
+ * Writes the archive: per period (an hour by default) and partition one Parquet file named by its offsets, then one index per partition
  * (file lengths from a single folder listing), so a year of files costs no per-file index rewrite.
  */
 export async function writeBenchArchive(fs: ArchiveFs, root: string, spec: BenchArchiveSpec, concurrency = 4): Promise<BenchArchiveResult> {
@@ -117,8 +119,9 @@ export async function writeBenchArchive(fs: ArchiveFs, root: string, spec: Bench
     });
     pending = [];
   };
-  for (const { events } of hourlyEvents(spec)) {
-    const byPartition: ArchivedRecord[][] = Array.from({ length: spec.partitions }, () => []);
+  const hoursPerFile = spec.hoursPerFile ?? 1;
+  let byPartition: ArchivedRecord[][] = Array.from({ length: spec.partitions }, () => []);
+  for (const { hour, events } of hourlyEvents(spec)) {
     for (const e of events) {
       const p = userPartition[e.user]!;
       const offset = next[p]!;
@@ -126,6 +129,8 @@ export async function writeBenchArchive(fs: ArchiveFs, root: string, spec: Bench
       byPartition[p]!.push({ offset, timestamp: e.ts, key: encoder.encode(`u${e.user}`), value: encoder.encode(eventJson(e)), headers: [], eventTime: e.ts });
       if (e.ts > maxEventTime) maxEventTime = e.ts;
     }
+    // A file closes at the end of its period (and at the end of the archive).
+    if ((hour + 1) % hoursPerFile !== 0 && hour + 1 < spec.hours) continue;
     for (let p = 0; p < spec.partitions; p++) {
       const rows = byPartition[p]!;
       if (rows.length === 0) continue;
@@ -133,6 +138,7 @@ export async function writeBenchArchive(fs: ArchiveFs, root: string, spec: Bench
       files++;
       records += rows.length;
     }
+    byPartition = Array.from({ length: spec.partitions }, () => []);
     if (pending.length >= concurrency * 4) await flush();
   }
   await flush();

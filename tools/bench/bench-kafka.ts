@@ -40,6 +40,16 @@ export async function topicOffsets(kafka: Kafka, brokers: string, topic: string)
   }
 }
 
+export async function topicExists(kafka: Kafka, brokers: string, topic: string): Promise<boolean> {
+  const admin = kafka.admin();
+  await kafkaCall(brokers, 'connecting the admin client', () => admin.connect());
+  try {
+    return (await kafkaCall(brokers, 'listing topics', () => admin.listTopics())).includes(topic);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Moves each partition's log start to `offsets` (what retention does): Kafka then holds only what follows. */
 export async function deleteRecordsBelow(kafka: Kafka, brokers: string, topic: string, offsets: bigint[]): Promise<void> {
   const admin = kafka.admin();

@@ -1,13 +1,25 @@
-// `npm run bench [-- --quick] [--only NAME,...]`: runs every benchmark, prints one JSON line per figure and a summary table, writes RESULTS.md after a full run.
+// `npm run bench [-- --quick] [--only NAME,...]`: runs every benchmark against real Kafka and HDFS, prints one JSON line per figure and a summary table, writes RESULTS.md after a full run.
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatLogRecord, setLogSink } from '../../src/logger.js';
+import { servicesConfig, startServices, stopServices } from '../services/services.js';
 import type { BenchContext, BenchRow, Benchmark } from './bench-types.js';
 
 /** Benchmark modules, in the order the summary lists them; each exports `benchmark: Benchmark`. */
-const modules = ['engine', 'archive', 'replay', 'catch-up', 'memory', 'headline'];
+export const modules = ['engine', 'archive', 'replay', 'kcat', 'catch-up', 'memory', 'headline'];
+
+const USAGE = `usage: npm run bench [-- --quick] [--only NAME[,NAME]] [--results FILE]
+
+  Runs the benchmarks (${modules.join(', ')}) and prints a JSON line per figure and a summary table.
+  --quick      small data, every benchmark together under 3 minutes (CI runs this)
+  --only       run only these benchmarks
+  --results    write the results page here (a full run writes tools/bench/RESULTS.md)
+  Unless OXBOW_KAFKA_BROKERS and OXBOW_WEBHDFS_URL are both set, starts Kafka and HDFS (npm run services)
+  for the run and stops what it started afterwards.
+`;
 
 interface Args {
   quick: boolean;
@@ -22,7 +34,14 @@ function parseArgs(argv: string[]): Args {
     if (arg === '--quick') args.quick = true;
     else if (arg === '--only') args.only = (argv[++i] ?? '').split(',').filter(Boolean);
     else if (arg === '--results') args.resultsFile = argv[++i] ?? null;
-    else throw new Error(`bench: unknown argument '${arg}'; use --quick, --only NAME[,NAME] or --results FILE`);
+    else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    } else throw new Error(`bench: unknown argument '${arg}'\n\n${USAGE}`);
+  }
+  const unknown = (args.only ?? []).filter((n) => !modules.includes(n));
+  if (args.only && (args.only.length === 0 || unknown.length > 0)) {
+    throw new Error(`bench: --only ${unknown.join(',') || '(nothing)'}: choose from ${modules.join(', ')}`);
   }
   return args;
 }
@@ -37,8 +56,9 @@ export function table(rows: BenchRow[]): string {
   const header = '| benchmark | figure | baseline | ratio | goal | met | peak RSS MB |';
   const lines = [header, '|---|---|---|---|---|---|---|'];
   for (const r of rows) {
+    const figure = Number.isFinite(r.value) ? `${fmt(r.value)} ${r.unit}` : (r.notes ?? 'no figure');
     lines.push(
-      `| ${r.title} | ${fmt(r.value)} ${r.unit} | ${r.baseline ? `${r.baseline.title}: ${fmt(r.baseline.value)} ${r.baseline.unit}` : ''} | ` +
+      `| ${r.title} | ${figure} | ${r.baseline ? `${r.baseline.title}: ${fmt(r.baseline.value)} ${r.baseline.unit}` : ''} | ` +
         `${r.ratio === undefined ? '' : r.ratio.toFixed(2)} | ${r.goal ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : 'no'} | ` +
         `${r.peakRssMb === undefined ? '' : Math.round(r.peakRssMb)} |`,
     );
@@ -46,61 +66,139 @@ export function table(rows: BenchRow[]): string {
   return lines.join('\n');
 }
 
-async function loadBenchmarks(only: string[] | null): Promise<Benchmark[]> {
+/** A row that stands for a benchmark without figures (module missing, or it failed), so the table never hides it. */
+function statusRow(name: string, status: 'not built' | 'failed', why: string): BenchRow {
+  return { id: `${name}.${status.replace(' ', '-')}`, title: `${name}: ${status}`, value: Number.NaN, unit: '', notes: `${status}: ${why}` };
+}
+
+type Loaded = { name: string; bench: Benchmark } | { name: string; missing: string };
+
+async function loadBenchmarks(only: string[] | null): Promise<Loaded[]> {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const out: Benchmark[] = [];
+  const out: Loaded[] = [];
   for (const name of modules) {
     if (only && !only.includes(name)) continue;
-    const mod = (await import(path.join(here, `${name}.js`))) as { benchmark?: Benchmark };
-    if (!mod.benchmark) throw new Error(`bench: tools/bench/${name}.ts exports no 'benchmark'`);
-    out.push(mod.benchmark);
+    let mod: { benchmark?: Benchmark };
+    try {
+      mod = (await import(path.join(here, `${name}.js`))) as { benchmark?: Benchmark };
+    } catch (err) {
+      // Only the module itself being absent is "not built"; a module that fails to load is a failure to see.
+      const code = (err as { code?: string }).code;
+      if (code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(`${name}.js`)) {
+        out.push({ name, missing: `tools/bench/${name}.ts does not exist yet` });
+        continue;
+      }
+      throw err;
+    }
+    if (!mod.benchmark) out.push({ name, missing: `tools/bench/${name}.ts exports no 'benchmark'` });
+    else out.push({ name, bench: mod.benchmark });
   }
   return out;
 }
 
-export async function runBench(argv: string[]): Promise<{ rows: BenchRow[]; failed: string[] }> {
-  const args = parseArgs(argv);
-  const workDir = await mkdtemp(path.join(tmpdir(), 'oxbow-bench-'));
-  const ctx: BenchContext = {
-    quick: args.quick,
-    workDir,
-    ...(process.env.OXBOW_KAFKA_BROKERS ? { kafkaBrokers: process.env.OXBOW_KAFKA_BROKERS } : {}),
-    ...(process.env.OXBOW_WEBHDFS_URL ? { webhdfsUrl: process.env.OXBOW_WEBHDFS_URL } : {}),
+export interface BenchRun {
+  rows: BenchRow[];
+  failed: string[];
+  notBuilt: string[];
+}
+
+/** Uses the services named in the environment, or starts them; returns how to stop what was started here. */
+async function ensureServices(): Promise<{ env: { kafkaBrokers: string; webhdfsUrl: string }; stop: () => Promise<void> }> {
+  const kafka = process.env.OXBOW_KAFKA_BROKERS ?? '';
+  const hdfs = process.env.OXBOW_WEBHDFS_URL ?? '';
+  if (kafka !== '' && hdfs !== '') return { env: { kafkaBrokers: kafka, webhdfsUrl: hdfs }, stop: async () => {} };
+  if (kafka !== '' || hdfs !== '') {
+    throw new Error('bench: only one of OXBOW_KAFKA_BROKERS and OXBOW_WEBHDFS_URL is set: set both to use your own services, or neither to let the bench start them');
+  }
+  const config = await servicesConfig();
+  process.stderr.write('bench: starting Kafka and HDFS (npm run services -- start)\n');
+  const started = await startServices(config);
+  const reused = ['kafka', 'hdfs'].filter((n) => !started.started.includes(n));
+  if (reused.length > 0) process.stderr.write(`bench: already running, reused and left running: ${reused.join(', ')}\n`);
+  const brokers = started.env.OXBOW_KAFKA_BROKERS;
+  const webhdfs = started.env.OXBOW_WEBHDFS_URL;
+  const stop = async (): Promise<void> => {
+    if (started.started.length === 0) return;
+    process.stderr.write(`bench: stopping what this run started: ${started.started.join(', ')}\n`);
+    await stopServices(config, started.started);
   };
+  if (!brokers || !webhdfs) {
+    await stop();
+    throw new Error('bench: the services started but did not report OXBOW_KAFKA_BROKERS and OXBOW_WEBHDFS_URL');
+  }
+  return { env: { kafkaBrokers: brokers, webhdfsUrl: webhdfs }, stop };
+}
+
+export async function runBench(argv: string[]): Promise<BenchRun> {
+  const args = parseArgs(argv);
+  const loaded = await loadBenchmarks(args.only);
+  const services = await ensureServices();
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write(`bench: ${signal}: stopping the services this run started, then exiting\n`);
+    void services.stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const workDir = await mkdtemp(path.join(tmpdir(), 'oxbow-bench-'));
+  const ctx: BenchContext = { quick: args.quick, workDir, ...services.env };
   const rows: BenchRow[] = [];
   const failed: string[] = [];
+  const notBuilt: string[] = [];
+  const seconds: string[] = [];
+  const started = Date.now();
   try {
-    for (const bench of await loadBenchmarks(args.only)) {
-      const started = Date.now();
+    for (const item of loaded) {
+      if ('missing' in item) {
+        notBuilt.push(item.name);
+        const row = statusRow(item.name, 'not built', item.missing);
+        process.stdout.write(JSON.stringify({ bench: item.name, ...row, value: null }) + '\n');
+        rows.push(row);
+        continue;
+      }
+      const t0 = Date.now();
       try {
-        const got = await bench.run(ctx);
-        for (const row of got) process.stdout.write(JSON.stringify({ bench: bench.name, ...row }) + '\n');
+        const got = await item.bench.run(ctx);
+        for (const row of got) process.stdout.write(JSON.stringify({ bench: item.name, ...row }) + '\n');
         rows.push(...got);
       } catch (err) {
-        failed.push(bench.name);
-        process.stderr.write(`bench ${bench.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        failed.push(item.name);
+        const message = err instanceof Error ? err.message : String(err);
+        process.stderr.write(`bench ${item.name} failed: ${err instanceof Error ? (err.stack ?? message) : message}\n`);
+        const row = statusRow(item.name, 'failed', message.split('\n')[0] ?? message);
+        process.stdout.write(JSON.stringify({ bench: item.name, ...row, value: null }) + '\n');
+        rows.push(row);
       }
-      process.stderr.write(`bench ${bench.name}: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      const s = (Date.now() - t0) / 1000;
+      seconds.push(`${item.name} ${s.toFixed(0)} s`);
+      process.stderr.write(`bench ${item.name}: ${s.toFixed(1)} s\n`);
     }
   } finally {
     await rm(workDir, { recursive: true, force: true });
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    await services.stop();
   }
   process.stdout.write('\n' + table(rows) + '\n');
   if (!args.quick || args.resultsFile) {
     const file = args.resultsFile ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../tools/bench/RESULTS.md');
-    const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-    const body = `# Benchmark results\n\nWritten by \`npm run bench\` on ${new Date().toISOString()} — ${machine}.\n` +
-      `${args.quick ? '\n(quick run: small data)\n' : ''}\n${table(rows)}\n`;
+    const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB memory, Node ${process.version}`;
+    const body = `# Benchmark results\n\nWritten by \`npm run bench${args.quick ? ' -- --quick' : ''}\` on ${new Date().toISOString()}: ${machine}.\n` +
+      `${args.quick ? '\n(quick run: small data)\n' : ''}\n${table(rows)}\n\n` +
+      `Time per benchmark: ${seconds.join(', ')}; ${((Date.now() - started) / 60_000).toFixed(1)} min in all.` +
+      `${failed.length ? ` Failed: ${failed.join(', ')}.` : ''}${notBuilt.length ? ` Not built: ${notBuilt.join(', ')}.` : ''}\n`;
     await writeFile(file, body + (await readAnalysis(file)));
+    process.stderr.write(`bench: wrote ${file}\n`);
   }
-  return { rows, failed };
+  return { rows, failed, notBuilt };
 }
 
-/** The hand-written analysis below the table survives a re-run: everything after the marker line is kept. */
+/** The analysis below the table survives a re-run: everything from the marker line on is kept. */
 async function readAnalysis(file: string): Promise<string> {
   const marker = '\n## Where time goes';
   try {
-    const { readFile } = await import('node:fs/promises');
     const old = await readFile(file, 'utf8');
     const at = old.indexOf(marker);
     return at >= 0 ? old.slice(at) : '';
@@ -110,8 +208,10 @@ async function readAnalysis(file: string): Promise<string> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  setLogSink((record) => process.stderr.write(formatLogRecord(record) + '\n'), 'warn');
   runBench(process.argv.slice(2)).then(
-    ({ failed }) => {
+    ({ failed, notBuilt }) => {
+      if (notBuilt.length) process.stderr.write(`bench: not built: ${notBuilt.join(', ')}\n`);
       if (failed.length) {
         process.stderr.write(`bench: ${failed.length} benchmark(s) failed: ${failed.join(', ')}\n`);
         process.exitCode = 1;
