@@ -1,4 +1,4 @@
-// A small typed WebHDFS REST client over Node's fetch: the operations oxbow needs, streamed bodies, typed errors.
+// A small typed WebHDFS REST client on Node's own HTTP stack: the operations oxbow needs, streamed bodies, typed errors.
 
 import { AlreadyExistsError, NotFoundError, RemoteError, UnavailableError, UsageError } from '../../src/errors.js';
 import { getLogger } from '../../src/logger.js';
@@ -134,7 +134,26 @@ export class WebHdfsClient {
       throw new AlreadyExistsError(path, `WebHDFS CREATE ${path}: the file already exists (pass overwrite to replace it)`);
     }
     const location = await this.redirect('CREATE', 'PUT', path, params);
-    await this.send('CREATE', 'PUT', path, location, data, [201, 200]);
+    try {
+      await this.send('CREATE', 'PUT', path, location, data, [201, 200]);
+    } catch (err) {
+      // A half-written file must not pass for a whole one. Only a new file is surely ours to remove: with overwrite,
+      // a failure before the DataNode began would otherwise delete the old file.
+      if (!params.overwrite && !(err instanceof AlreadyExistsError)) await this.removePartial(path, err);
+      throw err;
+    }
+  }
+
+  private async removePartial(path: string, cause: unknown): Promise<void> {
+    try {
+      await this.delete(path, false);
+    } catch (err) {
+      log.warn('could not remove a partly written file; delete it by hand', {
+        path,
+        writeError: cause instanceof Error ? cause.message : String(cause),
+        deleteError: err instanceof Error ? err.message : String(err),
+      });
+    }
   }
 
   async append(path: string, data: Body): Promise<void> {

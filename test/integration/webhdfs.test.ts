@@ -114,6 +114,17 @@ describe('WebHDFS against the real HDFS', () => {
     assert.equal(text(await fs.readFile(`${dir}/w/once`)), 'two three');
   });
 
+  it('a write whose data source fails returns that error and leaves no partial file', async () => {
+    const path = `${dir}/w/broken`;
+    async function* failing(): AsyncIterable<Uint8Array> {
+      // Enough data that the DataNode has opened the file and received part of it.
+      for (let i = 0; i < 8; i++) yield randomBytes(MiB);
+      throw new Error('encoder failed');
+    }
+    await assert.rejects(fs.writeFile(path, failing()), /encoder failed/);
+    assert.equal(await fs.stat(path), null);
+  });
+
   it('deletes files and folders and says when nothing was there', async () => {
     await fs.writeFile(`${dir}/d/a/f`, bytes('1'));
     assert.equal(await fs.delete(`${dir}/d/a/f`), true);

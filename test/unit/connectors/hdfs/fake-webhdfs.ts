@@ -32,6 +32,8 @@ export class FakeWebHdfs {
   readonly inject = new Map<string, Injected>();
   /** Largest single chunk the DataNode received, to show uploads are streamed. */
   maxChunk = 0;
+  /** Called with each body chunk the DataNode receives, so a test can act at a precise point of an upload. */
+  onDataNodeChunk: ((path: string) => void) | undefined;
   nameNodeUrl = '';
   dataNodeUrl = '';
   private readonly nn: Server = createServer((req, res) => void this.nameNode(req, res));
@@ -163,20 +165,20 @@ export class FakeWebHdfs {
       return json(remote('FileAlreadyExistsException', `${path} for client 127.0.0.1 already exists`), 403);
     }
     if (op === 'APPEND' && !this.nodes.has(path)) return json(remote('FileNotFoundException', `File does not exist: ${path}`), 404);
-    const parts: Buffer[] = [];
-    for await (const chunk of req) {
-      this.maxChunk = Math.max(this.maxChunk, (chunk as Buffer).length);
-      parts.push(chunk as Buffer);
+    // Like HDFS, the file exists from the start of the write and grows as data arrives (a broken upload leaves it partial).
+    if (op === 'CREATE') this.put(path, '');
+    const node = this.nodes.get(path)!;
+    try {
+      for await (const chunk of req) {
+        this.maxChunk = Math.max(this.maxChunk, (chunk as Buffer).length);
+        node.data = Buffer.concat([node.data, chunk as Buffer]);
+        this.onDataNodeChunk?.(path);
+      }
+    } catch {
+      return; // the client went away mid-body
     }
-    const body = Buffer.concat(parts);
-    if (op === 'CREATE') {
-      this.put(path, body);
-      res.writeHead(201, { location: `hdfs://127.0.0.1:8020${path}` }).end();
-    } else {
-      const node = this.nodes.get(path)!;
-      node.data = Buffer.concat([node.data, body]);
-      res.writeHead(200).end();
-    }
+    if (op === 'CREATE') res.writeHead(201, { location: `hdfs://127.0.0.1:8020${path}` }).end();
+    else res.writeHead(200).end();
   }
 }
 

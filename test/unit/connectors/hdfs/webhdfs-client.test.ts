@@ -78,12 +78,16 @@ describe('WebHdfsClient', () => {
     assert.equal(hdfs.nodes.get('/t/exists')?.data.toString(), 'x');
   });
 
-  it('returns the error the data producer threw, not a network error', async () => {
+  it('returns the error the data producer threw, not a network error, and removes the partial file', async () => {
+    const arrived = new Promise<void>((resolve) => (hdfs.onDataNodeChunk = () => resolve()));
     async function* broken(): AsyncIterable<Uint8Array> {
       yield new Uint8Array(10);
+      await arrived; // the DataNode holds a partial file now
       throw new Error('encoder failed');
     }
     await assert.rejects(client.create('/t/broken', broken()), /encoder failed/);
+    hdfs.onDataNodeChunk = undefined;
+    assert.equal(hdfs.nodes.has('/t/broken'), false, 'no partial file is left behind');
   });
 
   it('reads whole files and byte ranges across several body chunks', async () => {
