@@ -64,6 +64,7 @@ export interface SourceStats {
   duplicatesSkipped: number;
   gapOffsetsSkipped: bigint;
   corruptFilesSkipped: number;
+  /** Per partition: ms from the archive's end to its first Kafka records (or to its switch when it had nothing to read). */
   switchPauseMs: number[];
 }
 
@@ -201,6 +202,7 @@ export class HybridSource {
     const [earliest, latest] = await Promise.all([live.earliestOffsets(partitions), live.latestOffsets(partitions)]);
     const starts = new Map<number, bigint>();
     const reading = new Set<number>();
+    const firstLive = new Set<number>();
     for (const p of partitions) {
       const pos = this.position.get(p)!;
       const first = earliest.get(p) ?? 0n;
@@ -216,10 +218,10 @@ export class HybridSource {
       this.endOffsets.set(p, end);
       this.watermarks.switchToKafka(p);
       const pauseMs = this.now() - switchStart;
-      this.stats.switchPauseMs.push(pauseMs);
       log.info('partition switched to Kafka', { topic: o.topic, partition: p, offset: start.toString(), endOffset: end.toString() });
       yield { kind: 'switch', partition: p, offset: start, endOffset: o.stopAtLive ? end : null, pauseMs };
       if (o.stopAtLive && start >= end) {
+        this.stats.switchPauseMs.push(pauseMs);
         this.watermarks.finish(p);
         yield { kind: 'finished', partition: p };
       } else {
@@ -251,6 +253,11 @@ export class HybridSource {
         else this.watermarks.touch(p);
       }
       if (fresh.length > 0) {
+        // The switch pause: from the archive's end to this partition's first records from Kafka.
+        if (!firstLive.has(p)) {
+          firstLive.add(p);
+          this.stats.switchPauseMs.push(this.now() - switchStart);
+        }
         pos.nextOffset = fresh[fresh.length - 1]!.offset + 1n;
         this.stats.recordsKafka += fresh.length;
         this.watermarks.liveProgress(p);

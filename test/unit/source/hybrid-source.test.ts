@@ -79,6 +79,7 @@ test('the switch reads Kafka from the archive next offset exactly, and --stop-at
   const switches = steps.filter((s) => s.kind === 'switch');
   assert.deepEqual(switches.map((s) => s.kind === 'switch' && [s.partition, s.offset, s.endOffset]), [[0, 2n, 5n], [1, 1n, 2n]]);
   assert.deepEqual(source.positions(), [{ partition: 0, source: 'kafka', nextOffset: 5n }, { partition: 1, source: 'kafka', nextOffset: 2n }]);
+  assert.equal(source.stats.switchPauseMs.length, 2, 'one switch pause per partition');
   assert.ok(live.closed);
 });
 
