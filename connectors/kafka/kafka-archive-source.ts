@@ -64,6 +64,8 @@ export class KafkaArchiveSource implements ArchiveSource {
       heartbeatInterval: 3000,
       maxBytesPerPartition: 4 << 20,
       maxBytes: 32 << 20,
+      // A caught-up fetch waits at most this long: it bounds how long stopping takes, at a few idle fetches a second.
+      maxWaitTimeInMs: 500,
       // A broker restart crashes the consumer; restarting rejoins the group, and the join resets every partition to the archive's end.
       retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: async () => true },
     });

@@ -76,9 +76,10 @@ class ParquetFileWriter implements ArchiveFileWriter {
       columnData: [
         { name: 'offset', data: rows.map((r) => r.offset) },
         { name: 'timestamp', data: rows.map((r) => BigInt(r.timestamp)) },
-        { name: 'key', data: rows.map((r) => r.key) },
-        { name: 'value', data: rows.map((r) => r.value) },
-        { name: 'headers', data: rows.map((r) => r.headers) },
+        // Min/max of opaque bytes helps no query and costs time; offsets and times keep theirs for row-group pruning.
+        { name: 'key', data: rows.map((r) => r.key), statistics: false },
+        { name: 'value', data: rows.map((r) => r.value), statistics: false },
+        { name: 'headers', data: rows.map((r) => r.headers), statistics: false },
         { name: 'event_time', data: rows.map((r) => (r.eventTime === null ? null : BigInt(r.eventTime))) },
       ],
     });

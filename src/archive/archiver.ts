@@ -69,6 +69,7 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
   private failed!: (err: Error) => void;
   private readonly done: Promise<ArchiverSummary>;
   private checkingDone = false;
+  private recheck = false;
   private lastDoneCheck = 0;
   private readonly summary: ArchiverSummary = { recordsArchived: 0, filesPublished: 0, eventTimeMissing: 0, foreignFiles: 0, retentionGaps: [] };
   private readonly retired: PartitionWriter[] = [];
@@ -226,6 +227,7 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
       const target = this.targets.get(key(w.topic, w.partition));
       if (this.o.untilCaughtUp && target && w.nextExpected >= target.latest && w.hasOpenFile) {
         await this.afterPublish(w, await w.publish('caught-up'));
+        this.lastDoneCheck = 0;
       }
     } catch (err) {
       await this.recover(w, err);
@@ -301,7 +303,12 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
 
   private async checkDone(force: boolean): Promise<void> {
     const now = Date.now();
-    if (this.checkingDone || this.stopping || (!force && now - this.lastDoneCheck < 250)) return;
+    if (this.checkingDone) {
+      // A partition finished while another check ran: check again right after it, not a tick later.
+      this.recheck = true;
+      return;
+    }
+    if (this.stopping || (!force && now - this.lastDoneCheck < 250)) return;
     this.checkingDone = true;
     this.lastDoneCheck = now;
     try {
@@ -314,6 +321,10 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
       log.debug('could not check progress', { error: (err as Error).message });
     } finally {
       this.checkingDone = false;
+      if (this.recheck) {
+        this.recheck = false;
+        void this.checkDone(true);
+      }
     }
   }
 }
