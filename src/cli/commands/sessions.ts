@@ -101,7 +101,7 @@ function summaryText(s: JobSummary): string {
     ['last checkpoint', s.lastCheckpoint ?? '-'],
     ['switch pause', s.switchPauseMs === null ? '-' : `${s.switchPauseMs} ms`],
     ['final watermark', s.watermark === null ? '-' : fmtTime(s.watermark)],
-    ['elapsed', `${(s.elapsedMs / 1000).toFixed(1)} s`],
+    ['elapsed', `${(s.elapsedMs / 1000).toFixed(3)} s`],
   ];
   return 'summary:\n' + rows.map(([k, v]) => `  ${k.padEnd(26)} ${v}`).join('\n') + '\n';
 }

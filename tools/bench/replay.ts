@@ -1,0 +1,120 @@
+// Replay throughput: `oxbow sessions` over hourly Parquet files on the local fs and on HDFS against only reading and decoding the same files, and prefetch 1 vs N.
+// Also a child script: `node dist/tools/bench/replay.js --floor URI TOPIC` reads and decodes every file of the archive and prints its rate.
+
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openArchiveFs } from '../../connectors/open-archive-fs.js';
+import { parquetFormat } from '../../connectors/parquet/parquet-format.js';
+import { jsonlGzFormat } from '../../src/archive/jsonl-format.js';
+import { formatRegistry } from '../../src/archive/partition-index.js';
+import { listPartitionFiles, listTopicPartitions, readArchiveFile } from '../../src/archive/reader.js';
+import type { BenchContext, BenchRow, Benchmark } from './bench-types.js';
+import { type BenchArchiveSpec, writeBenchArchive } from './bench-archive.js';
+import { alternate, median, oxbowBin, round, runNode, summaryNumber } from './bench-measure.js';
+
+const TOPIC = 'listens';
+const formats = formatRegistry([parquetFormat, jsonlGzFormat]);
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** The floor: list, read and decode (Parquet + JSON.parse of each value) every file, one partition after another, prefetch 1. */
+async function floor(uri: string, topic: string): Promise<{ events: number; seconds: number }> {
+  const { fs, root } = openArchiveFs(uri);
+  const t0 = process.hrtime.bigint();
+  let events = 0;
+  const decoder = new TextDecoder();
+  for (const p of await listTopicPartitions(fs, root, topic)) {
+    for (const entry of await listPartitionFiles(fs, root, topic, p, formats)) {
+      for await (const batch of readArchiveFile(fs, entry, formats)) {
+        for (const r of batch) {
+          if (r.value) JSON.parse(decoder.decode(r.value));
+          events++;
+        }
+      }
+    }
+  }
+  return { events, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+}
+
+async function replayRate(uri: string, prefetch: number): Promise<{ rate: number; events: number; rssMb: number | undefined }> {
+  const run = await runNode([oxbowBin, 'sessions', '--archive', uri, '--aggregate', 'listening', '--gap', '30m', '--prefetch', String(prefetch), '--output', '-'], { ignoreStdout: true });
+  const events = summaryNumber(run.stderr, 'events');
+  const seconds = summaryNumber(run.stderr, 'elapsed');
+  return { rate: events / seconds, events, rssMb: run.peakRssMb };
+}
+
+async function floorRate(uri: string): Promise<number> {
+  const run = await runNode([path.join(here, 'replay.js'), '--floor', uri, TOPIC]);
+  const r = JSON.parse(run.stdout.trim().split('\n').pop()!) as { events: number; seconds: number };
+  return r.events / r.seconds;
+}
+
+async function measure(label: string, idPrefix: string, uri: string, runs: number, prefetchN: number): Promise<BenchRow[]> {
+  const { a: replays, b: floors } = await alternate(() => replayRate(uri, prefetchN), () => floorRate(uri), runs);
+  const replay = median(replays.map((r) => r.rate));
+  const base = median(floors);
+  const ratio = replay / base;
+  const { a: one } = await alternate(() => replayRate(uri, 1), async () => undefined, runs);
+  const single = median(one.map((r) => r.rate));
+  return [
+    {
+      id: `${idPrefix}.events-per-second`,
+      title: `replay: oxbow sessions from hourly Parquet on ${label} (prefetch ${prefetchN}, listening)`,
+      value: round(replay),
+      unit: 'events/s',
+      baseline: { title: `read + decode the same files only (${label})`, value: round(base), unit: 'events/s' },
+      ratio: round(ratio, 2),
+      goal: '>= 0.7 of read + decode',
+      met: ratio >= 0.7,
+      runs,
+      peakRssMb: replays[0]?.rssMb === undefined ? undefined : round(Math.max(...replays.map((r) => r.rssMb ?? 0))),
+      notes: `${replays[0]?.events ?? 0} events`,
+    },
+    {
+      id: `${idPrefix}.prefetch`,
+      title: `replay on ${label}: prefetch ${prefetchN} vs prefetch 1`,
+      value: round(replay),
+      unit: 'events/s',
+      baseline: { title: 'prefetch 1', value: round(single), unit: 'events/s' },
+      ratio: round(replay / single, 2),
+      runs,
+    },
+  ];
+}
+
+export const benchmark: Benchmark = {
+  name: 'replay',
+  async run(ctx: BenchContext): Promise<BenchRow[]> {
+    const spec: BenchArchiveSpec = ctx.quick
+      ? { topic: TOPIC, partitions: 2, users: 1000, hours: 48, eventsPerHour: 1000, startMs: Date.UTC(2025, 0, 1), seed: 7 }
+      : { topic: TOPIC, partitions: 4, users: 5000, hours: 24 * 14, eventsPerHour: 3000, startMs: Date.UTC(2025, 0, 1), seed: 7 };
+    const runs = ctx.quick ? 1 : 3;
+    const rows: BenchRow[] = [];
+    const localRoot = path.join(ctx.workDir, 'replay-archive');
+    const local = openArchiveFs(`file://${localRoot}`);
+    await writeBenchArchive(local.fs, local.root, spec);
+    rows.push(...(await measure('the local fs', 'replay.local', `file://${localRoot}`, runs, 4)));
+    if (!ctx.webhdfsUrl) {
+      rows.push({ id: 'replay.hdfs.events-per-second', title: 'replay from HDFS', value: Number.NaN, unit: 'events/s', notes: 'skipped: no OXBOW_WEBHDFS_URL' });
+      return rows;
+    }
+    const hdfsUri = `webhdfs://${new URL(ctx.webhdfsUrl).host}/oxbow-bench/replay-${Date.now()}`;
+    const hdfs = openArchiveFs(hdfsUri);
+    try {
+      await writeBenchArchive(hdfs.fs, hdfs.root, spec);
+      rows.push(...(await measure('HDFS', 'replay.hdfs', hdfsUri, runs, 8)));
+    } finally {
+      await hdfs.fs.delete(hdfs.root, { recursive: true }).catch(() => false);
+    }
+    return rows;
+  },
+};
+
+if (process.argv[2] === '--floor') {
+  floor(process.argv[3]!, process.argv[4]!).then(
+    (r) => process.stdout.write(JSON.stringify(r) + '\n'),
+    (err: unknown) => {
+      process.stderr.write(`replay floor: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
