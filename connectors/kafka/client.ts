@@ -31,9 +31,11 @@ const levelNames: Record<number, LogLevel> = { [logLevel.ERROR]: 'error', [logLe
 const oxbowLogCreator: logCreator = () => (entry: LogEntry) => {
   const log = getLogger(`kafkajs.${entry.namespace || 'client'}`);
   const level = levelNames[entry.level] ?? 'debug';
-  const { message, timestamp: _t, logger: _l, ...fields } = entry.log as unknown as Record<string, unknown> & { message: string };
-  void _t; void _l;
-  (level === 'info' ? log.debug : log[level])(String(message), fields);
+  const { message, timestamp: _t, logger: _l, stack: _s, ...fields } = entry.log as unknown as Record<string, unknown> & { message: string };
+  void _t; void _l; void _s;
+  // kafkajs logs every retry as an error; oxbow reports the final failure itself, so these are warnings (and no stacks).
+  const mapped = level === 'info' ? 'debug' : level === 'error' ? 'warn' : level;
+  log[mapped](String(message), fields);
 };
 
 /** A kafkajs client whose retries end within `connectWithinMs` (kafkajs's defaults can retry for minutes). */
