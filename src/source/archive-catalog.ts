@@ -1,25 +1,33 @@
 // Adapts the archive's reader API (partition index + file reader) to the source's ArchiveCatalog.
 
 import type { ArchiveFs } from '../archive-fs.js';
-import type { FormatRegistry } from '../archive/partition-index.js';
-import { listPartitionFiles, readArchiveFile } from '../archive/reader.js';
-import type { ArchiveFileEntry } from '../archive/partition-index.js';
+import { CorruptFileError } from '../errors.js';
+import { parseFileName } from '../archive/file-name.js';
+import { loadPartitionIndex, type ArchiveFileEntry, type FormatRegistry } from '../archive/partition-index.js';
+import { readArchiveFile } from '../archive/reader.js';
 import type { ArchiveCatalog, ArchiveFileInfo, SourceRecord } from './types.js';
 
 interface CatalogFile extends ArchiveFileInfo {
-  entry: ArchiveFileEntry;
+  entry: ArchiveFileEntry | null;
+  /** Why the file cannot be read (its bytes disagree with its name or format); reading it raises CorruptFileError. */
+  corrupt: string | null;
 }
 
 /**
  * A file whose records all lack an event time has no min/max: it counts as -Infinity, so alignment reads it at once
  * and it never holds a watermark back after it is read.
+ *
+ * A file named like one of this partition's files that the index cannot use (truncated, bad footer, metadata that
+ * disagrees with its name) stays in the listing as a corrupt file covering its name's range: reading it raises
+ * CorruptFileError naming it, so the replay stops on the file itself (or skips it under --on-corrupt skip) instead of
+ * reporting the hole it would leave.
  */
 export function archiveCatalog(fs: ArchiveFs, root: string, topic: string, formats: FormatRegistry): ArchiveCatalog {
   return {
-    description: `${fs.description}${root === '/' ? '' : root}`,
+    description: fs.description.endsWith(root) || root === '/' ? fs.description : `${fs.description}${root}`,
     async listFiles(partition: number): Promise<ArchiveFileInfo[]> {
-      const entries = await listPartitionFiles(fs, root, topic, partition, formats);
-      return entries.map((entry): CatalogFile => ({
+      const listing = await loadPartitionIndex(fs, root, topic, partition, formats);
+      const files: CatalogFile[] = listing.entries.map((entry) => ({
         path: entry.path,
         partition,
         startOffset: entry.startOffset,
@@ -29,10 +37,26 @@ export function archiveCatalog(fs: ArchiveFs, root: string, topic: string, forma
         minEventTime: entry.minEventTime ?? Number.NEGATIVE_INFINITY,
         maxEventTime: entry.maxEventTime ?? Number.NEGATIVE_INFINITY,
         entry,
+        corrupt: null,
       }));
+      for (const f of listing.foreign) {
+        const name = f.path.slice(f.path.lastIndexOf('/') + 1);
+        const parsed = parseFileName(name);
+        if (!parsed || parsed.topic !== topic || parsed.partition !== partition || !formats.has(parsed.extension)) continue;
+        files.push({
+          path: f.path, partition, startOffset: parsed.startOffset, endOffset: parsed.endOffset, nextOffset: parsed.endOffset + 1n,
+          count: 0, minEventTime: Number.NEGATIVE_INFINITY, maxEventTime: Number.NEGATIVE_INFINITY, entry: null, corrupt: f.reason,
+        });
+      }
+      return files;
     },
-    readFile(file: ArchiveFileInfo): AsyncIterable<SourceRecord[]> {
-      return readArchiveFile(fs, (file as CatalogFile).entry, formats);
+    async *readFile(file: ArchiveFileInfo): AsyncIterable<SourceRecord[]> {
+      const f = file as CatalogFile;
+      if (f.corrupt !== null || f.entry === null) {
+        const reason = f.corrupt ?? 'not in the index';
+        throw new CorruptFileError(f.path, reason.startsWith(f.path) ? reason : `${f.path}: ${reason}`);
+      }
+      yield* readArchiveFile(fs, f.entry, formats);
     },
   };
 }

@@ -1,0 +1,87 @@
+// `oxbow sessions` on the local fs (no services needed): output, bad input and savepoint checks through the CLI itself.
+
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { main } from '../../src/cli/main.js';
+
+const sample = resolve('fixtures/sample-archive');
+
+function capture(): { stream: Writable; text: () => string } {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({ write(chunk: Buffer, _enc, cb) { chunks.push(Buffer.from(chunk)); cb(); } });
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+async function sessions(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = capture();
+  const err = capture();
+  const code = await main(['node', 'oxbow', 'sessions', ...args], { stdout: out.stream, stderr: err.stream });
+  return { code, stdout: out.text(), stderr: err.text() };
+}
+
+async function copySample(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'oxbow-sample-'));
+  await cp(sample, dir, { recursive: true });
+  return dir;
+}
+
+test('npm start\'s command prints sessions on stdout and a summary on stderr', async () => {
+  const r = await sessions(['--archive', `file://${sample}`, '--aggregate', 'listening']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; result: { songs: number } });
+  assert.ok(lines.length > 300);
+  assert.ok(lines.every((l) => l.type === 'session' && typeof l.result.songs === 'number'));
+  assert.match(r.stderr, /records read\s+6670 \(archive 6670, kafka 0\)/);
+  assert.match(r.stderr, new RegExp(`session results\\s+${lines.length}\\n`));
+});
+
+test('a truncated archive file stops the replay naming the file; --on-corrupt skip reports it and goes on', async () => {
+  const dir = await copySample();
+  const pdir = join(dir, 'topics/listens/partition=0');
+  const victim = (await readdir(pdir)).filter((n) => n.endsWith('.parquet')).sort()[3]!;
+  // Half the file: the index sees the new length, reads the footer and finds none.
+  const full = (await readFile(join(pdir, victim))).length;
+  await writeFile(join(pdir, victim), (await readFile(join(pdir, victim))).subarray(0, Math.floor(full / 2)));
+  const failed = await sessions(['--archive', `file://${dir}`]);
+  assert.notEqual(failed.code, 0);
+  assert.match(failed.stderr, new RegExp(victim.replace(/[+.]/g, '\\$&')));
+  const skipped = await sessions(['--archive', `file://${dir}`, '--on-corrupt', 'skip']);
+  assert.equal(skipped.code, 0, skipped.stderr);
+  assert.match(skipped.stderr, /corrupt files skipped\s+1/);
+  assert.match(skipped.stderr, /offsets skipped in gaps\s+0/);
+});
+
+test('records without a usable event time are counted and go to --dead-letter', async () => {
+  const dead = join(await mkdtemp(join(tmpdir(), 'oxbow-dl-')), 'dead.jsonl');
+  const r = await sessions(['--archive', `file://${sample}`, '--time-field', 'when', '--dead-letter', dead]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /bad records\s+6670/);
+  const lines = (await readFile(dead, 'utf8')).trim().split('\n');
+  assert.equal(lines.length, 6670);
+  const first = JSON.parse(lines[0]!) as { partition: number; offset: string; reason: string; value: string };
+  assert.match(first.reason, /no usable event time in 'when'/);
+  assert.ok(JSON.parse(first.value).userId);
+});
+
+test('a savepoint for another partition set is refused with exit code 2; bad options name themselves', async () => {
+  const cpDir = await mkdtemp(join(tmpdir(), 'oxbow-cp-'));
+  const outDir = await mkdtemp(join(tmpdir(), 'oxbow-out-'));
+  const first = await sessions(['--archive', `file://${sample}`, '--checkpoint-dir', `file://${cpDir}`, '--output', `file://${outDir}`]);
+  assert.equal(first.code, 0, first.stderr);
+  const saved = (await readdir(cpDir)).filter((n) => n.endsWith('.json'));
+  assert.equal(saved.length, 1);
+  const other = await sessions(['--archive', `file://${sample}`, '--partitions', '0', '--from-savepoint', `file://${join(cpDir, saved[0]!)}`]);
+  assert.equal(other.code, 2);
+  assert.match(other.stderr, /covers partitions 0,1, this job reads 0/);
+  const again = await sessions(['--archive', `file://${sample}`, '--output', `file://${outDir}`]);
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /already holds published parts/);
+  const bad = await sessions(['--archive', `file://${sample}`, '--gap', 'soon']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--gap: 'soon' is not a duration/);
+  assert.equal((await sessions(['--partitions', '0'])).code, 2);
+});
