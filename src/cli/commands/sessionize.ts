@@ -37,9 +37,15 @@ interface SessionizeOptions {
   strict?: boolean;
 }
 
-/** Lines gathered into large writes; `flush()` waits for the stream to drain (backpressure). */
+/**
+ * Lines gathered into large writes. A full buffer is handed to the stream at once, even inside a
+ * synchronous burst (the end-of-input firing of every session): a string built up by `+=` is a
+ * rope that the young-generation GC would copy again and again. `flush()` waits for the stream
+ * to drain (backpressure) whenever a write reported a full stream.
+ */
 class LineWriter {
   private buf = '';
+  private mustDrain = false;
   private error: Error | null = null;
   readonly stream: NodeJS.WritableStream;
   private readonly name: string;
@@ -52,31 +58,36 @@ class LineWriter {
 
   line(text: string): void {
     this.buf += text + '\n';
+    if (this.buf.length >= FLUSH_AT) this.spill();
   }
 
   get needsFlush(): boolean {
-    return this.buf.length >= FLUSH_AT;
+    return this.mustDrain;
+  }
+
+  private spill(): void {
+    const chunk = this.buf;
+    this.buf = '';
+    if (!this.stream.write(chunk)) this.mustDrain = true;
   }
 
   async flush(): Promise<void> {
     this.throwIfFailed();
-    if (this.buf === '') return;
-    const chunk = this.buf;
-    this.buf = '';
-    if (!this.stream.write(chunk)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.stream.off('drain', done);
-          this.stream.off('error', done);
-          this.stream.off('close', done);
-          resolve();
-        };
-        this.stream.on('drain', done);
-        this.stream.on('error', done);
-        this.stream.on('close', done);
-      });
-      this.throwIfFailed();
-    }
+    if (this.buf !== '') this.spill();
+    if (!this.mustDrain) return;
+    this.mustDrain = false;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.stream.off('drain', done);
+        this.stream.off('error', done);
+        this.stream.off('close', done);
+        resolve();
+      };
+      this.stream.on('drain', done);
+      this.stream.on('error', done);
+      this.stream.on('close', done);
+    });
+    this.throwIfFailed();
   }
 
   private throwIfFailed(): void {
