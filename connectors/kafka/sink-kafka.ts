@@ -1,7 +1,7 @@
 // `--output kafka://topic`: session results keyed by user (a re-emission overwrites on a compacted topic), retractions as tombstones.
 
 import type { Kafka, Producer } from 'kafkajs';
-import type { OutputRecord, OutputSink } from '../../src/sink/types.js';
+import { outputLine, type OutputRecord, type OutputSink } from '../../src/sink/types.js';
 import { kafkaCall } from './client.js';
 
 /**
@@ -22,7 +22,7 @@ export class KafkaSink implements OutputSink {
   write(r: OutputRecord): void {
     this.written++;
     if (r.type === 'session') {
-      this.buffer.push({ key: r.key, value: JSON.stringify(r), headers: { 'oxbow-start': String(r.start), 'oxbow-end': String(r.end) } });
+      this.buffer.push({ key: r.key, value: outputLine(r), headers: { 'oxbow-start': String(r.start), 'oxbow-end': String(r.end) } });
     } else {
       this.buffer.push({ key: r.key, value: null, headers: { 'oxbow-retract-start': String(r.start), 'oxbow-retract-end': String(r.end) } });
     }

@@ -32,6 +32,8 @@ export interface SessionsJobOptions {
   restoredFrom: Checkpoint | null;
   keyField: string;
   timeField: string;
+  /** The aggregate's own check of an event (e.g. a song without songId for `listening`): a reason makes it a bad record. */
+  checkEvent?: (event: Record<string, unknown>) => string | null;
   onBadRecord?: (bad: BadRecord) => void;
   onProgress?: (p: JobProgress) => void;
   progressIntervalMs?: number;
@@ -90,9 +92,10 @@ export class SessionsJob {
       for (const r of step.records) {
         this.records++;
         const decoded = decodeEvent(r, o.keyField, o.timeField);
-        if (typeof decoded === 'string') {
+        const reason = typeof decoded === 'string' ? decoded : o.checkEvent?.(decoded.event) ?? null;
+        if (typeof decoded === 'string' || reason !== null) {
           this.badRecords++;
-          o.onBadRecord?.({ topic: o.topic, partition: step.partition, offset: r.offset, reason: decoded, record: r });
+          o.onBadRecord?.({ topic: o.topic, partition: step.partition, offset: r.offset, reason: reason!, record: r });
           continue;
         }
         this.events++;

@@ -22,6 +22,9 @@ export interface OutputSink {
   close(): Promise<void>;
 }
 
+/** The same line shapes as `oxbow sessionize`, plus the source partition: `{key, partition, start, end, firing, result}` and `{retract: true, key, partition, start, end}`. */
 export function outputLine(r: OutputRecord): string {
-  return JSON.stringify(r);
+  return r.type === 'session'
+    ? JSON.stringify({ key: r.key, partition: r.partition, start: r.start, end: r.end, firing: r.firing, result: r.result })
+    : JSON.stringify({ retract: true, key: r.key, partition: r.partition, start: r.start, end: r.end });
 }

@@ -32,9 +32,9 @@ async function copySample(): Promise<string> {
 test('npm start\'s command prints sessions on stdout and a summary on stderr', async () => {
   const r = await sessions(['--archive', `file://${sample}`, '--aggregate', 'listening']);
   assert.equal(r.code, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; result: { songs: number } });
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { key: string; partition: number; result: { songs: number } });
   assert.ok(lines.length > 300);
-  assert.ok(lines.every((l) => l.type === 'session' && typeof l.result.songs === 'number'));
+  assert.ok(lines.every((l) => /^u\d+$/.test(l.key) && (l.partition === 0 || l.partition === 1) && typeof l.result.songs === 'number'));
   assert.match(r.stderr, /records read\s+6670 \(archive 6670, kafka 0\)/);
   assert.match(r.stderr, new RegExp(`session results\\s+${lines.length}\\n`));
 });
@@ -80,8 +80,8 @@ test('a savepoint for another partition set is refused with exit code 2; bad opt
   const again = await sessions(['--archive', `file://${sample}`, '--output', `file://${outDir}`]);
   assert.equal(again.code, 2);
   assert.match(again.stderr, /already holds published parts/);
-  const bad = await sessions(['--archive', `file://${sample}`, '--gap', 'soon']);
+  const bad = await sessions(['--archive', `file://${sample}`, '--allowed-lateness', 'soon']);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /--gap: 'soon' is not a duration/);
+  assert.match(bad.stderr, /--allowed-lateness: 'soon' is not a duration/);
   assert.equal((await sessions(['--partitions', '0'])).code, 2);
 });

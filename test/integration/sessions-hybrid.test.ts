@@ -11,6 +11,7 @@ import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { LocalFs } from '../../connectors/local/local-fs.js';
 import { CheckpointStore } from '../../src/checkpoint/store.js';
 import { SessionEngine } from '../../src/engine/session-engine.js';
+import { outputLine } from '../../src/sink/types.js';
 import { generateMusicEvents, partitionOf, type MusicEvent } from '../../tools/gen/music-events.js';
 
 const PARTITIONS = 4;
@@ -96,7 +97,7 @@ async function archive(topic: string, root: string, rotateRecords: number): Prom
 function offlinePass(events: MusicEvent[], partitions: number): string[] {
   const lines: string[] = [];
   const engine = new SessionEngine({ gapMs: 30 * 60_000, aggregate: 'listening' }, {
-    result: (r) => lines.push(JSON.stringify({ type: 'session', key: r.key, partition: r.partition, start: r.start, end: r.end, firing: r.firing, result: r.result })),
+    result: (r) => lines.push(outputLine({ type: 'session', key: r.key, partition: r.partition, start: r.start, end: r.end, firing: r.firing, result: r.result })),
     retraction: () => assert.fail('no retractions configured'),
     late: () => assert.fail('nothing is late in event-time order'),
   });

@@ -13,7 +13,9 @@ import { formatRegistry } from '../../archive/partition-index.js';
 import { listTopicPartitions, listTopics } from '../../archive/reader.js';
 import { checkCheckpointFits, type Checkpoint } from '../../checkpoint/format.js';
 import { CheckpointStore, readCheckpoint } from '../../checkpoint/store.js';
+import { createAggregate } from '../../engine/aggregates/index.js';
 import { SessionEngine } from '../../engine/session-engine.js';
+import { parseTriggerSpec } from '../../engine/triggers/index.js';
 import type { SessionEngineOptions, SessionSink } from '../../engine/types.js';
 import { UsageError } from '../../errors.js';
 import { eventTimeFromValue } from '../../job/decode.js';
@@ -38,7 +40,8 @@ interface SessionsOptions {
   topic?: string;
   partitions?: string;
   gap: string;
-  lateness: string;
+  allowedLateness: string;
+  playlist?: string;
   trigger: string;
   purging: boolean;
   retractions: boolean;
@@ -115,11 +118,12 @@ export function registerSessions(program: Command, ctx: CliContext): void {
     .option('--topic <name>', 'topic to replay (default: the archive\'s only topic)')
     .option('--partitions <spec>', 'partitions to read, e.g. 0-3,7 (default: all the archive and Kafka have)')
     .option('--gap <duration>', 'session gap: events at most this far apart share a session', '30m')
-    .option('--lateness <duration>', 'allowed lateness: late events re-fire their session until watermark > end + lateness', '0ms')
+    .option('--allowed-lateness <duration>', 'how long after a session fired a late event may still update it', '0ms')
     .option('--trigger <spec>', 'when sessions fire: event-time, continuous:DURATION, count:N', 'event-time')
     .option('--purging', 'clear a session at each firing (results become deltas)', false)
     .option('--retractions', 'emit a retraction for a result that a merge or extension replaced', false)
-    .option('--aggregate <name>', 'count, sum:FIELD, listening, playlist-runs', 'count')
+    .option('--aggregate <name>', 'count | sum:FIELD | listening | playlist-runs', 'count')
+    .option('--playlist <id>', 'playlist-runs: keep only the runs of this playlist')
     .option('--key-field <field>', 'value field holding the session key', 'userId')
     .option('--time-field <field>', 'value field holding the event time (epoch ms or ISO-8601)', 'ts')
     .option('--late-output <file>', 'write events too late for any session here (JSONL); otherwise they are counted')
@@ -174,14 +178,19 @@ async function loadRestore(opts: SessionsOptions, store: CheckpointStore | null)
 
 async function runSessions(opts: SessionsOptions, ctx: CliContext): Promise<void> {
   if (!opts.archive && !opts.brokers) throw new UsageError('give --archive URI, --brokers HOST:PORT with --topic, or both');
+  // The engine options read as `oxbow sessionize` reads them, so both commands accept the same values.
   const gapMs = parseDuration(opts.gap, '--gap');
+  if (gapMs < 1) throw new UsageError(`--gap: '${opts.gap}' must be at least 1ms`);
+  if (opts.keyField === '') throw new UsageError('--key-field: give a field name');
+  if (opts.timeField === '') throw new UsageError('--time-field: give a field name');
+  const aggregate = createAggregate(opts.aggregate, opts.playlist === undefined ? {} : { playlist: opts.playlist });
   const engineOptions: SessionEngineOptions = {
     gapMs,
-    allowedLatenessMs: parseDuration(opts.lateness, '--lateness'),
-    trigger: opts.trigger,
+    allowedLatenessMs: parseDuration(opts.allowedLateness, '--allowed-lateness'),
+    trigger: parseTriggerSpec(opts.trigger, '--trigger'),
     purging: opts.purging,
     retractions: opts.retractions,
-    aggregate: opts.aggregate,
+    aggregate,
   };
   const checkpointIntervalMs = parseDuration(opts.checkpointInterval, '--checkpoint-interval');
   const boundMs = parseDuration(opts.bound, '--bound');
@@ -275,6 +284,7 @@ async function runSessions(opts: SessionsOptions, ctx: CliContext): Promise<void
     restoredFrom: restored?.checkpoint ?? null,
     keyField: opts.keyField,
     timeField,
+    checkEvent: aggregate.check ? (event) => aggregate.check!(event) : undefined,
     progressIntervalMs,
     signal: controller.signal,
     engineStats: () => {

@@ -15,7 +15,7 @@ import type { SessionSink } from '../../../src/engine/types.js';
 import { eventTimeFromValue } from '../../../src/job/decode.js';
 import { SessionsJob } from '../../../src/job/sessions-job.js';
 import { FileSink } from '../../../src/sink/file-sink.js';
-import type { OutputSink } from '../../../src/sink/types.js';
+import { outputLine, type OutputSink } from '../../../src/sink/types.js';
 import { archiveCatalog } from '../../../src/source/archive-catalog.js';
 import { HybridSource } from '../../../src/source/hybrid-source.js';
 import type { ArchiveCatalog } from '../../../src/source/types.js';
@@ -93,7 +93,7 @@ async function offlinePass(): Promise<string[]> {
   events.sort((a, b) => a.ts - b.ts);
   const lines: string[] = [];
   const engine = new SessionEngine(engineOptions, {
-    result: (r) => lines.push(JSON.stringify({ type: 'session', key: r.key, partition: r.partition, start: r.start, end: r.end, firing: r.firing, result: r.result })),
+    result: (r) => lines.push(outputLine({ type: 'session', key: r.key, partition: r.partition, start: r.start, end: r.end, firing: r.firing, result: r.result })),
     retraction: () => assert.fail('no retractions configured'),
     late: () => assert.fail('nothing is late in order'),
   });
