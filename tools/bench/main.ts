@@ -149,6 +149,18 @@ export async function runBench(argv: string[]): Promise<BenchRun> {
   const notBuilt: string[] = [];
   const seconds: string[] = [];
   const started = Date.now();
+  const writeResults = !args.quick || args.resultsFile !== null;
+  const resultsFile = args.resultsFile ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../tools/bench/RESULTS.md');
+  // The page is rewritten after every benchmark: a long full run cut short still leaves what it measured.
+  const saveResults = async (running: string | null): Promise<void> => {
+    if (!writeResults) return;
+    const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB memory, Node ${process.version}`;
+    const body = `# Benchmark results\n\nWritten by \`npm run bench${args.quick ? ' -- --quick' : ''}\` on ${new Date().toISOString()}: ${machine}.\n` +
+      `${args.quick ? '\n(quick run: small data)\n' : ''}${running ? `\n(partial: the run was still in ${running} when this was written)\n` : ''}\n${table(rows)}\n\n` +
+      `Time per benchmark: ${seconds.join(', ') || '-'}; ${((Date.now() - started) / 60_000).toFixed(1)} min in all.` +
+      `${failed.length ? ` Failed: ${failed.join(', ')}.` : ''}${notBuilt.length ? ` Not built: ${notBuilt.join(', ')}.` : ''}\n`;
+    await writeFile(resultsFile, body + (await readAnalysis(resultsFile)));
+  };
   try {
     for (const item of loaded) {
       if ('missing' in item) {
@@ -174,6 +186,8 @@ export async function runBench(argv: string[]): Promise<BenchRun> {
       const s = (Date.now() - t0) / 1000;
       seconds.push(`${item.name} ${s.toFixed(0)} s`);
       process.stderr.write(`bench ${item.name}: ${s.toFixed(1)} s\n`);
+      const nextUp = loaded[loaded.indexOf(item) + 1];
+      await saveResults(nextUp ? nextUp.name : null);
     }
   } finally {
     await rm(workDir, { recursive: true, force: true });
@@ -182,15 +196,9 @@ export async function runBench(argv: string[]): Promise<BenchRun> {
     await services.stop();
   }
   process.stdout.write('\n' + table(rows) + '\n');
-  if (!args.quick || args.resultsFile) {
-    const file = args.resultsFile ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../tools/bench/RESULTS.md');
-    const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB memory, Node ${process.version}`;
-    const body = `# Benchmark results\n\nWritten by \`npm run bench${args.quick ? ' -- --quick' : ''}\` on ${new Date().toISOString()}: ${machine}.\n` +
-      `${args.quick ? '\n(quick run: small data)\n' : ''}\n${table(rows)}\n\n` +
-      `Time per benchmark: ${seconds.join(', ')}; ${((Date.now() - started) / 60_000).toFixed(1)} min in all.` +
-      `${failed.length ? ` Failed: ${failed.join(', ')}.` : ''}${notBuilt.length ? ` Not built: ${notBuilt.join(', ')}.` : ''}\n`;
-    await writeFile(file, body + (await readAnalysis(file)));
-    process.stderr.write(`bench: wrote ${file}\n`);
+  if (writeResults) {
+    await saveResults(null);
+    process.stderr.write(`bench: wrote ${resultsFile}\n`);
   }
   return { rows, failed, notBuilt };
 }
