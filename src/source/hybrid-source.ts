@@ -5,7 +5,8 @@ import { CorruptFileError, OffsetGapError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import { alignedOrder } from './aligned-order.js';
 import { planPartitionFiles, remainingMinEventTimes, type PartitionPlan } from './file-plan.js';
-import { prefetchFiles } from './prefetch-reader.js';
+import { retry } from '../retry.js';
+import { DEFAULT_STORAGE_RETRIES, prefetchFiles } from './prefetch-reader.js';
 import type { ArchiveCatalog, LiveReader, SourceRecord } from './types.js';
 import { WatermarkTracker, type WatermarkSnapshot } from './watermarks.js';
 
@@ -40,6 +41,8 @@ export interface HybridSourceOptions {
   stopAtLive?: boolean;
   /** Event time of a Kafka record (archive records carry theirs); null when the value holds none. */
   eventTimeOf: (record: SourceRecord) => number | null;
+  /** Retries of a retriable storage failure (listing or reading the archive) before the replay stops. */
+  storageRetries?: number;
   /** How long one live poll waits before reporting idleness. Default 500 ms. */
   pollMs?: number;
   signal?: AbortSignal;
@@ -132,7 +135,12 @@ export class HybridSource {
         const plans: PartitionPlan[] = [];
         for (const p of active) {
           const pos = this.position.get(p)!;
-          const plan = planPartitionFiles(p, await o.archive.listFiles(p), pos.nextOffset);
+          const archive = o.archive;
+          const files = await retry(() => archive.listFiles(p), {
+            retries: o.storageRetries ?? DEFAULT_STORAGE_RETRIES, initialDelayMs: 200, maxDelayMs: 15_000,
+            onRetry: ({ error, attempt, delayMs }) => log.warn('listing the archive failed; retrying', { partition: p, attempt, delayMs, error: (error as Error).message }),
+          });
+          const plan = planPartitionFiles(p, files, pos.nextOffset);
           for (const g of plan.gaps) yield this.gap(p, g.range.from, g.range.to, 'archive');
           if (plan.files.length > 0) plans.push(plan);
           else if (pos.nextOffset === null && plan.nextOffset !== 0n) pos.nextOffset = plan.nextOffset;
@@ -141,7 +149,7 @@ export class HybridSource {
         const remaining = new Map(plans.map((plan) => [plan.partition, remainingMinEventTimes(plan)]));
         const order = alignedOrder(plans);
         this.stats.filesTotal += order.length;
-        for await (const loaded of prefetchFiles(o.archive, order, o.prefetch ?? 2)) {
+        for await (const loaded of prefetchFiles(o.archive, order, o.prefetch ?? 2, o.storageRetries ?? DEFAULT_STORAGE_RETRIES)) {
           if (this.stopped()) return;
           const { scheduled } = loaded;
           const p = scheduled.partition;

@@ -1,6 +1,8 @@
 // Reads scheduled archive files with up to N loads in flight (p-queue) while handing their records on strictly in schedule order.
 
 import PQueue from 'p-queue';
+import { getLogger } from '../logger.js';
+import { retry } from '../retry.js';
 import type { ScheduledFile } from './aligned-order.js';
 import type { ArchiveCatalog, SourceRecord } from './types.js';
 
@@ -16,14 +18,26 @@ export interface LoadedFile {
  * Yields each file of `order` fully loaded, in order. A file is read whole before it is handed on, so a corrupt file
  * is either all there or reported, never half-applied; memory holds at most `prefetch` files.
  */
-export async function* prefetchFiles(catalog: ArchiveCatalog, order: readonly ScheduledFile[], prefetch: number): AsyncGenerator<LoadedFile> {
+const log = getLogger('source');
+
+/** Storage trouble (NameNode or DataNode restarting, connection lost) is retried with backoff: about ten minutes in all. */
+export const DEFAULT_STORAGE_RETRIES = 40;
+
+export async function* prefetchFiles(catalog: ArchiveCatalog, order: readonly ScheduledFile[], prefetch: number, storageRetries = DEFAULT_STORAGE_RETRIES): AsyncGenerator<LoadedFile> {
   if (!Number.isInteger(prefetch) || prefetch < 1) throw new RangeError(`prefetch must be an integer >= 1, got ${prefetch}`);
   const queue = new PQueue({ concurrency: prefetch });
   const loads: Promise<LoadedFile>[] = [];
   const load = async (scheduled: ScheduledFile): Promise<LoadedFile> => {
-    const batches: SourceRecord[][] = [];
     try {
-      for await (const batch of catalog.readFile(scheduled.file)) batches.push(batch);
+      // A retriable failure re-reads the whole file: nothing of it was handed on yet.
+      const batches = await retry(async () => {
+        const out: SourceRecord[][] = [];
+        for await (const batch of catalog.readFile(scheduled.file)) out.push(batch);
+        return out;
+      }, {
+        retries: storageRetries, initialDelayMs: 200, maxDelayMs: 15_000,
+        onRetry: ({ error, attempt, delayMs }) => log.warn('reading an archive file failed; retrying', { path: scheduled.file.path, attempt, delayMs, error: (error as Error).message }),
+      });
       return { scheduled, batches, bytesHint: scheduled.file.count };
     } catch (error) {
       return { scheduled, batches: [], error, bytesHint: 0 };
