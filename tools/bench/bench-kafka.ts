@@ -148,6 +148,6 @@ export async function fillOffsets(kafka: Kafka, brokers: string, topic: string, 
 /** kcat consuming the whole topic to /dev/null (`-e`: exit at the end of every partition); returns its wall seconds. */
 export async function kcatConsume(kcat: string, brokers: string, topic: string): Promise<number> {
   const t0 = process.hrtime.bigint();
-  await runKcat(kcat, ['-C', '-b', brokers, '-t', topic, '-o', 'beginning', '-e', '-q'], null, true);
+  await runKcat(kcat, ['-C', '-b', brokers, '-t', topic, '-o', 'beginning', '-e', '-q', '-X', 'fetch.wait.max.ms=50'], null, true);
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
