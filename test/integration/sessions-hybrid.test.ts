@@ -219,3 +219,52 @@ test('Kafka retention deleting offsets the archive lacks is a named gap; --on-ga
   assert.equal(summaryValue(warned.stderr, 'offsets skipped in gaps'), '50');
   assert.equal(summaryValue(warned.stderr, 'records read'), '250 (archive 100, kafka 150)');
 });
+
+test('SIGTERM stops with a savepoint; restoring it with --output kafka:// completes the same sessions, keyed by user', { timeout: 300_000 }, async () => {
+  assert.ok(cleanOutput, 'the first test built the topic');
+  const outTopic = await createTopic(1);
+  const cpDir = await mkdtemp(join(tmpdir(), 'oxbow-it-cp-'));
+  const store = new CheckpointStore(new LocalFs(), cpDir);
+  const common = ['sessions', '--archive', hdfsUri(archiveRoot), '--brokers', env('OXBOW_KAFKA_BROKERS'), '--topic', topic,
+    '--aggregate', 'listening', '--gap', '30m', '--bound', '10s', '--output', `kafka://${outTopic}`, '--checkpoint-dir', `file://${cpDir}`,
+    '--checkpoint-interval', '0ms'];
+  const following = start(common);
+  let signalled = false;
+  while (following.child.exitCode === null) {
+    const latest = await store.latest().catch(() => null);
+    if (latest && latest.checkpoint.positions.every((p) => p.source === 'kafka')) {
+      following.child.kill('SIGTERM');
+      signalled = true;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const stopped = await following.done;
+  assert.ok(signalled, `the following run ended by itself:\n${stopped.stderr}`);
+  assert.equal(stopped.code, 0, stopped.stderr);
+  assert.match(stopped.stderr, /stopped by\s+signal \(savepoint written\)/);
+  const savepoints = (await readdir(cpDir)).filter((n) => n.startsWith('savepoint-'));
+  assert.equal(savepoints.length, 1);
+
+  const finished = await oxbow([...common, '--from-savepoint', `file://${join(cpDir, savepoints[0]!)}`, '--stop-at-live']);
+  assert.equal(finished.code, 0, finished.stderr);
+
+  const values = new Set<string>();
+  const consumer = kafka.consumer({ groupId: `${outTopic}-check` });
+  await consumer.connect();
+  await consumer.subscribe({ topic: outTopic, fromBeginning: true });
+  const end = BigInt((await admin.fetchTopicOffsets(outTopic))[0]!.high);
+  await new Promise<void>((resolveRead, reject) => {
+    consumer.run({
+      eachMessage: async ({ message }) => {
+        assert.ok(message.value, 'no retractions configured, so no tombstones');
+        const line = message.value.toString();
+        assert.equal(message.key?.toString(), (JSON.parse(line) as { key: string }).key);
+        values.add(line);
+        if (BigInt(message.offset) + 1n >= end) resolveRead();
+      },
+    }).catch(reject);
+  });
+  await consumer.disconnect();
+  assert.deepEqual([...values].sort(), await published(cleanOutput));
+});
