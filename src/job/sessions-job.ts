@@ -161,7 +161,8 @@ export class SessionsJob {
     } else {
       // Stop with savepoint: open sessions stay open in the savepoint, to carry on where this run stopped.
       await this.checkpoint('savepoint');
-      log.info('stopped with a savepoint', { path: this.lastCheckpointPath });
+      if (o.store) log.info('stopped with a savepoint', { path: this.lastCheckpointPath });
+      else log.warn('stopped; no --checkpoint-dir, so no savepoint was written (output so far is published)');
     }
     await o.sink.close();
     o.onProgress?.(this.progress(windowStart, windowRecords));

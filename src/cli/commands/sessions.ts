@@ -89,7 +89,7 @@ function progressLine(p: JobProgress): string {
 
 function summaryText(s: JobSummary): string {
   const rows: [string, string | number | null][] = [
-    ['stopped by', s.stoppedBy === 'end' ? 'end of input' : 'signal (savepoint written)'],
+    ['stopped by', s.stoppedBy === 'end' ? 'end of input' : s.lastCheckpoint ? 'signal (savepoint written)' : 'signal (no --checkpoint-dir: nothing saved)'],
     ['records read', `${s.records} (archive ${s.recordsArchive}, kafka ${s.recordsKafka})`],
     ['events', s.events],
     ['bad records', s.badRecords],
