@@ -62,8 +62,8 @@ export class KafkaArchiveSource implements ArchiveSource {
       groupId: this.o.groupId,
       sessionTimeout: 30_000,
       heartbeatInterval: 3000,
-      maxBytesPerPartition: 4 << 20,
-      maxBytes: 32 << 20,
+      maxBytesPerPartition: 1 << 20,
+      maxBytes: 8 << 20,
       // A caught-up fetch waits at most this long: it bounds how long stopping takes, at a few idle fetches a second.
       maxWaitTimeInMs: 500,
       // A broker restart crashes the consumer; restarting rejoins the group, and the join resets every partition to the archive's end.

@@ -13,7 +13,7 @@ import { CorruptFileError, OxbowError } from '../../src/errors.js';
 export const METADATA_KEY = 'oxbow.archive';
 
 /** A row group is written when it holds this many records or bytes, whichever comes first: memory stays bounded per open file. */
-const ROW_GROUP_RECORDS = 50_000;
+const ROW_GROUP_RECORDS = 10_000;
 const ROW_GROUP_BYTES = 16 << 20;
 /** Per-record overhead estimate (offset, timestamps, levels) added to key/value/header bytes for --rotate-bytes. */
 const RECORD_OVERHEAD = 24;
