@@ -1,4 +1,4 @@
-// Where replay time goes: runs `oxbow sessions` over an archive under `node --cpu-prof` and prints the top functions by self time (markdown).
+// Where time goes: runs an oxbow command (by default `oxbow sessions` over an archive) under `node --cpu-prof` and prints the top functions by self time (markdown).
 
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -47,10 +47,11 @@ export function hotFunctions(profile: CpuProfile, top: number): HotFunction[] {
     .map((e) => ({ name: e.name, where: e.where, selfMs: e.us / 1000, share: total > 0 ? e.us / total : 0 }));
 }
 
-export async function profileReplay(archiveUri: string, top = 15): Promise<{ hot: HotFunction[]; wallS: number }> {
+/** Profiles `oxbow ARGS` (the main thread: V8 samples it, not the libuv pool). */
+export async function profileOxbow(oxbowArgs: string[], top = 15): Promise<{ hot: HotFunction[]; wallS: number }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'oxbow-prof-'));
   try {
-    const run = await runNode(['--cpu-prof', `--cpu-prof-dir=${dir}`, oxbowBin, 'sessions', '--archive', archiveUri, '--aggregate', 'listening', '--gap', '30m', '--output', '-'], { ignoreStdout: true });
+    const run = await runNode(['--cpu-prof', `--cpu-prof-dir=${dir}`, oxbowBin, ...oxbowArgs], { ignoreStdout: true });
     const file = (await readdir(dir)).find((n) => n.endsWith('.cpuprofile'));
     if (!file) throw new Error(`bench profile: node --cpu-prof wrote no profile into ${dir}`);
     return { hot: hotFunctions(JSON.parse(await readFile(path.join(dir, file), 'utf8')) as CpuProfile, top), wallS: run.wallS };
@@ -59,13 +60,22 @@ export async function profileReplay(archiveUri: string, top = 15): Promise<{ hot
   }
 }
 
+export function profileReplay(archiveUri: string, top = 15): Promise<{ hot: HotFunction[]; wallS: number }> {
+  return profileOxbow(['sessions', '--archive', archiveUri, '--aggregate', 'listening', '--gap', '30m', '--output', '-'], top);
+}
+
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const uri = process.argv[2];
-  if (!uri) {
-    process.stderr.write('usage: node dist/tools/bench/bench-profile.js ARCHIVE-URI [TOP]\n');
+  // `bench-profile.js URI [TOP]` profiles a replay of that archive; `bench-profile.js [TOP] -- ARGS...` any oxbow command.
+  const argv = process.argv.slice(2);
+  const dash = argv.indexOf('--');
+  const uri = argv[0];
+  if (!uri || (dash < 0 && uri.startsWith('-'))) {
+    process.stderr.write('usage: node dist/tools/bench/bench-profile.js ARCHIVE-URI [TOP]\n       node dist/tools/bench/bench-profile.js [TOP] -- OXBOW-ARGS...\n');
     process.exit(2);
   }
-  const { hot, wallS } = await profileReplay(uri, Number(process.argv[3] ?? 15));
-  process.stdout.write(`oxbow sessions --aggregate listening over ${uri}: ${wallS.toFixed(1)} s wall\n\n| self ms | share | function | where |\n|---|---|---|---|\n`);
+  const args = dash >= 0 ? argv.slice(dash + 1) : ['sessions', '--archive', uri, '--aggregate', 'listening', '--gap', '30m', '--output', '-'];
+  const top = Number((dash >= 0 ? argv.slice(0, dash)[0] : argv[1]) ?? 15);
+  const { hot, wallS } = await profileOxbow(args, top);
+  process.stdout.write(`oxbow ${args.join(' ')}: ${wallS.toFixed(1)} s wall\n\n| self ms | share | function | where |\n|---|---|---|---|\n`);
   for (const h of hot) process.stdout.write(`| ${Math.round(h.selfMs)} | ${(h.share * 100).toFixed(1)}% | ${h.name} | ${h.where} |\n`);
 }
