@@ -160,11 +160,12 @@ export class PartitionWriter {
       const file = this.open ?? (await this.openFile(records[i]!.offset));
       const room = this.o.rotation.records - file.acc.count;
       const slice = records.slice(i, i + room);
-      const archived: ArchivedRecord[] = slice.map((r) => {
-        const eventTime = this.o.extractEventTime(r.value, r.timestamp);
-        if (eventTime === null) this.eventTimeMissing++;
-        return { offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers, eventTime };
-      });
+      // The source's records become archived records in place: one object per record keeps the GC load down.
+      const archived = slice as ArchivedRecord[];
+      for (const r of archived) {
+        r.eventTime = this.o.extractEventTime(r.value, r.timestamp);
+        if (r.eventTime === null) this.eventTimeMissing++;
+      }
       await file.writer.write(archived);
       for (const r of archived) file.acc.add(r);
       this.recordsArchived += archived.length;
