@@ -1,10 +1,12 @@
 // Output to a folder on the local fs or HDFS: JSONL parts published by rename in step with checkpoints (exactly once across restores).
 
+import { randomUUID } from 'node:crypto';
 import type { ArchiveFs } from '../archive-fs.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import type { OutputRecord, OutputSink } from './types.js';
 import { outputLine } from './types.js';
+import { ChunkStream } from './chunk-stream.js';
 
 const log = getLogger('file-sink');
 export const PENDING_DIR = '_pending';
@@ -23,28 +25,46 @@ function join(dir: string, name: string): string {
   return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
 }
 
+/**
+ * Results stream into `_pending/open-<uuid>.jsonl` as they fire (memory holds about one 64 KiB chunk, not a checkpoint
+ * interval of results); at a checkpoint that file is closed and renamed to `_pending/part-<id>.jsonl`, and after the
+ * checkpoint is written, to `part-<id>.jsonl`.
+ */
 export class FileSink implements OutputSink {
   readonly description: string;
-  private lines: string[] = [];
+  private open: { path: string; stream: ChunkStream; done: Promise<void>; lines: number } | null = null;
   partsPublished = 0;
   written = 0;
 
   constructor(private readonly fs: ArchiveFs, private readonly dir: string) {
-    this.description = `${fs.description}${dir}`;
+    this.description = fs.description.endsWith(dir) ? fs.description : `${fs.description}${dir}`;
   }
 
   write(record: OutputRecord): void {
-    this.lines.push(outputLine(record));
+    if (!this.open) {
+      const path = join(join(this.dir, PENDING_DIR), `open-${randomUUID()}.jsonl`);
+      const stream = new ChunkStream();
+      const done = this.fs.writeFile(path, stream);
+      // The failure surfaces at prepare(); until then it must not be an unhandled rejection.
+      done.catch(() => {});
+      this.open = { path, stream, done, lines: 0 };
+    }
+    this.open.stream.push(outputLine(record) + '\n');
+    this.open.lines++;
     this.written++;
   }
 
   async prepare(checkpointId: number): Promise<FileSinkPosition> {
-    if (this.lines.length === 0) return { pending: null };
+    const open = this.open;
+    if (!open) return { pending: null };
+    this.open = null;
+    open.stream.end();
+    await open.done;
     const name = partName(checkpointId);
-    const text = this.lines.join('\n') + '\n';
-    // Overwrite: a pending part of this id can only be the leftover of a run that crashed before its checkpoint.
-    await this.fs.writeFile(join(join(this.dir, PENDING_DIR), name), new TextEncoder().encode(text), { overwrite: true });
-    this.lines = [];
+    const target = join(join(this.dir, PENDING_DIR), name);
+    // A pending part of this id can only be the leftover of a run that crashed before its checkpoint.
+    await this.fs.delete(target);
+    await this.fs.rename(open.path, target);
     return { pending: name };
   }
 
@@ -89,5 +109,14 @@ export class FileSink implements OutputSink {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    // Results after the last checkpoint are not published (the job always checkpoints before closing): drop the file.
+    const open = this.open;
+    this.open = null;
+    if (open) {
+      open.stream.end();
+      await open.done.catch(() => {});
+      await this.fs.delete(open.path).catch(() => false);
+    }
+  }
 }

@@ -44,3 +44,14 @@ test('a crash after the checkpoint but before the rename: recovery publishes tha
   await second.recover(pos5);
   assert.deepEqual((await readdir(dir)).sort(), ['_pending', 'part-0000000005.jsonl'], 'recovering twice changes nothing');
 });
+
+test('a part bigger than one chunk streams out whole, in order', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'oxbow-sink-'));
+  const sink = new FileSink(fs, dir);
+  for (let i = 0; i < 20_000; i++) sink.write(rec(`u${i}`));
+  await sink.commit(await sink.prepare(3));
+  const lines = (await readFile(join(dir, partName(3)), 'utf8')).trim().split('\n');
+  assert.equal(lines.length, 20_000);
+  assert.deepEqual(lines.map((l) => (JSON.parse(l) as { key: string }).key), Array.from({ length: 20_000 }, (_, i) => `u${i}`));
+  await sink.close();
+});
