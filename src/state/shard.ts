@@ -1,11 +1,12 @@
 // A shard of engine state: one source partition's open sessions by key (a chain per key, ordered by start).
 
 import type { Session } from '../engine/session.js';
+import { KeyIndex } from './key-index.js';
 
 export class Shard {
   readonly partition: number;
   /** Key → first session of its chain; a key without open sessions has no entry. */
-  readonly keys = new Map<string, Session>();
+  readonly keys = new KeyIndex<Session>();
   sessionCount = 0;
 
   constructor(partition: number) {
