@@ -113,13 +113,12 @@ async function readIndex(fs: ArchiveFs, dir: string): Promise<Map<string, Archiv
 }
 
 /** Checks a file's own metadata against its name and folder; a mismatch makes it foreign. */
-function checkMetadata(topic: string, partition: number, name: string, start: bigint, end: bigint, m: ArchiveFileMetadata): string | null {
+function checkMetadata(topic: string, partition: number, start: bigint, end: bigint, m: ArchiveFileMetadata): string | null {
   if (m.topic !== topic || m.partition !== partition) return `its metadata says topic ${m.topic} partition ${m.partition}`;
   if (m.lastOffset !== end) return `its metadata says last offset ${m.lastOffset}, its name ${end}`;
   if (m.firstOffset < start) return `its metadata says first offset ${m.firstOffset}, below the name's start ${start}`;
   if (m.nextOffset <= m.lastOffset) return `its next offset ${m.nextOffset} is not above its last offset`;
   if (m.count <= 0) return `it claims ${m.count} records`;
-  void name;
   return null;
 }
 
@@ -183,7 +182,7 @@ export async function loadPartitionIndex(
       const job = toRead[next++]!;
       try {
         const m = await job.format.readMetadata(fs, job.status.path);
-        const problem = checkMetadata(topic, partition, job.status.name, job.start, job.end, m);
+        const problem = checkMetadata(topic, partition, job.start, job.end, m);
         if (problem) foreign.push({ path: job.status.path, reason: problem });
         else entries.push(entryFromMetadata(job.status, m, job.start, job.end));
       } catch (err) {
