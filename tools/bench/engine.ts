@@ -32,7 +32,8 @@ function engineRun(spec: EngineDataSpec, aggregate: string): { cpuRate: number; 
   const keyPool: string[] = [];
   const eventPool: Record<string, unknown>[] = [];
   generate(spec, (user, ts, kind, i) => {
-    keys[i] = keyPool[user] ??= `u${user}`;
+    // JSON.parse interns short string values: keys arrive as one string object per user, as from the decoder.
+    keys[i] = keyPool[user] ??= (JSON.parse(`{"k":"u${user}"}`) as { k: string }).k;
     tss[i] = ts;
     events[i] = eventPool[kind] ??= musicEvent(0, 0, kind);
   });
