@@ -11,28 +11,31 @@ export interface DecodedEvent {
 
 const decoder = new TextDecoder();
 
-/** Parsed values are kept on the record, so the source's watermark look-up and the job parse each value once. */
+/**
+ * Values the source already parsed for a Kafka record's watermark, so the job does not parse them again. Archive records
+ * carry their event time and are never put here: a WeakMap insert per record would cost more than it saves.
+ */
 const parsedCache = new WeakMap<SourceRecord, Record<string, unknown> | string>();
 
-export function parseValue(record: SourceRecord): Record<string, unknown> | string {
-  const hit = parsedCache.get(record);
-  if (hit !== undefined) return hit;
-  let out: Record<string, unknown> | string;
-  if (record.value === null) out = 'the value is empty (null)';
-  else {
-    try {
-      const v = JSON.parse(decoder.decode(record.value)) as unknown;
-      out = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : 'the value is JSON but not an object';
-    } catch {
-      out = 'the value is not JSON';
-    }
+function parse(record: SourceRecord): Record<string, unknown> | string {
+  if (record.value === null) return 'the value is empty (null)';
+  try {
+    const v = JSON.parse(decoder.decode(record.value)) as unknown;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : 'the value is JSON but not an object';
+  } catch {
+    return 'the value is not JSON';
   }
-  parsedCache.set(record, out);
-  return out;
 }
 
+/** The record's value as an object, or why it is none. */
+export function parseValue(record: SourceRecord): Record<string, unknown> | string {
+  return parsedCache.get(record) ?? parse(record);
+}
+
+/** The event time in a record's value (for the source's watermarks); keeps the parsed value for decodeEvent. */
 export function eventTimeFromValue(record: SourceRecord, timeField: string): number | null {
-  const v = parseValue(record);
+  const v = parse(record);
+  parsedCache.set(record, v);
   return typeof v === 'string' ? null : parseEventTime(v[timeField]);
 }
 
