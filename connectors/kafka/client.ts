@@ -74,11 +74,11 @@ export function mapKafkaError(err: unknown, brokers: string, doing: string): Err
     || /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|Connection timeout|Closed connection/i.test(text)) {
     return new ConnectionError(brokers, `cannot reach Kafka at ${brokers} while ${doing} (${text}); check that the brokers run and that --brokers names their advertised host:port`, { cause: err });
   }
-  if (names.includes('KafkaJSNumberOfRetriesExceeded') || names.includes('KafkaJSGroupCoordinatorNotFound') || names.includes('KafkaJSBrokerNotFound')) {
-    return new UnavailableError(`Kafka at ${brokers} did not answer while ${doing} (${text})`, { cause: err });
-  }
   if (/does not host this topic-partition|UNKNOWN_TOPIC_OR_PARTITION/i.test(text)) {
     return new UsageError(`Kafka at ${brokers} has no such topic while ${doing}; create it or check --topic`, { cause: err });
+  }
+  if (names.includes('KafkaJSNumberOfRetriesExceeded') || names.includes('KafkaJSGroupCoordinatorNotFound') || names.includes('KafkaJSBrokerNotFound')) {
+    return new UnavailableError(`Kafka at ${brokers} did not answer while ${doing} (${text})`, { cause: err });
   }
   return new OxbowError('KAFKA', `Kafka at ${brokers} failed while ${doing}: ${text}`, { cause: err, retriable: chain.some((e) => (e as { retriable?: boolean }).retriable === true) });
 }
