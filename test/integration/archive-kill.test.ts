@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { assertExactlyOnce, brokers, filledTopic, readBack, runCli, startCli, topicOffsets, uniqueName, webhdfsArchive } from './archive-support.js';
+import { assertExactlyOnce, brokers, filledTopic, readBack, removeArchive, runCli, startCli, topicOffsets, uniqueName, webhdfsArchive } from './archive-support.js';
 
 const KILLS = 10;
 
@@ -46,8 +46,12 @@ test('SIGKILL at 10 random moments, restarted each time: the local JSONL.gz arch
 
 test('SIGKILL at 10 random moments, restarted each time: the HDFS Parquet archive holds every offset exactly once', { timeout: 600_000 }, async () => {
   const archive = webhdfsArchive(`/oxbow-it/${uniqueName('kill')}`);
-  const topic = await filledTopic('oxbow-it-kill-hdfs', 4, 200_000);
-  const killed = await killTenTimes(archive, 'parquet', topic);
-  assert.ok(killed >= KILLS / 2, `only ${killed} of ${KILLS} runs were killed mid-way; the test did not exercise crashes`);
-  assertExactlyOnce(await readBack(archive, topic, [0, 1, 2, 3]), await topicOffsets(topic));
+  try {
+    const topic = await filledTopic('oxbow-it-kill-hdfs', 4, 200_000);
+    const killed = await killTenTimes(archive, 'parquet', topic);
+    assert.ok(killed >= KILLS / 2, `only ${killed} of ${KILLS} runs were killed mid-way; the test did not exercise crashes`);
+    assertExactlyOnce(await readBack(archive, topic, [0, 1, 2, 3]), await topicOffsets(topic));
+  } finally {
+    await removeArchive(archive);
+  }
 });

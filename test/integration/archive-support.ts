@@ -156,3 +156,9 @@ export function assertExactlyOnce(back: ReadBack, offsets: PartitionOffsets[]): 
     }
   }
 }
+
+/** Removes an archive the test made (HDFS scratch space is shared with other tests). */
+export async function removeArchive(archive: string): Promise<void> {
+  const { fs, root } = openArchiveFs(archive);
+  await fs.delete(root, { recursive: true }).catch(() => false);
+}

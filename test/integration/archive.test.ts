@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { assertExactlyOnce, brokers, filledTopic, readBack, runCli, topicOffsets, uniqueName, webhdfsArchive } from './archive-support.js';
+import { assertExactlyOnce, brokers, filledTopic, readBack, removeArchive, runCli, topicOffsets, uniqueName, webhdfsArchive } from './archive-support.js';
 
 const RECORDS = 1_000_000;
 
@@ -48,5 +48,6 @@ test('1,000,000 records on 4 partitions: HDFS Parquet and local JSONL.gz archive
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
+    await removeArchive(hdfsArchive);
   }
 });
