@@ -42,6 +42,8 @@ export interface ChildRun {
   peakRssMb: number | undefined;
   stdout: string;
   stderr: string;
+  /** The child was stopped by `timeoutMs` with `timeoutSignal` and still exited normally (as SIGTERM makes oxbow do). */
+  timedOut: boolean;
 }
 
 const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
@@ -54,8 +56,10 @@ export interface RunNodeOptions {
   env?: NodeJS.ProcessEnv;
   /** Resolve (instead of reject) on these exit codes; default only 0. */
   okCodes?: number[];
-  /** Kill the child after this long and fail naming the command; default 20 minutes. */
+  /** Stop the child after this long; default 20 minutes. */
   timeoutMs?: number;
+  /** The signal the timeout sends (default SIGKILL); SIGTERM lets `oxbow sessions` stop with its summary. */
+  timeoutSignal?: NodeJS.Signals;
   /** Discard stdout (a replay writing sessions to it) instead of buffering it. */
   ignoreStdout?: boolean;
 }
@@ -71,12 +75,21 @@ export function runNode(args: string[], options: RunNodeOptions = {}): Promise<C
   const okCodes = options.okCodes ?? [0];
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(cmd, argv, { stdio: ['ignore', options.ignoreStdout ? 'ignore' : 'pipe', 'pipe'], env: options.env ?? process.env });
+    // Its own process group: a timeout reaches node under /usr/bin/time too, which does not forward signals.
+    const child = spawn(cmd, argv, { stdio: ['ignore', options.ignoreStdout ? 'ignore' : 'pipe', 'pipe'], env: options.env ?? process.env, detached: true });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
     child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20 * 60_000);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, options.timeoutSignal ?? 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, options.timeoutMs ?? 20 * 60_000);
     child.on('error', (err) => {
       clearTimeout(timer);
       reject(err);
@@ -88,7 +101,8 @@ export function runNode(args: string[], options: RunNodeOptions = {}): Promise<C
       const cleanErr = stderr.replace(new RegExp(`^.*${TIME_TAG}.*$\\n?`, 'm'), '');
       // /usr/bin/time reports "Command exited with non-zero status N" and exits with N itself.
       if (signal !== null || code === null || !okCodes.includes(code)) {
-        return reject(new Error(`bench: node ${args.join(' ')} ${signal ? `was killed by ${signal}` : `exited ${code}`}:\n${cleanErr.slice(-1500)}`));
+        const why = timedOut ? `was stopped after ${((options.timeoutMs ?? 0) / 1000).toFixed(0)} s and ` : '';
+        return reject(new Error(`bench: node ${args.join(' ')} ${why}${signal ? `was killed by ${signal}` : `exited ${code}`}:\n${cleanErr.slice(-1500)}`));
       }
       const selfRss = /^maxrss (\d+)$/m.exec(stdout);
       resolve({
@@ -97,6 +111,7 @@ export function runNode(args: string[], options: RunNodeOptions = {}): Promise<C
         peakRssMb: m ? Number(m[3]) / 1024 : selfRss ? Number(selfRss[1]) / 1024 : undefined,
         stdout,
         stderr: cleanErr,
+        timedOut,
       });
     });
   });
