@@ -226,7 +226,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
       }
     },
     (err) => {
-      process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+      const message = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`${message.startsWith('bench:') ? '' : 'bench: '}${message}\n`);
       process.exitCode = 1;
     },
   );
