@@ -16,7 +16,7 @@ const USAGE = `usage: npm run bench [-- --quick] [--only NAME[,NAME]] [--results
   Runs the benchmarks (${modules.join(', ')}) and prints a JSON line per figure and a summary table.
   --quick      small data, every benchmark together under 3 minutes (CI runs this)
   --only       run only these benchmarks
-  --results    write the results page here (a full run writes tools/bench/RESULTS.md)
+  --results    write the results page here (only a full run of every benchmark writes tools/bench/RESULTS.md)
   Unless OXBOW_KAFKA_BROKERS and OXBOW_WEBHDFS_URL are both set, starts Kafka and HDFS (npm run services)
   for the run and stops what it started afterwards.
 `;
@@ -149,7 +149,8 @@ export async function runBench(argv: string[]): Promise<BenchRun> {
   const notBuilt: string[] = [];
   const seconds: string[] = [];
   const started = Date.now();
-  const writeResults = !args.quick || args.resultsFile !== null;
+  // Only a complete full run replaces RESULTS.md; a quick or --only run writes a page only where --results says.
+  const writeResults = (!args.quick && args.only === null) || args.resultsFile !== null;
   const resultsFile = args.resultsFile ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../tools/bench/RESULTS.md');
   // The page is rewritten after every benchmark: a long full run cut short still leaves what it measured.
   const saveResults = async (running: string | null): Promise<void> => {
