@@ -80,10 +80,14 @@ export class KafkaPartitionReader implements LiveReader {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         const p = batch.partition;
         const from = this.positions.get(p);
-        if (from === undefined || this.paused.has(p)) return;
+        // A batch fetched before our seek landed is dropped unresolved: resolving it would move kafkajs off the seek.
+        if (from === undefined || this.paused.has(p) || isStale()) return;
+        // kafkajs fetches each partition from its last resolved offset: without this it would fetch the first batch again
+        // and again (all below `from`, dropped), and the reader would stall after one batch per partition.
+        resolveOffset(batch.lastOffset());
         const records: SourceRecord[] = [];
         for (const m of batch.messages) {
           const offset = BigInt(m.offset);
