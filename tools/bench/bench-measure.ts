@@ -42,7 +42,7 @@ export interface ChildRun {
   peakRssMb: number | undefined;
   stdout: string;
   stderr: string;
-  /** The child was stopped by `timeoutMs` with `timeoutSignal` and still exited normally (as SIGTERM makes oxbow do). */
+  /** The child was stopped by `timeoutMs` with `timeoutSignal` and still exited normally (as SIGINT makes oxbow do). */
   timedOut: boolean;
 }
 
@@ -58,7 +58,7 @@ export interface RunNodeOptions {
   okCodes?: number[];
   /** Stop the child after this long; default 20 minutes. */
   timeoutMs?: number;
-  /** The signal the timeout sends (default SIGKILL); SIGTERM lets `oxbow sessions` stop with its summary. */
+  /** The signal the timeout sends (default SIGKILL); SIGINT lets `oxbow sessions` stop with its summary (/usr/bin/time ignores it). */
   timeoutSignal?: NodeJS.Signals;
   /** Discard stdout (a replay writing sessions to it) instead of buffering it. */
   ignoreStdout?: boolean;
