@@ -30,7 +30,10 @@ export function alignedOrder(plans: readonly PartitionPlan[]): ScheduledFile[] {
     if (best < 0) return out;
     const plan = plans[best]!;
     const index = cursors[best]!;
-    out.push({ ...plan.files[index]!, partition: plan.partition, index });
+    // A literal of fixed shape, not a spread: a year of files gives every spread copy's source its own hidden class
+    // (heap snapshots: ~17,500 extra maps for 17,520 files), so the schedule would cost a map per file.
+    const planned = plan.files[index]!;
+    out.push({ file: planned.file, skipBelow: planned.skipBelow, partition: plan.partition, index });
     cursors[best] = index + 1;
   }
 }
