@@ -3,6 +3,7 @@
 import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
 import type { ArchiveSource, PartitionOffsets, SourceBatch, SourceHandlers, SourceRecord, TopicPartition } from '../../src/archive/archive-source.js';
 import type { ArchivedHeader } from '../../src/archive/record.js';
+import { OxbowError } from '../../src/errors.js';
 import { getLogger } from '../../src/logger.js';
 import { kafkaCall, mapKafkaError } from './client.js';
 import { fetchTopicOffsets } from './topic-offsets.js';
@@ -39,15 +40,28 @@ export class KafkaArchiveSource implements ArchiveSource {
   private admin: Admin | null = null;
   /** First offset of the last batch handed to eachBatch, per partition: tells a filtered-only batch from a delivered one. */
   private readonly delivered = new Map<string, string | null>();
+  /** Set by close(): a start() or admin connect still under way must not leave a client open behind it. */
+  private closed = false;
 
   constructor(options: KafkaArchiveSourceOptions) {
     this.o = options;
   }
 
   private async getAdmin(): Promise<Admin> {
+    if (this.closed) throw new OxbowError('CLOSED', 'the Kafka source was closed');
     if (!this.admin) {
       const admin = this.o.kafka.admin();
-      await kafkaCall(this.o.brokers, 'connecting the admin client', () => admin.connect());
+      try {
+        await kafkaCall(this.o.brokers, 'connecting the admin client', () => admin.connect());
+      } catch (err) {
+        // kafkaCall may have timed out while the connect goes on: end it, or its socket keeps the process alive.
+        await admin.disconnect().catch(() => {});
+        throw err;
+      }
+      if (this.closed) {
+        await admin.disconnect().catch(() => {});
+        throw new OxbowError('CLOSED', 'the Kafka source was closed');
+      }
       this.admin = admin;
     }
     return this.admin;
@@ -58,6 +72,7 @@ export class KafkaArchiveSource implements ArchiveSource {
   }
 
   async start(topics: string[], handlers: SourceHandlers): Promise<void> {
+    if (this.closed) throw new OxbowError('CLOSED', 'the Kafka source was closed');
     const consumer = this.o.kafka.consumer({
       groupId: this.o.groupId,
       sessionTimeout: 30_000,
@@ -103,16 +118,25 @@ export class KafkaArchiveSource implements ArchiveSource {
         topic, partition, fetchedOffset: BigInt(firstOffset), nextOffset: BigInt(lastOffset) + 1n, highWatermark: BigInt(highWatermark), records: [],
       }).catch((err: unknown) => handlers.onFatal(err as Error));
     });
-    await kafkaCall(this.o.brokers, 'connecting the consumer', () => consumer.connect());
-    for (const topic of topics) {
-      await kafkaCall(this.o.brokers, `subscribing to ${topic}`, () => consumer.subscribe({ topic, fromBeginning: true }));
+    try {
+      await kafkaCall(this.o.brokers, 'connecting the consumer', () => consumer.connect());
+      for (const topic of topics) {
+        await kafkaCall(this.o.brokers, `subscribing to ${topic}`, () => consumer.subscribe({ topic, fromBeginning: true }));
+      }
+      if (this.closed) throw new OxbowError('CLOSED', 'the Kafka source was closed while starting');
+      await kafkaCall(this.o.brokers, 'starting the consumer', () => consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: true,
+        partitionsConsumedConcurrently: this.o.partitionsConsumedConcurrently ?? 4,
+        eachBatch: (payload) => this.eachBatch(payload, handlers),
+      }));
+    } catch (err) {
+      // A consumer half started (connected, or connecting after kafkaCall gave up on it) holds sockets and timers.
+      await consumer.disconnect().catch(() => {});
+      if (this.consumer === consumer) this.consumer = null;
+      throw err;
     }
-    await kafkaCall(this.o.brokers, 'starting the consumer', () => consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: true,
-      partitionsConsumedConcurrently: this.o.partitionsConsumedConcurrently ?? 4,
-      eachBatch: (payload) => this.eachBatch(payload, handlers),
-    }));
+    if (this.closed) await consumer.disconnect().catch(() => {});
   }
 
   private async eachBatch({ batch, isStale, isRunning }: EachBatchPayload, handlers: SourceHandlers): Promise<void> {
@@ -150,6 +174,7 @@ export class KafkaArchiveSource implements ArchiveSource {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const consumer = this.consumer;
     this.consumer = null;
     const admin = this.admin;

@@ -11,9 +11,41 @@ export interface PartitionOffsets {
   latest: bigint;
 }
 
+/** How long a topic whose partitions have no serving leader yet (just created, or in an election) is waited for. */
+const LEADER_WAIT_MS = 30_000;
+
+/**
+ * Kafka error types that mean "a partition has no serving leader yet". A freshly created topic answers with these for a
+ * moment (kafkajs's fetchTopicOffsets gives up on them at once); they are waited out, not reported.
+ */
+const LEADER_PENDING = new Set(['NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_OR_FOLLOWER', 'REPLICA_NOT_AVAILABLE']);
+
+function leaderPending(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 10; depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string' && LEADER_PENDING.has(type)) return true;
+    // A leader of -1 in kafkajs's metadata: it refreshes its metadata before throwing this, so the retry sees the new leader.
+    if (e.name === 'KafkaJSBrokerNotFound') return true;
+    e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 export async function fetchTopicOffsets(admin: Admin, brokers: string, topic: string): Promise<PartitionOffsets[]> {
-  const offsets = await kafkaCall(brokers, `reading the offsets of ${topic}`, () => admin.fetchTopicOffsets(topic));
-  return offsets
-    .map((p) => ({ partition: p.partition, earliest: BigInt(p.low), latest: BigInt(p.high) }))
-    .sort((a, b) => a.partition - b.partition);
+  const deadline = Date.now() + LEADER_WAIT_MS;
+  let pause = 100;
+  for (;;) {
+    try {
+      const offsets = await kafkaCall(brokers, `reading the offsets of ${topic}`, () => admin.fetchTopicOffsets(topic));
+      return offsets
+        .map((p) => ({ partition: p.partition, earliest: BigInt(p.low), latest: BigInt(p.high) }))
+        .sort((a, b) => a.partition - b.partition);
+    } catch (err) {
+      // Not a leader election, or one that did not end in time: report it (kafkaCall named the topic and what to check).
+      if (!leaderPending(err) || Date.now() + pause > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      pause = Math.min(pause * 2, 2000);
+    }
+  }
 }

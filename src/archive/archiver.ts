@@ -89,35 +89,45 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
 
   /** Runs until stop() or, with untilCaughtUp, until the archive reaches the offsets read at start; resolves with a summary. */
   async run(): Promise<ArchiverSummary> {
-    if (this.o.untilCaughtUp) {
-      for (const topic of this.o.topics) {
-        for (const p of await this.o.source.fetchOffsets(topic)) this.targets.set(key(topic, p.partition), p);
-      }
-      if (await this.archiveReachesTargets()) {
-        log.info('the archive already holds everything up to the latest offsets', { topics: this.o.topics });
-        this.emit('caught-up', { topics: this.o.topics });
-        await this.o.source.close();
-        return this.finalSummary();
-      }
-    }
-    await this.o.source.start(this.o.topics, {
-      onAssigned: (partitions) => this.onAssigned(partitions),
-      onRevoking: () => this.onRevoking(),
-      onBatch: (batch) => this.onBatch(batch),
-      onFatal: (err) => this.failed(err),
-    });
-    const tick = Math.max(10, Math.min(1000, Math.floor(this.o.rotation.intervalMs / 4)));
-    this.timer = setInterval(() => this.onTick(), tick);
+    let started = false;
     try {
+      if (this.o.untilCaughtUp) {
+        for (const topic of this.o.topics) {
+          for (const p of await this.o.source.fetchOffsets(topic)) this.targets.set(key(topic, p.partition), p);
+        }
+        if (await this.archiveReachesTargets()) {
+          log.info('the archive already holds everything up to the latest offsets', { topics: this.o.topics });
+          this.emit('caught-up', { topics: this.o.topics });
+          await this.o.source.close();
+          return this.finalSummary();
+        }
+      }
+      // stop() (a signal) during startup: the source is closed already, so nothing may be started.
+      if (this.stopping) return await this.stopping;
+      await this.o.source.start(this.o.topics, {
+        onAssigned: (partitions) => this.onAssigned(partitions),
+        onRevoking: () => this.onRevoking(),
+        onBatch: (batch) => this.onBatch(batch),
+        onFatal: (err) => this.failed(err),
+      });
+      started = true;
+      const tick = Math.max(10, Math.min(1000, Math.floor(this.o.rotation.intervalMs / 4)));
+      this.timer = setInterval(() => this.onTick(), tick);
       return await this.done;
     } catch (err) {
-      // A fatal failure: nothing unpublished may become visible, and the group membership is given up.
+      const stoppedWhileStarting = !started && this.stopping !== null;
+      // Any failure, also before consuming started (offsets, connect, subscribe): nothing unpublished may become visible,
+      // and every client is closed, or its open sockets would keep the process alive long after the error was reported.
+      if (this.timer) clearInterval(this.timer);
+      this.timer = null;
       await this.o.source.stop().catch(() => {});
       for (const slot of this.slots.values()) {
         slot.writer.fenced = true;
         await this.serialize(slot, () => slot.writer.discard(`the archiver failed: ${(err as Error).message}`)).catch(() => {});
       }
       await this.o.source.close().catch(() => {});
+      // A startup call cut short by stop() closing the source is the requested stop, not a failure.
+      if (stoppedWhileStarting && this.stopping) return await this.stopping;
       throw err;
     } finally {
       if (this.timer) clearInterval(this.timer);

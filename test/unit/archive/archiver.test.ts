@@ -7,7 +7,8 @@ import { jsonlGzFormat } from '../../../src/archive/jsonl-format.js';
 import { formatRegistry } from '../../../src/archive/partition-index.js';
 import { listPartitionFiles, readArchiveFile } from '../../../src/archive/reader.js';
 import { parquetFormat } from '../../../connectors/parquet/parquet-format.js';
-import { UnavailableError } from '../../../src/errors.js';
+import type { PartitionOffsets, SourceHandlers } from '../../../src/archive/archive-source.js';
+import { UnavailableError, UsageError } from '../../../src/errors.js';
 import { FakeSource } from './fake-source.js';
 import { MemoryFs } from './memory-fs.js';
 
@@ -110,4 +111,56 @@ test('stop publishes the open file; leftover temp files are removed on start', a
   const [offsets] = await archivedOffsets(fs, 1);
   assert.deepEqual(offsets, range(0, 25));
   assert.deepEqual([...fs.files.keys()].filter((k) => k.includes('+tmp')), []);
+});
+
+/** A source that counts what was opened and closed, and can fail or hold one startup step. */
+class TrackedSource extends FakeSource {
+  started = 0;
+  closed = 0;
+  failFetch: Error | null = null;
+  failStart: Error | null = null;
+  /** When set, fetchOffsets waits for this promise (a slow broker during startup). */
+  holdFetch: Promise<void> | null = null;
+  override async fetchOffsets(topic: string): Promise<PartitionOffsets[]> {
+    if (this.holdFetch) await this.holdFetch;
+    if (this.failFetch) throw this.failFetch;
+    return super.fetchOffsets(topic);
+  }
+  override async start(topics: string[], h: SourceHandlers): Promise<void> {
+    this.started++;
+    if (this.failStart) throw this.failStart;
+    return super.start(topics, h);
+  }
+  override async close(): Promise<void> {
+    this.closed++;
+  }
+}
+
+// The CLI process ends only when every client is closed: each failure before consuming starts must still close the source.
+test('a failure while reading offsets or starting the consumer rejects run() and closes the source', async () => {
+  for (const step of ['fetch', 'start'] as const) {
+    const source = new TrackedSource();
+    source.produce('t', 0, range(0, 10));
+    const failure = new UsageError(`no such topic (${step})`);
+    if (step === 'fetch') source.failFetch = failure;
+    else source.failStart = failure;
+    await assert.rejects(new Archiver(options(new MemoryFs(), source)).run(), failure);
+    assert.ok(source.closed >= 1, `${step}: the source was not closed`);
+  }
+});
+
+test('stop() while startup still reads offsets ends run() with a summary, closes the source and never starts consuming', async () => {
+  const source = new TrackedSource();
+  source.produce('t', 0, range(0, 10));
+  let release!: () => void;
+  source.holdFetch = new Promise((resolve) => (release = resolve));
+  const archiver = new Archiver(options(new MemoryFs(), source));
+  const run = archiver.run();
+  const stopped = archiver.stop();
+  release();
+  const summary = await run;
+  assert.equal((await stopped).recordsArchived, 0);
+  assert.equal(summary.recordsArchived, 0);
+  assert.equal(source.started, 0);
+  assert.ok(source.closed >= 1);
 });
