@@ -7,3 +7,4 @@ export * from './events.js';
 export type * from './archive-fs.js';
 export * from './archive/index.js';
 export * from './engine/index.js';
+export * from './retry.js';
