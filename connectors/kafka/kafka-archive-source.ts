@@ -2,7 +2,7 @@
 
 import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
 import type { ArchiveSource, PartitionOffsets, SourceBatch, SourceHandlers, SourceRecord, TopicPartition } from '../../src/archive/archive-source.js';
-import type { ArchivedHeader } from '../../src/archive/record.js';
+import type { ArchivedHeader, ArchivedRecord } from '../../src/archive/record.js';
 import { OxbowError } from '../../src/errors.js';
 import { getLogger } from '../../src/logger.js';
 import { kafkaCall, mapKafkaError } from './client.js';
@@ -18,16 +18,22 @@ export interface KafkaArchiveSourceOptions {
   partitionsConsumedConcurrently?: number;
 }
 
+const encoder = new TextEncoder();
+
+/** A view onto kafkajs's buffer, not a copy: the buffer is the record's own slice and lives as long as the record does. */
 function toBytes(v: Buffer | string | null | undefined): Uint8Array | null {
   if (v === null || v === undefined) return null;
-  return typeof v === 'string' ? new TextEncoder().encode(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  return typeof v === 'string' ? encoder.encode(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 }
 
 /** kafkajs hands headers as an object (repeated keys as arrays); each value becomes one header, in the order kafkajs gives. */
 function toHeaders(headers: IHeaders | undefined): ArchivedHeader[] {
-  if (!headers) return [];
   const out: ArchivedHeader[] = [];
-  for (const [key, value] of Object.entries(headers)) {
+  if (!headers) return out;
+  // for-in rather than Object.entries: most records have no headers, and entries allocated an array for each of them.
+  for (const key in headers) {
+    if (!Object.prototype.hasOwnProperty.call(headers, key)) continue;
+    const value = headers[key];
     if (Array.isArray(value)) for (const v of value) out.push({ key, value: toBytes(v) });
     else out.push({ key, value: toBytes(value as Buffer | string | undefined) });
   }
@@ -143,12 +149,15 @@ export class KafkaArchiveSource implements ArchiveSource {
     this.delivered.set(`${batch.topic}/${batch.partition}`, batch.firstOffset());
     // A batch fetched before a seek took effect is stale: the archiver asked for other offsets.
     if (isStale() || !isRunning()) return;
-    const records: SourceRecord[] = batch.messages.map((m) => ({
+    // Built with the archived record's full shape (eventTime is filled in by the partition writer): adding the field
+    // later gave every record a second, out-of-object property store.
+    const records: SourceRecord[] = batch.messages.map((m): ArchivedRecord => ({
       offset: BigInt(m.offset),
       timestamp: Number(m.timestamp),
       key: toBytes(m.key),
       value: toBytes(m.value),
       headers: toHeaders(m.headers),
+      eventTime: null,
     }));
     const out: SourceBatch = {
       topic: batch.topic,

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { eventTimeExtractor } from '../../../src/archive/event-time.js';
+import { eventTimeByParse, eventTimeExtractor } from '../../../src/archive/event-time.js';
 import { UsageError } from '../../../src/errors.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -16,4 +16,52 @@ test('event time from a field, a nested field, or the Kafka timestamp; null when
   assert.equal(eventTimeExtractor('meta.ts')(bytes('{"meta":{"ts":42}}'), 5), 42);
   assert.equal(eventTimeExtractor('kafka-timestamp')(null, 77), 77);
   assert.throws(() => eventTimeExtractor('a b'), UsageError);
+});
+
+test('the byte scan of a top-level field agrees with JSON.parse on tricky values', () => {
+  const corpus = [
+    '{"ts":1732406400000}', '{"a":{"ts":1},"ts":2}', '{"ts":2,"a":{"ts":1}}', '{"a":"\\"ts\\":5","ts":6}', '{"a":"x\\"ts\\":5"}',
+    '{"note":"ts","x":1}', '{"a":"\\"ts\\": 9"}', ' \n{ "ts" :\t1732406400000 } \r\n', '{"ts":"2024-11-24T00:00:00Z"}',
+    '{"ts":"2024-11-24T00:00:00.123+02:00"}', '{"ts":" 1700000000000 "}', '{"ts":"1700000000000"}', '{"ts":-5}', '{"ts":-0}',
+    '{"ts":1.9}', '{"ts":-1.9}', '{"ts":1e3}', '{"ts":1E+3}', '{"ts":1e400}', '{"ts":12345678901234567890}',
+    '{"ts":123456789012345}', '{"ts":1234567890123456}', '{"ts":9007199254740993}', '{"ts":0.5e1}', '{}', '{"a":1}',
+    '{"ts":1,"ts":2}', '{"ts":"2024-11-24T00:00:00Z","ts":7}', '{"ts":1,"ts":"x"}', 'not json', '[1]', '{"ts":null}',
+    '{"ts":true}', '{"ts":[1]}', '{"ts":{"x":1}}', '{"ts":01}', '{"ts":1,}', '{"ts":1', '{"ts":1}x', '{"ts":1}{}',
+    '{"ts":-}', '{"ts":1.}', '{"ts":.5}', '{"ts":1e}', '{"t\\u0073":3}', '{"ts":"\\u0032"}', '{"tsx":1}', '{"t":1}',
+    '{"ts" 1}', '{ts:1}', "{'ts':1}", '{"ts":+1}', '{"x":true,"y":false,"z":null,"ts":4}', '{"x":tru,"ts":4}',
+    '{"é":1,"ts":3}', '{"ts":"soon"}', '"ts"', '42', 'null', '\ufeff{"ts":1}', '{"ts":1}\u00a0', '{"ts":Infinity}',
+    '{"ts":NaN}', '{"__proto__":5,"ts":3}', '{"a":"\t","ts":1}', '{"ts":"2024-13-45T00:00:00Z"}',
+  ];
+  const scan = eventTimeExtractor('ts');
+  const parse = eventTimeByParse('ts');
+  for (const s of corpus) assert.equal(scan(bytes(s), 5), parse(bytes(s), 5), s);
+  // Non-UTF-8 bytes: the decoder replaces them, JSON.parse may still succeed.
+  const raw = new Uint8Array([...bytes('{"a":"'), 0xff, 0xfe, ...bytes('","ts":8}')]);
+  assert.equal(scan(raw, 5), parse(raw, 5));
+  assert.equal(scan(raw, 5), 8);
+  for (const [s, want] of [['{"a":{"ts":1},"ts":2}', 2], ['{"ts":1,"ts":2}', 2], ['{"ts":-1.9}', -1], ['{"ts":"1700000000000"}', 1700000000000]] as const) {
+    assert.equal(scan(bytes(s), 5), want, s);
+  }
+  assert.ok(Object.is(scan(bytes('{"ts":-0}'), 5), parse(bytes('{"ts":-0}'), 5)));
+  for (const spec of ['constructor', 'toString', '__proto__']) {
+    for (const s of ['{}', `{"${spec}":5}`, '{"a":1}']) assert.equal(eventTimeExtractor(spec)(bytes(s), 5), eventTimeByParse(spec)(bytes(s), 5), `${spec} ${s}`);
+  }
+});
+
+test('the byte scan agrees with JSON.parse on generated flat and broken objects', () => {
+  const pieces = ['{', '}', '"ts"', '"a"', ':', ',', ' ', '1', '-', '0', '.', 'e', '"x"', '"2024-11-24T00:00:00Z"', 'true', 'null', '[', ']', '\\', '"'];
+  let seed = 12345;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const scan = eventTimeExtractor('ts');
+  const parse = eventTimeByParse('ts');
+  for (let k = 0; k < 20_000; k++) {
+    let s = '{"ts":';
+    const len = rand(12);
+    for (let j = 0; j < len; j++) s += pieces[rand(pieces.length)];
+    if (rand(2) === 0) s += '}';
+    assert.equal(scan(bytes(s), 5), parse(bytes(s), 5), s);
+  }
 });
