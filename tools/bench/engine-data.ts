@@ -1,6 +1,7 @@
 // Synthetic music events for the engine benchmark: N events over U users, roughly in time order with bounded jitter.
 
 import { createWriteStream } from 'node:fs';
+import { mulberry32 } from '../gen/prng.js';
 
 export interface EngineDataSpec {
   events: number;
@@ -18,21 +19,10 @@ export const QUICK: EngineDataSpec = { events: 200_000, users: 10_000, stepMs: 5
 const T0 = Date.UTC(2026, 10, 24);
 const playlists = ['discover-weekly', 'daily-mix', 'chill-hits', 'top-50'];
 
-/** A deterministic PRNG (mulberry32) so every run replays the same stream. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Calls `each(userIndex, ts, kind)` for every event; kind 0..3 = song from playlist kind, 4 = search. */
 export function generate(spec: EngineDataSpec, each: (user: number, ts: number, kind: number, i: number) => void): void {
-  const rnd = prng(spec.seed);
+  const rnd = mulberry32(spec.seed);
   for (let i = 0; i < spec.events; i++) {
     const user = Math.floor(rnd() * spec.users);
     const ts = T0 + i * spec.stepMs - Math.floor(rnd() * spec.jitterMs);

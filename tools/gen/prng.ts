@@ -58,3 +58,15 @@ export class Prng {
     return item;
   }
 }
+
+/** mulberry32: a one-word-state PRNG, uniform in [0, 1); cheap enough for per-event use in benchmarks and property tests. */
+export function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,6 +1,7 @@
 // A session engine wired to a recording sink, for operator-level tests.
 
 import { SessionEngine, type SessionEngineOptions, type SessionResult, type SessionRetraction } from '../../../src/engine/index.js';
+import { mulberry32 } from '../../../tools/gen/prng.js';
 
 export type Output =
   | ({ kind: 'result' } & SessionResult)
@@ -54,13 +55,4 @@ export function results(list: Output[]): [string, number, number, string, unknow
 }
 
 /** A small deterministic PRNG so property tests can be replayed. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
