@@ -57,16 +57,22 @@ function procText(pid: number, file: string): string | undefined {
   }
 }
 
+/** True when a process with this pid exists (signal 0 checks without signalling). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * True when `pid` is a live process whose command line contains `marker` (a path inside this state folder),
  * so a pid reused by some other program, or a service of another checkout, is never taken for ours.
  */
 export function isOurProcess(pid: number, marker: string): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
+  if (!isAlive(pid)) return false;
   const stat = procText(pid, 'stat');
   // A zombie has exited; only its parent has not collected it yet.
   if (stat !== undefined && /\) Z /.test(stat)) return false;

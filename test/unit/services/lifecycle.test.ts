@@ -10,6 +10,7 @@ import { OxbowError } from '../../../src/errors.js';
 import { servicesConfig } from '../../../tools/services/config.js';
 import { kafkaService } from '../../../tools/services/kafka.js';
 import { assertPortsFree } from '../../../tools/services/ports.js';
+import { isAlive } from '../../../tools/services/processes.js';
 import { startService } from '../../../tools/services/service.js';
 import { servicesStatus, startServices, stopServices } from '../../../tools/services/services.js';
 
@@ -34,14 +35,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void cleanUp().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143)));
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('start twice (at once, then again) starts each service once; status tells the truth after stop; stop frees the ports', { timeout: 300_000 }, async () => {
   const config = await servicesConfig({ OXBOW_STATE_DIR: join(stateRoot, 'lifecycle'), OXBOW_SERVICES_PORTS: 'auto' });
@@ -54,7 +47,7 @@ test('start twice (at once, then again) starts each service once; status tells t
     OXBOW_WEBHDFS_URL: `http://127.0.0.1:${config.ports.webhdfs}`,
   });
   const pids = first.results.map((r) => r.status.pid);
-  for (const pid of pids) assert.ok(pid !== undefined && alive(pid));
+  for (const pid of pids) assert.ok(pid !== undefined && isAlive(pid));
 
   const second = await startServices(config);
   assert.deepEqual(second.started, [], 'the second start found both running');
@@ -69,7 +62,7 @@ test('start twice (at once, then again) starts each service once; status tells t
     { name: 'kafka', stopped: true },
     { name: 'hdfs', stopped: true },
   ]);
-  for (const pid of pids) assert.equal(alive(pid as number), false, `pid ${pid} is gone after stop`);
+  for (const pid of pids) assert.equal(isAlive(pid as number), false, `pid ${pid} is gone after stop`);
   const afterStop = await servicesStatus(config);
   assert.deepEqual(afterStop.statuses.map((s) => s.state), ['stopped', 'stopped']);
   assert.deepEqual(afterStop.env, {}, 'no address lines for stopped services');

@@ -5,16 +5,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { isOurProcess, readPid, spawnService, stopProcessGroup, tailFile } from '../../../tools/services/processes.js';
+import { isAlive, isOurProcess, readPid, spawnService, stopProcessGroup, tailFile } from '../../../tools/services/processes.js';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('a spawned service is ours by its marker, and stop ends it and the processes it forked', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'oxbow-proc-'));
@@ -40,13 +32,13 @@ test('a spawned service is ours by its marker, and stop ends it and the processe
       if (match?.[1] !== undefined) grandchild = Number(match[1]);
       else await new Promise((r) => setImmediate(r));
     }
-    assert.equal(alive(grandchild), true);
+    assert.equal(isAlive(grandchild), true);
 
     const how = await stopProcessGroup(spawned.pid, () => isOurProcess(spawned.pid, marker), 10_000);
     assert.equal(how, 'terminated');
     assert.equal(await spawned.exited, null, 'ended by the signal, not by itself');
     assert.equal(isOurProcess(spawned.pid, marker), false);
-    assert.equal(alive(grandchild), false, 'the forked process went with the group');
+    assert.equal(isAlive(grandchild), false, 'the forked process went with the group');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
