@@ -1,11 +1,17 @@
 // HDFS with WebHDFS on loopback: one NameNode and one DataNode in a single JVM, from hadoop-client-minicluster's MiniHadoopClusterManager.
 
-import { mkdir, rm } from 'node:fs/promises';
+import { access, mkdir, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { join } from 'node:path';
+import { OxbowError } from '../../src/errors.js';
 import type { ServicePorts } from './config.js';
 import type { Probe, ServiceDefinition } from './service.js';
 
 const PROBE_TIMEOUT_MS = 2000;
+
+/** Written once a fresh start answers, read back after a restart: a real block, not just the namespace. */
+export const SEED_PATH = '/.oxbow-services/restart-probe';
+const SEED_TEXT = 'written by npm run services -- start; read back after a restart to know the DataNode reported its blocks\n';
 
 async function getJson(url: string): Promise<{ status: number; body: unknown }> {
   const response = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS), redirect: 'manual' });
@@ -45,6 +51,81 @@ async function probe(ports: ServicePorts): Promise<Probe> {
   }
 }
 
+function seedUrl(ports: ServicePorts, op: string): string {
+  return `http://127.0.0.1:${ports.webhdfs}/webhdfs/v1${SEED_PATH}?op=${op}&user.name=oxbow`;
+}
+
+/**
+ * PUTs `body` to the DataNode URL a CREATE was redirected to. Not with fetch: the DataNode answers "100 Continue"
+ * before its final status, which fetch (undici) rejects as a bad response; node:http skips it.
+ */
+function putToDataNode(url: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolvePut, reject) => {
+    const req = request(url, { method: 'PUT', timeout: 10_000, headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolvePut({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`PUT to the DataNode timed out`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Writes the seed file unless it is there whole (a write that failed half way leaves an empty file behind). */
+async function seed(ports: ServicePorts): Promise<void> {
+  const status = await getJson(seedUrl(ports, 'GETFILESTATUS'));
+  const length = (status.body as { FileStatus?: { length?: number } } | undefined)?.FileStatus?.length;
+  if (status.status === 200 && length === Buffer.byteLength(SEED_TEXT)) return;
+  const redirect = await fetch(seedUrl(ports, 'CREATE&overwrite=true'), { method: 'PUT', redirect: 'manual', signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+  const location = redirect.headers.get('location');
+  const answer = await redirect.text();
+  if (redirect.status !== 307 || location === null) throw new Error(`CREATE ${SEED_PATH} answered ${redirect.status}: ${answer.slice(0, 300)}`);
+  const created = await putToDataNode(location, SEED_TEXT);
+  if (created.status !== 201) throw new Error(`CREATE ${SEED_PATH} at the DataNode answered ${created.status}: ${created.text.slice(0, 300)}`);
+}
+
+/**
+ * A restarted minicluster keeps its namespace and blocks, but until the DataNode's block report is in, reads fail
+ * with 403 "No active and not excluded nodes contain this block" although WebHDFS answers: pass only when the seed
+ * file reads back whole. A missing or broken seed (deleted, the instance predates seeds, a failed write) is written
+ * anew and read next time: then the wait proves only that blocks can be written and read, not that old ones are back.
+ */
+async function probeSeed(ports: ServicePorts): Promise<Probe> {
+  try {
+    const response = await fetch(seedUrl(ports, 'OPEN'), { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    const text = await response.text();
+    if (response.status === 200 && text === SEED_TEXT) return { ok: true };
+    if (response.status === 404 || response.status === 200) {
+      await seed(ports);
+      return { ok: false, reason: `${SEED_PATH} was ${response.status === 404 ? 'missing' : `not whole (${text.length} bytes)`}; written anew` };
+    }
+    return { ok: false, reason: `OPEN ${SEED_PATH} answered ${response.status}: ${text.slice(0, 200)}` };
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code;
+    return { ok: false, reason: `OPEN ${SEED_PATH}: ${cause ?? (err as Error).message}` };
+  }
+}
+
+/** MiniHadoopClusterManager's arguments; without `-format` it starts on the namespace and blocks already in `dataDir`. */
+function miniClusterArgs(ports: ServicePorts, dir: string, keepData: boolean): string[] {
+  return [
+    'org.apache.hadoop.mapreduce.MiniHadoopClusterManager',
+    '-nomr',
+    ...(keepData ? [] : ['-format']),
+    '-datanodes',
+    '1',
+    '-nnport',
+    String(ports.namenode),
+    '-nnhttpport',
+    String(ports.webhdfs),
+    '-writeDetails',
+    join(dir, 'details.json'),
+  ];
+}
+
 export const hdfsService: ServiceDefinition = {
   name: 'hdfs',
   title: 'HDFS (NameNode + DataNode)',
@@ -56,10 +137,16 @@ export const hdfsService: ServiceDefinition = {
   async prepare(ctx) {
     const dataDir = join(ctx.dir, 'data');
     const tmpDir = join(ctx.dir, 'tmp');
-    await rm(dataDir, { recursive: true, force: true });
-    await rm(tmpDir, { recursive: true, force: true });
-    await mkdir(dataDir, { recursive: true });
-    await mkdir(tmpDir, { recursive: true });
+    if (ctx.keepData) {
+      await access(join(dataDir, 'dfs')).catch(() => {
+        throw new OxbowError('SERVICE_START', `HDFS: nothing to restart with, ${join(dataDir, 'dfs')} is missing; start it afresh (npm run services -- start)`);
+      });
+    } else {
+      await rm(dataDir, { recursive: true, force: true });
+      await rm(tmpDir, { recursive: true, force: true });
+      await mkdir(dataDir, { recursive: true });
+      await mkdir(tmpDir, { recursive: true });
+    }
     return [
       '-Xms256m',
       '-Xmx1g',
@@ -75,17 +162,7 @@ export const hdfsService: ServiceDefinition = {
       '-Dorg.slf4j.simpleLogger.log.org.apache.hadoop.hdfs.server.datanode.DataNode.clienttrace=warn',
       '-cp',
       ctx.classpath,
-      'org.apache.hadoop.mapreduce.MiniHadoopClusterManager',
-      '-nomr',
-      '-format',
-      '-datanodes',
-      '1',
-      '-nnport',
-      String(ctx.ports.namenode),
-      '-nnhttpport',
-      String(ctx.ports.webhdfs),
-      '-writeDetails',
-      join(ctx.dir, 'details.json'),
+      ...miniClusterArgs(ctx.ports, ctx.dir, ctx.keepData),
       '-D',
       `hadoop.tmp.dir=${tmpDir}`,
       '-D',
@@ -102,5 +179,7 @@ export const hdfsService: ServiceDefinition = {
     ];
   },
   probe,
+  probeKeptData: probeSeed,
+  seed,
   env: (ports) => ['OXBOW_WEBHDFS_URL', `http://127.0.0.1:${ports.webhdfs}`],
 };

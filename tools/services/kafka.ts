@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { OxbowError } from '../../src/errors.js';
@@ -13,7 +13,7 @@ import type { ServicePorts } from './config.js';
 
 function serverProperties(ports: ServicePorts, dataDir: string): string {
   return [
-    '# Written by `npm run services -- start`; rewritten on every start.',
+    '# Written by `npm run services -- start`; rewritten on every start (a restart keeps it).',
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.bootstrap.servers=127.0.0.1:${ports.kafkaController}`,
@@ -35,6 +35,11 @@ function serverProperties(ports: ServicePorts, dataDir: string): string {
     // Tests start groups often; the default 3 s wait before the first rebalance only slows them.
     'group.initial.rebalance.delay.ms=0',
     'num.partitions=1',
+    // Retention is checked every 5 minutes by default, and first 30 s after the broker starts: a test that sets a
+    // topic's retention.ms (with small segment.ms / segment.bytes, so segments roll) sees the oldest records
+    // really deleted within seconds, also right after a start or restart.
+    'log.retention.check.interval.ms=1000',
+    'log.initial.task.delay.ms=1000',
     '',
   ].join('\n');
 }
@@ -87,9 +92,8 @@ async function formatStorage(ctx: PrepareContext, propertiesFile: string): Promi
   }
 }
 
-async function probe(ports: ServicePorts): Promise<Probe> {
-  const broker = `127.0.0.1:${ports.kafka}`;
-  const admin = new Kafka({
+function probeAdmin(broker: string) {
+  return new Kafka({
     clientId: 'oxbow-services-probe',
     brokers: [broker],
     connectionTimeout: 1000,
@@ -97,6 +101,11 @@ async function probe(ports: ServicePorts): Promise<Probe> {
     retry: { retries: 0 },
     logLevel: logLevel.NOTHING,
   }).admin();
+}
+
+async function probe(ports: ServicePorts): Promise<Probe> {
+  const broker = `127.0.0.1:${ports.kafka}`;
+  const admin = probeAdmin(broker);
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
@@ -106,6 +115,42 @@ async function probe(ports: ServicePorts): Promise<Probe> {
     return { ok: false, reason: `${broker}: ${(err as Error).message}` };
   } finally {
     await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * After a restart the broker answers metadata requests before it leads its partitions again (the controller
+ * first fences, then unfences it): until every partition of every topic, internal ones included, has a leader,
+ * a produce or a consumer group would fail with NOT_LEADER / LEADER_NOT_AVAILABLE. One metadata request.
+ */
+async function probeLeaders(ports: ServicePorts): Promise<Probe> {
+  const broker = `127.0.0.1:${ports.kafka}`;
+  const admin = probeAdmin(broker);
+  try {
+    await admin.connect();
+    const topics = await admin.listTopics();
+    if (topics.length === 0) return { ok: true };
+    const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+    const leaderless = metadata.flatMap((t) =>
+      t.partitions.filter((p) => p.partitionErrorCode !== 0 || p.leader < 0).map((p) => `${t.name}-${p.partitionId}`),
+    );
+    if (leaderless.length > 0) return { ok: false, reason: `${broker}: no leader yet for ${leaderless.length} partitions (${leaderless.slice(0, 3).join(', ')}...)` };
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, reason: `${broker}: ${(err as Error).message}` };
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** A restart runs the broker on what the killed one left: its server.properties and its formatted log dirs. */
+async function assertKeptState(dataDir: string, propertiesFile: string): Promise<void> {
+  for (const file of [propertiesFile, join(dataDir, 'meta.properties')]) {
+    try {
+      await access(file);
+    } catch {
+      throw new OxbowError('SERVICE_START', `Kafka broker: nothing to restart with, ${file} is missing; start it afresh (npm run services -- start)`);
+    }
   }
 }
 
@@ -119,14 +164,19 @@ export const kafkaService: ServiceDefinition = {
   ],
   async prepare(ctx) {
     const dataDir = join(ctx.dir, 'data');
-    await rm(dataDir, { recursive: true, force: true });
-    await mkdir(dataDir, { recursive: true });
     const propertiesFile = join(ctx.dir, 'server.properties');
-    await writeFile(propertiesFile, serverProperties(ctx.ports, dataDir));
-    await writeFile(join(ctx.dir, 'log4j2.properties'), LOG4J2);
-    await formatStorage(ctx, propertiesFile);
+    if (ctx.keepData) {
+      await assertKeptState(dataDir, propertiesFile);
+    } else {
+      await rm(dataDir, { recursive: true, force: true });
+      await mkdir(dataDir, { recursive: true });
+      await writeFile(propertiesFile, serverProperties(ctx.ports, dataDir));
+      await writeFile(join(ctx.dir, 'log4j2.properties'), LOG4J2);
+      await formatStorage(ctx, propertiesFile);
+    }
     return [...jvmArgs(ctx), 'kafka.Kafka', propertiesFile];
   },
   probe,
+  probeKeptData: probeLeaders,
   env: (ports) => ['OXBOW_KAFKA_BROKERS', `127.0.0.1:${ports.kafka}`],
 };

@@ -1,22 +1,11 @@
-// `npm run services -- start|stop|status`: local Kafka and HDFS for development and tests; addresses on stdout, everything else on stderr.
+// `npm run services -- start|stop|status|restart|pause|resume`: local Kafka and HDFS for development and tests; addresses on stdout, everything else on stderr.
 
 import { UsageError } from '../../src/errors.js';
 import { formatLogRecord, setLogSink } from '../../src/logger.js';
+import { parseServicesArgs, USAGE } from './cli-args.js';
 import { servicesConfig } from './config.js';
-import { servicesStatus, startServices, stopServices } from './services.js';
+import { pauseService, restartService, resumeService, servicesStatus, startServices, stopServices } from './services.js';
 import type { ServiceStatus } from './service.js';
-
-const USAGE = `usage: npm run services -- start|stop|status
-
-  start   start Kafka and HDFS unless they already run; prints OXBOW_KAFKA_BROKERS=... and OXBOW_WEBHDFS_URL=...
-  stop    stop the services started from this state folder and wait until they are gone
-  status  say what runs; prints the address lines of the running services; exit 3 unless both run
-
-  Use them in a shell:  export $(npm run -s services -- status)
-  Environment: OXBOW_STATE_DIR (default <repo>/.oxbow/services), OXBOW_KAFKA_PORT (9092),
-  OXBOW_KAFKA_CONTROLLER_PORT (9093), OXBOW_NAMENODE_PORT (8020), OXBOW_WEBHDFS_PORT (9870),
-  OXBOW_SERVICES_PORTS=auto (free ports), OXBOW_SERVICES_TIMEOUT (seconds, default 180), JAVA, MVN.
-`;
 
 function describe(status: ServiceStatus): string {
   const where = status.pid === undefined ? '' : ` (pid ${status.pid}, log ${status.logFile})`;
@@ -29,16 +18,13 @@ function printEnv(env: Record<string, string>): void {
 }
 
 async function run(argv: string[]): Promise<number> {
-  const command = argv[0];
-  if (argv.length !== 1 || command === undefined) {
-    if (argv[0] === '--help' || argv[0] === '-h') {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    throw new UsageError(`expected exactly one of start, stop, status\n\n${USAGE}`);
+  const args = parseServicesArgs(argv);
+  if (args.command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
   }
   const config = await servicesConfig();
-  switch (command) {
+  switch (args.command) {
     case 'start': {
       const result = await startServices(config);
       for (const r of result.results) process.stderr.write(`${r.started ? 'started' : 'already running'}: ${describe(r.status)}\n`);
@@ -55,13 +41,24 @@ async function run(argv: string[]): Promise<number> {
       printEnv(env);
       return statuses.every((s) => s.state === 'running') ? 0 : 3;
     }
-    case '--help':
-    case '-h':
-    case 'help':
-      process.stdout.write(USAGE);
+    case 'restart': {
+      const result = await restartService(args.service, config);
+      const how = result.killed ? 'killed and restarted' : 'was not running (crashed?); started again';
+      process.stderr.write(`${how} with its data in ${(result.durationMs / 1000).toFixed(1)} s: ${describe(result.status)}\n`);
+      printEnv(Object.fromEntries([result.status.env]));
       return 0;
-    default:
-      throw new UsageError(`unknown command "${command}": expected start, stop or status\n\n${USAGE}`);
+    }
+    case 'pause': {
+      const { pid } = await pauseService(args.service, config);
+      process.stderr.write(`${args.service}: paused (pid ${pid}); resume with: npm run services -- resume ${args.service}\n`);
+      return 0;
+    }
+    case 'resume': {
+      const { pid, wasPaused } = await resumeService(args.service, config);
+      const what = pid === undefined ? 'not running; nothing to resume' : wasPaused ? `resumed (pid ${pid})` : `was not paused (pid ${pid})`;
+      process.stderr.write(`${args.service}: ${what}\n`);
+      return 0;
+    }
   }
 }
 

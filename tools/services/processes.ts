@@ -1,4 +1,4 @@
-// Starts a service JVM in its own process group with a pid file, recognises it again later, and stops exactly that group.
+// Starts a service JVM in its own process group with a pid file, recognises it again later, and signals (stop, kill, pause) exactly that group.
 
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
@@ -90,7 +90,15 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+/** True when the process is stopped by a signal (SIGSTOP): paused, not dead; it answers nothing until SIGCONT. */
+export function isStopped(pid: number): boolean {
+  const stat = procText(pid, 'stat');
+  // The state letter follows the command name in parentheses, which may itself contain spaces or parentheses.
+  return stat !== undefined && /\) [Tt] /.test(stat.slice(stat.lastIndexOf(')')));
+}
+
+/** The one place a whole process group gets a signal (negative pid: the JVM and everything it forked). */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pgid, signal);
   } catch {
@@ -98,18 +106,25 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** SIGKILL to the process group; resolves once nothing of it is left (or after 10 s, should a process hang in the kernel). */
+export async function killProcessGroup(pgid: number, leader: () => boolean): Promise<void> {
+  signalGroup(pgid, 'SIGKILL');
+  const deadline = Date.now() + 10_000;
+  // Another process's exit cannot be awaited, only observed: poll it.
+  while ((groupAlive(pgid) || leader()) && Date.now() < deadline) await delay(50);
+}
+
 /** SIGTERM to the process group, wait for it to empty, SIGKILL after `timeoutMs`; resolves once nothing of it is left. */
 export async function stopProcessGroup(pgid: number, leader: () => boolean, timeoutMs: number): Promise<'terminated' | 'killed'> {
   signalGroup(pgid, 'SIGTERM');
+  // A paused (SIGSTOPped) group would keep SIGTERM pending until continued, and then only die of SIGKILL.
+  signalGroup(pgid, 'SIGCONT');
   const deadline = Date.now() + timeoutMs;
-  // Another process's exit cannot be awaited, only observed: poll it.
   while (Date.now() < deadline) {
     if (!groupAlive(pgid) && !leader()) return 'terminated';
     await delay(100);
   }
-  signalGroup(pgid, 'SIGKILL');
-  const killDeadline = Date.now() + 10_000;
-  while ((groupAlive(pgid) || leader()) && Date.now() < killDeadline) await delay(100);
+  await killProcessGroup(pgid, leader);
   return 'killed';
 }
 

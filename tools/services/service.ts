@@ -1,6 +1,6 @@
 // The life cycle every local service shares: find it running, start it once, wait until it really answers, stop exactly it.
 
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { OxbowError } from '../../src/errors.js';
@@ -8,7 +8,7 @@ import { getLogger } from '../../src/logger.js';
 import { resolveClasspath } from './classpath.js';
 import type { ServicePorts, ServicesConfig } from './config.js';
 import { assertPortsFree, type PortNeed } from './ports.js';
-import { isOurProcess, readPid, removePidFile, spawnService, stopProcessGroup, tailFile } from './processes.js';
+import { isOurProcess, isStopped, readPid, removePidFile, signalGroup, spawnService, stopProcessGroup, tailFile } from './processes.js';
 
 const log = getLogger('services');
 
@@ -24,10 +24,17 @@ export interface ServiceDefinition {
   /** The pom under tools/services/maven/ whose classpath the JVM runs with. */
   pom: string;
   ports(ports: ServicePorts): PortNeed[];
-  /** Lays out a fresh state (data wiped: each start begins empty) and returns the JVM's arguments. */
+  /** Lays out the state and returns the JVM's arguments: fresh (data wiped: each start begins empty) unless `ctx.keepData`. */
   prepare(ctx: PrepareContext): Promise<string[]>;
   /** One quick question to the running service; must not hang (every request has a timeout). */
   probe(ports: ServicePorts): Promise<Probe>;
+  /**
+   * After a restart that kept data, polled once `probe` passes: passes only when the kept data is served again
+   * (answering is not enough: HDFS serves its namespace before the DataNode has reported the blocks).
+   */
+  probeKeptData?(ports: ServicePorts): Promise<Probe>;
+  /** Leaves behind what `probeKeptData` reads after a restart; called once a fresh start answers, and before a restart's kill. */
+  seed?(ports: ServicePorts): Promise<void>;
   /** The variable the tests read and its value, e.g. OXBOW_KAFKA_BROKERS=127.0.0.1:9092. */
   env(ports: ServicePorts): [string, string];
 }
@@ -39,9 +46,12 @@ export interface PrepareContext {
   dir: string;
   classpath: string;
   logFile: string;
+  /** A restart: start on the data the killed instance left (no wipe, no format), not on empty data. */
+  keepData: boolean;
 }
 
-export type ServiceState = 'running' | 'not-answering' | 'stopped';
+/** `paused`: its process group is stopped by SIGSTOP (see faults.ts), so it is not asked anything. */
+export type ServiceState = 'running' | 'not-answering' | 'paused' | 'stopped';
 
 export interface ServiceStatus {
   name: string;
@@ -56,13 +66,13 @@ export interface ServiceStatus {
   reason?: string;
 }
 
-interface ServiceRecord {
+export interface ServiceRecord {
   pid: number;
   ports: ServicePorts;
   startedAt: string;
 }
 
-function paths(config: ServicesConfig, def: ServiceDefinition) {
+export function servicePaths(config: ServicesConfig, def: ServiceDefinition) {
   const dir = join(config.stateDir, def.name);
   return {
     dir,
@@ -82,13 +92,27 @@ async function readRecord(file: string): Promise<ServiceRecord | undefined> {
   }
 }
 
-export async function serviceStatus(config: ServicesConfig, def: ServiceDefinition): Promise<ServiceStatus> {
-  const p = paths(config, def);
+/** This state folder's instance as its files describe it: the pid file's pid, whether that is our live process, and its record. */
+export async function findInstance(config: ServicesConfig, def: ServiceDefinition): Promise<{ pid?: number; ours: boolean; record?: ServiceRecord }> {
+  const p = servicePaths(config, def);
   const pid = await readPid(p.pidFile);
   const record = await readRecord(p.recordFile);
-  const ports = record !== undefined && record.pid === pid ? record.ports : config.ports;
+  return {
+    ...(pid === undefined ? {} : { pid }),
+    ours: pid !== undefined && isOurProcess(pid, p.marker),
+    // A record left by an earlier instance describes neither this pid nor its ports.
+    ...(record !== undefined && record.pid === pid ? { record } : {}),
+  };
+}
+
+export async function serviceStatus(config: ServicesConfig, def: ServiceDefinition): Promise<ServiceStatus> {
+  const p = servicePaths(config, def);
+  const { pid, ours, record } = await findInstance(config, def);
+  const ports = record?.ports ?? config.ports;
   const base = { name: def.name, title: def.title, ports, env: def.env(ports), logFile: p.logFile };
-  if (pid === undefined || !isOurProcess(pid, p.marker)) return { ...base, state: 'stopped' };
+  if (pid === undefined || !ours) return { ...base, state: 'stopped' };
+  // Asking a stopped JVM would only wait for the probe's timeouts.
+  if (isStopped(pid)) return { ...base, state: 'paused', pid, reason: 'its process group is stopped (SIGSTOP); resume it' };
   const probe = await def.probe(ports);
   return probe.ok ? { ...base, state: 'running', pid } : { ...base, state: 'not-answering', pid, reason: probe.reason };
 }
@@ -100,9 +124,10 @@ function startError(def: ServiceDefinition, logFile: string, what: string, logTa
   );
 }
 
-/** Polls the probe until it answers, the process dies, or the time is up; polling because a JVM tells no one when it is ready. */
+/** Polls `probe` until it passes, the process dies, or the time is up; polling because a JVM tells no one when it is ready. */
 async function waitUntilAnswering(
   def: ServiceDefinition,
+  probe: (ports: ServicePorts) => Promise<Probe>,
   ports: ServicePorts,
   alive: () => boolean,
   timeoutMs: number,
@@ -112,7 +137,7 @@ async function waitUntilAnswering(
   let last: Probe = { ok: false, reason: 'not asked yet' };
   while (Date.now() - started < timeoutMs) {
     if (!alive()) throw startError(def, logFile, 'exited before it answered', await tailFile(logFile, 30));
-    last = await def.probe(ports);
+    last = await probe(ports);
     if (last.ok) {
       log.info('service answers', { service: def.name, seconds: ((Date.now() - started) / 1000).toFixed(1) });
       return;
@@ -135,7 +160,7 @@ export interface StartResult {
 
 /** Ends the process group behind a pid file if it is this instance's, and forgets it. */
 export async function stopService(config: ServicesConfig, def: ServiceDefinition): Promise<{ stopped: boolean; how?: 'terminated' | 'killed' }> {
-  const p = paths(config, def);
+  const p = servicePaths(config, def);
   const pid = await readPid(p.pidFile);
   let result: { stopped: boolean; how?: 'terminated' | 'killed' } = { stopped: false };
   if (pid !== undefined && isOurProcess(pid, p.marker)) {
@@ -152,8 +177,8 @@ export async function stopService(config: ServicesConfig, def: ServiceDefinition
  * Holds `<service>/start.lock` (created exclusively, holding our pid) while `fn` runs, so two starts at the same
  * moment cannot both launch a JVM: the second waits for the first, then finds its service running.
  */
-async function withStartLock<T>(config: ServicesConfig, def: ServiceDefinition, fn: () => Promise<T>): Promise<T> {
-  const p = paths(config, def);
+export async function withStartLock<T>(config: ServicesConfig, def: ServiceDefinition, fn: () => Promise<T>): Promise<T> {
+  const p = servicePaths(config, def);
   const lockFile = join(p.dir, 'start.lock');
   await mkdir(p.dir, { recursive: true });
   const deadline = Date.now() + config.startTimeoutMs + 120_000;
@@ -198,35 +223,68 @@ export async function startService(config: ServicesConfig, def: ServiceDefinitio
 }
 
 async function startUnlocked(config: ServicesConfig, def: ServiceDefinition): Promise<StartResult> {
-  const p = paths(config, def);
+  const p = servicePaths(config, def);
   const current = await serviceStatus(config, def);
   if (current.state === 'running') return { status: current, started: false };
-  if (current.state === 'not-answering' && current.pid !== undefined) {
+  if ((current.state === 'not-answering' || current.state === 'paused') && current.pid !== undefined) {
+    // Paused by a test that did not resume it: a start means "make it run", and waiting would only time out.
+    if (current.state === 'paused') {
+      log.info('paused; resuming it', { service: def.name, pid: current.pid });
+      signalGroup(current.pid, 'SIGCONT');
+    }
     // Most likely another `start` is bringing it up right now: wait for that one instead of starting a second.
     const pid = current.pid;
     log.info('already starting; waiting for it', { service: def.name, pid });
-    await waitUntilAnswering(def, current.ports, () => isOurProcess(pid, p.marker), config.startTimeoutMs, p.logFile);
+    await waitUntilAnswering(def, def.probe, current.ports, () => isOurProcess(pid, p.marker), config.startTimeoutMs, p.logFile);
     return { status: await serviceStatus(config, def), started: false };
   }
+  return { status: await launchService(config, def, config.ports, false), started: true };
+}
+
+/**
+ * Launches the JVM on `ports`, on fresh data or (`keepData`, a restart) on the data it had, and resolves once it
+ * answers, after a restart once it serves that data again. Whatever fails stops it again. The caller holds the start lock.
+ */
+export async function launchService(config: ServicesConfig, def: ServiceDefinition, ports: ServicePorts, keepData: boolean): Promise<ServiceStatus> {
+  const p = servicePaths(config, def);
   await removePidFile(p.pidFile);
-  await assertPortsFree(def.ports(config.ports));
+  await assertPortsFree(def.ports(ports));
   const classpath = await resolveClasspath(config, def.pom);
   await mkdir(p.dir, { recursive: true });
-  await writeFile(p.logFile, '');
-  const args = await def.prepare({ config, ports: config.ports, dir: p.dir, classpath, logFile: p.logFile });
+  // A restart keeps the log too: what the killed instance wrote last is what a failing test wants to read.
+  if (keepData) await appendFile(p.logFile, `\n===== ${new Date().toISOString()} oxbow services: restart keeping data =====\n`);
+  else await writeFile(p.logFile, '');
+  const args = await def.prepare({ config, ports, dir: p.dir, classpath, logFile: p.logFile, keepData });
   // Ports may have been taken while Maven or a format step ran.
-  await assertPortsFree(def.ports(config.ports));
+  await assertPortsFree(def.ports(ports));
   const spawned = await spawnService(config.java, args, { cwd: p.dir, logFile: p.logFile, pidFile: p.pidFile });
-  const record: ServiceRecord = { pid: spawned.pid, ports: config.ports, startedAt: new Date().toISOString() };
+  const record: ServiceRecord = { pid: spawned.pid, ports, startedAt: new Date().toISOString() };
   await writeFile(p.recordFile, JSON.stringify(record, null, 2) + '\n');
-  log.info('started', { service: def.name, pid: spawned.pid, log: p.logFile });
+  log.info(keepData ? 'restarted' : 'started', { service: def.name, pid: spawned.pid, log: p.logFile });
   let exited = false;
   void spawned.exited.then(() => (exited = true));
+  const ready = async (at: ServicePorts): Promise<Probe> => {
+    const answer = await def.probe(at);
+    return answer.ok && keepData && def.probeKeptData !== undefined ? def.probeKeptData(at) : answer;
+  };
   try {
-    await waitUntilAnswering(def, config.ports, () => !exited && isOurProcess(spawned.pid, p.marker), config.startTimeoutMs, p.logFile);
+    await waitUntilAnswering(def, ready, ports, () => !exited && isOurProcess(spawned.pid, p.marker), config.startTimeoutMs, p.logFile);
   } catch (err) {
     await stopService(config, def);
     throw err;
   }
-  return { status: await serviceStatus(config, def), started: true };
+  if (!keepData) await seedService(def, ports);
+  return serviceStatus(config, def);
+}
+
+/**
+ * Runs the definition's `seed`. A failure only warns: start keeps its contract (it answers), and a restart's
+ * `probeKeptData` writes a missing seed anew, so the worst case is a restart that checks a little less.
+ */
+export async function seedService(def: ServiceDefinition, ports: ServicePorts): Promise<void> {
+  try {
+    await def.seed?.(ports);
+  } catch (err) {
+    log.warn('could not leave the restart probe behind', { service: def.name, error: (err as Error).message });
+  }
 }

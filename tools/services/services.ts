@@ -1,12 +1,22 @@
-// Kafka and HDFS together: start both in parallel, stop both, report both; the functions `npm test` and benchmarks call in-process.
+// Kafka and HDFS together: start both in parallel, stop both, report both, and faults to one; the functions `npm test`, benchmarks and integration tests call in-process.
 
-import { OxbowError } from '../../src/errors.js';
+import { OxbowError, UsageError } from '../../src/errors.js';
 import { servicesConfig, type ServicesConfig } from './config.js';
+import { pause, restart, resume, type RestartResult } from './faults.js';
 import { hdfsService } from './hdfs.js';
 import { kafkaService } from './kafka.js';
 import { serviceStatus, startService, stopService, type ServiceDefinition, type ServiceStatus, type StartResult } from './service.js';
 
 export const SERVICES: readonly ServiceDefinition[] = [kafkaService, hdfsService];
+
+export const SERVICE_NAMES = ['kafka', 'hdfs'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+function definition(name: ServiceName): ServiceDefinition {
+  const def = SERVICES.find((d) => d.name === name);
+  if (def === undefined) throw new UsageError(`unknown service "${String(name)}": expected ${SERVICES.map((d) => d.name).join(' or ')}`);
+  return def;
+}
 
 export interface ServicesStart {
   results: StartResult[];
@@ -61,5 +71,23 @@ export async function servicesStatus(config?: ServicesConfig): Promise<{ statuse
   return { statuses, env: envOf(statuses) };
 }
 
+/**
+ * Kills the service (SIGKILL to its process group: a crash) and starts it again with its data, on the ports it had;
+ * resolves once it serves that data again (HDFS: a file written before reads back; Kafka: every partition has a leader).
+ */
+export async function restartService(name: ServiceName, config?: ServicesConfig): Promise<RestartResult> {
+  return restart(config ?? (await servicesConfig()), definition(name));
+}
+
+/** Freezes the service (SIGSTOP to its process group): connections open, nothing answers. Fails when it is not running. */
+export async function pauseService(name: ServiceName, config?: ServicesConfig): Promise<{ pid: number }> {
+  return pause(config ?? (await servicesConfig()), definition(name));
+}
+
+/** Lets a paused service go on (SIGCONT); harmless when it is not paused. */
+export async function resumeService(name: ServiceName, config?: ServicesConfig): Promise<{ pid?: number; wasPaused: boolean }> {
+  return resume(config ?? (await servicesConfig()), definition(name));
+}
+
 export { servicesConfig };
-export type { ServicesConfig, ServiceStatus };
+export type { RestartResult, ServicesConfig, ServiceStatus };
