@@ -6,7 +6,10 @@ import { LocalFs } from './local/local-fs.js';
 import { parseArchiveUri, type ArchiveLocation, type ParseUriOptions } from './uri.js';
 
 export interface OpenArchiveFsOptions extends ParseUriOptions {
-  /** Tuning for webhdfs:// and swebhdfs:// (stall timeout, retries); the address and user come from the URI. */
+  /**
+   * For webhdfs:// and swebhdfs://: stall timeout, retries, `dataNodes` (the hosts redirects may go to besides the
+   * NameNode's; default OXBOW_WEBHDFS_DATANODES read from `env`). The address and user come from the URI.
+   */
   webhdfs?: Omit<WebHdfsFsOptions, 'url' | 'user' | 'description'>;
 }
 
@@ -25,6 +28,7 @@ export function openArchiveFs(uri: string, options: OpenArchiveFsOptions = {}): 
   }
   const fs = new WebHdfsFs({
     ...options.webhdfs,
+    env: options.webhdfs?.env ?? options.env,
     url: location.baseUrl,
     user: location.user,
     description: `${location.scheme}://${new URL(location.baseUrl).host}`,

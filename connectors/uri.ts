@@ -3,6 +3,7 @@
 import { userInfo } from 'node:os';
 import { posix, resolve } from 'node:path';
 import { UsageError } from '../src/errors.js';
+import { redactCredentials } from '../src/redact.js';
 
 export const ACCEPTED_URI_FORMS =
   '/abs/path, ./relative/path, file:///abs/path, file://./relative/path, ' +
@@ -73,8 +74,9 @@ function parseWebHdfsUri(text: string, scheme: 'webhdfs' | 'swebhdfs', env: Reco
   let url: URL;
   try {
     url = new URL(text);
-  } catch (err) {
-    throw bad(text, 'it is not a well-formed URI', err);
+  } catch {
+    // No cause: URL's TypeError carries the whole input, credentials included.
+    throw bad(text, 'it is not a well-formed URI');
   }
   if (!text.slice(scheme.length + 1).startsWith('//') || url.hostname === '') {
     throw bad(text, `it names no NameNode host; write ${scheme}://namenode:${defaultPorts[scheme]}/path`);
@@ -109,7 +111,7 @@ function defaultHadoopUser(text: string, env: Record<string, string | undefined>
   }
   const login = env['USER'] ?? env['LOGNAME'];
   if (login) return login;
-  throw new UsageError(`${text}: no HDFS user name is known; add ?user=NAME to the URI or set HADOOP_USER_NAME`);
+  throw new UsageError(`${redactCredentials(text)}: no HDFS user name is known; add ?user=NAME to the URI or set HADOOP_USER_NAME`);
 }
 
 function decode(text: string, part: string): string {
@@ -125,6 +127,7 @@ function normalize(path: string): string {
   return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
 }
 
+/** The URI is shown with any credentials masked: this message reaches the terminal and logs. */
 function bad(uri: string, why: string, cause?: unknown): UsageError {
-  return new UsageError(`storage URI '${uri}': ${why}. Accepted forms: ${ACCEPTED_URI_FORMS}`, cause === undefined ? {} : { cause });
+  return new UsageError(`storage URI '${redactCredentials(uri)}': ${why}. Accepted forms: ${ACCEPTED_URI_FORMS}`, cause === undefined ? {} : { cause });
 }

@@ -5,6 +5,11 @@ import type { RemoteExceptionBody } from './types.js';
 
 /** Server exceptions that mean "the NameNode cannot serve now, the same call may succeed later". */
 const unavailableExceptions = new Set(['SafeModeException', 'StandbyException', 'RetriableException', 'ObserverRetryOnActiveException']);
+/**
+ * A read right after a NameNode/DataNode restart: the NameNode knows the file, but no DataNode has reported the block
+ * yet (block reports take seconds to minutes). The same OPEN succeeds once they have.
+ */
+const blockNotReported = /BlockMissingException|No active and not excluded nodes contain this block|Could not obtain block|Cannot obtain block length/i;
 const permissionExceptions = new Set(['AccessControlException', 'SecurityException', 'AuthorizationException']);
 
 export interface FailedCall {
@@ -41,6 +46,9 @@ export function mapWebHdfsError(call: FailedCall): OxbowError {
     // A RetriableException often wraps the real cause in its message, e.g. "...SafeModeException: Name node is in safe mode".
     if (unavailableExceptions.has(remote.exception) || /SafeModeException|StandbyException/.test(remote.message)) {
       return new UnavailableError(`${message}; the NameNode cannot serve now (safe mode or standby), retry later`);
+    }
+    if (blockNotReported.test(`${remote.exception}: ${remote.message}`)) {
+      return new UnavailableError(`${message}; HDFS is still starting (its DataNodes have not reported this block yet) and the call will be retried; if this persists, check the file with hdfs fsck`);
     }
     if (remote.exception === 'FileNotFoundException') return new NotFoundError(call.path, message);
     if (remote.exception === 'FileAlreadyExistsException') return new AlreadyExistsError(call.path, message);

@@ -2,9 +2,11 @@
 
 import { AlreadyExistsError, NotFoundError, RemoteError, UnavailableError, UsageError } from '../../src/errors.js';
 import { getLogger } from '../../src/logger.js';
+import { redactCredentials } from '../../src/redact.js';
 import { retry, type RetryOptions } from '../../src/retry.js';
 import { StallTimer, hostPort, mapNetworkError, type Peer } from './http-exchange.js';
 import { ProducerFailure, uploadToDataNode, type UploadAnswer } from './datanode-upload.js';
+import { RedirectPolicy } from './redirect-policy.js';
 import { mapWebHdfsError } from './remote-exception.js';
 import type { BooleanResponse, FileStatusResponse, FileStatusesResponse, HdfsFileStatus } from './types.js';
 
@@ -18,11 +20,18 @@ export interface WebHdfsClientOptions {
   /** Fail with ConnectionError when a request makes no progress (connect, headers, a body chunk) for this long. Default 20 s. */
   stallTimeoutMs?: number;
   /**
-   * Retries of NameNode calls that failed with UnavailableError (safe mode, standby): the server did not act, so the
-   * call is safe to repeat. DataNode transfers are never repeated, their body may be a one-shot stream.
-   * Default: 5 retries from 500 ms.
+   * Retries of calls that failed with UnavailableError before any data moved: NameNode calls (safe mode, standby) and
+   * OPEN (a block not reported yet after a restart); the server did not act, so the call is safe to repeat. Uploads to
+   * a DataNode are never repeated, their body may be a one-shot stream. Default: 5 retries from 500 ms.
    */
   retry?: RetryOptions;
+  /**
+   * Hosts (`dn1`, or `dn1:9864` to pin a port) the NameNode may redirect CREATE/APPEND/OPEN to, besides its own host;
+   * `['*']` trusts any host. Default: OXBOW_WEBHDFS_DATANODES (comma-separated), else only the NameNode's host.
+   */
+  dataNodes?: string[];
+  /** Where OXBOW_WEBHDFS_DATANODES is read when `dataNodes` is not given; default process.env. */
+  env?: Record<string, string | undefined>;
 }
 
 export interface CreateOptions {
@@ -44,16 +53,18 @@ export class WebHdfsClient {
   private readonly stallMs: number;
   private readonly retryOptions: RetryOptions;
   private readonly nameNode: Peer;
+  private readonly redirects: RedirectPolicy;
 
   constructor(options: WebHdfsClientOptions) {
     let parsed: URL;
     try {
       parsed = new URL(options.url);
-    } catch (err) {
-      throw new UsageError(`WebHDFS url '${options.url}' is not a URL; write http://namenode:9870`, { cause: err });
+    } catch {
+      // No cause: URL's TypeError carries the whole input, credentials included.
+      throw new UsageError(`WebHDFS url '${redactCredentials(String(options.url))}' is not a URL; write http://namenode:9870`);
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw new UsageError(`WebHDFS url '${options.url}' must start with http:// or https://`);
+      throw new UsageError(`WebHDFS url '${redactCredentials(options.url)}' must start with http:// or https://`);
     }
     if (!options.user) throw new UsageError('WebHDFS user is empty; pass the HDFS user name (user.name)');
     const stallMs = options.stallTimeoutMs ?? 20_000;
@@ -68,6 +79,7 @@ export class WebHdfsClient {
       isRetriable: options.retry?.isRetriable ?? ((err) => err instanceof UnavailableError),
     };
     this.nameNode = { role: 'NameNode', origin: this.url };
+    this.redirects = RedirectPolicy.create(this.url, options.dataNodes, options.env ?? process.env);
   }
 
   async listStatus(path: string): Promise<HdfsFileStatus[]> {
@@ -161,23 +173,31 @@ export class WebHdfsClient {
     await this.send('APPEND', 'POST', path, location, data, [200]);
   }
 
-  /** Bytes of a file from `offset` (default 0), at most `length` (default: to the end), as a stream of chunks. */
+  /**
+   * Bytes of a file from `offset` (default 0), at most `length` (default: to the end), as a stream of chunks.
+   * Both steps are repeated while HDFS cannot serve yet (safe mode, or the DataNode saying a block is not reported
+   * after a restart): nothing was handed on before the DataNode's 200, so a read is safe to start over.
+   */
   async open(path: string, options: { offset?: number; length?: number } = {}): Promise<AsyncIterable<Uint8Array>> {
-    const location = await this.redirect('OPEN', 'GET', path, { offset: options.offset, length: options.length });
-    const peer = dataNodePeer(location);
-    const stall = new StallTimer(this.stallMs);
     const doing = `WebHDFS OPEN ${path}`;
-    let response: Response;
-    try {
-      response = await fetch(location, { method: 'GET', redirect: 'manual', signal: stall.controller.signal });
-    } catch (err) {
-      stall.cancel();
-      throw mapNetworkError(err, peer, stall, this.stallMs, doing);
-    }
-    if (response.status !== 200) {
-      const body = await this.readText(response, peer, stall, doing);
-      throw mapWebHdfsError({ op: 'OPEN', path, status: response.status, body, from: `DataNode ${hostPort(peer.origin)}` });
-    }
+    const { response, peer, stall } = await retry(async () => {
+      const location = await this.locate('OPEN', 'GET', path, { offset: options.offset, length: options.length });
+      const peer = dataNodePeer(location);
+      const stall = new StallTimer(this.stallMs);
+      let response: Response;
+      try {
+        response = await fetch(location, { method: 'GET', redirect: 'manual', signal: stall.controller.signal });
+      } catch (err) {
+        stall.cancel();
+        throw mapNetworkError(err, peer, stall, this.stallMs, doing);
+      }
+      if (response.status !== 200) {
+        const body = await this.readText(response, peer, stall, doing);
+        stall.done();
+        throw mapWebHdfsError({ op: 'OPEN', path, status: response.status, body, from: `DataNode ${hostPort(peer.origin)}` });
+      }
+      return { response, peer, stall };
+    }, { ...this.retryOptions, onRetry: (info) => this.logRetry('OPEN', path, info) });
     return this.streamBody(response, peer, stall, doing);
   }
 
@@ -230,24 +250,28 @@ export class WebHdfsClient {
     }, { ...this.retryOptions, onRetry: (info) => this.logRetry(op, path, info) });
   }
 
-  /** First step of CREATE / APPEND / OPEN: the NameNode names the DataNode to talk to. */
+  /** First step of CREATE / APPEND, repeated while the NameNode cannot serve. */
   private redirect(op: string, method: Method, path: string, params: Params): Promise<string> {
-    return retry(async () => {
-      const { response, stall, text } = await this.exchange(op, method, path, params);
-      stall.done();
-      if (response.status === 307 || response.status === 302 || response.status === 303) {
-        const location = response.headers.get('location');
-        if (!location) throw new RemoteError('BadRedirect', response.status, `WebHDFS ${op} ${path}: the NameNode at ${this.url} redirected without a Location`);
-        return checkRedirect(location, this.url, op, path);
-      }
-      if (response.status === 200) {
-        // With noredirect=true (or a proxy in between) the DataNode address arrives as JSON.
-        const json = safeJson(text) as { Location?: unknown } | undefined;
-        if (typeof json?.Location === 'string') return checkRedirect(json.Location, this.url, op, path);
-        throw new RemoteError('BadRedirect', 200, `WebHDFS ${op} ${path}: the NameNode at ${this.url} answered 200 without naming a DataNode`);
-      }
-      throw mapWebHdfsError({ op, path, status: response.status, body: text, from: `NameNode ${hostPort(this.url)}` });
-    }, { ...this.retryOptions, onRetry: (info) => this.logRetry(op, path, info) });
+    return retry(() => this.locate(op, method, path, params), { ...this.retryOptions, onRetry: (info) => this.logRetry(op, path, info) });
+  }
+
+  /** The NameNode names the DataNode to talk to; the redirect policy decides whether it is followed. */
+  private async locate(op: string, method: Method, path: string, params: Params): Promise<string> {
+    const { response, stall, text } = await this.exchange(op, method, path, params);
+    stall.done();
+    const doing = `WebHDFS ${op} ${path}`;
+    if (response.status === 307 || response.status === 302 || response.status === 303) {
+      const location = response.headers.get('location');
+      if (!location) throw new RemoteError('BadRedirect', response.status, `${doing}: the NameNode at ${this.url} redirected without a Location`);
+      return this.redirects.follow(location, response.status, doing);
+    }
+    if (response.status === 200) {
+      // With noredirect=true (or a proxy in between) the DataNode address arrives as JSON.
+      const json = safeJson(text) as { Location?: unknown } | undefined;
+      if (typeof json?.Location === 'string') return this.redirects.follow(json.Location, 200, doing);
+      throw new RemoteError('BadRedirect', 200, `${doing}: the NameNode at ${this.url} answered 200 without naming a DataNode`);
+    }
+    throw mapWebHdfsError({ op, path, status: response.status, body: text, from: `NameNode ${hostPort(this.url)}` });
   }
 
   private async exchange(op: string, method: Method, path: string, params: Params): Promise<{ response: Response; stall: StallTimer; text: string }> {
@@ -339,7 +363,7 @@ export class WebHdfsClient {
 
   private logRetry(op: string, path: string, info: { error: unknown; attempt: number; delayMs: number }): void {
     const message = info.error instanceof Error ? info.error.message : String(info.error);
-    log.warn('NameNode cannot serve now; retrying', { op, path, attempt: info.attempt, delayMs: info.delayMs, error: message });
+    log.warn('HDFS cannot serve now; retrying', { op, path, attempt: info.attempt, delayMs: info.delayMs, error: message });
   }
 }
 
@@ -359,20 +383,6 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** Only follow a NameNode redirect to an http(s) DataNode: a `file:` or other scheme is never fetched. */
-function checkRedirect(location: string, base: string, op: string, path: string): string {
-  let url: URL;
-  try {
-    url = new URL(location, base);
-  } catch (err) {
-    throw new RemoteError('BadRedirect', 307, `WebHDFS ${op} ${path}: the NameNode redirected to '${location}', which is not a URL`, { cause: err });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new RemoteError('BadRedirect', 307, `WebHDFS ${op} ${path}: the NameNode redirected to '${location}'; only http(s) DataNodes are followed`);
-  }
-  return url.href;
 }
 
 function dataNodePeer(location: string): Peer {

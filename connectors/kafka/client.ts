@@ -3,6 +3,7 @@
 import kafkajs, { type Kafka, type KafkaConfig, type logCreator, type LogEntry } from 'kafkajs';
 import { ConnectionError, OxbowError, UnavailableError, UsageError } from '../../src/errors.js';
 import { getLogger, type LogLevel } from '../../src/logger.js';
+import { redactCredentials } from '../../src/redact.js';
 
 const { Kafka: KafkaClass, logLevel } = kafkajs;
 
@@ -14,13 +15,13 @@ export interface KafkaClientOptions {
   connectWithinMs?: number;
 }
 
-/** Splits and checks `--brokers`; a UsageError names the bad entry. */
+/** Splits and checks `--brokers`; a UsageError names the bad entry, credentials masked (`user:***@host:9092`). */
 export function parseBrokers(brokers: string, what = '--brokers'): string[] {
   const list = brokers.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
   if (list.length === 0) throw new UsageError(`${what}: no broker address given; write HOST:PORT, e.g. localhost:9092`);
   for (const b of list) {
     const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(b);
-    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new UsageError(`${what}: '${b}' is not HOST:PORT (e.g. localhost:9092)`);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new UsageError(`${what}: '${redactCredentials(b)}' is not HOST:PORT (e.g. localhost:9092)`);
   }
   return list;
 }
@@ -65,8 +66,9 @@ function errorChain(err: unknown): Error[] {
 }
 
 /** Turns a kafkajs failure into an oxbow error: unreachable brokers become ConnectionError with what to check. */
-export function mapKafkaError(err: unknown, brokers: string, doing: string): Error {
+export function mapKafkaError(err: unknown, givenBrokers: string, doing: string): Error {
   if (err instanceof OxbowError) return err;
+  const brokers = redactCredentials(givenBrokers);
   const chain = errorChain(err);
   const names = chain.map((e) => e.name);
   const text = chain.map((e) => e.message).join(': ');
@@ -84,7 +86,8 @@ export function mapKafkaError(err: unknown, brokers: string, doing: string): Err
 }
 
 /** Runs one Kafka call and maps its failure; the hard timeout guards against kafkajs hanging on a half-open broker. */
-export async function kafkaCall<T>(brokers: string, doing: string, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+export async function kafkaCall<T>(givenBrokers: string, doing: string, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const brokers = redactCredentials(givenBrokers);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new ConnectionError(brokers, `Kafka at ${brokers} did not answer within ${timeoutMs / 1000} s while ${doing}; check that the brokers run and that --brokers names their advertised host:port`)), timeoutMs);

@@ -2,10 +2,12 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
 import { parseArchiveUri } from '../../../connectors/uri.js';
 import { openArchiveFs } from '../../../connectors/open-archive-fs.js';
 import { LocalFs } from '../../../connectors/local/local-fs.js';
 import { UsageError } from '../../../src/errors.js';
+import { redactCredentials } from '../../../src/redact.js';
 
 const cwd = '/home/me/project';
 const env = { HADOOP_USER_NAME: 'etl' };
@@ -69,11 +71,38 @@ describe('parseArchiveUri', () => {
         (err: unknown) => {
           assert.ok(err instanceof UsageError, String(err));
           assert.match(err.message, why);
-          assert.ok(err.message.includes(`'${uri.trim()}'`) || uri.trim() === '', err.message);
+          assert.ok(err.message.includes(`'${redactCredentials(uri.trim())}'`) || uri.trim() === '', err.message);
           assert.match(err.message, /Accepted forms: .*file:\/\/\.\/relative\/path.*webhdfs:\/\//);
           return true;
         },
       );
+    });
+  }
+});
+
+describe('credentials in a refused URI', () => {
+  for (const uri of [
+    'webhdfs://bob:hunter2@nn:9870/x',
+    'swebhdfs://bob:hunter2@nn/x?user=etl',
+    'webhdfs://bob:hunter2@nn:99999/x',
+    'webhdfs://bob:hunter2@/x',
+    'webhdfs://:hunter2@nn/x',
+    'webhdfs://bob:hun@ter2@nn/x',
+    'hdfs://bob:hunter2@nn:8020/x',
+    's3://key:hunter2@bucket/x',
+    'file://bob:hunter2@host/x',
+    'webhdfs://nn/x?password=hunter2',
+    'webhdfs://nn/x?user=etl&token=hunter2',
+    'file:///x?secret=hunter2',
+  ]) {
+    it(`'${uri}' is refused without the password in the message or the error`, () => {
+      assert.throws(() => parse(uri), (err: unknown) => {
+        assert.ok(err instanceof UsageError, String(err));
+        assert.ok(!err.message.includes('hunter2') && !err.message.includes('ter2'), err.message);
+        assert.ok(!inspect(err, { depth: 5 }).includes('hunter2'), 'nor in its cause');
+        assert.match(err.message, /\*\*\*/);
+        return true;
+      });
     });
   }
 });

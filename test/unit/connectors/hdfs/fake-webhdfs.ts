@@ -36,6 +36,8 @@ export class FakeWebHdfs {
   onDataNodeChunk: ((path: string) => void) | undefined;
   nameNodeUrl = '';
   dataNodeUrl = '';
+  /** Where CREATE/APPEND/OPEN redirects point instead of the fake DataNode (`http://localhost:PORT`), to test the client's redirect policy. */
+  redirectOrigin: string | undefined;
   private readonly nn: Server = createServer((req, res) => void this.nameNode(req, res));
   private readonly dn: Server = createServer((req, res) => void this.dataNode(req, res));
 
@@ -94,7 +96,7 @@ export class FakeWebHdfs {
     const json = (body: unknown, status = 200) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     const notFound = () => json(remote('FileNotFoundException', `File ${path} does not exist.`), 404);
     const redirect = () => {
-      const target = new URL(`${this.dataNodeUrl}/dn${path.split('/').map(encodeURIComponent).join('/')}`);
+      const target = new URL(`${this.redirectOrigin ?? this.dataNodeUrl}/dn${path.split('/').map(encodeURIComponent).join('/')}`);
       for (const [k, v] of query) target.searchParams.set(k, v);
       res.writeHead(307, { location: target.href }).end();
     };

@@ -34,6 +34,20 @@ describe('mapWebHdfsError', () => {
     assert.ok(wrapped instanceof UnavailableError && wrapped.retriable);
   });
 
+  it('sees a block not yet reported after a restart as retriable, saying HDFS is still starting', () => {
+    for (const [exception, message] of [
+      ['BlockMissingException', 'Could not obtain block: BP-1:blk_1073741825_1001 file=/a/b'],
+      ['IOException', 'No active and not excluded nodes contain this block: BP-1:blk_1073741825_1001'],
+      ['IOException', 'Cannot obtain block length for LocatedBlock{BP-1:blk_1073741825_1001}'],
+      ['RemoteException', 'org.apache.hadoop.hdfs.BlockMissingException: Could not obtain block'],
+    ] as const) {
+      const err = mapWebHdfsError({ ...call(403, remote(exception, message)), op: 'OPEN' });
+      assert.ok(err instanceof UnavailableError && err.retriable, `${exception}: ${message}`);
+      assert.match(err.message, /^WebHDFS OPEN \/a\/b failed \(DataNode 127\.0\.0\.1:9864\): /);
+      assert.match(err.message, /HDFS is still starting.*retried/);
+    }
+  });
+
   it('maps bare HTTP statuses', () => {
     assert.ok(mapWebHdfsError(call(401, 'Authentication required')) instanceof PermissionError);
     assert.ok(mapWebHdfsError(call(404, 'no such servlet')) instanceof NotFoundError);

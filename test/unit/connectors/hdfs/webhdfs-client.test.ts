@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { WebHdfsClient } from '../../../../connectors/hdfs/webhdfs-client.js';
 import {
-  AlreadyExistsError, ConnectionError, NotFoundError, PermissionError, RemoteError, UnavailableError,
+  AlreadyExistsError, ConnectionError, NotFoundError, PermissionError, RemoteError, UnavailableError, UsageError,
 } from '../../../../src/errors.js';
 import { FakeWebHdfs, remote } from './fake-webhdfs.js';
 
@@ -29,12 +29,14 @@ describe('WebHdfsClient', () => {
   let client: WebHdfsClient;
   before(async () => {
     hdfs = await new FakeWebHdfs().start();
-    client = new WebHdfsClient({ url: hdfs.nameNodeUrl, user: 'etl', retry: { initialDelayMs: 1, retries: 3 } });
+    // env: {} so an OXBOW_WEBHDFS_DATANODES of the machine running the tests does not change the redirect tests.
+    client = new WebHdfsClient({ url: hdfs.nameNodeUrl, user: 'etl', retry: { initialDelayMs: 1, retries: 3 }, env: {} });
   });
   after(() => hdfs.stop());
   beforeEach(() => {
     hdfs.seen.length = 0;
     hdfs.inject.clear();
+    hdfs.redirectOrigin = undefined;
   });
 
   it('creates a file in two steps, streaming the body in chunks, as the given user', async () => {
@@ -199,10 +201,95 @@ describe('WebHdfsClient', () => {
       await assert.rejects(client.listStatus('/'), UnavailableError);
     });
 
+    for (const [exception, message] of [
+      ['BlockMissingException', 'Could not obtain block: BP-1:blk_1073741825_1001 file=/ok'],
+      ['IOException', 'No active and not excluded nodes contain this block: BP-1:blk_1073741825_1001'],
+      ['IOException', 'Cannot obtain block length for LocatedBlock{BP-1:blk_1073741825_1001}'],
+    ] as const) {
+      it(`a DataNode's ${exception} "${message.slice(0, 30)}…" after a restart is retried until the block is reported`, async () => {
+        hdfs.put('/ok', 'x');
+        hdfs.inject.set('DN_OPEN', { status: 403, body: JSON.stringify(remote(exception, message)), times: 2 });
+        assert.equal(new TextDecoder().decode(await client.read('/ok')), 'x');
+        assert.equal(hdfs.seen.filter((s) => s.server === 'namenode' && s.query.get('op') === 'OPEN').length, 3, 'each try asks the NameNode again');
+        assert.equal(hdfs.seen.filter((s) => s.server === 'datanode').length, 3);
+      });
+    }
+
+    it('a block that stays unreported fails with a retriable UnavailableError saying HDFS is still starting', async () => {
+      hdfs.put('/ok', 'x');
+      hdfs.inject.set('DN_OPEN', { status: 403, body: JSON.stringify(remote('BlockMissingException', 'Could not obtain block: blk_1')), times: 10 });
+      const err = await client.read('/ok').then(() => null, (e: unknown) => e);
+      assert.ok(err instanceof UnavailableError && err.retriable, String(err));
+      assert.match(err.message, /DataNode 127\.0\.0\.1:\d+.*BlockMissingException.*HDFS is still starting.*retried/);
+      assert.equal(hdfs.seen.filter((s) => s.server === 'datanode').length, 4);
+    });
+
+    it('a DataNode error that retrying cannot fix is not retried', async () => {
+      hdfs.inject.set('DN_OPEN', { status: 403, body: JSON.stringify(remote('AccessControlException', 'no')), times: 10 });
+      await assert.rejects(client.read('/ok'), PermissionError);
+      assert.equal(hdfs.seen.filter((s) => s.server === 'datanode').length, 1);
+    });
+
     it('refuses to follow a redirect to a non-http location', async () => {
       hdfs.inject.set('OPEN', { status: 307, body: '', headers: { location: 'file:///etc/passwd' } });
       const err = await client.read('/x').then(() => null, (e: unknown) => e);
       assert.ok(err instanceof RemoteError && err.remoteException === 'BadRedirect', String(err));
+    });
+  });
+
+  describe('redirects', () => {
+    const untrusted = (e: unknown) => e instanceof UsageError && /not a trusted host|never followed to HTTP/.test(e.message) && !e.retriable;
+
+    it('follows a NameNode on 127.0.0.1 to a DataNode on localhost (loopback is one host) with no configuration', async () => {
+      hdfs.put('/t/lo', 'lo');
+      hdfs.redirectOrigin = hdfs.dataNodeUrl.replace('127.0.0.1', 'localhost');
+      assert.equal(new TextDecoder().decode(await client.read('/t/lo')), 'lo');
+    });
+
+    for (const op of ['OPEN', 'CREATE', 'APPEND'] as const) {
+      it(`refuses a ${op} redirect to a host that is not trusted, before contacting it, naming it and what to do`, async () => {
+        hdfs.put('/t/r', 'r');
+        hdfs.redirectOrigin = 'http://dn7.example:9864';
+        const call = op === 'OPEN' ? client.read('/t/r') : op === 'CREATE' ? client.create('/t/new', pieces(1, 4)) : client.append('/t/r', pieces(1, 4));
+        const err = await call.then(() => null, (e: unknown) => e);
+        assert.ok(untrusted(err), String(err));
+        assert.match((err as Error).message, new RegExp(`WebHDFS ${op} /t/\\w+: the NameNode at ${hdfs.nameNodeUrl} redirected to dn7\\.example:9864, which is not a trusted host`));
+        assert.match((err as Error).message, /--datanodes dn7\.example.*OXBOW_WEBHDFS_DATANODES=dn7\.example/);
+        assert.equal(hdfs.seen.filter((s) => s.server === 'namenode' && s.query.get('op') === op).length, 1, 'not retried');
+        assert.equal(hdfs.seen.filter((s) => s.server === 'datanode').length, 0);
+      });
+    }
+
+    it('the same holds for a Location the NameNode sends as JSON (noredirect)', async () => {
+      hdfs.inject.set('OPEN', { status: 200, body: JSON.stringify({ Location: 'http://dn7.example:9864/webhdfs/v1/x?op=OPEN' }) });
+      await assert.rejects(client.read('/x'), untrusted);
+    });
+
+    // 192.0.2.1 is TEST-NET-1: never routed, so a followed redirect ends in a ConnectionError, not in a refusal.
+    const testNet = 'http://192.0.2.1:9864';
+    it('follows to a host listed in the dataNodes option', async () => {
+      hdfs.redirectOrigin = testNet;
+      const listed = new WebHdfsClient({ url: hdfs.nameNodeUrl, user: 'etl', dataNodes: ['192.0.2.1'], stallTimeoutMs: 300, env: {} });
+      const err = await listed.read('/t/r').then(() => null, (e: unknown) => e);
+      assert.ok(err instanceof ConnectionError && err.address === '192.0.2.1:9864', String(err));
+    });
+
+    it('follows to a host listed in OXBOW_WEBHDFS_DATANODES when the option is not given', async () => {
+      hdfs.redirectOrigin = testNet;
+      const fromEnv = new WebHdfsClient({ url: hdfs.nameNodeUrl, user: 'etl', stallTimeoutMs: 300, env: { OXBOW_WEBHDFS_DATANODES: 'dn1,192.0.2.1' } });
+      await assert.rejects(fromEnv.read('/t/r'), ConnectionError);
+      const optionWins = new WebHdfsClient({ url: hdfs.nameNodeUrl, user: 'etl', dataNodes: ['dn1'], env: { OXBOW_WEBHDFS_DATANODES: '192.0.2.1' } });
+      await assert.rejects(optionWins.read('/t/r'), untrusted);
+    });
+
+    it('a malformed dataNodes entry fails at construction', () => {
+      assert.throws(() => new WebHdfsClient({ url: hdfs.nameNodeUrl, user: 'etl', dataNodes: ['dn1:port'] }), UsageError);
+    });
+
+    it('a bad url is refused without echoing its credentials', () => {
+      for (const url of ['http://bob:hunter2@[nn:9870', 'ftp://bob:hunter2@nn:9870']) {
+        assert.throws(() => new WebHdfsClient({ url, user: 'etl' }), (e: unknown) => e instanceof UsageError && !e.message.includes('hunter2') && e.cause === undefined);
+      }
     });
   });
 

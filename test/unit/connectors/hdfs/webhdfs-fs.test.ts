@@ -4,8 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebHdfsFs } from '../../../../connectors/hdfs/webhdfs-fs.js';
 import { openArchiveFs } from '../../../../connectors/open-archive-fs.js';
-import { AlreadyExistsError, NotFoundError, OxbowError } from '../../../../src/errors.js';
-import { FakeWebHdfs } from './fake-webhdfs.js';
+import { AlreadyExistsError, ConnectionError, NotFoundError, OxbowError, UsageError } from '../../../../src/errors.js';
+import { FakeWebHdfs, remote } from './fake-webhdfs.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -74,5 +74,30 @@ describe('WebHdfsFs', () => {
 
   it('mkdirs refuses a file in the way', async () => {
     await assert.rejects(fs.mkdirs('/archive/b.txt'), AlreadyExistsError);
+  });
+
+  it('reads a file whose block is not reported yet once the DataNode has it (after an HDFS restart)', async () => {
+    await fs.writeFile('/archive/restart.txt', bytes('back'));
+    hdfs.inject.set('DN_OPEN', { status: 403, body: JSON.stringify(remote('BlockMissingException', 'Could not obtain block: blk_1')), times: 1 });
+    assert.equal(text(await fs.readFile('/archive/restart.txt')), 'back');
+  });
+
+  describe('openArchiveFs passes the trusted DataNode hosts through', () => {
+    const uri = () => `webhdfs://${new URL(hdfs.nameNodeUrl).host}/archive?user=etl`;
+    // TEST-NET-1, never routed: a followed redirect ends in a ConnectionError, a refused one in a UsageError.
+    before(() => (hdfs.redirectOrigin = 'http://192.0.2.1:9864'));
+    after(() => (hdfs.redirectOrigin = undefined));
+    const refused = (e: unknown) => e instanceof UsageError && /not a trusted host/.test(e.message);
+
+    it('from the webhdfs.dataNodes option', async () => {
+      await assert.rejects(openArchiveFs(uri(), { env: {} }).fs.readFile('/archive/b.txt'), refused);
+      const opened = openArchiveFs(uri(), { env: {}, webhdfs: { dataNodes: ['192.0.2.1'], stallTimeoutMs: 300 } });
+      await assert.rejects(opened.fs.readFile('/archive/b.txt'), ConnectionError);
+    });
+
+    it('from OXBOW_WEBHDFS_DATANODES in the env option', async () => {
+      const opened = openArchiveFs(uri(), { env: { OXBOW_WEBHDFS_DATANODES: '192.0.2.1' }, webhdfs: { stallTimeoutMs: 300 } });
+      await assert.rejects(opened.fs.readFile('/archive/b.txt'), ConnectionError);
+    });
   });
 });
