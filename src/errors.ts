@@ -100,6 +100,33 @@ export class OffsetGapError extends OxbowError {
   }
 }
 
+/**
+ * `--co-partitioned` was asserted, but a session key arrived from a second partition while its session from the first
+ * was open: keeping state by partition would split that session. A usage error: the option is wrong for this topic.
+ */
+export class CoPartitioningError extends UsageError {
+  readonly key: string;
+  readonly partitions: [number, number];
+  constructor(key: string, first: number, second: number, options: OxbowErrorOptions = {}) {
+    super(`--co-partitioned: key '${key}' has an open session from partition ${first} and an event in partition ${second}; the topic does not keep each key in one partition. Run without --co-partitioned (sessions are then keyed across partitions), or make the topic keyed by the session key (a keyed copy of it)`, options);
+    this.key = key;
+    this.partitions = [first, second];
+  }
+}
+
+/**
+ * An archived record's event time (by the archive's definition) differs from what the job's `--event-time` reads from
+ * the same record: the archive was written in another clock, so its file order and watermarks are not the job's.
+ */
+export class EventTimeMismatchError extends UsageError {}
+
+/** A Kafka client that keeps delivering other offsets than the ones asked for: stopping beats guessing where data is. */
+export class SourceStuckError extends OxbowError {
+  constructor(message: string, options: OxbowErrorOptions = {}) {
+    super('SOURCE_STUCK', message, options);
+  }
+}
+
 /** A savepoint that cannot be loaded: corrupt, from a newer format, or for another job. The file is left untouched. */
 export class SavepointError extends OxbowError {
   readonly path: string;

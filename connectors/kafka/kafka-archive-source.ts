@@ -40,12 +40,21 @@ function toHeaders(headers: IHeaders | undefined): ArchivedHeader[] {
   return out;
 }
 
+/** Kafka errors of a heartbeat that mean "this member's assignment is over": another member may own its partitions now. */
+const REBALANCE_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'FENCED_INSTANCE_ID']);
+
+function isRebalance(err: unknown): boolean {
+  const type = (err as { type?: unknown } | null)?.type;
+  return typeof type === 'string' && REBALANCE_ERRORS.has(type);
+}
+
+/** How often a batch whose archiving is slow (storage stalls and retries) still heartbeats, so the group keeps this member. */
+const KEEP_ALIVE_MS = 3000;
+
 export class KafkaArchiveSource implements ArchiveSource {
   private readonly o: KafkaArchiveSourceOptions;
   private consumer: Consumer | null = null;
   private admin: Admin | null = null;
-  /** First offset of the last batch handed to eachBatch, per partition: tells a filtered-only batch from a delivered one. */
-  private readonly delivered = new Map<string, string | null>();
   /** Set by close(): a start() or admin connect still under way must not leave a client open behind it. */
   private closed = false;
 
@@ -87,7 +96,9 @@ export class KafkaArchiveSource implements ArchiveSource {
       maxBytes: 8 << 20,
       // A caught-up fetch waits at most this long: it bounds how long stopping takes, at a few idle fetches a second.
       maxWaitTimeInMs: 500,
-      // A broker restart crashes the consumer; restarting rejoins the group, and the join resets every partition to the archive's end.
+      // A mistyped topic must not be created by the metadata requests of the archiver itself.
+      allowAutoTopicCreation: false,
+      // A broker restart crashes the consumer; restarting rejoins the group, and every join positions each partition anew.
       retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: async () => true },
     });
     this.consumer = consumer;
@@ -95,9 +106,11 @@ export class KafkaArchiveSource implements ArchiveSource {
     consumer.on(GROUP_JOIN, (e) => {
       const assignment: TopicPartition[] = [];
       for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
+        // Nothing of the new assignment is fetched until the archiver has read where each partition's archive ends
+        // and seeks there: the group's committed offset (ahead, behind, or reset) never decides where archiving starts.
+        if (partitions.length > 0) consumer.pause([{ topic, partitions }]);
         for (const partition of partitions) assignment.push({ topic, partition });
       }
-      this.delivered.clear();
       handlers.onAssigned(assignment);
     });
     consumer.on(REBALANCING, () => handlers.onRevoking());
@@ -110,18 +123,17 @@ export class KafkaArchiveSource implements ArchiveSource {
         handlers.onFatal(err);
       }
     });
-    // kafkajs skips batches that held only control records or aborted transactions without calling eachBatch; the archiver
-    // still needs to learn that those offsets were passed, or it would take the next fetch for a jump.
+    // kafkajs does not hand eachBatch a fetch that held only control records, aborted or compacted-away records; the
+    // archiver still needs to learn that those offsets were passed, or it would wait for them. kafkajs does not say
+    // where such a fetch started, so it is delivered with an unknown fetch offset and its first offset.
     consumer.on(END_BATCH_PROCESS, (e) => {
-      const { topic, partition, firstOffset, lastOffset, highWatermark } = e.payload as unknown as {
-        topic: string; partition: number; firstOffset: string | null; lastOffset: string; highWatermark: string;
+      const { topic, partition, firstOffset, lastOffset, highWatermark, batchSize } = e.payload as unknown as {
+        topic: string; partition: number; firstOffset: string | null; lastOffset: string; highWatermark: string; batchSize: number;
       };
-      const k = `${topic}/${partition}`;
-      if (this.delivered.has(k) && this.delivered.get(k) === firstOffset) return;
-      if (firstOffset === null) return;
-      this.delivered.set(k, firstOffset);
+      if (batchSize !== 0 || firstOffset === null) return;
       void handlers.onBatch({
-        topic, partition, fetchedOffset: BigInt(firstOffset), nextOffset: BigInt(lastOffset) + 1n, highWatermark: BigInt(highWatermark), records: [],
+        topic, partition, fetchedOffset: null, firstOffset: BigInt(firstOffset), nextOffset: BigInt(lastOffset) + 1n,
+        highWatermark: BigInt(highWatermark), records: [],
       }).catch((err: unknown) => handlers.onFatal(err as Error));
     });
     try {
@@ -145,8 +157,7 @@ export class KafkaArchiveSource implements ArchiveSource {
     if (this.closed) await consumer.disconnect().catch(() => {});
   }
 
-  private async eachBatch({ batch, isStale, isRunning }: EachBatchPayload, handlers: SourceHandlers): Promise<void> {
-    this.delivered.set(`${batch.topic}/${batch.partition}`, batch.firstOffset());
+  private async eachBatch({ batch, isStale, isRunning, heartbeat }: EachBatchPayload, handlers: SourceHandlers): Promise<void> {
     // A batch fetched before a seek took effect is stale: the archiver asked for other offsets.
     if (isStale() || !isRunning()) return;
     // Built with the archived record's full shape (eventTime is filled in by the partition writer): adding the field
@@ -159,19 +170,36 @@ export class KafkaArchiveSource implements ArchiveSource {
       headers: toHeaders(m.headers),
       eventTime: null,
     }));
+    const first = batch.firstOffset();
     const out: SourceBatch = {
       topic: batch.topic,
       partition: batch.partition,
       fetchedOffset: BigInt((batch as unknown as { fetchedOffset: string }).fetchedOffset),
+      firstOffset: first === null ? null : BigInt(first),
       nextOffset: (batch as unknown as { isEmptyIncludingFiltered(): boolean }).isEmptyIncludingFiltered() ? null : BigInt(batch.lastOffset()) + 1n,
       highWatermark: BigInt(batch.highWatermark),
       records,
     };
-    await handlers.onBatch(out);
+    // kafkajs heartbeats only between batches: a batch held up by a storage stall (HDFS paused or restarting) would let
+    // the session time out and the group take the partitions away. A rebalance the heartbeat reports fences at once.
+    const keepAlive = setInterval(() => {
+      heartbeat().catch((err: unknown) => {
+        if (isRebalance(err)) handlers.onRevoking();
+      });
+    }, KEEP_ALIVE_MS);
+    try {
+      await handlers.onBatch(out);
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 
   seek(topic: string, partition: number, offset: bigint): void {
-    this.consumer?.seek({ topic, partition, offset: offset.toString() });
+    const consumer = this.consumer;
+    if (!consumer) return;
+    consumer.seek({ topic, partition, offset: offset.toString() });
+    // A newly assigned partition waits, paused, for this first seek.
+    consumer.resume([{ topic, partitions: [partition] }]);
   }
 
   async commit(topic: string, partition: number, nextOffset: bigint): Promise<void> {

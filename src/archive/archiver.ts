@@ -1,14 +1,14 @@
 // The archiver: consumes topics through an ArchiveSource, one PartitionWriter per assigned partition, rotation timer, clean stop.
 
 import type { ArchiveFs } from '../archive-fs.js';
-import { OxbowError, UsageError } from '../errors.js';
+import { OffsetGapError, OxbowError, PermissionError, SourceStuckError, UsageError } from '../errors.js';
 import { EventEmitterOf } from '../events.js';
 import { getLogger } from '../logger.js';
 import type { ArchiveSource, PartitionOffsets, SourceBatch, TopicPartition } from './archive-source.js';
-import { eventTimeExtractor, type EventTimeExtractor } from './event-time.js';
+import { type EventTimeDefinition, parseEventTimeDefinition } from '../event-time.js';
 import { validateTopicName } from './file-name.js';
 import { type ArchiveFileEntry, type FormatRegistry, loadPartitionIndex } from './partition-index.js';
-import { PartitionConflict, PartitionWriter, type PublishedFile } from './partition-writer.js';
+import { assertOneClock, type BatchOutcome, PartitionConflict, PartitionWriter, type PublishedFile, type RetentionGapPolicy } from './partition-writer.js';
 import type { ArchiveFormat } from './record.js';
 import { type RotationPolicy, validateRotation } from './rotation.js';
 
@@ -22,13 +22,17 @@ export interface ArchiverOptions {
   /** Every format the archive may already hold (to read existing files' metadata). */
   formats: FormatRegistry;
   rotation: RotationPolicy;
-  /** `kafka-timestamp` or a JSON field of the value. */
-  eventTime: string;
+  /** `kafka-timestamp` or a JSON field of the value (`ts`, `meta.ts`): the archive records it in every file. */
+  eventTime: string | EventTimeDefinition;
+  /** The user named `eventTime` (needed to continue an archive of oxbow 0.1, which did not record its definition). */
+  eventTimeGiven?: boolean;
   /** Stop once every partition is archived up to the latest offsets read at start. */
   untilCaughtUp: boolean;
   source: ArchiveSource;
   /** Storage retries per call before a partition gives up its file and refetches (default: effectively forever). */
   storageRetries?: number;
+  /** Offsets Kafka deleted before they were archived: stop naming them (`fail`, default) or record the gap and go on (`skip`). */
+  onRetentionGap?: RetentionGapPolicy;
 }
 
 export interface ArchiverEvents extends Record<string, unknown> {
@@ -59,7 +63,7 @@ const key = (topic: string, partition: number): string => `${topic}\u0000${parti
 
 export class Archiver extends EventEmitterOf<ArchiverEvents> {
   private readonly o: ArchiverOptions;
-  private readonly extract: EventTimeExtractor;
+  private readonly eventTime: EventTimeDefinition;
   private readonly abort = new AbortController();
   private slots = new Map<string, Slot>();
   private targets = new Map<string, PartitionOffsets>();
@@ -73,6 +77,7 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
   private lastDoneCheck = 0;
   private readonly summary: ArchiverSummary = { recordsArchived: 0, filesPublished: 0, eventTimeMissing: 0, foreignFiles: 0, retentionGaps: [] };
   private readonly retired: PartitionWriter[] = [];
+  private readonly logStarts = new Map<string, Promise<PartitionOffsets[]>>();
 
   constructor(options: ArchiverOptions) {
     super();
@@ -80,7 +85,7 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
     for (const t of options.topics) validateTopicName(t, '--topic');
     validateRotation(options.rotation);
     this.o = options;
-    this.extract = eventTimeExtractor(options.eventTime);
+    this.eventTime = typeof options.eventTime === 'string' ? parseEventTimeDefinition(options.eventTime) : options.eventTime;
     this.done = new Promise((resolve, reject) => {
       this.finished = resolve;
       this.failed = reject;
@@ -177,8 +182,24 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
   private newWriter(topic: string, partition: number): PartitionWriter {
     return new PartitionWriter({
       fs: this.o.fs, root: this.o.root, topic, partition, format: this.o.format, formats: this.o.formats,
-      rotation: this.o.rotation, extractEventTime: this.extract, signal: this.abort.signal, storageRetries: this.o.storageRetries,
+      rotation: this.o.rotation, eventTime: this.eventTime, signal: this.abort.signal, storageRetries: this.o.storageRetries,
+      onRetentionGap: this.o.onRetentionGap, logStartOffset: () => this.logStartOffset(topic, partition),
     });
+  }
+
+  /**
+   * Kafka's log start of a partition, asked now. Partitions asking while a question about their topic is under way
+   * share its answer (a join positions them all at once); an answer is never reused after it arrived.
+   */
+  private async logStartOffset(topic: string, partition: number): Promise<bigint> {
+    let asked = this.logStarts.get(topic);
+    if (!asked) {
+      asked = this.o.source.fetchOffsets(topic).finally(() => this.logStarts.delete(topic));
+      this.logStarts.set(topic, asked);
+    }
+    const p = (await asked).find((o) => o.partition === partition);
+    if (!p) throw new OxbowError('KAFKA', `Kafka reports no partition ${partition} of topic ${topic}`);
+    return p.earliest;
   }
 
   private retire(slot: Slot, why: string): void {
@@ -198,38 +219,55 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
     // A (re)join voids all state: even a partition we keep may have been written by another member in between.
     for (const slot of old.values()) this.retire(slot, 'the group was rebalanced');
     for (const { topic, partition } of partitions) {
-      this.slots.set(key(topic, partition), { writer: this.newWriter(topic, partition), chain: Promise.resolve() });
+      const slot: Slot = { writer: this.newWriter(topic, partition), chain: Promise.resolve() };
+      this.slots.set(key(topic, partition), slot);
+      void this.serialize(slot, () => this.position(slot));
     }
     log.info('partitions assigned', { partitions: partitions.map((p) => `${p.topic}/${p.partition}`).join(',') || '(none)' });
   }
 
-  private async onBatch(batch: SourceBatch): Promise<void> {
-    let slot = this.slots.get(key(batch.topic, batch.partition));
-    if (!slot) {
-      slot = { writer: this.newWriter(batch.topic, batch.partition), chain: Promise.resolve() };
-      this.slots.set(key(batch.topic, batch.partition), slot);
+  /**
+   * Positions a newly assigned partition before anything of it is fetched: where the archive ends, read from the files,
+   * whatever the group's committed offset says (it may be ahead: another archive location, files deleted).
+   */
+  private async position(slot: Slot): Promise<void> {
+    const w = slot.writer;
+    if (this.stopping || w.fenced) return;
+    try {
+      await w.init();
+    } catch (err) {
+      if (w.fenced || this.stopping) return;
+      this.failed(err instanceof Error ? err : new Error(String(err)));
+      return;
     }
-    const s = slot;
-    await this.serialize(s, () => this.processBatch(s.writer, batch));
+    for (const f of w.foreign) this.emit('foreign-file', f);
+    this.summary.foreignFiles += w.foreign.length;
+    this.emit('partition-resumed', { topic: w.topic, partition: w.partition, nextOffset: w.archiveEnd, files: w.fileCount });
+    if (w.fenced || this.stopping || this.slots.get(key(w.topic, w.partition)) !== slot) return;
+    try {
+      // Retention may have deleted offsets the archive lacks while nothing was running: no fetch would ever show it.
+      if (!(await this.apply(w, await w.checkLogStart()))) return;
+    } catch (err) {
+      await this.recover(w, err);
+      return;
+    }
+    w.positioned = true;
+    this.o.source.seek(w.topic, w.partition, w.nextExpected);
+    if (this.o.untilCaughtUp) void this.checkDone(false);
+  }
+
+  private async onBatch(batch: SourceBatch): Promise<void> {
+    // Only partitions of the current assignment: a batch of one this member no longer owns is another member's to archive.
+    const slot = this.slots.get(key(batch.topic, batch.partition));
+    if (!slot) return;
+    await this.serialize(slot, () => this.processBatch(slot.writer, batch));
   }
 
   private async processBatch(w: PartitionWriter, batch: SourceBatch): Promise<void> {
     if (this.stopping || w.fenced) return;
     try {
-      if (!w.isInitialized) {
-        await w.init();
-        for (const f of w.foreign) this.emit('foreign-file', f);
-        this.summary.foreignFiles += w.foreign.length;
-        this.emit('partition-resumed', { topic: w.topic, partition: w.partition, nextOffset: w.archiveEnd, files: w.fileCount });
-      }
       const outcome = await w.handleBatch(batch);
-      if (outcome.gap) {
-        const gap = { topic: w.topic, partition: w.partition, ...outcome.gap };
-        this.summary.retentionGaps.push(gap);
-        log.warn('Kafka no longer holds offsets the archive lacks (deleted by retention before they were archived)', gap);
-        this.emit('retention-gap', gap);
-      }
-      for (const p of outcome.published) await this.afterPublish(w, p);
+      if (!(await this.apply(w, outcome))) return;
       if (outcome.seekTo !== null) {
         this.o.source.seek(w.topic, w.partition, outcome.seekTo);
         return;
@@ -245,9 +283,31 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
     if (this.o.untilCaughtUp) void this.checkDone(false);
   }
 
-  /** A failed partition drops its unpublished file and refetches from the archive's end after a pause; nothing unpublished is committed. */
+  /**
+   * What a partition reports after a batch or its positioning: published files are announced (and their group offsets
+   * committed), a retention gap is recorded and, under `fail`, ends the run. False when the run failed.
+   */
+  private async apply(w: PartitionWriter, outcome: BatchOutcome): Promise<boolean> {
+    for (const p of outcome.published) await this.afterPublish(w, p);
+    if (!outcome.gap) return true;
+    const gap = { topic: w.topic, partition: w.partition, ...outcome.gap };
+    this.summary.retentionGaps.push(gap);
+    this.emit('retention-gap', gap);
+    if ((this.o.onRetentionGap ?? 'fail') === 'fail') {
+      this.failed(new OffsetGapError(w.topic, w.partition, gap.from, gap.to,
+        `topic ${w.topic} partition ${w.partition}: offsets ${gap.from}..${gap.to} were deleted by Kafka's retention before they were archived (the files archived before them are kept); rerun with --on-retention-gap skip to archive on after them and record the gap`));
+      return false;
+    }
+    log.warn('Kafka deleted offsets the archive lacks (retention); archiving on after them (--on-retention-gap skip)', gap);
+    return true;
+  }
+
+  /**
+   * A failed partition drops its unpublished file and refetches from the archive's end after a pause; nothing unpublished
+   * is committed. What retrying cannot mend (no permission, a bad option, a client that ignores seeks) stops the archiver.
+   */
   private async recover(w: PartitionWriter, err: unknown): Promise<void> {
-    if (!(err instanceof OxbowError)) {
+    if (!(err instanceof OxbowError) || err instanceof PermissionError || err instanceof UsageError || err instanceof SourceStuckError) {
       this.failed(err instanceof Error ? err : new Error(String(err)));
       return;
     }
@@ -260,6 +320,7 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
     } catch (initErr) {
       log.warn('could not reload the partition', { topic: w.topic, partition: w.partition, error: (initErr as Error).message });
     }
+    if (w.fenced) return;
     this.o.source.seek(w.topic, w.partition, w.archiveEnd);
     if (!conflict) await new Promise((resolve) => setTimeout(resolve, 1000));
   }
@@ -293,20 +354,27 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
     if (this.o.untilCaughtUp) void this.checkDone(false);
   }
 
-  /** True when every partition's archive end is at or past the latest offset read at start. */
+  /**
+   * True when every partition's archive is settled up to the latest offset read at start: archived, or known to hold no
+   * data (markers), or a recorded retention gap. A partition with no files whose log Kafka emptied holds nothing to archive.
+   */
   private async archiveReachesTargets(): Promise<boolean> {
     for (const [k, target] of this.targets) {
-      if (target.latest <= target.earliest) continue;
       const [topic, p] = k.split('\u0000') as [string, string];
       const slot = this.slots.get(k);
       let end: bigint;
-      if (slot?.writer.isInitialized && !slot.writer.fenced) {
-        end = slot.writer.archiveEnd;
+      let files: number;
+      if (slot?.writer.isInitialized && slot.writer.positioned && !slot.writer.fenced) {
+        end = slot.writer.settledEnd;
+        files = slot.writer.fileCount;
       } else {
         const listing = await loadPartitionIndex(this.o.fs, this.o.root, topic, Number(p), this.o.formats);
+        assertOneClock(topic, Number(p), listing.entries, this.eventTime, this.o.eventTimeGiven ?? false);
         end = listing.entries.reduce((max, e) => (e.nextOffset > max ? e.nextOffset : max), 0n);
+        files = listing.entries.length;
       }
-      if (end < target.latest) return false;
+      if (end >= target.latest || (files === 0 && target.earliest >= target.latest)) continue;
+      return false;
     }
     return true;
   }

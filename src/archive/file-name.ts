@@ -7,8 +7,13 @@ export const OFFSET_PAD_WIDTH = 20;
 
 /** The folder under the root that holds the `topics/` tree (Kafka Connect HDFS's `topics.dir`). */
 export const TOPICS_DIR = 'topics';
-/** Temp files live here and become visible only by rename (Kafka Connect HDFS uses the same `+tmp`). */
+/** Temp files live under here and become visible only by rename (Kafka Connect HDFS uses the same `+tmp`). */
 export const TEMP_DIR = '+tmp';
+/**
+ * oxbow's own folder inside `+tmp`. Kafka Connect puts its temp files in `+tmp/<topic>/...`; `+` cannot occur in a
+ * Kafka topic name, so no Connect writer ever uses this folder and oxbow may empty it without touching Connect's files.
+ */
+export const OWN_TEMP_DIR = '+oxbow';
 
 export interface ParsedFileName {
   topic: string;
@@ -109,7 +114,21 @@ export function committedFilePath(root: string, topic: string, partition: number
   return joinPath(partitionDir(root, topic, partition), buildFileName(topic, partition, startOffset, endOffset, extension));
 }
 
-/** The temp folder of one partition: `topics/+tmp/<topic>/partition=<p>/`. */
+/** The temp folder of one partition: `topics/+tmp/+oxbow/<topic>/partition=<p>/`, oxbow's alone. */
 export function tempPartitionDir(root: string, topic: string, partition: number): string {
+  return joinPath(root, TOPICS_DIR, TEMP_DIR, OWN_TEMP_DIR, validateTopicName(topic), partitionDirName(partition));
+}
+
+/** Where oxbow 0.1 put its temp files: `topics/+tmp/<topic>/partition=<p>/`, the folder Kafka Connect HDFS uses too. */
+export function legacyTempPartitionDir(root: string, topic: string, partition: number): string {
   return joinPath(root, TOPICS_DIR, TEMP_DIR, validateTopicName(topic), partitionDirName(partition));
+}
+
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+/** Names only oxbow 0.1 gave its temp files: `<uuid>.<ext>` and `_oxbow-index.json.<uuid>` (Connect's are `<uuid>_tmp.<ext>`). */
+const legacyTempName = new RegExp(`^(?:${UUID}\\.[a-z0-9][a-z0-9.]*|_oxbow-index\\.json\\.${UUID})$`);
+
+/** True for a file in the legacy temp folder that oxbow can prove it wrote (and so may delete). */
+export function isLegacyOwnTempName(name: string): boolean {
+  return legacyTempName.test(name);
 }

@@ -30,6 +30,8 @@ export interface ArchiveFileEntry {
   maxEventTime: number | null;
   eventTimeMissing: number;
   format: ArchiveFormatName;
+  /** The event-time definition of the file's event times; null for files that did not record it (metadata version 1). */
+  eventTime: string | null;
   /** File size in bytes when indexed: a changed size marks the entry stale. */
   length: number;
 }
@@ -52,6 +54,11 @@ export interface PartitionListing {
 export interface ListOptions {
   /** Write the corrected index back when it was missing or stale (the archiver does; read-only tools leave the folder alone). */
   repair?: boolean;
+  /**
+   * Check the last file's index entry against the file's own metadata (one footer read): the archive's end, where
+   * archiving resumes and replay switches to Kafka, never rests on the index alone. Default true.
+   */
+  verifyLast?: boolean;
   /** Parallel metadata reads while rebuilding. */
   concurrency?: number;
 }
@@ -68,7 +75,7 @@ function entryFromMetadata(status: FileStatus, m: ArchiveFileMetadata, startOffs
     path: status.path, name: status.name, topic: m.topic, partition: m.partition, startOffset, endOffset,
     firstOffset: m.firstOffset, lastOffset: m.lastOffset, nextOffset: m.nextOffset, count: m.count,
     minEventTime: m.minEventTime, maxEventTime: m.maxEventTime, eventTimeMissing: m.eventTimeMissing, format: m.format,
-    length: status.length,
+    eventTime: m.eventTime, length: status.length,
   };
 }
 
@@ -112,19 +119,50 @@ async function readIndex(fs: ArchiveFs, dir: string): Promise<Map<string, Archiv
   }
 }
 
-/** Checks a file's own metadata against its name and folder; a mismatch makes it foreign. */
+/** Checks facts (a file's own metadata, or an index entry) against the file's name and folder; the reason they cannot be true, or null. */
 function checkMetadata(topic: string, partition: number, start: bigint, end: bigint, m: ArchiveFileMetadata): string | null {
   if (m.topic !== topic || m.partition !== partition) return `its metadata says topic ${m.topic} partition ${m.partition}`;
   if (m.lastOffset !== end) return `its metadata says last offset ${m.lastOffset}, its name ${end}`;
   if (m.firstOffset < start) return `its metadata says first offset ${m.firstOffset}, below the name's start ${start}`;
+  if (m.firstOffset > m.lastOffset) return `its metadata says first offset ${m.firstOffset}, above its last offset ${m.lastOffset}`;
   if (m.nextOffset <= m.lastOffset) return `its next offset ${m.nextOffset} is not above its last offset`;
   if (m.count <= 0) return `it claims ${m.count} records`;
+  if (BigInt(m.count) > m.lastOffset - m.firstOffset + 1n) return `it claims ${m.count} records, more than its offsets ${m.firstOffset}..${m.lastOffset} hold`;
   return null;
 }
 
+/** True when two descriptions of one file agree on every fact replay and resume rely on. */
+function sameFacts(a: ArchiveFileEntry, b: ArchiveFileEntry): boolean {
+  return a.firstOffset === b.firstOffset && a.lastOffset === b.lastOffset && a.nextOffset === b.nextOffset && a.count === b.count
+    && a.minEventTime === b.minEventTime && a.maxEventTime === b.maxEventTime && a.eventTimeMissing === b.eventTimeMissing && a.format === b.format
+    && a.eventTime === b.eventTime;
+}
+
+interface ReadJob {
+  status: FileStatus;
+  start: bigint;
+  end: bigint;
+  format: ArchiveFormat;
+}
+
+/** `fn` over every item, at most `limit` at a time; results in the items' order. */
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 /**
- * Lists a partition's committed files in offset order, from the index when it matches the folder listing (names and sizes),
- * reading only the metadata of files the index lacks. Foreign files are named in `foreign` and logged, never used.
+ * Lists a partition's committed files in offset order, from the index when it matches the folder listing (names and sizes)
+ * and its facts can be true, reading the metadata of files the index lacks, of entries that contradict their name or their
+ * neighbour, and of the last file. Foreign files are named in `foreign` and logged, never used.
  */
 export async function loadPartitionIndex(
   fs: ArchiveFs, root: string, topic: string, partition: number, formats: FormatRegistry, options: ListOptions = {},
@@ -141,9 +179,12 @@ export async function loadPartitionIndex(
   const known = indexed instanceof Map ? indexed : new Map<string, ArchiveFileEntry>();
   const entries: ArchiveFileEntry[] = [];
   const foreign: ForeignFile[] = [];
-  const toRead: { status: FileStatus; start: bigint; end: bigint; format: ArchiveFormat }[] = [];
+  const toRead: ReadJob[] = [];
   let changed = !(indexed instanceof Map);
+  let filesRead = 0;
   const seen = new Set<string>();
+  /** Entries taken from the index without opening their file. */
+  const fromIndex = new Set<ArchiveFileEntry>();
 
   for (const status of listing) {
     if (status.name === INDEX_FILE_NAME) continue;
@@ -167,8 +208,11 @@ export async function loadPartitionIndex(
     }
     seen.add(status.name);
     const hit = known.get(status.name);
-    if (hit && hit.length === status.length) {
-      entries.push({ ...hit, path: status.path });
+    // An entry is used only when its file has that name and size and its facts can be true of a file of that name.
+    if (hit && hit.length === status.length && checkMetadata(topic, partition, parsed.startOffset, parsed.endOffset, hit) === null) {
+      const entry = { ...hit, path: status.path };
+      entries.push(entry);
+      fromIndex.add(entry);
     } else {
       toRead.push({ status, start: parsed.startOffset, end: parsed.endOffset, format });
     }
@@ -176,28 +220,46 @@ export async function loadPartitionIndex(
   for (const name of known.keys()) if (!seen.has(name)) changed = true;
   if (toRead.length > 0) changed = true;
 
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < toRead.length) {
-      const job = toRead[next++]!;
-      try {
-        const m = await job.format.readMetadata(fs, job.status.path);
-        const problem = checkMetadata(topic, partition, job.start, job.end, m);
-        if (problem) foreign.push({ path: job.status.path, reason: problem });
-        else entries.push(entryFromMetadata(job.status, m, job.start, job.end));
-      } catch (err) {
-        if (!(err instanceof CorruptFileError)) throw err;
-        foreign.push({ path: job.status.path, reason: err.message });
-      }
+  const readFacts = async (job: ReadJob): Promise<ArchiveFileEntry | null> => {
+    try {
+      const m = await job.format.readMetadata(fs, job.status.path);
+      const problem = checkMetadata(topic, partition, job.start, job.end, m);
+      if (problem === null) return entryFromMetadata(job.status, m, job.start, job.end);
+      foreign.push({ path: job.status.path, reason: problem });
+    } catch (err) {
+      if (!(err instanceof CorruptFileError)) throw err;
+      foreign.push({ path: job.status.path, reason: err.message });
     }
+    return null;
   };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, toRead.length) }, worker));
+  for (const e of await mapConcurrently(toRead, options.concurrency ?? 8, readFacts)) if (e) entries.push(e);
+  filesRead += toRead.length;
 
+  // Entries from the index that disagree with a neighbour (a next offset beyond the next file's start), and the last
+  // file, are checked against the files themselves: replay's duplicate filter and the archiver's resume point use them.
   entries.sort(compareByOffsets);
+  const suspects = entries.filter((e, i) => fromIndex.has(e) && (
+    (i + 1 < entries.length && e.nextOffset > entries[i + 1]!.startOffset) || (i === entries.length - 1 && (options.verifyLast ?? true))));
+  const statusOf = new Map(listing.map((st) => [st.name, st] as const));
+  const checked = await mapConcurrently(suspects, options.concurrency ?? 8, async (e) => {
+    const parsed = parseFileName(e.name)!;
+    return readFacts({ status: statusOf.get(e.name)!, start: parsed.startOffset, end: parsed.endOffset, format: formats.get(parsed.extension)! });
+  });
+  suspects.forEach((e, i) => {
+    const actual = checked[i] ?? null;
+    if (actual !== null && sameFacts(e, actual)) return;
+    log.warn('a partition index entry disagrees with its file; using the file\'s own facts', {
+      path: e.path, index: { nextOffset: e.nextOffset.toString(), count: e.count }, file: actual ? { nextOffset: actual.nextOffset.toString(), count: actual.count } : 'unreadable',
+    });
+    changed = true;
+    entries.splice(entries.indexOf(e), 1, ...(actual ? [actual] : []));
+  });
+  filesRead += suspects.length;
+
   for (const f of foreign) log.warn('skipping a file that is not part of the archive', { path: f.path, reason: f.reason });
   const indexState = indexed instanceof Map ? (changed ? 'stale' : 'fresh') : indexed;
   if (changed && options.repair) await writePartitionIndex(fs, root, topic, partition, entries);
-  return { entries, foreign, indexState, filesRead: toRead.length };
+  return { entries, foreign, indexState, filesRead };
 }
 
 /**

@@ -2,12 +2,12 @@
 
 import { randomUUID } from 'node:crypto';
 import type { ArchiveFs } from '../archive-fs.js';
-import { NotFoundError, OxbowError } from '../errors.js';
+import { NotFoundError, OxbowError, SourceStuckError, UsageError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import { retry } from '../retry.js';
 import type { SourceBatch } from './archive-source.js';
-import type { EventTimeExtractor } from './event-time.js';
-import { committedFilePath, joinPath, parseFileName, partitionDir, tempPartitionDir } from './file-name.js';
+import { type EventTimeDefinition, type EventTimeExtractor, eventTimeExtractor } from '../event-time.js';
+import { committedFilePath, isLegacyOwnTempName, joinPath, legacyTempPartitionDir, parseFileName, partitionDir, tempPartitionDir } from './file-name.js';
 import { type ArchiveFileEntry, type FormatRegistry, type ForeignFile, loadPartitionIndex, writePartitionIndex } from './partition-index.js';
 import { type ArchivedRecord, type ArchiveFileWriter, type ArchiveFormat, MetadataAccumulator } from './record.js';
 import { type RotationPolicy, type RotationReason, rotationDue } from './rotation.js';
@@ -22,13 +22,28 @@ export interface PartitionWriterOptions {
   format: ArchiveFormat;
   formats: FormatRegistry;
   rotation: RotationPolicy;
-  extractEventTime: EventTimeExtractor;
+  /** The event-time definition: each record's time is read by it, and each file records it. */
+  eventTime: EventTimeDefinition;
+  /**
+   * The user named the definition (it is not the default). Files of oxbow 0.1 did not record theirs (its default was
+   * kafka-timestamp): an archive holding such files is continued only under a definition the user named.
+   */
+  eventTimeGiven?: boolean;
   /** Aborts storage retries at shutdown. */
   signal: AbortSignal;
   /** Storage calls are retried this often with backoff before the failure reaches the caller. */
   storageRetries?: number;
+  /** Kafka's log start offset of this partition, asked now: the only evidence that offsets were deleted by retention. */
+  logStartOffset: () => Promise<bigint>;
+  /** Offsets Kafka deleted before they were archived: stop (`fail`, the default) or archive on after them (`skip`). */
+  onRetentionGap?: RetentionGapPolicy;
   now?: () => number;
 }
+
+export type RetentionGapPolicy = 'fail' | 'skip';
+
+/** Batches dropped in a row without progress before the partition is declared stuck (the client ignores our seeks). */
+const MAX_STALE_BATCHES = 100;
 
 export interface PublishedFile {
   entry: ArchiveFileEntry;
@@ -37,10 +52,10 @@ export interface PublishedFile {
 
 /** What the partition asks of the consumer after a batch. */
 export interface BatchOutcome {
-  /** Fetch again from this offset (the archive's end), ignoring the batch. */
+  /** Fetch again from this offset (where the archive continues), ignoring the batch. */
   seekTo: bigint | null;
   published: PublishedFile[];
-  /** Offsets that Kafka no longer holds and the archive lacks (retention), when the fetch jumped over them. */
+  /** Offsets Kafka deleted (its log start is above them) that the archive lacks. Under `fail` the batch was not taken. */
   gap: { from: bigint; to: bigint } | null;
 }
 
@@ -59,6 +74,22 @@ interface OpenFile {
   openedAt: number;
 }
 
+/**
+ * One archive, one clock: files in another event time would give replay file order and watermarks in two clocks.
+ * Files of oxbow 0.1 did not record their definition (its default was kafka-timestamp): an archive holding them is
+ * continued only under a definition the user named.
+ */
+export function assertOneClock(topic: string, partition: number, entries: readonly ArchiveFileEntry[], eventTime: EventTimeDefinition, given: boolean): void {
+  const other = entries.find((e) => e.eventTime !== null && e.eventTime !== eventTime.text);
+  if (other) {
+    throw new UsageError(`${topic}/${partition}: the archive's files were written with --event-time ${other.eventTime} (e.g. ${other.name}), this run uses --event-time ${eventTime.text}; pass --event-time ${other.eventTime}, or archive into another --archive root`);
+  }
+  const unrecorded = entries.find((e) => e.eventTime === null);
+  if (unrecorded && !given) {
+    throw new UsageError(`${topic}/${partition}: the archive's files do not record their event-time definition (written by oxbow 0.1, whose default was kafka-timestamp; e.g. ${unrecorded.name}); name the one they were written with: --event-time kafka-timestamp, or the field you gave then`);
+  }
+}
+
 export class PartitionWriter {
   readonly topic: string;
   readonly partition: number;
@@ -69,19 +100,28 @@ export class PartitionWriter {
   private committedNext = 0n;
   /** Where the next file's range starts: the archive's end, unless the fetch jumped a retention gap. */
   private rangeStart = 0n;
-  /** The next offset the consumer should deliver. */
+  /** The next offset the archive needs: a batch continues the archive only when it was fetched from here. */
   private expectedNext = 0n;
-  private seekedOnce = false;
   private open: OpenFile | null = null;
   private initialized = false;
+  /** A batch that held only markers or aborted records, seen above the expected offset (its fetch offset unknown). */
+  private unexplained: { first: bigint; next: bigint } | null = null;
+  /** Batches dropped in a row (fetched from elsewhere than the expected offset). */
+  private staleBatches = 0;
   /** Set when a rebalance starts: nothing may be published any more. */
   fenced = false;
+  /** Set once the consumer was told where this partition continues; batches before that are not ours to judge. */
+  positioned = false;
   foreign: ForeignFile[] = [];
+  /** Records and records without event time in the files this writer published (never counts discarded ones). */
   eventTimeMissing = 0;
   recordsArchived = 0;
 
+  private readonly extractEventTime: EventTimeExtractor;
+
   constructor(options: PartitionWriterOptions) {
     this.o = options;
+    this.extractEventTime = eventTimeExtractor(options.eventTime);
     this.topic = options.topic;
     this.partition = options.partition;
     this.now = options.now ?? Date.now;
@@ -107,6 +147,14 @@ export class PartitionWriter {
     return this.expectedNext;
   }
 
+  /**
+   * Everything below this offset is settled: in a published file, known to hold no data (markers, compaction), or a
+   * recorded retention gap. Records in the open file are not settled until it is published.
+   */
+  get settledEnd(): bigint {
+    return this.open === null && this.expectedNext > this.committedNext ? this.expectedNext : this.committedNext;
+  }
+
   private storage<T>(doing: string, fn: () => Promise<T>): Promise<T> {
     return retry(fn, {
       retries: this.o.storageRetries ?? 1000,
@@ -124,35 +172,56 @@ export class PartitionWriter {
     const listing = await this.storage('reading the partition index', () => loadPartitionIndex(fs, root, topic, partition, formats, { repair: true }));
     this.entries = listing.entries;
     this.foreign = listing.foreign;
+    assertOneClock(topic, partition, this.entries, this.o.eventTime, this.o.eventTimeGiven ?? false);
     this.committedNext = this.entries.reduce((max, e) => (e.nextOffset > max ? e.nextOffset : max), 0n);
     this.rangeStart = this.committedNext;
     this.expectedNext = this.committedNext;
-    this.seekedOnce = false;
     this.open = null;
-    const removed = await this.storage('removing leftover temp files', () => fs.delete(tempPartitionDir(root, topic, partition), { recursive: true }));
-    if (removed) log.info('removed leftover temp files', { topic, partition });
+    this.unexplained = null;
+    this.staleBatches = 0;
+    const removed = await this.storage('removing leftover temp files', () => this.removeOwnTempFiles());
+    if (removed > 0) log.info('removed leftover temp files', { topic, partition, files: removed });
     this.initialized = true;
     log.info('partition resumes from the archive', { topic, partition, nextOffset: this.committedNext, files: this.entries.length, index: listing.indexState });
   }
 
-  /** Takes one fetched batch: writes its new records, rotating as the policy says; may ask for a seek to the archive's end. */
+  /**
+   * Empties oxbow's own temp folder of the partition, and removes from the legacy one (shared with Kafka Connect) only
+   * files whose names oxbow alone produces: a Connect writer's in-flight data in the same root is never touched.
+   */
+  private async removeOwnTempFiles(): Promise<number> {
+    const { fs, root, topic, partition } = this.o;
+    let removed = (await fs.delete(tempPartitionDir(root, topic, partition), { recursive: true })) ? 1 : 0;
+    let legacy;
+    try {
+      legacy = await fs.list(legacyTempPartitionDir(root, topic, partition));
+    } catch (err) {
+      if (err instanceof NotFoundError) return removed;
+      throw err;
+    }
+    for (const s of legacy) {
+      if (s.type === 'file' && isLegacyOwnTempName(s.name) && (await fs.delete(s.path))) removed++;
+    }
+    return removed;
+  }
+
+  /**
+   * Takes one fetched batch: writes its new records, rotating as the policy says. A batch is the archive's continuation
+   * only when it was fetched from where the archive needs to continue; one fetched from further on is either from an old
+   * position (a seek not yet in effect: dropped, and the seek repeated) or Kafka's answer that those offsets are gone —
+   * which is decided by asking Kafka for its log start, never inferred from the batch.
+   */
   async handleBatch(batch: SourceBatch): Promise<BatchOutcome> {
     const outcome: BatchOutcome = { seekTo: null, published: [], gap: null };
-    if (batch.fetchedOffset > this.expectedNext) {
-      // The group offset can be ahead of the archive (a different archive, files deleted): fetch from the archive's end once.
-      if (!this.seekedOnce) {
-        this.seekedOnce = true;
-        outcome.seekTo = this.expectedNext;
-        return outcome;
-      }
-      // Kafka reset us past the archive's end: retention deleted those offsets before they were archived. A named gap.
-      outcome.gap = { from: this.expectedNext, to: batch.fetchedOffset - 1n };
-      const published = await this.publish('gap');
-      if (published) outcome.published.push(published);
-      this.rangeStart = batch.fetchedOffset;
-      this.expectedNext = batch.fetchedOffset;
+    // Fetched before the consumer was told where this partition continues: from wherever the group offset pointed.
+    if (!this.positioned) return outcome;
+    if (batch.fetchedOffset === null) {
+      this.takeMarkersOnly(batch, outcome);
+      return outcome;
     }
-    this.seekedOnce = true;
+    if (batch.fetchedOffset > this.expectedNext && !(await this.takeJump(batch.fetchedOffset, outcome))) return outcome;
+    this.unexplained = null;
+    this.staleBatches = 0;
     let records = batch.records;
     if (records.length > 0 && records[0]!.offset < this.expectedNext) records = records.filter((r) => r.offset >= this.expectedNext);
     let i = 0;
@@ -162,13 +231,9 @@ export class PartitionWriter {
       const slice = records.slice(i, i + room);
       // The source's records become archived records in place: one object per record keeps the GC load down.
       const archived = slice as ArchivedRecord[];
-      for (const r of archived) {
-        r.eventTime = this.o.extractEventTime(r.value, r.timestamp);
-        if (r.eventTime === null) this.eventTimeMissing++;
-      }
+      for (const r of archived) r.eventTime = this.extractEventTime(r.value, r.timestamp);
       await file.writer.write(archived);
       for (const r of archived) file.acc.add(r);
-      this.recordsArchived += archived.length;
       i += slice.length;
       this.expectedNext = archived[archived.length - 1]!.offset + 1n;
       const reason: RotationReason | null = file.acc.count >= this.o.rotation.records ? 'records'
@@ -180,6 +245,93 @@ export class PartitionWriter {
     }
     if (batch.nextOffset !== null && batch.nextOffset > this.expectedNext) this.expectedNext = batch.nextOffset;
     return outcome;
+  }
+
+  /**
+   * A fetch that held only transaction markers, aborted or compacted-away records: the client does not say where it was
+   * fetched from. Offsets from its first one on hold no data, so it is taken when it starts at or below the expected
+   * offset. One that starts above could be a stale fetch from an old position: the consumer is sent back to the expected
+   * offset, and the same batch seen again right after that seek can only have been fetched from there — then the offsets
+   * in between hold no data either (compacted away) and it is taken.
+   */
+  private takeMarkersOnly(batch: SourceBatch, outcome: BatchOutcome): void {
+    const first = batch.firstOffset;
+    const next = batch.nextOffset;
+    if (first === null || next === null) return;
+    const same = this.unexplained !== null && this.unexplained.first === first && this.unexplained.next === next;
+    if (first <= this.expectedNext || same) {
+      if (next > this.expectedNext) this.expectedNext = next;
+      this.unexplained = null;
+      this.staleBatches = 0;
+      return;
+    }
+    this.unexplained = { first, next };
+    this.dropStale(outcome, `a fetch that held only markers from ${first}`);
+  }
+
+  /**
+   * Before the first fetch: if Kafka's log now starts above where the archive continues (retention ran while nothing
+   * archived), that is decided here, as if a fetch had been reset to the log start — a fetch might never come.
+   */
+  async checkLogStart(): Promise<BatchOutcome> {
+    const outcome: BatchOutcome = { seekTo: null, published: [], gap: null };
+    let logStart: bigint;
+    try {
+      logStart = await this.o.logStartOffset();
+    } catch (err) {
+      // A fetch below the log start will be reset by Kafka and show the jump; nothing is decided without its word.
+      log.debug('could not ask Kafka for the log start offset before fetching', { topic: this.topic, partition: this.partition, error: (err as Error).message });
+      return outcome;
+    }
+    if (logStart > this.expectedNext) await this.takeJump(logStart, outcome, logStart);
+    return outcome;
+  }
+
+  /** The batch starts above the expected offset: true when it is to be taken (after a gap was recorded), false when dropped. */
+  private async takeJump(fetchedOffset: bigint, outcome: BatchOutcome, knownLogStart?: bigint): Promise<boolean> {
+    const expected = this.expectedNext;
+    let logStart: bigint;
+    try {
+      logStart = knownLogStart ?? (await this.o.logStartOffset());
+    } catch (err) {
+      // Without Kafka's word there is no gap: fetch from the expected offset again and decide on a later batch.
+      log.warn('could not ask Kafka for the log start offset; fetching again from where the archive continues', { topic: this.topic, partition: this.partition, offset: expected, error: (err as Error).message });
+      this.dropStale(outcome, `a fetch from ${fetchedOffset}`);
+      return false;
+    }
+    if (logStart <= expected) {
+      // Kafka still holds every offset from the expected one: this batch was fetched from an old position.
+      this.dropStale(outcome, `a fetch from ${fetchedOffset}`);
+      return false;
+    }
+    // Retention deleted [expected, logStart) before it was archived. The batch may be older than the newest log start.
+    const resume = fetchedOffset < logStart ? fetchedOffset : logStart;
+    if (this.entries.length === 0 && this.open === null) {
+      // Nothing archived yet: the archive simply begins where Kafka's log begins. Not a hole in the archive.
+      log.info('Kafka\'s log begins above the archive\'s start; the archive of this partition begins there', { topic: this.topic, partition: this.partition, offset: resume });
+    } else {
+      outcome.gap = { from: expected, to: resume - 1n };
+      // What was archived before the hole is kept whatever happens next.
+      const published = await this.publish('gap');
+      if (published) outcome.published.push(published);
+      if ((this.o.onRetentionGap ?? 'fail') === 'fail') return false;
+    }
+    this.rangeStart = resume;
+    this.expectedNext = resume;
+    this.staleBatches = 0;
+    if (fetchedOffset > resume) {
+      // Kafka still holds [resume, fetchedOffset): fetch them.
+      outcome.seekTo = resume;
+      return false;
+    }
+    return true;
+  }
+
+  private dropStale(outcome: BatchOutcome, what: string): void {
+    outcome.seekTo = this.expectedNext;
+    if (++this.staleBatches > MAX_STALE_BATCHES) {
+      throw new SourceStuckError(`${this.topic}/${this.partition}: ${this.staleBatches} fetches in a row did not start at offset ${this.expectedNext}, where the archive continues (last: ${what}); the Kafka client does not follow seeks — stopping rather than guessing`);
+    }
   }
 
   private async openFile(firstOffset: bigint): Promise<OpenFile> {
@@ -210,7 +362,7 @@ export class PartitionWriter {
       return null;
     }
     const nextOffset = this.expectedNext;
-    const metadata = file.acc.toMetadata(topic, partition, nextOffset, format.name);
+    const metadata = file.acc.toMetadata(topic, partition, nextOffset, format.name, this.o.eventTime.text);
     try {
       await file.writer.finish(metadata);
     } catch (err) {
@@ -250,11 +402,13 @@ export class PartitionWriter {
       path: finalPath, name, topic, partition, startOffset: file.rangeStart, endOffset: metadata.lastOffset,
       firstOffset: metadata.firstOffset, lastOffset: metadata.lastOffset, nextOffset, count: metadata.count,
       minEventTime: metadata.minEventTime, maxEventTime: metadata.maxEventTime, eventTimeMissing: metadata.eventTimeMissing,
-      format: format.name, length: file.writer.bytesWritten,
+      format: format.name, eventTime: metadata.eventTime, length: file.writer.bytesWritten,
     };
     this.entries.push(entry);
     this.committedNext = nextOffset;
     this.rangeStart = nextOffset;
+    this.recordsArchived += entry.count;
+    this.eventTimeMissing += entry.eventTimeMissing;
     try {
       await this.storage('updating the partition index', () => writePartitionIndex(fs, root, topic, partition, this.entries));
     } catch (err) {
@@ -277,7 +431,7 @@ export class PartitionWriter {
     this.open = null;
     this.expectedNext = this.committedNext;
     this.rangeStart = this.committedNext;
-    this.seekedOnce = true;
+    this.unexplained = null;
     if (file) await this.dropFile(file, why);
   }
 }

@@ -15,7 +15,7 @@ export interface ArchivedRecord {
   key: Uint8Array | null;
   value: Uint8Array | null;
   headers: ArchivedHeader[];
-  /** Epoch ms from `--event-time`; null when the record had no usable time (archived all the same, and counted). */
+  /** Epoch ms by the archive's event-time definition; null when the record had no usable time (archived all the same, and counted). */
   eventTime: number | null;
 }
 
@@ -39,7 +39,18 @@ export interface ArchiveFileMetadata {
   format: ArchiveFormatName;
   /** Records whose event time could not be read. */
   eventTimeMissing: number;
+  /**
+   * The event-time definition the records' `eventTime` and min/max follow (`ts`, `meta.ts`, `kafka-timestamp`); null
+   * in files of metadata version 1, which did not record it.
+   */
+  eventTime: string | null;
 }
+
+/**
+ * Version of the metadata JSON: 1 (oxbow 0.1, no `version` field, no `eventTime`), 2 (records `eventTime`). Every
+ * version stays readable; a newer one than this oxbow knows is refused rather than half understood.
+ */
+export const METADATA_VERSION = 2;
 
 /** A streaming writer: records go in batches, bytes leave as they are produced; memory stays at about one row group. */
 export interface ArchiveFileWriter {
@@ -86,11 +97,11 @@ export class MetadataAccumulator {
     }
   }
 
-  toMetadata(topic: string, partition: number, nextOffset: bigint, format: ArchiveFormatName): ArchiveFileMetadata {
+  toMetadata(topic: string, partition: number, nextOffset: bigint, format: ArchiveFormatName, eventTime: string): ArchiveFileMetadata {
     if (this.firstOffset === null || this.lastOffset === null) throw new Error('metadata of an empty file');
     return {
       topic, partition, count: this.count, firstOffset: this.firstOffset, lastOffset: this.lastOffset, nextOffset,
-      minEventTime: this.minEventTime, maxEventTime: this.maxEventTime, format, eventTimeMissing: this.eventTimeMissing,
+      minEventTime: this.minEventTime, maxEventTime: this.maxEventTime, format, eventTimeMissing: this.eventTimeMissing, eventTime,
     };
   }
 }
@@ -98,9 +109,10 @@ export class MetadataAccumulator {
 /** Metadata as JSON text (offsets as decimal strings), shared by both formats and the index. */
 export function metadataToJson(m: ArchiveFileMetadata): Record<string, unknown> {
   return {
-    topic: m.topic, partition: m.partition, count: m.count,
+    version: METADATA_VERSION, topic: m.topic, partition: m.partition, count: m.count,
     firstOffset: m.firstOffset.toString(), lastOffset: m.lastOffset.toString(), nextOffset: m.nextOffset.toString(),
     minEventTime: m.minEventTime, maxEventTime: m.maxEventTime, format: m.format, eventTimeMissing: m.eventTimeMissing,
+    eventTime: m.eventTime,
   };
 }
 
@@ -127,12 +139,19 @@ function intField(o: Record<string, unknown>, name: string): number {
 export function metadataFromJson(value: unknown): ArchiveFileMetadata {
   if (typeof value !== 'object' || value === null) throw new Error('metadata is not an object');
   const o = value as Record<string, unknown>;
+  const version = o.version === undefined ? 1 : o.version;
+  if (!Number.isSafeInteger(version) || (version as number) < 1) throw new Error(`field 'version' is not a metadata version`);
+  if ((version as number) > METADATA_VERSION) {
+    throw new Error(`metadata version ${version} was written by a newer oxbow (this one reads up to ${METADATA_VERSION}); upgrade oxbow to read it`);
+  }
   if (typeof o.topic !== 'string') throw new Error(`field 'topic' is not a string`);
+  if (o.eventTime !== undefined && o.eventTime !== null && typeof o.eventTime !== 'string') throw new Error(`field 'eventTime' is not a definition`);
   if (o.format !== 'parquet' && o.format !== 'jsonl.gz') throw new Error(`field 'format' is not parquet or jsonl.gz`);
   return {
     topic: o.topic, partition: intField(o, 'partition'), count: intField(o, 'count'),
     firstOffset: bigintField(o, 'firstOffset'), lastOffset: bigintField(o, 'lastOffset'), nextOffset: bigintField(o, 'nextOffset'),
     minEventTime: timeField(o, 'minEventTime'), maxEventTime: timeField(o, 'maxEventTime'), format: o.format,
     eventTimeMissing: o.eventTimeMissing === undefined ? 0 : intField(o, 'eventTimeMissing'),
+    eventTime: typeof o.eventTime === 'string' ? o.eventTime : null,
   };
 }

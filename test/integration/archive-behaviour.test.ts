@@ -59,7 +59,7 @@ test('a compacted topic written in transactions (some aborted) archives with hol
       '--rotate-records', '100', '--event-time', 'ts', '--group', `${topic}-g`, '--until-caught-up']);
     assert.equal(result.code, 0, result.stderr);
     const back = await readBack(uri, topic, [0, 1]);
-    assert.deepEqual(back.problems, [], 'consecutive files meet exactly (no false gap)');
+    assert.deepEqual([...back.problems, ...back.gaps], [], 'consecutive files meet exactly (no false gap)');
     const archived = [...back.offsets.values()].reduce((n, o) => n + o.length, 0);
     const total = offsets.reduce((n, o) => n + Number(o.latest - o.earliest), 0);
     assert.ok(archived < total, `the topic has holes (markers, aborted records): ${archived} archived of ${total} offsets`);

@@ -97,8 +97,12 @@ export async function runCli(args: string[]): Promise<CliRun> {
 export interface ReadBack {
   /** Offsets per partition in the order the files hold them (files in offset order). */
   offsets: Map<number, bigint[]>;
+  /** Each record's value (UTF-8) per partition, in the same order as `offsets`. */
+  values: Map<number, (string | null)[]>;
   files: number;
   problems: string[];
+  /** Files that do not start where the previous one ended: `<file> starts at X, previous file ended at Y`. */
+  gaps: string[];
 }
 
 /**
@@ -107,17 +111,18 @@ export interface ReadBack {
  */
 export async function readBack(archive: string, topic: string, partitions: number[]): Promise<ReadBack> {
   const { fs, root } = openArchiveFs(archive);
-  const out: ReadBack = { offsets: new Map(), files: 0, problems: [] };
+  const out: ReadBack = { offsets: new Map(), values: new Map(), files: 0, problems: [], gaps: [] };
   for (const p of partitions) {
     const listing = await loadPartitionIndex(fs, root, topic, p, formats);
     for (const f of listing.foreign) out.problems.push(`foreign file ${f.path}: ${f.reason}`);
     const offsets: bigint[] = [];
+    const values: (string | null)[] = [];
     let prevNext: bigint | null = null;
     for (const e of listing.entries) {
       out.files++;
       const parsed = parseFileName(e.name);
       if (!parsed || parsed.topic !== topic || parsed.partition !== p) out.problems.push(`name does not parse: ${e.name}`);
-      if (prevNext !== null && e.startOffset !== prevNext) out.problems.push(`${e.name} starts at ${e.startOffset}, previous file ended at ${prevNext}`);
+      if (prevNext !== null && e.startOffset !== prevNext) out.gaps.push(`${e.name} starts at ${e.startOffset}, previous file ended at ${prevNext}`);
       prevNext = e.nextOffset;
       const fresh = await formats.get(parsed?.extension ?? '')!.readMetadata(fs, e.path);
       const mine: bigint[] = [];
@@ -126,6 +131,7 @@ export async function readBack(archive: string, topic: string, partitions: numbe
       for await (const batch of readArchiveFile(fs, e, formats)) {
         for (const r of batch) {
           mine.push(r.offset);
+          values.push(r.value === null ? null : Buffer.from(r.value).toString('utf8'));
           if (r.eventTime !== null) {
             minT = minT === null || r.eventTime < minT ? r.eventTime : minT;
             maxT = maxT === null || r.eventTime > maxT ? r.eventTime : maxT;
@@ -140,13 +146,107 @@ export async function readBack(archive: string, topic: string, partitions: numbe
       for (const o of mine) offsets.push(o);
     }
     out.offsets.set(p, offsets);
+    out.values.set(p, values);
   }
   return out;
 }
 
+/** Kafka's own log of a topic, record by record: what an archive of it must hold, offset by offset. */
+export type KafkaLog = Map<number, { offset: bigint; value: string | null }[]>;
+
+/**
+ * Reads every record Kafka holds for the topic now, from each partition's log start to its high watermark, with a
+ * plain kafkajs consumer of a fresh group: the independent oracle the archive is compared with (never oxbow's index).
+ */
+export async function kafkaLog(topic: string): Promise<KafkaLog> {
+  const offsets = await topicOffsets(topic);
+  const log: KafkaLog = new Map(offsets.map((o) => [o.partition, []]));
+  const remaining = new Set(offsets.filter((o) => o.latest > o.earliest).map((o) => o.partition));
+  if (remaining.size === 0) return log;
+  const consumer = kafka().consumer({ groupId: uniqueName('oxbow-it-oracle'), allowAutoTopicCreation: false, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const end = new Map(offsets.map((o) => [o.partition, o.latest]));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`reading ${topic} back from Kafka took more than 120 s; still missing partitions ${[...remaining].join(',')}`)), 120_000);
+      consumer.run({
+        eachBatch: async ({ batch }) => {
+          const records = log.get(batch.partition)!;
+          for (const m of batch.messages) {
+            if (BigInt(m.offset) < end.get(batch.partition)!) records.push({ offset: BigInt(m.offset), value: m.value === null ? null : m.value.toString('utf8') });
+          }
+          if (BigInt(batch.lastOffset()) + 1n >= end.get(batch.partition)!) remaining.delete(batch.partition);
+          if (remaining.size === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      }).catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return log;
+}
+
+/**
+ * Asserts the archive holds exactly Kafka's records: every offset once, in order, with the same value; no file problems,
+ * and consecutive files meeting exactly unless `gaps` lists where they may not (a skipped retention gap).
+ */
+export function assertArchiveEqualsLog(back: ReadBack, log: KafkaLog, what = 'the archive', gaps: string[] = []): void {
+  assert.deepEqual(back.problems, [], `${what}: file problems`);
+  assert.deepEqual(back.gaps, gaps, `${what}: files that do not meet`);
+  for (const [p, records] of log) {
+    const got = back.offsets.get(p) ?? [];
+    const values = back.values.get(p) ?? [];
+    for (let i = 0; i < Math.max(got.length, records.length); i++) {
+      if (got[i] !== records[i]?.offset) {
+        assert.fail(`${what}, partition ${p}: position ${i} holds offset ${got[i] ?? '(nothing)'}, Kafka's log has ${records[i]?.offset ?? '(nothing)'} (${got.length} archived, ${records.length} in Kafka)`);
+      }
+      if (values[i] !== records[i]!.value) assert.fail(`${what}, partition ${p}: offset ${got[i]} holds another value than Kafka's`);
+    }
+  }
+}
+
+/** A producer that keeps writing numbered records until stopped, retrying through broker outages; stop() resolves with the count sent. */
+export function keepProducing(topic: string, partitions: number, perSecond: number): { stop: () => Promise<number>; sent: () => number } {
+  const producer = kafka().producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1, retry: { retries: 30, maxRetryTime: 2000 } });
+  let running = true;
+  let sent = 0;
+  const loop = (async () => {
+    await producer.connect();
+    const batch = Math.max(1, Math.round(perSecond / 10));
+    while (running) {
+      const messages = Array.from({ length: batch }, (_, k) => {
+        const i = sent + k;
+        return { key: `u${i % 97}`, value: JSON.stringify({ userId: `u${i % 97}`, ts: 1_732_406_400_000 + i * 100, i }), partition: i % partitions };
+      });
+      try {
+        await producer.send({ topic, messages, acks: -1 });
+        sent += messages.length;
+      } catch {
+        // The broker is down or restarting: try the same records again shortly.
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    sent: () => sent,
+    stop: async () => {
+      running = false;
+      await loop;
+      await producer.disconnect().catch(() => {});
+      return sent;
+    },
+  };
+}
+
 /** Asserts each partition's archive holds exactly the offsets [0, latest), each once, in order. */
 export function assertExactlyOnce(back: ReadBack, offsets: PartitionOffsets[]): void {
-  assert.deepEqual(back.problems, []);
+  assert.deepEqual([...back.problems, ...back.gaps], []);
   for (const o of offsets) {
     const got = back.offsets.get(o.partition) ?? [];
     const expected = Number(o.latest - o.earliest);

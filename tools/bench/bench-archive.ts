@@ -111,7 +111,7 @@ export async function writeBenchArchive(fs: ArchiveFs, root: string, spec: Bench
       const first = rows[0]!.offset;
       const last = rows[rows.length - 1]!.offset;
       const path = committedFilePath(root, spec.topic, p, first, last, parquetFormat.extension);
-      const meta = acc.toMetadata(spec.topic, p, last + 1n, parquetFormat.name);
+      const meta = acc.toMetadata(spec.topic, p, last + 1n, parquetFormat.name, 'ts');
       const writer = parquetFormat.createWriter(fs, path);
       await writer.write(rows);
       await writer.finish(meta);

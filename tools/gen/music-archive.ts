@@ -1,7 +1,7 @@
 // Writes music events into an oxbow archive with the archiver's own writer (PartitionWriter): one file per partition per event-time period.
 
 import type { ArchiveFs } from '../../src/archive-fs.js';
-import { eventTimeExtractor } from '../../src/archive/event-time.js';
+import { parseEventTimeDefinition } from '../../src/event-time.js';
 import { jsonlGzFormat } from '../../src/archive/jsonl-format.js';
 import { formatRegistry } from '../../src/archive/partition-index.js';
 import { PartitionWriter } from '../../src/archive/partition-writer.js';
@@ -46,11 +46,14 @@ export async function writeMusicArchive(o: MusicArchiveOptions): Promise<MusicAr
       fs: o.fs, root: o.root, topic: o.topic, partition: p, format, formats,
       // Files are cut by event-time period below; the writer's own limits only guard against a runaway file.
       rotation: { records: 10_000_000, bytes: 2 ** 40, intervalMs: 2 ** 40 },
-      extractEventTime: eventTimeExtractor('ts'),
+      eventTime: parseEventTimeDefinition('ts'),
       signal: controller.signal,
       storageRetries: 3,
+      // The "topic" begins at firstOffset: a first batch above the archive's end starts the archive there.
+      logStartOffset: async () => o.firstOffset ?? 0n,
     });
     await w.init();
+    w.positioned = true;
     writers.push(w);
     next.push(w.archiveEnd > (o.firstOffset ?? 0n) ? w.archiveEnd : (o.firstOffset ?? 0n));
     period.push(Number.NaN);
@@ -64,7 +67,7 @@ export async function writeMusicArchive(o: MusicArchiveOptions): Promise<MusicAr
       const first = batch[0]!.offset;
       const last = batch[batch.length - 1]!.offset;
       await writers[p]!.handleBatch({
-        topic: o.topic, partition: p, fetchedOffset: first, nextOffset: last + 1n, highWatermark: last + 1n,
+        topic: o.topic, partition: p, fetchedOffset: first, firstOffset: first, nextOffset: last + 1n, highWatermark: last + 1n,
         records: batch.map((r) => ({ offset: r.offset, timestamp: r.ts, key: encoder.encode(''), value: r.value, headers: [] })),
       });
       pending[p] = [];

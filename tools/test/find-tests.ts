@@ -43,3 +43,12 @@ export async function findTests(repoRoot: string, subdir?: string): Promise<Foun
 export function isIntegrationTest(repoRoot: string, file: string): boolean {
   return relative(join(repoRoot, 'dist', 'test'), file).split(sep)[0] === 'integration';
 }
+
+/**
+ * True for a compiled file under dist/test/integration/faults/: those stop, pause and restart the shared Kafka and
+ * HDFS, so they run after every other test file, one at a time, never beside a test that needs the services up.
+ */
+export function isFaultTest(repoRoot: string, file: string): boolean {
+  const parts = relative(join(repoRoot, 'dist', 'test'), file).split(sep);
+  return parts[0] === 'integration' && parts[1] === 'faults';
+}

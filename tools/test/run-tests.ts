@@ -8,13 +8,14 @@ import { UsageError } from '../../src/errors.js';
 import { formatLogRecord, setLogSink } from '../../src/logger.js';
 import { repoRootFromHere, servicesConfig } from '../services/config.js';
 import { servicesStatus, startServices, stopServices } from '../services/services.js';
-import { findTests, isIntegrationTest } from './find-tests.js';
-import { formatTotals, parseTapTotals } from './tap-summary.js';
+import { findTests, isFaultTest, isIntegrationTest } from './find-tests.js';
+import { addTotals, formatTotals, parseTapTotals, type TestTotals } from './tap-summary.js';
 
 const USAGE = `usage: npm test [-- --unit] [-- <compiled test files>...]
 
   Builds, then runs dist/test/**/*.test.js with node --test. Unless OXBOW_KAFKA_BROKERS and OXBOW_WEBHDFS_URL
   are both set, starts Kafka and HDFS (npm run services) for the run and stops what it started afterwards.
+  Files under dist/test/integration/faults/ (they pause and restart the services) run last, one at a time.
   --unit               only dist/test/unit (no services)
   OXBOW_TEST_CONCURRENCY  test files run at once (default 2)
   OXBOW_TEST_TIMEOUT      seconds one test file (and each test in it) may take before it fails (default 600)
@@ -49,10 +50,10 @@ function positiveInt(name: string, fallback: number): number {
 }
 
 /** Runs node --test; resolves with its exit code (128 + signal number when a signal ended it). */
-function runNodeTest(files: string[], env: NodeJS.ProcessEnv, tapFile: string, forward: (child: { kill(signal: NodeJS.Signals): boolean }) => void): Promise<number> {
+function runNodeTest(files: string[], concurrency: number, env: NodeJS.ProcessEnv, tapFile: string, forward: (child: { kill(signal: NodeJS.Signals): boolean }) => void): Promise<number> {
   const args = [
     '--test',
-    `--test-concurrency=${positiveInt('OXBOW_TEST_CONCURRENCY', 2)}`,
+    `--test-concurrency=${concurrency}`,
     `--test-timeout=${positiveInt('OXBOW_TEST_TIMEOUT', 600) * 1000}`,
     // People read the spec report; the TAP copy only feeds the closing totals line.
     '--test-reporter=spec',
@@ -132,12 +133,29 @@ async function main(): Promise<number> {
       }
     }
     if (interrupted !== undefined) return 130;
-    const tapFile = join(tapDir, 'report.tap');
-    const code = await runNodeTest(files, env, tapFile, (c) => (child = c));
-    child = undefined;
-    const totals = parseTapTotals(await readFile(tapFile, 'utf8').catch(() => ''));
-    if (totals === undefined) say(`node --test ended (exit ${code}) without a summary`);
-    else closingLine = formatTotals(totals);
+    // Fault tests stop and restart the services every other file uses: they run last, alone.
+    const phases = [
+      { name: 'tests', files: files.filter((f) => !isFaultTest(repoRoot, f)), concurrency: positiveInt('OXBOW_TEST_CONCURRENCY', 2) },
+      { name: 'fault tests (one file at a time)', files: files.filter((f) => isFaultTest(repoRoot, f)), concurrency: 1 },
+    ].filter((phase) => phase.files.length > 0);
+    let code = 0;
+    let totals: TestTotals | undefined;
+    const timings: string[] = [];
+    for (const [i, phase] of phases.entries()) {
+      const began = Date.now();
+      if (phases.length > 1) say(`${phase.name}: ${phase.files.length} file(s)`);
+      const tapFile = join(tapDir, `report-${i}.tap`);
+      const phaseCode = await runNodeTest(phase.files, phase.concurrency, env, tapFile, (c) => (child = c));
+      child = undefined;
+      timings.push(`${phase.name} ${((Date.now() - began) / 1000).toFixed(0)} s`);
+      const phaseTotals = parseTapTotals(await readFile(tapFile, 'utf8').catch(() => ''));
+      if (phaseTotals === undefined) say(`node --test ended (exit ${phaseCode}) without a summary`);
+      else totals = totals === undefined ? phaseTotals : addTotals(totals, phaseTotals);
+      if (code === 0) code = phaseCode;
+      if (interrupted !== undefined) break;
+    }
+    if (totals !== undefined) closingLine = formatTotals(totals);
+    say(`time per phase: ${timings.join(', ')}`);
     // node --test exits 1 on SIGINT; the conventional code tells scripts the run was interrupted, not failed.
     if (interrupted !== undefined) return interrupted === 'SIGINT' ? 130 : 143;
     return code;

@@ -28,3 +28,11 @@ export function formatTotals(totals: TestTotals): string {
   const failed = totals.failed + totals.cancelled;
   return `tests: ${totals.passed} passed, ${failed} failed${totals.skipped > 0 ? `, ${totals.skipped} skipped` : ''}`;
 }
+
+/** Totals of several runs (the phases of one `npm test`). */
+export function addTotals(a: TestTotals, b: TestTotals): TestTotals {
+  return {
+    tests: a.tests + b.tests, passed: a.passed + b.passed, failed: a.failed + b.failed,
+    cancelled: a.cancelled + b.cancelled, skipped: a.skipped + b.skipped, todo: a.todo + b.todo,
+  };
+}

@@ -1,22 +1,23 @@
 // `oxbow archive`: Kafka topics into offset-named Parquet or JSONL.gz files on HDFS or the local fs, exactly once, until stopped or caught up.
 
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { createKafka } from '../../../connectors/kafka/client.js';
 import { KafkaArchiveSource } from '../../../connectors/kafka/kafka-archive-source.js';
-import { openArchiveFs } from '../../../connectors/open-archive-fs.js';
 import { parquetFormat } from '../../../connectors/parquet/parquet-format.js';
 import { Archiver } from '../../archive/archiver.js';
 import { jsonlGzFormat } from '../../archive/jsonl-format.js';
 import { formatRegistry } from '../../archive/partition-index.js';
 import { DEFAULT_ROTATION } from '../../archive/rotation.js';
 import { UsageError } from '../../errors.js';
+import { DEFAULT_EVENT_TIME } from '../../event-time.js';
 import { getLogger } from '../../logger.js';
 import { formatDuration, parseDuration, parseSize } from '../../time.js';
 import type { CliContext } from '../context.js';
+import { DATANODES_OPTION, storageOpener, type StorageCliOptions } from '../storage.js';
 
 const log = getLogger('archive');
 
-interface ArchiveCliOptions {
+interface ArchiveCliOptions extends StorageCliOptions {
   brokers: string;
   topic: string[];
   archive: string;
@@ -27,6 +28,7 @@ interface ArchiveCliOptions {
   eventTime: string;
   group: string;
   untilCaughtUp?: boolean;
+  onRetentionGap: 'fail' | 'skip';
 }
 
 /** The formats every reader knows; the writer picks one with --format. */
@@ -54,10 +56,12 @@ export function registerArchive(program: Command, ctx: CliContext): void {
     .option('--rotate-records <n>', 'publish a file when it holds this many records', String(DEFAULT_ROTATION.records))
     .option('--rotate-bytes <size>', 'publish a file when it reaches this size', '256MiB')
     .option('--rotate-interval <duration>', 'publish a file at most this long after its first record (idle data never waits longer)', formatDuration(DEFAULT_ROTATION.intervalMs))
-    .option('--event-time <field|kafka-timestamp>', "event time: a JSON field of the value (epoch ms or ISO-8601), or 'kafka-timestamp'", 'kafka-timestamp')
+    .option('--event-time <field|kafka-timestamp>', "event time: a JSON field of the value (epoch ms or ISO-8601; dotted paths allowed), or 'kafka-timestamp'; recorded in every file", DEFAULT_EVENT_TIME)
     .option('--group <id>', 'consumer group (several processes with one group split the partitions)', 'oxbow-archiver')
     .option('--until-caught-up', 'stop once the archive reaches the latest offsets read at start')
-    .action(async (opts: ArchiveCliOptions) => {
+    .addOption(new Option('--on-retention-gap <policy>', 'offsets Kafka deleted (retention) before they were archived: stop naming them, or record the gap and archive on').choices(['fail', 'skip']).default('fail'))
+    .option(...DATANODES_OPTION)
+    .action(async (opts: ArchiveCliOptions, command: Command) => {
       const format = opts.format === 'parquet' ? parquetFormat : opts.format === 'jsonl.gz' ? jsonlGzFormat : null;
       if (!format) throw new UsageError(`--format: '${opts.format}' is not a format; use parquet or jsonl.gz`);
       const rotation = {
@@ -66,17 +70,21 @@ export function registerArchive(program: Command, ctx: CliContext): void {
         intervalMs: parseDuration(opts.rotateInterval, '--rotate-interval'),
       };
       if (opts.group.trim() === '') throw new UsageError('--group: the consumer group id is empty');
-      const { fs, root } = openArchiveFs(opts.archive);
+      const { fs, root } = storageOpener(opts)(opts.archive);
       const kafka = createKafka({ brokers: opts.brokers, clientId: `oxbow-archive-${opts.group}` });
       const source = new KafkaArchiveSource({ kafka, brokers: opts.brokers, groupId: opts.group });
       const archiver = new Archiver({
         fs, root, topics: opts.topic, format, formats: archiveFormats, rotation, eventTime: opts.eventTime,
-        untilCaughtUp: opts.untilCaughtUp === true, source,
+        eventTimeGiven: command.getOptionValueSource('eventTime') !== 'default',
+        untilCaughtUp: opts.untilCaughtUp === true, source, onRetentionGap: opts.onRetentionGap,
       });
       archiver.on('file-published', ({ payload }) => log.info('published', {
         file: payload.entry.name, records: payload.entry.count, reason: payload.reason,
       }));
       archiver.on('foreign-file', ({ payload }) => log.warn('foreign file skipped', { path: payload.path, reason: payload.reason }));
+      archiver.on('retention-gap', ({ payload }) => log.warn('offsets deleted by Kafka\'s retention before they were archived', {
+        topic: payload.topic, partition: payload.partition, from: payload.from.toString(), to: payload.to.toString(), policy: opts.onRetentionGap,
+      }));
       const onSignal = (signal: string) => {
         log.info(`${signal}: closing (open files are published or discarded); send it again to stop retrying storage`);
         void archiver.stop();

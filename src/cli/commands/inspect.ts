@@ -4,16 +4,16 @@ import type { Command } from 'commander';
 import { createKafka } from '../../../connectors/kafka/client.js';
 import { fetchTopicOffsets } from '../../../connectors/kafka/topic-offsets.js';
 import { kafkaCall } from '../../../connectors/kafka/client.js';
-import { openArchiveFs } from '../../../connectors/open-archive-fs.js';
 import { compareWithKafka, type OffsetRange, type PartitionCoverage, partitionCoverage } from '../../archive/coverage.js';
 import { validateTopicName } from '../../archive/file-name.js';
 import { loadPartitionIndex } from '../../archive/partition-index.js';
 import { listTopicPartitions, listTopics } from '../../archive/reader.js';
 import type { PartitionOffsets } from '../../archive/archive-source.js';
 import type { CliContext } from '../context.js';
+import { DATANODES_OPTION, storageOpener, type StorageCliOptions } from '../storage.js';
 import { archiveFormats } from './archive.js';
 
-interface InspectCliOptions {
+interface InspectCliOptions extends StorageCliOptions {
   archive: string;
   topic: string[];
   brokers?: string;
@@ -56,8 +56,9 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .option('--topic <name>', 'topic to inspect (repeatable; default: every topic in the archive)', collect, [] as string[])
     .option('--brokers <host:port,...>', 'compare with Kafka: earliest/latest offsets, what only Kafka holds, what retention deleted')
     .option('--json', 'one JSON object per partition instead of text')
+    .option(...DATANODES_OPTION)
     .action(async (opts: InspectCliOptions) => {
-      const { fs, root } = openArchiveFs(opts.archive);
+      const { fs, root } = storageOpener(opts)(opts.archive);
       const topics = opts.topic.length > 0 ? opts.topic.map((t) => validateTopicName(t, '--topic')) : await listTopics(fs, root);
       let kafkaOffsets: Map<string, PartitionOffsets[]> | null = null;
       if (opts.brokers) {

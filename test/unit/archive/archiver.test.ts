@@ -8,7 +8,7 @@ import { formatRegistry } from '../../../src/archive/partition-index.js';
 import { listPartitionFiles, readArchiveFile } from '../../../src/archive/reader.js';
 import { parquetFormat } from '../../../connectors/parquet/parquet-format.js';
 import type { PartitionOffsets, SourceHandlers } from '../../../src/archive/archive-source.js';
-import { UnavailableError, UsageError } from '../../../src/errors.js';
+import { OffsetGapError, UnavailableError, UsageError } from '../../../src/errors.js';
 import { FakeSource } from './fake-source.js';
 import { MemoryFs } from './memory-fs.js';
 
@@ -94,23 +94,120 @@ test('an idle partition publishes its open file within the rotation interval', a
   assert.deepEqual(await archivedOffsets(fs, 1), [range(0, 10)]);
 });
 
-test('stop publishes the open file; leftover temp files are removed on start', async () => {
+test('stop publishes the open file; oxbow\'s leftover temp files are removed on start, Kafka Connect\'s are left alone', async () => {
   const fs = new MemoryFs();
-  await fs.writeFile('/arch/topics/+tmp/t/partition=0/dead.jsonl.gz', new Uint8Array([1, 2]));
+  const uuid = '0f8fad5b-d9cb-469f-a165-70867728950e';
+  const own = `/arch/topics/+tmp/+oxbow/t/partition=0/${uuid}.jsonl.gz`;
+  const legacyOwn = `/arch/topics/+tmp/t/partition=0/${uuid}.parquet`;
+  const legacyIndex = `/arch/topics/+tmp/t/partition=0/_oxbow-index.json.${uuid}`;
+  const connect = `/arch/topics/+tmp/t/partition=0/${uuid}_tmp.parquet`;
+  const other = '/arch/topics/+tmp/t/partition=0/dead.jsonl.gz';
+  for (const path of [own, legacyOwn, legacyIndex, connect, other]) await fs.writeFile(path, new Uint8Array([1, 2]));
   const source = new FakeSource(100);
   source.produce('t', 0, range(0, 25));
   const archiver = new Archiver(options(fs, source, { untilCaughtUp: false, rotation: { records: 1000, bytes: 1 << 30, intervalMs: 600_000 } }));
   const resumed = new Promise<void>((resolve) => archiver.on('partition-resumed', () => resolve()));
   const run = archiver.run();
   await resumed;
-  assert.equal(fs.files.has('/arch/topics/+tmp/t/partition=0/dead.jsonl.gz'), false);
+  for (const path of [own, legacyOwn, legacyIndex]) assert.equal(fs.files.has(path), false, `${path} is oxbow's and was removed`);
+  for (const path of [connect, other]) assert.equal(fs.files.has(path), true, `${path} is not provably oxbow's and was kept`);
   // Let the fake deliver its records, then stop: the open file must be committed, not left half-visible.
-  while ((await source.fetchOffsets('t'))[0]!.latest > 0n && !(archiver as unknown as { slots: Map<string, { writer: { nextExpected: bigint } }> }).slots.get('t\u00000')?.writer.nextExpected) await new Promise((r) => setImmediate(r));
+  while (!(archiver as unknown as { slots: Map<string, { writer: { nextExpected: bigint } }> }).slots.get('t\u00000')?.writer.nextExpected) await new Promise((r) => setImmediate(r));
   await archiver.stop();
   await run;
   const [offsets] = await archivedOffsets(fs, 1);
   assert.deepEqual(offsets, range(0, 25));
-  assert.deepEqual([...fs.files.keys()].filter((k) => k.includes('+tmp')), []);
+  assert.deepEqual([...fs.files.keys()].filter((k) => k.includes('+tmp')).sort(), [connect, other].sort());
+});
+
+test('after a storage failure, batches still in flight from the old position are dropped, not taken for a retention gap', async () => {
+  const fs = new MemoryFs();
+  const source = new FakeSource(40);
+  source.staleAfterSeek = true;
+  source.produce('t', 0, range(0, 3000));
+  let writes = 0;
+  fs.beforeOp = (op, path) => {
+    if (op === 'writeFile' && path.includes('+tmp') && !path.includes('index') && ++writes % 4 === 3) throw new UnavailableError('DataNode stalled (test)');
+  };
+  const summary = await new Archiver(options(fs, source)).run();
+  assert.deepEqual(summary.retentionGaps, [], 'Kafka still held every offset: no gap');
+  assert.deepEqual(await archivedOffsets(fs, 1), [range(0, 3000)]);
+  assert.equal(summary.recordsArchived, 3000, 'records of discarded files are not counted');
+});
+
+test('the group offset is never where archiving starts: each partition is positioned at the archive end on assignment', async () => {
+  const fs = new MemoryFs();
+  const source = new FakeSource(100);
+  source.produce('t', 0, range(0, 500));
+  await new Archiver(options(fs, source)).run();
+  // Nothing new in the topic: a second location with the same (fake) group archives everything, and finishes.
+  const second = new MemoryFs();
+  const again = new FakeSource(100);
+  again.logs.set('t', source.logs.get('t')!);
+  const summary = await new Archiver(options(second, again)).run();
+  assert.equal(summary.recordsArchived, 500);
+  assert.deepEqual(again.seeks.slice(0, 1), [{ topic: 't', partition: 0, offset: 0n }], 'positioned at the (empty) archive\'s end before any fetch');
+  assert.deepEqual(await archivedOffsets(second, 1), [range(0, 500)]);
+});
+
+test('offsets deleted by retention before they were archived stop the run naming the range; --on-retention-gap skip records it and goes on', async () => {
+  const fs = new MemoryFs();
+  const source = new FakeSource(100);
+  source.produce('t', 0, range(0, 1000));
+  await new Archiver(options(fs, source)).run();
+  source.produce('t', 0, range(1000, 2000));
+  source.deleteBefore('t', 0, 1500n);
+  const failing = new FakeSource(100);
+  failing.logs.set('t', source.logs.get('t')!);
+  failing.deleteBefore('t', 0, 1500n);
+  await assert.rejects(new Archiver(options(fs, failing)).run(), (err: unknown) =>
+    err instanceof OffsetGapError && err.from === 1000n && err.to === 1499n && /1000\.\.1499/.test(err.message) && /--on-retention-gap skip/.test(err.message));
+  assert.deepEqual(await archivedOffsets(fs, 1), [range(0, 1000)], 'nothing past the gap, nothing lost before it');
+
+  const skipping = new FakeSource(100);
+  skipping.logs.set('t', source.logs.get('t')!);
+  skipping.deleteBefore('t', 0, 1500n);
+  const fs2 = fs;
+  const summary = await new Archiver(options(fs2, skipping, { onRetentionGap: 'skip' })).run();
+  assert.deepEqual(summary.retentionGaps, [{ topic: 't', partition: 0, from: 1000n, to: 1499n }]);
+  const entries = await listPartitionFiles(fs2, '/arch', 't', 0, formats);
+  assert.equal(entries[entries.length - 1]!.nextOffset, 2000n);
+  const offsets: bigint[] = [];
+  for (const e of entries) for await (const batch of readArchiveFile(fs2, e, formats)) offsets.push(...batch.map((r) => r.offset));
+  assert.deepEqual(offsets, [...range(0, 1000), ...range(1500, 2000)]);
+});
+
+test('retention deleting what a discarded file held, while the archiver runs, is found by the refetch and named exactly', async () => {
+  const fs = new MemoryFs();
+  const source = new FakeSource(100);
+  source.produce('t', 0, range(0, 1000));
+  let published = 0;
+  let failed = false;
+  fs.beforeOp = (op, path) => {
+    if (op === 'rename' && path.includes('+tmp') && !path.includes('index')) published++;
+    // The second file fails while being written; meanwhile retention deletes everything below 700.
+    if (op === 'writeFile' && path.includes('+tmp') && !path.includes('index') && published === 1 && !failed) {
+      failed = true;
+      source.deleteBefore('t', 0, 700n);
+      throw new UnavailableError('DataNode gone (test)');
+    }
+  };
+  const summary = await new Archiver(options(fs, source, { onRetentionGap: 'skip' })).run();
+  assert.deepEqual(summary.retentionGaps, [{ topic: 't', partition: 0, from: 300n, to: 699n }]);
+  const entries = await listPartitionFiles(fs, '/arch', 't', 0, formats);
+  const offsets: bigint[] = [];
+  for (const e of entries) for await (const batch of readArchiveFile(fs, e, formats)) offsets.push(...batch.map((r) => r.offset));
+  assert.deepEqual(offsets, [...range(0, 300), ...range(700, 1000)]);
+});
+
+test('an archive begun after retention already deleted the topic\'s first offsets starts at the log start without a gap', async () => {
+  const fs = new MemoryFs();
+  const source = new FakeSource(100);
+  source.produce('t', 0, range(0, 800));
+  source.deleteBefore('t', 0, 300n);
+  const summary = await new Archiver(options(fs, source)).run();
+  assert.deepEqual(summary.retentionGaps, []);
+  assert.deepEqual(await archivedOffsets(fs, 1), [range(300, 800)]);
 });
 
 /** A source that counts what was opened and closed, and can fail or hold one startup step. */

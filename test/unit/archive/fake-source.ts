@@ -1,11 +1,27 @@
-// An in-memory ArchiveSource: per-partition logs with optional holes, kafkajs-like seek/fetch semantics, no broker.
+// An in-memory ArchiveSource with kafkajs's semantics where they matter: partitions wait, paused, for their first seek
+// after an assignment; a seek takes effect on the next fetch; a fetch below the log start resets to it; records may have
+// holes; and (on request) a batch from the old position still arrives after a seek, as a fetch in flight would.
 
 import type { ArchiveSource, PartitionOffsets, SourceHandlers, SourceRecord } from '../../../src/archive/archive-source.js';
+
+interface Position {
+  /** Where the next fetch starts; null while the partition waits for its first seek. */
+  offset: bigint | null;
+  /** A seek not yet in effect. */
+  pending: bigint | null;
+}
 
 export class FakeSource implements ArchiveSource {
   readonly logs = new Map<string, SourceRecord[][]>();
   readonly commits: { topic: string; partition: number; offset: bigint }[] = [];
-  private positions = new Map<string, bigint>();
+  /** Offsets below these were deleted by "retention", per `topic/partition`. */
+  readonly logStart = new Map<string, bigint>();
+  /** Every seek the archiver asked for, in order. */
+  readonly seeks: { topic: string; partition: number; offset: bigint }[] = [];
+  /** When set, the next fetch after a seek still comes from the old position (a fetch in flight), once per seek. */
+  staleAfterSeek = false;
+  private positions = new Map<string, Position>();
+  private stale = new Set<string>();
   private running = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
@@ -24,17 +40,31 @@ export class FakeSource implements ArchiveSource {
     this.wake?.();
   }
 
+  /** Retention: offsets below `offset` are gone. */
+  deleteBefore(topic: string, partition: number, offset: bigint): void {
+    this.logStart.set(`${topic}/${partition}`, offset);
+  }
+
+  private earliest(topic: string, partition: number): bigint {
+    const log = this.logs.get(topic)?.[partition] ?? [];
+    const deleted = this.logStart.get(`${topic}/${partition}`) ?? 0n;
+    const first = log[0]?.offset ?? 0n;
+    return deleted > first ? deleted : first;
+  }
+
   async fetchOffsets(topic: string): Promise<PartitionOffsets[]> {
-    return (this.logs.get(topic) ?? []).map((log, partition) => ({
-      partition, earliest: log[0]?.offset ?? 0n, latest: log.length ? log[log.length - 1]!.offset + 1n : 0n,
-    }));
+    return (this.logs.get(topic) ?? []).map((log, partition) => {
+      const latest = log.length ? log[log.length - 1]!.offset + 1n : 0n;
+      const earliest = this.earliest(topic, partition);
+      return { partition, earliest: earliest < latest ? earliest : latest, latest };
+    });
   }
 
   async start(topics: string[], h: SourceHandlers): Promise<void> {
     this.running = true;
     const assigned = topics.flatMap((topic) => (this.logs.get(topic) ?? []).map((_, partition) => ({ topic, partition })));
+    for (const a of assigned) this.positions.set(`${a.topic}/${a.partition}`, { offset: null, pending: null });
     h.onAssigned(assigned);
-    for (const a of assigned) this.positions.set(`${a.topic}/${a.partition}`, 0n);
     this.loop = (async () => {
       while (this.running) {
         let delivered = false;
@@ -42,13 +72,22 @@ export class FakeSource implements ArchiveSource {
           if (!this.running) break;
           const k = `${a.topic}/${a.partition}`;
           const pos = this.positions.get(k)!;
+          if (pos.pending !== null && !this.stale.delete(k)) {
+            pos.offset = pos.pending;
+            pos.pending = null;
+          }
+          if (pos.offset === null) continue;
+          // Out of range below the log start: reset to the earliest offset (fromBeginning), as kafkajs does.
+          const earliest = this.earliest(a.topic, a.partition);
+          if (pos.offset < earliest) pos.offset = earliest;
+          const from = pos.offset;
           const log = this.logs.get(a.topic)![a.partition]!;
-          const records = log.filter((r) => r.offset >= pos).slice(0, this.batchSize);
+          const records = log.filter((r) => r.offset >= from).slice(0, this.batchSize);
           if (records.length === 0) continue;
           delivered = true;
           const next = records[records.length - 1]!.offset + 1n;
-          this.positions.set(k, next);
-          await h.onBatch({ topic: a.topic, partition: a.partition, fetchedOffset: pos, nextOffset: next, highWatermark: next, records });
+          pos.offset = next;
+          await h.onBatch({ topic: a.topic, partition: a.partition, fetchedOffset: from, firstOffset: records[0]!.offset, nextOffset: next, highWatermark: next, records: records.map((r) => ({ ...r })) });
         }
         if (!delivered) await new Promise<void>((resolve) => { this.wake = resolve; setTimeout(resolve, 5); });
       }
@@ -56,7 +95,13 @@ export class FakeSource implements ArchiveSource {
   }
 
   seek(topic: string, partition: number, offset: bigint): void {
-    this.positions.set(`${topic}/${partition}`, offset);
+    const k = `${topic}/${partition}`;
+    this.seeks.push({ topic, partition, offset });
+    const pos = this.positions.get(k);
+    if (!pos) return;
+    // A partition never positioned before starts at once; a running one may still deliver one batch from where it was.
+    if (pos.offset !== null && this.staleAfterSeek) this.stale.add(k);
+    pos.pending = offset;
   }
 
   async commit(topic: string, partition: number, offset: bigint): Promise<void> {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  buildFileName, compareByOffsets, committedFilePath, parseFileName, parsePartitionDirName, partitionDir, tempPartitionDir, validateTopicName,
+  buildFileName, compareByOffsets, committedFilePath, isLegacyOwnTempName, legacyTempPartitionDir, parseFileName, parsePartitionDirName, partitionDir, tempPartitionDir, validateTopicName,
 } from '../../../src/archive/file-name.js';
 import { UsageError } from '../../../src/errors.js';
 
@@ -44,7 +44,13 @@ test('unsafe or invalid topic names are a UsageError naming the topic', () => {
 
 test('folders follow the layout contract', () => {
   assert.equal(partitionDir('/archive/', 'listens', 2), '/archive/topics/listens/partition=2');
-  assert.equal(tempPartitionDir('/archive', 'listens', 2), '/archive/topics/+tmp/listens/partition=2');
+  assert.equal(tempPartitionDir('/archive', 'listens', 2), '/archive/topics/+tmp/+oxbow/listens/partition=2');
+  assert.equal(legacyTempPartitionDir('/archive', 'listens', 2), '/archive/topics/+tmp/listens/partition=2');
+  // Only names oxbow 0.1 gave its temp files count as its own; Kafka Connect's `<uuid>_tmp.<ext>` never does.
+  assert.equal(isLegacyOwnTempName('0f8fad5b-d9cb-469f-a165-70867728950e.parquet'), true);
+  assert.equal(isLegacyOwnTempName('_oxbow-index.json.0f8fad5b-d9cb-469f-a165-70867728950e'), true);
+  assert.equal(isLegacyOwnTempName('0f8fad5b-d9cb-469f-a165-70867728950e_tmp.parquet'), false);
+  assert.equal(isLegacyOwnTempName('data.parquet'), false);
   assert.equal(committedFilePath('/', 'l', 1, 5n, 6n, 'parquet'), '/topics/l/partition=1/l+1+00000000000000000005+00000000000000000006.parquet');
   assert.equal(parsePartitionDirName('partition=12'), 12);
   assert.equal(parsePartitionDirName('partition=x'), null);

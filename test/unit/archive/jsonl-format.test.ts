@@ -26,7 +26,7 @@ test('a written file reads back in batches with its metadata, and gunzip sees on
     for (const r of batch) acc.add(r);
     await w.write(batch);
   }
-  const meta = acc.toMetadata('t', 4, 1000n + 2n * 25_000n, 'jsonl.gz');
+  const meta = acc.toMetadata('t', 4, 1000n + 2n * 25_000n, 'jsonl.gz', 'ts');
   await w.finish(meta);
   assert.ok(w.bytesWritten > 0);
   const back = [];
@@ -45,7 +45,7 @@ test('a truncated file is a CorruptFileError naming the path', async () => {
   await w.write(records);
   const acc = new MetadataAccumulator();
   records.forEach((r) => acc.add(r));
-  await w.finish(acc.toMetadata('t', 0, 100n, 'jsonl.gz'));
+  await w.finish(acc.toMetadata('t', 0, 100n, 'jsonl.gz', 'ts'));
   const bytes = fs.files.get('/f.jsonl.gz')!;
   fs.files.set('/f.jsonl.gz', bytes.slice(0, bytes.byteLength - 300));
   await assert.rejects(jsonlGzFormat.readMetadata(fs, '/f.jsonl.gz'), (e: unknown) => e instanceof CorruptFileError && e.message.includes('/f.jsonl.gz'));

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { findTests, isIntegrationTest } from '../../../tools/test/find-tests.js';
+import { findTests, isFaultTest, isIntegrationTest } from '../../../tools/test/find-tests.js';
 
 async function touch(path: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
@@ -36,6 +36,11 @@ test('finds dist/test/**/*.test.js with a source, sorted; stale outputs and help
 
     assert.equal(isIntegrationTest(root, join(root, 'dist/test/integration/kafka.test.js')), true);
     assert.equal(isIntegrationTest(root, join(root, 'dist/test/unit/b.test.js')), false);
+    // Fault tests (they restart the shared services) are integration tests of their own phase.
+    assert.equal(isFaultTest(root, join(root, 'dist/test/integration/faults/hdfs.test.js')), true);
+    assert.equal(isIntegrationTest(root, join(root, 'dist/test/integration/faults/hdfs.test.js')), true);
+    assert.equal(isFaultTest(root, join(root, 'dist/test/integration/kafka.test.js')), false);
+    assert.equal(isFaultTest(root, join(root, 'dist/test/unit/faults/x.test.js')), false);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatTotals, parseTapTotals } from '../../../tools/test/tap-summary.js';
+import { addTotals, formatTotals, parseTapTotals } from '../../../tools/test/tap-summary.js';
 
 const TAP = `TAP version 13
 # Subtest: inner
@@ -32,4 +32,10 @@ test('no summary (the run was killed) gives undefined', () => {
 test('the closing line counts cancelled tests as failed and shows skipped only when there are any', () => {
   assert.equal(formatTotals({ tests: 12, passed: 10, failed: 1, cancelled: 1, skipped: 2, todo: 0 }), 'tests: 10 passed, 2 failed, 2 skipped');
   assert.equal(formatTotals({ tests: 3, passed: 3, failed: 0, cancelled: 0, skipped: 0, todo: 0 }), 'tests: 3 passed, 0 failed');
+});
+
+test('the totals of the phases of one run add up', () => {
+  const a = { tests: 3, passed: 2, failed: 1, cancelled: 0, skipped: 0, todo: 0 };
+  const b = { tests: 5, passed: 4, failed: 0, cancelled: 1, skipped: 1, todo: 0 };
+  assert.equal(formatTotals(addTotals(a, b)), 'tests: 6 passed, 2 failed, 1 skipped');
 });

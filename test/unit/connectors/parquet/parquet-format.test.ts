@@ -19,7 +19,7 @@ test('records survive a Parquet file of several row groups exactly', async () =>
     batch.forEach((r) => acc.add(r));
     await w.write(batch);
   }
-  const meta = acc.toMetadata('t', 1, 5n + 3n * 120_000n, 'parquet');
+  const meta = acc.toMetadata('t', 1, 5n + 3n * 120_000n, 'parquet', 'ts');
   await w.finish(meta);
   const bytes = fs.files.get('/f.parquet')!;
   const footer = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);

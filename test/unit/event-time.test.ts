@@ -1,21 +1,22 @@
-// --event-time: a JSON field (epoch ms or ISO-8601, dotted paths) or the Kafka timestamp; null when unusable.
+// The one event-time definition: a JSON field (epoch ms or ISO-8601, dotted paths) or the Kafka timestamp; null when unusable.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { eventTimeByParse, eventTimeExtractor } from '../../../src/archive/event-time.js';
-import { UsageError } from '../../../src/errors.js';
+import { UsageError } from '../../src/errors.js';
+import { eventTimeByParse, eventTimeExtractor, eventTimeOfValue, parseEventTimeDefinition } from '../../src/event-time.js';
 
+const def = (text: string) => parseEventTimeDefinition(text);
 const bytes = (s: string) => new TextEncoder().encode(s);
 
 test('event time from a field, a nested field, or the Kafka timestamp; null when unusable', () => {
-  const ts = eventTimeExtractor('ts');
+  const ts = eventTimeExtractor(def('ts'));
   assert.equal(ts(bytes('{"ts":1732406400000}'), 5), 1732406400000);
   assert.equal(ts(bytes('{"ts":"2024-11-24T00:00:00Z"}'), 5), Date.parse('2024-11-24T00:00:00Z'));
   for (const bad of ['{"ts":"soon"}', '{}', 'not json', '[1]', '{"ts":null}']) assert.equal(ts(bytes(bad), 5), null, bad);
   assert.equal(ts(null, 5), null);
-  assert.equal(eventTimeExtractor('meta.ts')(bytes('{"meta":{"ts":42}}'), 5), 42);
-  assert.equal(eventTimeExtractor('kafka-timestamp')(null, 77), 77);
-  assert.throws(() => eventTimeExtractor('a b'), UsageError);
+  assert.equal(eventTimeExtractor(def('meta.ts'))(bytes('{"meta":{"ts":42}}'), 5), 42);
+  assert.equal(eventTimeExtractor(def('kafka-timestamp'))(null, 77), 77);
+  assert.throws(() => parseEventTimeDefinition('a b'), (e: unknown) => e instanceof UsageError && /--event-time: 'a b'/.test(e.message));
 });
 
 test('the byte scan of a top-level field agrees with JSON.parse on tricky values', () => {
@@ -32,8 +33,8 @@ test('the byte scan of a top-level field agrees with JSON.parse on tricky values
     '{"é":1,"ts":3}', '{"ts":"soon"}', '"ts"', '42', 'null', '\ufeff{"ts":1}', '{"ts":1}\u00a0', '{"ts":Infinity}',
     '{"ts":NaN}', '{"__proto__":5,"ts":3}', '{"a":"\t","ts":1}', '{"ts":"2024-13-45T00:00:00Z"}',
   ];
-  const scan = eventTimeExtractor('ts');
-  const parse = eventTimeByParse('ts');
+  const scan = eventTimeExtractor(def('ts'));
+  const parse = eventTimeByParse(def('ts'));
   for (const s of corpus) assert.equal(scan(bytes(s), 5), parse(bytes(s), 5), s);
   // Non-UTF-8 bytes: the decoder replaces them, JSON.parse may still succeed.
   const raw = new Uint8Array([...bytes('{"a":"'), 0xff, 0xfe, ...bytes('","ts":8}')]);
@@ -44,7 +45,7 @@ test('the byte scan of a top-level field agrees with JSON.parse on tricky values
   }
   assert.ok(Object.is(scan(bytes('{"ts":-0}'), 5), parse(bytes('{"ts":-0}'), 5)));
   for (const spec of ['constructor', 'toString', '__proto__']) {
-    for (const s of ['{}', `{"${spec}":5}`, '{"a":1}']) assert.equal(eventTimeExtractor(spec)(bytes(s), 5), eventTimeByParse(spec)(bytes(s), 5), `${spec} ${s}`);
+    for (const s of ['{}', `{"${spec}":5}`, '{"a":1}']) assert.equal(eventTimeExtractor(def(spec))(bytes(s), 5), eventTimeByParse(def(spec))(bytes(s), 5), `${spec} ${s}`);
   }
 });
 
@@ -55,8 +56,8 @@ test('the byte scan agrees with JSON.parse on generated flat and broken objects'
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
     return seed % n;
   };
-  const scan = eventTimeExtractor('ts');
-  const parse = eventTimeByParse('ts');
+  const scan = eventTimeExtractor(def('ts'));
+  const parse = eventTimeByParse(def('ts'));
   for (let k = 0; k < 20_000; k++) {
     let s = '{"ts":';
     const len = rand(12);
@@ -64,4 +65,18 @@ test('the byte scan agrees with JSON.parse on generated flat and broken objects'
     if (rand(2) === 0) s += '}';
     assert.equal(scan(bytes(s), 5), parse(bytes(s), 5), s);
   }
+});
+
+test('one definition, read from bytes (archiver) or from a parsed value (sessions job), gives the same time', () => {
+  const values = ['{"ts":1732406400000}', '{"ts":"2024-11-24T00:00:00Z"}', '{"meta":{"ts":5}}', '{"x":1}', '{"ts":null}', 'not json'];
+  for (const text of ['ts', 'meta.ts', 'kafka-timestamp']) {
+    const d = def(text);
+    for (const v of values) {
+      let parsed: unknown = null;
+      try { parsed = JSON.parse(v); } catch { /* the job counts such a record as bad before asking its time */ continue; }
+      assert.equal(eventTimeOfValue(d, parsed, 99), eventTimeExtractor(d)(bytes(v), 99), `${text} of ${v}`);
+    }
+  }
+  assert.deepEqual(def('kafka-timestamp'), { text: 'kafka-timestamp', path: null });
+  assert.deepEqual(def(' meta.ts '), { text: 'meta.ts', path: ['meta', 'ts'] });
 });
