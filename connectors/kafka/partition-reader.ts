@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { LiveBatch, LiveReader, SourceRecord } from '../../src/source/types.js';
+import { ConnectionError, OxbowError } from '../../src/errors.js';
 import { getLogger } from '../../src/logger.js';
 import { kafkaCall, mapKafkaError } from './client.js';
 import { fetchTopicOffsets } from './topic-offsets.js';
@@ -28,10 +29,21 @@ export async function listKafkaPartitions(kafka: Kafka, brokers: string, topic: 
   }
 }
 
+/** How long the reader keeps restarting through a Kafka outage before the job fails naming the cause. */
+const RESTART_BUDGET_MS = 10 * 60_000;
+/** Pause between restart attempts (each attempt itself waits up to kafkajs's connect retries). */
+const RESTART_PAUSE_MS = 1000;
+
 /**
  * kafkajs has no manual assignment, so the reader joins a group of its own (a fresh id: no committed offsets,
  * nothing committed ever), starts from the earliest offset and seeks every partition to its exact start. Anything a
  * fetch delivered from before the seek is below the start and dropped here, so a record is neither lost nor repeated.
+ *
+ * A consumer crash (a broker restart, an outage past kafkajs's retries) is handled here rather than by kafkajs's own
+ * restart: kafkajs would rejoin the same group and wait for the dead member's session to expire (tens of seconds after
+ * the broker is back). The reader instead starts a new consumer in a new group at the positions it had reached, again
+ * and again until Kafka answers (within its budget); a failure that restarting cannot mend fails the reader, and the job
+ * stops naming it, its last checkpoint intact.
  */
 export class KafkaPartitionReader implements LiveReader {
   /** One admin client, shared by concurrent offset look-ups (a promise, so two callers never connect two clients). */
@@ -43,13 +55,22 @@ export class KafkaPartitionReader implements LiveReader {
   private wake: (() => void) | null = null;
   private drained: (() => void) | null = null;
   private failure: unknown = null;
+  private restarting: Promise<void> | null = null;
+  private closed = false;
+  /** Bumped per consumer: a batch of a consumer already replaced is dropped. */
+  private generation = 0;
 
   constructor(private readonly o: KafkaPartitionReaderOptions) {}
 
   private adminClient(): Promise<Admin> {
     if (!this.admin) {
       const admin = this.o.kafka.admin();
-      this.admin = kafkaCall(this.o.brokers, 'connecting the admin client', () => admin.connect()).then(() => admin);
+      this.admin = kafkaCall(this.o.brokers, 'connecting the admin client', () => admin.connect()).then(() => admin, async (err: unknown) => {
+        // A failed connect is not kept: the next question (after an outage) connects again.
+        this.admin = null;
+        await admin.disconnect().catch(() => {});
+        throw err;
+      });
     }
     return this.admin;
   }
@@ -70,52 +91,121 @@ export class KafkaPartitionReader implements LiveReader {
   }
 
   async start(positions: Map<number, bigint>): Promise<void> {
-    const { kafka, brokers, topic } = this.o;
     for (const [p, o] of positions) this.positions.set(p, o);
-    const consumer = kafka.consumer({ groupId: `oxbow-sessions-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
+    await this.startConsumer();
+  }
+
+  /** A consumer in a fresh group, reading every partition of this job from where the reader stands. */
+  private async startConsumer(): Promise<void> {
+    const { kafka, brokers, topic } = this.o;
+    const generation = ++this.generation;
+    const consumer = kafka.consumer({
+      groupId: `oxbow-sessions-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 250,
+      // Restarts are the reader's own (a new group); kafkajs's would wait out the old member in the old group.
+      retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 3000, restartOnFailure: async () => false },
+    });
     this.consumer = consumer;
-    await kafkaCall(brokers, 'connecting the consumer', () => consumer.connect());
-    await kafkaCall(brokers, `subscribing to ${topic}`, () => consumer.subscribe({ topic, fromBeginning: true }));
-    const limit = this.o.maxBufferedBatches ?? 8;
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-        const p = batch.partition;
-        const from = this.positions.get(p);
-        // A batch fetched before our seek landed is dropped unresolved: resolving it would move kafkajs off the seek.
-        if (from === undefined || this.paused.has(p) || isStale()) return;
-        // kafkajs fetches each partition from its last resolved offset: without this it would fetch the first batch again
-        // and again (all below `from`, dropped), and the reader would stall after one batch per partition.
-        resolveOffset(batch.lastOffset());
-        const records: SourceRecord[] = [];
-        for (const m of batch.messages) {
-          const offset = BigInt(m.offset);
-          if (offset < from) continue;
-          records.push({
-            offset,
-            timestamp: Number(m.timestamp),
-            key: m.key ? new Uint8Array(m.key) : null,
-            value: m.value ? new Uint8Array(m.value) : null,
-            eventTime: null,
-          });
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (generation === this.generation) this.onCrash(e.payload.error);
+    });
+    try {
+      await kafkaCall(brokers, 'connecting the consumer', () => consumer.connect());
+      await kafkaCall(brokers, `subscribing to ${topic}`, () => consumer.subscribe({ topic, fromBeginning: true }));
+      const limit = this.o.maxBufferedBatches ?? 8;
+      await kafkaCall(brokers, `reading ${topic}`, () => consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+          const p = batch.partition;
+          const from = this.positions.get(p);
+          // A batch fetched before our seek landed is dropped unresolved: resolving it would move kafkajs off the seek.
+          if (generation !== this.generation || from === undefined || this.paused.has(p) || isStale()) return;
+          // kafkajs fetches each partition from its last resolved offset: without this it would fetch the first batch again
+          // and again (all below `from`, dropped), and the reader would stall after one batch per partition.
+          resolveOffset(batch.lastOffset());
+          const records: SourceRecord[] = [];
+          for (const m of batch.messages) {
+            const offset = BigInt(m.offset);
+            if (offset < from) continue;
+            records.push({
+              offset,
+              timestamp: Number(m.timestamp),
+              key: m.key ? new Uint8Array(m.key) : null,
+              value: m.value ? new Uint8Array(m.value) : null,
+              eventTime: null,
+            });
+          }
+          if (records.length === 0) return;
+          this.positions.set(p, records[records.length - 1]!.offset + 1n);
+          this.queue.push({ partition: p, records, nextOffset: BigInt(batch.lastOffset()) + 1n });
+          this.wake?.();
+          while (this.queue.length >= limit && isRunning() && !isStale()) {
+            await new Promise<void>((resolve) => { this.drained = resolve; setTimeout(resolve, 1000); });
+            await heartbeat();
+          }
+        },
+      }));
+      // Partitions this job does not read are paused so they are never fetched.
+      const all = await fetchTopicOffsets(await this.adminClient(), brokers, topic);
+      const others = all.map((x) => x.partition).filter((p) => !this.positions.has(p));
+      if (others.length > 0) consumer.pause([{ topic, partitions: others }]);
+      const paused = [...this.paused];
+      if (paused.length > 0) consumer.pause([{ topic, partitions: paused }]);
+      for (const [partition, offset] of this.positions) consumer.seek({ topic, partition, offset: offset.toString() });
+    } catch (err) {
+      await consumer.disconnect().catch(() => {});
+      throw err;
+    }
+    log.debug('reading Kafka', { topic, positions: [...this.positions].map(([p, o]) => `${p}@${o}`).join(',') });
+  }
+
+  /** The consumer crashed: restart in a new group at the reached positions, or fail for good when restarting cannot help. */
+  private onCrash(error: unknown): void {
+    if (this.closed || this.failure !== null || this.restarting !== null) return;
+    const err = mapKafkaError(error, this.o.brokers, `reading ${this.o.topic}`);
+    if (!(err instanceof OxbowError && err.retriable)) {
+      this.fail(err);
+      return;
+    }
+    log.warn('the Kafka reader failed; restarting it where it stood', { error: err.message });
+    this.restarting = this.restart(err).finally(() => { this.restarting = null; });
+  }
+
+  private async restart(cause: Error): Promise<void> {
+    const deadline = Date.now() + RESTART_BUDGET_MS;
+    let last: unknown = cause;
+    let attempt = 0;
+    while (!this.closed) {
+      const old = this.consumer;
+      this.consumer = null;
+      this.generation++;
+      await old?.disconnect().catch(() => {});
+      if (Date.now() > deadline) break;
+      attempt++;
+      try {
+        await this.startConsumer();
+        log.info('the Kafka reader reads again', { attempt });
+        return;
+      } catch (err) {
+        last = err;
+        const mapped = mapKafkaError(err, this.o.brokers, `restarting the reader of ${this.o.topic}`);
+        if (!(mapped instanceof OxbowError && mapped.retriable)) {
+          this.fail(mapped);
+          return;
         }
-        if (records.length === 0) return;
-        this.positions.set(p, records[records.length - 1]!.offset + 1n);
-        this.queue.push({ partition: p, records });
-        this.wake?.();
-        while (this.queue.length >= limit && isRunning() && !isStale()) {
-          await new Promise<void>((resolve) => { this.drained = resolve; setTimeout(resolve, 1000); });
-          await heartbeat();
-        }
-      },
-    }).catch((err: unknown) => { this.failure = mapKafkaError(err, brokers, `reading ${topic}`); this.wake?.(); });
-    // Partitions this job does not read are paused so they are never fetched.
-    const all = await fetchTopicOffsets(await this.adminClient(), brokers, topic);
-    const others = all.map((x) => x.partition).filter((p) => !positions.has(p));
-    if (others.length > 0) consumer.pause([{ topic, partitions: others }]);
-    for (const [partition, offset] of positions) consumer.seek({ topic, partition, offset: offset.toString() });
-    log.debug('reading Kafka', { topic, positions: [...positions].map(([p, o]) => `${p}@${o}`).join(',') });
+        log.debug('restarting the Kafka reader failed; trying again', { attempt, error: mapped.message });
+        await new Promise((r) => setTimeout(r, RESTART_PAUSE_MS));
+      }
+    }
+    if (!this.closed) {
+      const mapped = mapKafkaError(last, this.o.brokers, `reading ${this.o.topic}`);
+      this.fail(new ConnectionError(this.o.brokers, `${mapped.message} (still failing after ${RESTART_BUDGET_MS / 60_000} minutes of restarts)`, { cause: last }));
+    }
+  }
+
+  private fail(err: unknown): void {
+    this.failure ??= err;
+    this.wake?.();
   }
 
   async next(timeoutMs: number): Promise<LiveBatch | null> {
@@ -140,6 +230,9 @@ export class KafkaPartitionReader implements LiveReader {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    this.generation++;
+    await this.restarting?.catch(() => {});
     await this.consumer?.disconnect().catch(() => {});
     const admin = this.admin;
     if (admin) await admin.then((a) => a.disconnect()).catch(() => {});

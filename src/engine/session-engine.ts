@@ -1,6 +1,6 @@
-// The session-window operator: assigns, merges, asks the trigger, aggregates, emits; keeps state per source partition.
+// The session-window operator: assigns, merges, asks the trigger, aggregates, emits; one key space for the whole job.
 
-import { BadRecordError, SavepointError, UsageError } from '../errors.js';
+import { BadRecordError, CoPartitioningError, SavepointError, UsageError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import {
   CURRENT_FORMAT_VERSION,
@@ -9,7 +9,7 @@ import {
   type EngineSnapshot,
   type SessionSnapshot,
 } from '../state/savepoint-format.js';
-import { ShardedState, type Shard } from '../state/shard.js';
+import { KeyIndex } from '../state/key-index.js';
 import type { Aggregate } from './aggregate.js';
 import { createAggregate } from './aggregates/index.js';
 import { cleanupTime, validateLateness } from './lateness.js';
@@ -31,12 +31,14 @@ export class SessionEngine {
   readonly purging: boolean;
   readonly retractions: boolean;
   readonly aggregate: Aggregate;
+  /** The topic is asserted to keep each session key in one partition: verified on every event, never trusted. */
+  readonly coPartitioned: boolean;
   private readonly trigger: Trigger;
   private readonly sink: SessionSink;
-  private readonly state = new ShardedState();
+  /** Key → first session of its chain (sessions ordered by start); a key without open sessions has no entry. */
+  private readonly keys = new KeyIndex<Session>();
   private readonly heap = new TimerHeap();
   private readonly table: SessionTable;
-  private lastShard: Shard | null = null;
   private readonly ctx: SessionTriggerContext;
   private readonly candidates: MergeCandidates = { before: null, first: null, last: null, count: 0 };
   /** The job watermark; -Infinity before the first, +Infinity after finish(). */
@@ -62,19 +64,26 @@ export class SessionEngine {
     this.trigger = createTrigger(this.triggerSpec, this.purging);
     const agg = options.aggregate ?? 'count';
     this.aggregate = typeof agg === 'string' ? createAggregate(agg) : agg;
+    this.coPartitioned = options.coPartitioned ?? false;
     this.sink = sink;
     this.ctx = new SessionTriggerContext(this);
     this.table = new SessionTable(this.allowedLatenessMs);
   }
 
-  /** One event of `key` at event time `ts` (epoch ms) read from source partition `partition`. */
+  /**
+   * One event of `key` at event time `ts` (epoch ms) read from source partition `partition`. Sessions are keyed by `key`
+   * alone, as Flink's keyBy: events of one key from any partition build one session (the partition is reported with
+   * the session: the one of the event that opened it).
+   */
   processEvent(partition: number, key: string, ts: number, event: Record<string, unknown>): void {
     // NaN or ±Infinity would poison every comparison of the key's sessions.
     if (!(ts - ts === 0)) throw new BadRecordError(`event of key '${key}': time ${ts} is not a finite number of epoch ms`);
     this.events++;
-    let shard = this.lastShard;
-    if (shard === null || shard.partition !== partition) shard = this.lastShard = this.state.get(partition);
-    const head = shard.keys.get(key);
+    const keys = this.keys;
+    const head = keys.get(key);
+    if (this.coPartitioned && head !== undefined && head.partition !== partition) {
+      throw new CoPartitioningError(key, head.partition, partition);
+    }
     const end = ts + this.gapMs;
     const agg = this.aggregate;
     let s: Session | null;
@@ -85,10 +94,10 @@ export class SessionEngine {
       const sEnd = s.end;
       const newStart = ts < start ? ts : start;
       const newEnd = end > sEnd ? end : sEnd;
-      if (newStart !== start || newEnd !== sEnd) this.merge(shard, s, 1, newStart, newEnd);
+      if (newStart !== start || newEnd !== sEnd) this.merge(s, 1, newStart, newEnd);
       if (s.acc === null) s.acc = agg.createAccumulator();
     } else {
-      s = this.placeInChain(shard, head, partition, key, ts, end, event);
+      s = this.placeInChain(head, partition, key, ts, end, event);
       if (s === null) return;
     }
     // Pointer stores into long-lived objects pay a GC write barrier: skip the ones that change nothing.
@@ -104,7 +113,7 @@ export class SessionEngine {
   }
 
   /** The session (new, extended or merged) that takes an event of a key with none or several open sessions; null when late. */
-  private placeInChain(shard: Shard, head: Session | undefined, partition: number, key: string, ts: number, end: number, event: Record<string, unknown>): Session | null {
+  private placeInChain(head: Session | undefined, partition: number, key: string, ts: number, end: number, event: Record<string, unknown>): Session | null {
     const c = findIntersecting(head, ts, end, this.candidates);
     const agg = this.aggregate;
     let s = c.first;
@@ -120,18 +129,17 @@ export class SessionEngine {
       const before = c.before;
       if (before === null) {
         if (head !== undefined) s.next = head;
-        shard.keys.set(key, s);
+        this.keys.set(key, s);
       } else {
         s.next = before.next;
         before.next = s;
       }
-      shard.sessionCount++;
       this.open++;
     } else {
       const newStart = ts < s.start ? ts : s.start;
       const lastEnd = c.last!.end;
       const newEnd = end > lastEnd ? end : lastEnd;
-      if (c.count > 1 || newStart !== s.start || newEnd !== s.end) this.merge(shard, s, c.count, newStart, newEnd);
+      if (c.count > 1 || newStart !== s.start || newEnd !== s.end) this.merge(s, c.count, newStart, newEnd);
       if (s.acc === null) s.acc = agg.createAccumulator();
     }
     return s;
@@ -177,30 +185,35 @@ export class SessionEngine {
     };
   }
 
-  /** Plain JSON-able state of the given partitions (default all): sessions, accumulators, trigger state, timers, watermark. */
+  /**
+   * Plain JSON-able state (sessions, accumulators, trigger state, timers, watermark), grouped by the partition of each
+   * session; `partitions` limits it to the sessions of those partitions (default all).
+   */
   snapshot(partitions?: readonly number[]): EngineSnapshot {
     if (this.watermark === Infinity) throw new UsageError('snapshot: the engine has finished (watermark at +infinity); take the snapshot before finish()');
     const agg = this.aggregate;
-    const shards = (partitions ?? this.state.partitions()).map((partition) => {
-      const sessions: SessionSnapshot[] = [];
-      const shard = this.state.find(partition);
-      if (shard !== undefined) {
-        for (const s of shard.sessions()) {
-          sessions.push({
-            id: s.id,
-            key: s.key,
-            start: s.start,
-            end: s.end,
-            acc: s.acc === null ? null : agg.toJson(s.acc),
-            trigger: Number.isNaN(s.triggerState) ? null : s.triggerState,
-            timers: s.timerList(),
-            emitted: Number.isNaN(s.emittedStart) ? null : [s.emittedStart, s.emittedEnd],
-            pending: s.pending,
-          });
-        }
+    const wanted = partitions === undefined ? null : new Set(partitions);
+    const byPartition = new Map<number, SessionSnapshot[]>();
+    for (const head of this.keys.values()) {
+      for (let s: Session | null = head; s !== null; s = s.next) {
+        if (wanted !== null && !wanted.has(s.partition)) continue;
+        let list = byPartition.get(s.partition);
+        if (list === undefined) byPartition.set(s.partition, (list = []));
+        list.push({
+          id: s.id,
+          key: s.key,
+          start: s.start,
+          end: s.end,
+          acc: s.acc === null ? null : agg.toJson(s.acc),
+          trigger: Number.isNaN(s.triggerState) ? null : s.triggerState,
+          timers: s.timerList(),
+          emitted: Number.isNaN(s.emittedStart) ? null : [s.emittedStart, s.emittedEnd],
+          pending: s.pending,
+        });
       }
-      return { partition, sessions };
-    });
+    }
+    for (const p of wanted ?? []) if (!byPartition.has(p)) byPartition.set(p, []);
+    const shards = [...byPartition].sort(([a], [b]) => a - b).map(([partition, sessions]) => ({ partition, sessions }));
     return {
       type: SNAPSHOT_TYPE,
       formatVersion: CURRENT_FORMAT_VERSION,
@@ -211,6 +224,7 @@ export class SessionEngine {
         trigger: this.trigger.spec,
         purging: this.purging,
         retractions: this.retractions,
+        keying: this.coPartitioned ? 'co-partitioned' : 'job',
       },
       watermark: this.watermark === -Infinity ? null : this.watermark,
       nextSessionId: this.nextId,
@@ -236,15 +250,20 @@ export class SessionEngine {
     return engine;
   }
 
+  /**
+   * Rebuilds the chains of the snapshot's sessions, one per key across every partition. A snapshot of format 1 kept
+   * a chain per source partition, so a key may hold sessions from two partitions that overlap or touch: they are merged
+   * now, as the engine would have merged them had it keyed by the session key all along (with retractions, the results
+   * they had fired are retracted); under --co-partitioned such a key is refused, since it contradicts the assertion.
+   */
   private load(snap: EngineSnapshot, source: string): void {
     this.watermark = snap.watermark ?? -Infinity;
     this.nextId = snap.nextSessionId;
     const triggerChanged = snap.config.trigger !== this.trigger.spec;
     const agg = this.aggregate;
     let dropped = 0;
+    const byKey = new Map<string, Session[]>();
     for (const sh of snap.shards) {
-      const shard = this.state.get(sh.partition);
-      const byKey = new Map<string, Session[]>();
       for (const ss of sh.sessions) {
         const s = new Session(this.table, ss.id, sh.partition, ss.key, ss.start, ss.end, ss.trigger ?? NONE);
         try {
@@ -275,24 +294,35 @@ export class SessionEngine {
         if (list === undefined) byKey.set(ss.key, (list = []));
         list.push(s);
       }
-      for (const [key, list] of byKey) {
-        list.sort((a, b) => a.start - b.start);
-        for (let i = 1; i < list.length; i++) {
-          if (list[i]!.start <= list[i - 1]!.end) {
-            throw new SavepointError(source, `savepoint ${source} is corrupt: sessions of key '${key}' in partition ${sh.partition} overlap; it was left untouched`);
-          }
-          list[i - 1]!.next = list[i]!;
-        }
-        shard.keys.set(key, list[0]!);
-        shard.sessionCount += list.length;
-        this.open += list.length;
-        for (const s of list) this.heap.schedule(s);
+    }
+    for (const [key, list] of byKey) {
+      list.sort((a, b) => a.start - b.start || a.partition - b.partition);
+      const partitions = new Set(list.map((s) => s.partition));
+      if (this.coPartitioned && partitions.size > 1) {
+        const [a, b] = [...partitions];
+        throw new SavepointError(source, `savepoint ${source} holds sessions of key '${key}' from partitions ${a} and ${b}; --co-partitioned (each key in one partition) cannot restore it — restore without --co-partitioned`);
       }
+      for (let i = 1; i < list.length; i++) list[i - 1]!.next = list[i]!;
+      this.keys.set(key, list[0]!);
+      this.open += list.length;
+      for (let s: Session | null = list[0]!; s !== null; s = s.next) {
+        let run = 1;
+        let end = s.end;
+        for (let o = s.next; o !== null && o.start <= end; o = o.next) {
+          if (o.partition === s.partition) {
+            throw new SavepointError(source, `savepoint ${source} is corrupt: sessions of key '${key}' in partition ${s.partition} overlap; it was left untouched`);
+          }
+          run++;
+          if (o.end > end) end = o.end;
+        }
+        if (run > 1) this.merge(s, run, s.start, end);
+      }
+      for (let s: Session | null = this.keys.get(key)!; s !== null; s = s.next) this.heap.schedule(s);
     }
     if (dropped > 0) log.info('sessions past their cleanup time under the new allowed lateness were dropped on restore', { dropped });
   }
 
-  private merge(shard: Shard, r: Session, count: number, newStart: number, newEnd: number): void {
+  private merge(r: Session, count: number, newStart: number, newEnd: number): void {
     const retract = this.retractions;
     if (retract && !Number.isNaN(r.emittedStart) && (r.emittedStart !== newStart || r.emittedEnd !== newEnd)) {
       this.retract(r, r.emittedStart, r.emittedEnd);
@@ -312,7 +342,6 @@ export class SessionEngine {
         if (victim.pending) r.pending = true;
         if (retract && !Number.isNaN(victim.emittedStart)) this.retract(victim, victim.emittedStart, victim.emittedEnd);
         victim.kill();
-        shard.sessionCount--;
         this.open--;
       }
       r.next = o;
@@ -362,18 +391,16 @@ export class SessionEngine {
   private cleanup(s: Session): void {
     // End of input with a trigger that does not fire on time (count): do not let the last events vanish.
     if (this.finishing && s.pending && s.acc !== null) this.emit(s, 'on-time');
-    const shard = this.state.get(s.partition);
-    const head = shard.keys.get(s.key);
+    const head = this.keys.get(s.key);
     if (head === s) {
-      if (s.next === null) shard.keys.delete(s.key);
-      else shard.keys.set(s.key, s.next);
+      if (s.next === null) this.keys.delete(s.key);
+      else this.keys.set(s.key, s.next);
     } else {
       let p = head ?? null;
       while (p !== null && p.next !== s) p = p.next;
       if (p !== null) p.next = s.next;
     }
     s.kill();
-    shard.sessionCount--;
     this.open--;
   }
 }

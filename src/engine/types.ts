@@ -13,6 +13,7 @@ export interface SessionResult {
   end: number;
   firing: Firing;
   result: unknown;
+  /** The source partition of the event that opened the session. */
   partition: number;
 }
 
@@ -43,6 +44,12 @@ export interface SessionEngineOptions {
   retractions?: boolean;
   /** An aggregate object or a built-in name (`count`, `sum:FIELD`, `listening`, `playlist-runs`). Default count. */
   aggregate?: Aggregate | string;
+  /**
+   * The input keeps every session key in one source partition (`--co-partitioned`). Sessions are keyed by the key
+   * alone either way; this makes an event of a key whose open session came from another partition an error
+   * (CoPartitioningError), so state can later move between workers with its partition. Default false.
+   */
+  coPartitioned?: boolean;
 }
 
 export interface SessionEngineStats {

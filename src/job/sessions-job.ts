@@ -6,7 +6,7 @@ import { getLogger } from '../logger.js';
 import type { HybridSource, SourceStep } from '../source/hybrid-source.js';
 import type { SourceRecord } from '../source/types.js';
 import type { OutputSink } from '../sink/types.js';
-import { decodeEvent } from './decode.js';
+import type { DecodedEvent } from './decode.js';
 import type { JobEngine, JobProgress, JobSummary } from './types.js';
 
 const log = getLogger('sessions');
@@ -22,7 +22,7 @@ export interface BadRecord {
 export interface SessionsJobOptions {
   topic: string;
   partitions: number[];
-  source: HybridSource;
+  source: HybridSource<DecodedEvent>;
   engine: JobEngine;
   sink: OutputSink;
   /** Where checkpoints go; null: none (the output is still published at each interval and at the end). */
@@ -30,10 +30,6 @@ export interface SessionsJobOptions {
   checkpointIntervalMs: number;
   /** The checkpoint this run was restored from (its id numbers the next ones; its counters carry on). */
   restoredFrom: Checkpoint | null;
-  keyField: string;
-  timeField: string;
-  /** The aggregate's own check of an event (e.g. a song without songId for `listening`): a reason makes it a bad record. */
-  checkEvent?: (event: Record<string, unknown>) => string | null;
   onBadRecord?: (bad: BadRecord) => void;
   onProgress?: (p: JobProgress) => void;
   progressIntervalMs?: number;
@@ -86,20 +82,20 @@ export class SessionsJob {
     this.checkpoints++;
   }
 
-  private handle(step: SourceStep): void {
+  private handle(step: SourceStep<DecodedEvent>): void {
     const o = this.o;
     if (step.kind === 'records') {
-      for (const r of step.records) {
-        this.records++;
-        const decoded = decodeEvent(r, o.keyField, o.timeField);
-        const reason = typeof decoded === 'string' ? decoded : o.checkEvent?.(decoded.event) ?? null;
-        if (typeof decoded === 'string' || reason !== null) {
+      const { records, decoded } = step;
+      this.records += records.length;
+      for (let i = 0; i < decoded.length; i++) {
+        const d = decoded[i]!;
+        if (typeof d === 'string') {
           this.badRecords++;
-          o.onBadRecord?.({ topic: o.topic, partition: step.partition, offset: r.offset, reason: reason!, record: r });
+          o.onBadRecord?.({ topic: o.topic, partition: step.partition, offset: records[i]!.offset, reason: d, record: records[i]! });
           continue;
         }
         this.events++;
-        o.engine.processEvent(step.partition, decoded.key, decoded.ts, decoded.event);
+        o.engine.processEvent(step.partition, d.key, d.ts, d.event);
       }
     } else if (step.kind === 'watermark') {
       this.watermark = step.watermark;

@@ -36,6 +36,7 @@ export function archiveCatalog(fs: ArchiveFs, root: string, topic: string, forma
         count: entry.count,
         minEventTime: entry.minEventTime ?? Number.NEGATIVE_INFINITY,
         maxEventTime: entry.maxEventTime ?? Number.NEGATIVE_INFINITY,
+        eventTime: entry.eventTime,
         entry,
         corrupt: null,
       }));
@@ -45,7 +46,7 @@ export function archiveCatalog(fs: ArchiveFs, root: string, topic: string, forma
         if (!parsed || parsed.topic !== topic || parsed.partition !== partition || !formats.has(parsed.extension)) continue;
         files.push({
           path: f.path, partition, startOffset: parsed.startOffset, endOffset: parsed.endOffset, nextOffset: parsed.endOffset + 1n,
-          count: 0, minEventTime: Number.NEGATIVE_INFINITY, maxEventTime: Number.NEGATIVE_INFINITY, entry: null, corrupt: f.reason,
+          count: 0, minEventTime: Number.NEGATIVE_INFINITY, maxEventTime: Number.NEGATIVE_INFINITY, eventTime: null, entry: null, corrupt: f.reason,
         });
       }
       return files;
@@ -59,4 +60,14 @@ export function archiveCatalog(fs: ArchiveFs, root: string, topic: string, forma
       yield* readArchiveFile(fs, f.entry, formats);
     },
   };
+}
+
+/**
+ * The event-time definitions an archive's files record, over the given partitions (empty: none recorded, as in
+ * archives of oxbow 0.1). A job that is not told `--event-time` replays in the archive's own.
+ */
+export async function recordedEventTimes(catalog: ArchiveCatalog, partitions: readonly number[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const p of partitions) for (const f of await catalog.listFiles(p)) if (f.eventTime !== null) found.add(f.eventTime);
+  return found;
 }

@@ -1,14 +1,14 @@
 // The hybrid source: each partition's archive in offset order, all partitions aligned in event time, watermarks at file
 // boundaries, then an exact per-partition switch to Kafka at the archive's next offset.
 
-import { CorruptFileError, OffsetGapError } from '../errors.js';
+import { CorruptFileError, EventTimeMismatchError, OffsetGapError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import { alignedOrder } from './aligned-order.js';
 import { planPartitionFiles, remainingMinEventTimes, type PartitionPlan } from './file-plan.js';
 import { retry } from '../retry.js';
 import { DEFAULT_STORAGE_RETRIES, prefetchFiles } from './prefetch-reader.js';
-import type { ArchiveCatalog, LiveReader, SourceRecord } from './types.js';
-import { WatermarkTracker, type WatermarkSnapshot } from './watermarks.js';
+import type { ArchiveCatalog, LiveBatch, LiveReader, SourceRecord } from './types.js';
+import { confirmationInterval, WatermarkTracker, type WatermarkSnapshot } from './watermarks.js';
 
 const log = getLogger('source');
 
@@ -23,7 +23,12 @@ export interface SourcePosition {
   nextOffset: bigint | null;
 }
 
-export interface HybridSourceOptions {
+/** What the source needs of a decoded record: its event time (for watermarks). A string is why the record is bad. */
+export interface Timed {
+  ts: number;
+}
+
+export interface HybridSourceOptions<D extends Timed = Timed> {
   topic: string;
   partitions: readonly number[];
   archive: ArchiveCatalog | null;
@@ -39,8 +44,16 @@ export interface HybridSourceOptions {
   onCorrupt?: CorruptPolicy;
   /** Stop once every partition has reached the end offsets Kafka had when it switched. */
   stopAtLive?: boolean;
-  /** Event time of a Kafka record (archive records carry theirs); null when the value holds none. */
-  eventTimeOf: (record: SourceRecord) => number | null;
+  /**
+   * Turns each record into what the job consumes, once: its event time moves the watermark; a string (why the record
+   * cannot be used) moves nothing. `phase` says whether the record came from the archive or from Kafka.
+   */
+  decode: (record: SourceRecord, phase: 'archive' | 'kafka') => D | string;
+  /**
+   * The job's event-time definition (`ts`, `kafka-timestamp`): archive files that record another are refused before
+   * any is read, since their order and file-boundary watermarks are in that other clock.
+   */
+  eventTime: string;
   /** Retries of a retriable storage failure (listing or reading the archive) before the replay stops. */
   storageRetries?: number;
   /** How long one live poll waits before reporting idleness. Default 500 ms. */
@@ -49,8 +62,8 @@ export interface HybridSourceOptions {
   now?: () => number;
 }
 
-export type SourceStep =
-  | { kind: 'records'; partition: number; phase: 'archive' | 'kafka'; records: SourceRecord[] }
+export type SourceStep<D extends Timed = Timed> =
+  | { kind: 'records'; partition: number; phase: 'archive' | 'kafka'; records: SourceRecord[]; decoded: (D | string)[] }
   | { kind: 'file-done'; partition: number; path: string }
   | { kind: 'watermark'; watermark: number }
   | { kind: 'switch'; partition: number; offset: bigint; endOffset: bigint | null; pauseMs: number }
@@ -71,15 +84,19 @@ export interface SourceStats {
   switchPauseMs: number[];
 }
 
-export class HybridSource {
+export class HybridSource<D extends Timed = Timed> {
   readonly watermarks: WatermarkTracker;
   readonly stats: SourceStats = { filesTotal: 0, filesDone: 0, recordsArchive: 0, recordsKafka: 0, duplicatesSkipped: 0, gapOffsetsSkipped: 0n, corruptFilesSkipped: 0, switchPauseMs: [] };
   private readonly position = new Map<number, SourcePosition>();
+  /** Where each live partition's reading continues, markers included: what Kafka's log end is compared with. */
+  private readonly readTo = new Map<number, bigint>();
+  private caughtUpQuestion: Promise<void> | null = null;
+  private lastCaughtUpQuestion = Number.NEGATIVE_INFINITY;
   private readonly endOffsets = new Map<number, bigint>();
   private lastWatermark = Number.NEGATIVE_INFINITY;
   private readonly now: () => number;
 
-  constructor(private readonly options: HybridSourceOptions) {
+  constructor(private readonly options: HybridSourceOptions<D>) {
     if (options.partitions.length === 0) throw new RangeError('hybrid source: no partitions to read');
     this.now = options.now ?? Date.now;
     this.watermarks = new WatermarkTracker(options.partitions, options.boundMs, options.idleTimeoutMs ?? Number.POSITIVE_INFINITY, this.now);
@@ -100,7 +117,7 @@ export class HybridSource {
     return this.endOffsets;
   }
 
-  private gap(partition: number, from: bigint, to: bigint, where: 'archive' | 'kafka'): SourceStep {
+  private gap(partition: number, from: bigint, to: bigint, where: 'archive' | 'kafka'): SourceStep<D> {
     const o = this.options;
     const what = where === 'archive'
       ? `the archive ${o.archive?.description ?? ''} has no file for them`
@@ -114,7 +131,7 @@ export class HybridSource {
     return { kind: 'gap', partition, from, to, where };
   }
 
-  private *maybeWatermark(): Generator<SourceStep> {
+  private *maybeWatermark(): Generator<SourceStep<D>> {
     const wm = this.watermarks.jobWatermark();
     if (wm > this.lastWatermark) {
       this.lastWatermark = wm;
@@ -126,7 +143,7 @@ export class HybridSource {
     return this.options.signal?.aborted ?? false;
   }
 
-  async *steps(): AsyncGenerator<SourceStep> {
+  async *steps(): AsyncGenerator<SourceStep<D>> {
     const o = this.options;
     const active = [...o.partitions];
     if (o.archive) {
@@ -140,6 +157,10 @@ export class HybridSource {
             retries: o.storageRetries ?? DEFAULT_STORAGE_RETRIES, initialDelayMs: 200, maxDelayMs: 15_000,
             onRetry: ({ error, attempt, delayMs }) => log.warn('listing the archive failed; retrying', { partition: p, attempt, delayMs, error: (error as Error).message }),
           });
+          const other = files.find((f) => f.eventTime !== null && f.eventTime !== o.eventTime);
+          if (other) {
+            throw new EventTimeMismatchError(`the archive ${o.archive.description} was written with --event-time ${other.eventTime} (e.g. ${other.path}); this job reads --event-time ${o.eventTime}. Pass --event-time ${other.eventTime}, or leave --event-time out to use the archive's own`);
+          }
           const plan = planPartitionFiles(p, files, pos.nextOffset);
           for (const g of plan.gaps) yield this.gap(p, g.range.from, g.range.to, 'archive');
           if (plan.files.length > 0) plans.push(plan);
@@ -164,19 +185,21 @@ export class HybridSource {
           } else {
             for (const batch of loaded.batches) {
               const fresh: SourceRecord[] = [];
+              const decoded: (D | string)[] = [];
               for (const r of batch) {
                 if (r.offset < scheduled.skipBelow || (pos.nextOffset !== null && r.offset < pos.nextOffset)) {
                   this.stats.duplicatesSkipped++;
                   continue;
                 }
                 fresh.push(r);
-                const t = r.eventTime ?? o.eventTimeOf(r);
-                if (t !== null) this.watermarks.observe(p, t);
+                const d = o.decode(r, 'archive');
+                decoded.push(d);
+                if (typeof d !== 'string') this.watermarks.observe(p, d.ts);
               }
               if (fresh.length === 0) continue;
               pos.nextOffset = fresh[fresh.length - 1]!.offset + 1n;
               this.stats.recordsArchive += fresh.length;
-              yield { kind: 'records', partition: p, phase: 'archive', records: fresh };
+              yield { kind: 'records', partition: p, phase: 'archive', records: fresh, decoded };
               if (this.stopped()) return;
             }
           }
@@ -204,7 +227,7 @@ export class HybridSource {
     }
   }
 
-  private async *live(live: LiveReader, partitions: number[]): AsyncGenerator<SourceStep> {
+  private async *live(live: LiveReader, partitions: number[]): AsyncGenerator<SourceStep<D>> {
     const o = this.options;
     const switchStart = this.now();
     const [earliest, latest] = await Promise.all([live.earliestOffsets(partitions), live.latestOffsets(partitions)]);
@@ -239,47 +262,85 @@ export class HybridSource {
     yield* this.maybeWatermark();
     if (reading.size === 0) return;
     await live.start(new Map([...starts].filter(([p]) => reading.has(p))));
-    while (reading.size > 0 && !this.stopped()) {
-      const batch = await live.next(o.pollMs ?? 500);
-      if (this.stopped()) return;
-      if (batch === null || !reading.has(batch.partition)) {
-        yield* this.maybeWatermark();
-        yield { kind: 'idle' };
-        continue;
+    for (const [p, start] of starts) this.readTo.set(p, start);
+    try {
+      while (reading.size > 0 && !this.stopped()) {
+        this.askCaughtUp(live, reading);
+        const batch = await live.next(o.pollMs ?? 500);
+        if (this.stopped()) return;
+        yield* this.liveBatch(live, batch, reading, firstLive, switchStart);
       }
-      const p = batch.partition;
-      const pos = this.position.get(p)!;
-      const end = this.endOffsets.get(p)!;
-      const fresh: SourceRecord[] = [];
-      for (const r of batch.records) {
-        // A record before the position is one already read (a fetch in flight while seeking); past the stop target is not ours.
-        if (pos.nextOffset !== null && r.offset < pos.nextOffset) { this.stats.duplicatesSkipped++; continue; }
-        if (o.stopAtLive && r.offset >= end) break;
-        fresh.push(r);
-        const t = r.eventTime ?? o.eventTimeOf(r);
-        if (t !== null) this.watermarks.observe(p, t);
-        else this.watermarks.touch(p);
-      }
-      if (fresh.length > 0) {
-        // The switch pause: from the archive's end to this partition's first records from Kafka.
-        if (!firstLive.has(p)) {
-          firstLive.add(p);
-          this.stats.switchPauseMs.push(this.now() - switchStart);
-        }
-        pos.nextOffset = fresh[fresh.length - 1]!.offset + 1n;
-        this.stats.recordsKafka += fresh.length;
-        this.watermarks.liveProgress(p);
-        yield { kind: 'records', partition: p, phase: 'kafka', records: fresh };
-      }
-      const last = batch.records[batch.records.length - 1];
-      if (o.stopAtLive && (pos.nextOffset! >= end || (last !== undefined && last.offset + 1n >= end))) {
-        if (pos.nextOffset! < end) pos.nextOffset = end;
-        reading.delete(p);
-        live.pause(p);
-        this.watermarks.finish(p);
-        yield { kind: 'finished', partition: p };
-      }
-      yield* this.maybeWatermark();
+    } finally {
+      // A question still under way must not outlive the source (its answer would touch a finished tracker).
+      await this.caughtUpQuestion;
     }
+  }
+
+  /**
+   * Asks Kafka, at most once per interval and never twice at once, where the live partitions' logs end; each partition
+   * read up to there is confirmed caught up (as of the moment asked). Unanswered questions confirm nothing: during an
+   * outage no partition becomes idle, so a partition whose backlog arrives first cannot run the watermark ahead of them.
+   */
+  private askCaughtUp(live: LiveReader, reading: ReadonlySet<number>): void {
+    const now = this.now();
+    if (this.caughtUpQuestion !== null || now - this.lastCaughtUpQuestion < confirmationInterval(this.options.idleTimeoutMs ?? Number.POSITIVE_INFINITY)) return;
+    this.lastCaughtUpQuestion = now;
+    const partitions = [...reading];
+    this.caughtUpQuestion = live.latestOffsets(partitions).then((ends) => {
+      for (const p of partitions) {
+        const end = ends.get(p);
+        if (end !== undefined && (this.readTo.get(p) ?? -1n) >= end) this.watermarks.confirmCaughtUp(p, now);
+      }
+    }, (err: unknown) => {
+      log.debug('Kafka did not say where its logs end; no partition is confirmed caught up', { error: (err as Error).message });
+    }).finally(() => {
+      this.caughtUpQuestion = null;
+    });
+  }
+
+  private *liveBatch(live: LiveReader, batch: LiveBatch | null, reading: Set<number>, firstLive: Set<number>, switchStart: number): Generator<SourceStep<D>> {
+    const o = this.options;
+    if (batch === null || !reading.has(batch.partition)) {
+      yield* this.maybeWatermark();
+      yield { kind: 'idle' };
+      return;
+    }
+    const p = batch.partition;
+    const pos = this.position.get(p)!;
+    const end = this.endOffsets.get(p)!;
+    const fresh: SourceRecord[] = [];
+    const decoded: (D | string)[] = [];
+    for (const r of batch.records) {
+      // A record before the position is one already read (a fetch in flight while seeking); past the stop target is not ours.
+      if (pos.nextOffset !== null && r.offset < pos.nextOffset) { this.stats.duplicatesSkipped++; continue; }
+      if (o.stopAtLive && r.offset >= end) break;
+      fresh.push(r);
+      const d = o.decode(r, 'kafka');
+      decoded.push(d);
+      if (typeof d !== 'string') this.watermarks.observe(p, d.ts);
+      else this.watermarks.touch(p);
+    }
+    const last = batch.records[batch.records.length - 1];
+    const readTo = batch.nextOffset ?? (last !== undefined ? last.offset + 1n : undefined);
+    if (readTo !== undefined && readTo > (this.readTo.get(p) ?? -1n)) this.readTo.set(p, readTo);
+    if (fresh.length > 0) {
+      // The switch pause: from the archive's end to this partition's first records from Kafka.
+      if (!firstLive.has(p)) {
+        firstLive.add(p);
+        this.stats.switchPauseMs.push(this.now() - switchStart);
+      }
+      pos.nextOffset = fresh[fresh.length - 1]!.offset + 1n;
+      this.stats.recordsKafka += fresh.length;
+      this.watermarks.liveProgress(p);
+      yield { kind: 'records', partition: p, phase: 'kafka', records: fresh, decoded };
+    }
+    if (o.stopAtLive && (pos.nextOffset! >= end || (readTo !== undefined && readTo >= end))) {
+      if (pos.nextOffset! < end) pos.nextOffset = end;
+      reading.delete(p);
+      live.pause(p);
+      this.watermarks.finish(p);
+      yield { kind: 'finished', partition: p };
+    }
+    yield* this.maybeWatermark();
   }
 }

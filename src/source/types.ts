@@ -10,6 +10,8 @@ export interface ArchiveFileInfo {
   count: number;
   minEventTime: number;
   maxEventTime: number;
+  /** The event-time definition min/max (and the records' event times) follow; null when the file did not record one. */
+  eventTime: string | null;
 }
 
 /** One record as the source hands it on: its offset, event time when known, and the original key/value bytes. */
@@ -19,7 +21,7 @@ export interface SourceRecord {
   timestamp: number;
   key: Uint8Array | null;
   value: Uint8Array | null;
-  /** The extracted event time (the archive stores it); null when the value holds none. */
+  /** The event time the archiver stored (by the archive's definition); null when it had none, and for Kafka records. */
   eventTime: number | null;
 }
 
@@ -37,6 +39,8 @@ export interface ArchiveCatalog {
 export interface LiveBatch {
   partition: number;
   records: SourceRecord[];
+  /** Where reading continues after this batch, past transaction markers too (absent: after its last record). */
+  nextOffset?: bigint;
 }
 
 /** What the source needs from Kafka: offsets by partition, and reading chosen partitions from chosen offsets (assign + seek). */
@@ -47,7 +51,10 @@ export interface LiveReader {
   latestOffsets(partitions: number[]): Promise<Map<number, bigint>>;
   /** Start reading each partition at exactly the given offset. */
   start(positions: Map<number, bigint>): Promise<void>;
-  /** The next batch, or null after `timeoutMs` with nothing new (lets the caller update idleness and progress). */
+  /**
+   * The next batch, or null after `timeoutMs` with nothing new (lets the caller update idleness and progress). A reader
+   * restarts itself through what it can recover from (a broker restart); it throws what it cannot, naming the cause.
+   */
   next(timeoutMs: number): Promise<LiveBatch | null>;
   /** Stop reading a partition (it has reached where --stop-at-live ends it). */
   pause(partition: number): void;

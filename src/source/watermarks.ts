@@ -10,6 +10,8 @@ export interface PartitionWatermarkState {
   watermark: number;
   /** Wall-clock ms of the last record, for --idle-timeout. */
   lastActivity: number;
+  /** Wall-clock ms when Kafka last confirmed the partition read up to its log end (asked then); null: never. */
+  caughtUpAt: number | null;
 }
 
 /** The persisted part of the tracker, restored from a checkpoint so a restore never lowers a watermark. */
@@ -19,6 +21,11 @@ export interface WatermarkSnapshot {
 }
 
 const toJson = (n: number): number | null => (Number.isFinite(n) ? n : null);
+
+/** How often the source asks Kafka whether idle-looking partitions have read to their log end. */
+export function confirmationInterval(idleTimeoutMs: number): number {
+  return Number.isFinite(idleTimeoutMs) ? Math.min(5000, Math.max(250, Math.floor(idleTimeoutMs / 4))) : 5000;
+}
 const fromJson = (n: number | null): number => (n === null ? Number.NEGATIVE_INFINITY : n);
 
 /**
@@ -30,15 +37,19 @@ export class WatermarkTracker {
   private readonly partitions = new Map<number, PartitionWatermarkState>();
   private job = Number.NEGATIVE_INFINITY;
 
+  /** How old a caught-up confirmation may be and still count (Kafka unreachable for longer: nothing is confirmed). */
+  readonly confirmationTtlMs: number;
+
   constructor(
     partitions: readonly number[],
     private readonly boundMs: number,
     private readonly idleTimeoutMs: number = Number.POSITIVE_INFINITY,
     private readonly now: () => number = Date.now,
   ) {
+    this.confirmationTtlMs = Math.max(2000, 3 * confirmationInterval(idleTimeoutMs));
     const t = now();
     for (const p of partitions) {
-      this.partitions.set(p, { partition: p, phase: 'archive', maxEventTime: Number.NEGATIVE_INFINITY, watermark: Number.NEGATIVE_INFINITY, lastActivity: t });
+      this.partitions.set(p, { partition: p, phase: 'archive', maxEventTime: Number.NEGATIVE_INFINITY, watermark: Number.NEGATIVE_INFINITY, lastActivity: t, caughtUpAt: null });
     }
   }
 
@@ -95,8 +106,21 @@ export class WatermarkTracker {
     return this.state(partition).phase;
   }
 
+  /** Kafka said, when asked at `askedAt`, that the partition's position was at its log end. */
+  confirmCaughtUp(partition: number, askedAt: number): void {
+    const s = this.state(partition);
+    if (s.caughtUpAt === null || askedAt > s.caughtUpAt) s.caughtUpAt = askedAt;
+  }
+
+  /**
+   * Idle means caught up, not silent: a Kafka partition stops holding the job back only when nothing arrived for the idle
+   * timeout AND Kafka recently confirmed it had read to its log end, after its last record. A partition with a backlog,
+   * or one whose broker does not answer (an outage: every partition is silent), keeps holding the watermark.
+   */
   isIdle(s: PartitionWatermarkState): boolean {
-    return s.phase === 'kafka' && this.now() - s.lastActivity >= this.idleTimeoutMs;
+    if (s.phase !== 'kafka' || s.caughtUpAt === null) return false;
+    const now = this.now();
+    return now - s.lastActivity >= this.idleTimeoutMs && s.caughtUpAt >= s.lastActivity && now - s.caughtUpAt <= this.confirmationTtlMs;
   }
 
   /**

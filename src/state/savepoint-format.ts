@@ -3,8 +3,12 @@
 import { SavepointError } from '../errors.js';
 
 export const SNAPSHOT_TYPE = 'oxbow-engine-snapshot';
-/** Bump when the shape changes; every released version stays loadable (see fixtures/savepoints/). */
-export const CURRENT_FORMAT_VERSION = 1;
+/**
+ * Bump when the shape or meaning changes; every released version stays loadable (see fixtures/savepoints/).
+ * 1: state kept per source partition. 2: one key space for the job (`config.keying`); a version-1 snapshot is read as
+ * keying `partition`, and the engine merges a key's overlapping sessions from different partitions on restore.
+ */
+export const CURRENT_FORMAT_VERSION = 2;
 
 export interface SessionSnapshot {
   /** Tie-breaker for timers on the same timestamp, so a restored engine fires in the original order. */
@@ -25,6 +29,7 @@ export interface SessionSnapshot {
   pending: boolean;
 }
 
+/** The sessions whose opening event came from one source partition. */
 export interface ShardSnapshot {
   partition: number;
   sessions: SessionSnapshot[];
@@ -37,6 +42,11 @@ export interface EngineConfigSnapshot {
   trigger: string;
   purging: boolean;
   retractions: boolean;
+  /**
+   * How sessions were keyed: `job` (by the session key across partitions), `co-partitioned` (the same, with every key
+   * verified to stay in one partition), or `partition` (format 1: by source partition and key).
+   */
+  keying: 'job' | 'co-partitioned' | 'partition';
 }
 
 export interface EngineSnapshot {
@@ -104,6 +114,8 @@ export function parseSnapshot(json: unknown, source: string): EngineSnapshot {
       }
     }
   }
-  // Version 1 is the current shape; later versions add their migrations here, oldest first.
+  // Migrations, oldest first, to the current shape.
+  if (v === 1) return { ...(o as unknown as EngineSnapshot), formatVersion: CURRENT_FORMAT_VERSION, config: { ...(c as unknown as EngineConfigSnapshot), keying: 'partition' } };
+  if (c.keying !== 'job' && c.keying !== 'co-partitioned' && c.keying !== 'partition') fail(source, `config.keying ${JSON.stringify(c.keying)} is not job, co-partitioned or partition`);
   return o as unknown as EngineSnapshot;
 }

@@ -1,4 +1,4 @@
-// `oxbow sessions` on the local fs (no services needed): output, bad input and savepoint checks through the CLI itself.
+// `oxbow sessions` through the CLI itself: output, bad input and savepoint checks on the local fs, dead letters from Kafka.
 
 import assert from 'node:assert/strict';
 import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import { createTopic, produceBulk } from '../../connectors/kafka/bulk-producer.js';
 import { main } from '../../src/cli/main.js';
+import { brokers, kafka, uniqueName } from './archive-support.js';
 
 const sample = resolve('fixtures/sample-archive');
 
@@ -55,16 +57,28 @@ test('a truncated archive file stops the replay naming the file; --on-corrupt sk
   assert.match(skipped.stderr, /offsets skipped in gaps\s+0/);
 });
 
-test('records without a usable event time are counted and go to --dead-letter', async () => {
+test('replaying an archive in another clock than it was written in is refused naming both (the sample predates recorded definitions: checked per record)', async () => {
+  const r = await sessions(['--archive', `file://${sample}`, '--time-field', 'when']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--event-time when: archived record at offset \d+ has event time \d+ in the archive, but none by --event-time when/);
+  assert.equal(r.stdout, '', 'no session of the wrong clock was printed');
+});
+
+test('records without a usable key or event time are counted and go to --dead-letter', async () => {
+  const topic = uniqueName('oxbow-it-dead');
+  await createTopic(kafka(), brokers(), topic, 1);
+  await produceBulk(kafka(), brokers(), topic, 100, (i) => ({
+    key: `u${i % 5}`,
+    value: JSON.stringify(i % 10 === 3 ? { userId: `u${i % 5}`, when: 'later' } : i % 10 === 7 ? { ts: 1_732_406_400_000 + i } : { userId: `u${i % 5}`, ts: 1_732_406_400_000 + i }),
+  }), 100);
   const dead = join(await mkdtemp(join(tmpdir(), 'oxbow-dl-')), 'dead.jsonl');
-  const r = await sessions(['--archive', `file://${sample}`, '--time-field', 'when', '--dead-letter', dead]);
+  const r = await sessions(['--brokers', brokers(), '--topic', topic, '--stop-at-live', '--dead-letter', dead]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /bad records\s+6670/);
-  const lines = (await readFile(dead, 'utf8')).trim().split('\n');
-  assert.equal(lines.length, 6670);
-  const first = JSON.parse(lines[0]!) as { partition: number; offset: string; reason: string; value: string };
-  assert.match(first.reason, /no usable event time in 'when'/);
-  assert.ok(JSON.parse(first.value).userId);
+  assert.match(r.stderr, /bad records\s+20/);
+  const lines = (await readFile(dead, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { partition: number; offset: string; reason: string; value: string });
+  assert.equal(lines.length, 20);
+  assert.deepEqual(lines.filter((l) => /no usable event time in 'ts'/.test(l.reason)).map((l) => Number(l.offset) % 10), Array(10).fill(3));
+  assert.deepEqual(lines.filter((l) => /no 'userId'/.test(l.reason)).map((l) => Number(l.offset) % 10), Array(10).fill(7));
 });
 
 test('a savepoint for another partition set is refused with exit code 2; bad options name themselves', async () => {

@@ -116,7 +116,7 @@ export const benchmark: Benchmark = {
       await writeJsonl(half, { ...spec, events: spec.events / 2 });
       const bin = path.join(repoRoot, 'bin/oxbow.js');
       const floorJs = path.join(here, 'engine-floor.js');
-      const cli = (file: string) => [bin, 'sessionize', '--gap', '30m', '--aggregate', 'listening', '--watermark', 'bounded:5s', '--input', file, '--output', path.join(dir, 'out.jsonl')];
+      const cli = (file: string) => [bin, 'sessionize', '--gap', '30m', '--aggregate', 'listening', '--bound', '5s', '--input', file, '--output', path.join(dir, 'out.jsonl')];
       const floorRuns: ChildRun[] = [];
       const cliRuns: ChildRun[] = [];
       for (let i = 0; i < (ctx.quick ? 1 : 2); i++) {

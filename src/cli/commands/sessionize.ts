@@ -2,13 +2,14 @@
 
 import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { createAggregate } from '../../engine/aggregates/index.js';
 import { SessionEngine } from '../../engine/session-engine.js';
 import type { SessionEngineOptions, SessionSink } from '../../engine/types.js';
 import { parseTriggerSpec } from '../../engine/triggers/index.js';
 import { OxbowError, UsageError } from '../../errors.js';
 import { readSavepoint, writeSavepoint } from '../../state/savepoint-io.js';
+import { DEFAULT_EVENT_TIME, eventTimeOfValue, KAFKA_TIMESTAMP, parseEventTimeDefinition } from '../../event-time.js';
 import { parseDuration, parseEventTime } from '../../time.js';
 import type { CliContext } from '../context.js';
 
@@ -28,8 +29,10 @@ interface SessionizeOptions {
   aggregate: string;
   playlist?: string;
   keyField: string;
-  timeField: string;
-  watermark: string;
+  eventTime: string;
+  timeField?: string;
+  bound: string;
+  watermark?: string;
   lateOutput?: string;
   fromSavepoint?: string;
   savepointOnExit?: string;
@@ -105,11 +108,18 @@ class LineWriter {
   }
 }
 
-function parseWatermarkMode(text: string): { explicit: true } | { explicit: false; boundMs: number } {
+/**
+ * `--bound D` (as `oxbow sessions` spells it), or `--watermark explicit` ({"watermark": MS} lines), or the old spelling
+ * `--watermark bounded:D`. Bounded out-of-orderness is one rule everywhere: watermark = max event time seen - D - 1.
+ */
+function parseWatermarkMode(opts: SessionizeOptions, boundGiven: boolean): { explicit: true } | { explicit: false; boundMs: number } {
+  const text = opts.watermark;
+  if (text === undefined) return { explicit: false, boundMs: parseDuration(opts.bound, '--bound') };
+  if (boundGiven) throw new UsageError(`--watermark ${text} and --bound ${opts.bound}: give one (--watermark bounded:D is the old spelling of --bound D)`);
   if (text === 'explicit') return { explicit: true };
   const m = /^bounded:(.+)$/.exec(text);
   if (m) return { explicit: false, boundMs: parseDuration(m[1]!, '--watermark bounded:DURATION') };
-  throw new UsageError(`--watermark: '${text}' is not a watermark mode; use bounded:DURATION (e.g. bounded:5s) or explicit`);
+  throw new UsageError(`--watermark: '${text}' is not a watermark mode; use explicit, or --bound DURATION for bounded out-of-orderness`);
 }
 
 function fileWriter(file: string): LineWriter {
@@ -130,28 +140,34 @@ export function registerSessionize(program: Command, ctx: CliContext): void {
     .option('--aggregate <aggregate>', 'count | sum:FIELD | listening | playlist-runs', 'count')
     .option('--playlist <id>', 'playlist-runs: keep only the runs of this playlist')
     .option('--key-field <name>', 'field holding the session key', 'userId')
-    .option('--time-field <name>', 'field holding the event time (epoch ms or ISO-8601)', 'ts')
-    .option('--watermark <mode>', 'bounded:DURATION (max event time seen minus DURATION) | explicit ({"watermark": MS} lines)', 'bounded:0ms')
+    .option('--event-time <field|kafka-timestamp>', 'event time: a JSON field of each line (epoch ms or ISO-8601; dotted paths allowed)', DEFAULT_EVENT_TIME)
+    .addOption(new Option('--time-field <field>', 'alias of --event-time (the spelling of oxbow 0.1)').hideHelp())
+    .option('--bound <duration>', 'out-of-orderness bound: watermark = max event time seen - bound - 1', '0ms')
+    .option('--watermark <mode>', 'explicit: {"watermark": MS} lines set the watermark instead of --bound')
     .option('--late-output <file>', 'write events too late for any session (the original lines) here')
     .option('--from-savepoint <path>', 'continue from a savepoint written by --savepoint-on-exit')
     .option('--savepoint-on-exit <path>', 'at end of input save the full state here and flush nothing (stop-with-savepoint)')
     .option('--dead-letter <file>', 'write bad input lines here instead of reporting each on stderr')
     .option('--strict', 'stop at the first bad line with exit code 2')
-    .action(async (opts: SessionizeOptions) => {
-      await runSessionize(opts, ctx);
+    .action(async (opts: SessionizeOptions, command: Command) => {
+      await runSessionize(opts, ctx, command.getOptionValueSource('bound') !== 'default', command.getOptionValueSource('eventTime') !== 'default');
     });
 }
 
-async function runSessionize(opts: SessionizeOptions, ctx: CliContext): Promise<void> {
+async function runSessionize(opts: SessionizeOptions, ctx: CliContext, boundGiven: boolean, eventTimeGiven: boolean): Promise<void> {
   // Every option is checked before any input is read or any file is touched.
   const gapMs = parseDuration(opts.gap, '--gap');
   if (gapMs < 1) throw new UsageError(`--gap: '${opts.gap}' must be at least 1ms`);
   const allowedLatenessMs = parseDuration(opts.allowedLateness, '--allowed-lateness');
   const trigger = parseTriggerSpec(opts.trigger, '--trigger');
   const aggregate = createAggregate(opts.aggregate, opts.playlist === undefined ? {} : { playlist: opts.playlist });
-  const wmMode = parseWatermarkMode(opts.watermark);
+  const wmMode = parseWatermarkMode(opts, boundGiven);
   if (opts.keyField === '') throw new UsageError('--key-field: give a field name');
-  if (opts.timeField === '') throw new UsageError('--time-field: give a field name');
+  if (opts.timeField !== undefined && eventTimeGiven && opts.timeField !== opts.eventTime) {
+    throw new UsageError(`--time-field ${opts.timeField} and --event-time ${opts.eventTime} disagree; --time-field is the old spelling of --event-time, give one`);
+  }
+  const eventTime = opts.timeField !== undefined ? parseEventTimeDefinition(opts.timeField, '--time-field') : parseEventTimeDefinition(opts.eventTime);
+  if (eventTime.path === null) throw new UsageError(`--event-time ${KAFKA_TIMESTAMP}: JSON lines carry no Kafka record timestamp; name the field holding the event time`);
   const options: SessionEngineOptions = {
     gapMs,
     allowedLatenessMs,
@@ -196,7 +212,6 @@ async function runSessionize(opts: SessionizeOptions, ctx: CliContext): Promise<
   const input = opts.input === '-' ? ctx.stdin : createReadStream(opts.input);
   const rl = createInterface({ input, crlfDelay: Infinity });
   const keyField = opts.keyField;
-  const timeField = opts.timeField;
   const check = aggregate.check?.bind(aggregate);
   let lineNo = 0;
   let events = 0;
@@ -249,9 +264,9 @@ async function runSessionize(opts: SessionizeOptions, ctx: CliContext): Promise<
           if (badLine(`no key: field '${keyField}' is missing or not a string or number`, line)) break;
           continue;
         }
-        const ts = parseEventTime(event[timeField]);
+        const ts = eventTimeOfValue(eventTime, event, Number.NaN);
         if (ts === null) {
-          if (badLine(`no time: field '${timeField}' is missing or not epoch ms or ISO-8601`, line)) break;
+          if (badLine(`no time: field '${eventTime.text}' is missing or not epoch ms or ISO-8601`, line)) break;
           continue;
         }
         const why = check === undefined ? null : check(event);
@@ -264,7 +279,7 @@ async function runSessionize(opts: SessionizeOptions, ctx: CliContext): Promise<
         engine.processEvent(0, key, ts, event);
         if (!wmMode.explicit && ts > maxTs) {
           maxTs = ts;
-          engine.advanceWatermark(ts - wmMode.boundMs);
+          engine.advanceWatermark(ts - wmMode.boundMs - 1);
         }
       }
       if (out.needsFlush) await out.flush();

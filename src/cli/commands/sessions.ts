@@ -3,7 +3,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { Kafka } from 'kafkajs';
-import { openArchiveFs } from '../../../connectors/open-archive-fs.js';
 import { parquetFormat } from '../../../connectors/parquet/parquet-format.js';
 import { createKafka } from '../../../connectors/kafka/client.js';
 import { KafkaPartitionReader, listKafkaPartitions } from '../../../connectors/kafka/partition-reader.js';
@@ -18,23 +17,25 @@ import { SessionEngine } from '../../engine/session-engine.js';
 import { parseTriggerSpec } from '../../engine/triggers/index.js';
 import type { SessionEngineOptions, SessionSink } from '../../engine/types.js';
 import { UsageError } from '../../errors.js';
-import { eventTimeFromValue } from '../../job/decode.js';
+import { createDecoder, DEFAULT_MAX_AHEAD_MS } from '../../job/decode.js';
+import { DEFAULT_EVENT_TIME, type EventTimeDefinition, KAFKA_TIMESTAMP, parseEventTimeDefinition } from '../../event-time.js';
 import { SessionsJob, type BadRecord } from '../../job/sessions-job.js';
 import type { JobProgress, JobSummary } from '../../job/types.js';
 import { getLogger } from '../../logger.js';
 import { FileSink } from '../../sink/file-sink.js';
 import { StreamSink } from '../../sink/stream-sink.js';
 import type { OutputSink } from '../../sink/types.js';
-import { archiveCatalog } from '../../source/archive-catalog.js';
+import { archiveCatalog, recordedEventTimes } from '../../source/archive-catalog.js';
 import { HybridSource } from '../../source/hybrid-source.js';
 import { parsePartitionSpec } from '../../source/partition-spec.js';
 import type { ArchiveCatalog } from '../../source/types.js';
 import { formatDuration, parseDuration } from '../../time.js';
 import type { CliContext } from '../context.js';
+import { DATANODES_OPTION, storageOpener, type StorageCliOptions } from '../storage.js';
 
 const log = getLogger('sessions');
 
-interface SessionsOptions {
+interface SessionsOptions extends StorageCliOptions {
   archive?: string;
   brokers?: string;
   topic?: string;
@@ -47,7 +48,10 @@ interface SessionsOptions {
   retractions: boolean;
   aggregate: string;
   keyField: string;
-  timeField: string;
+  eventTime: string;
+  timeField?: string;
+  coPartitioned: boolean;
+  maxEventTimeAhead: string;
   lateOutput?: string;
   output: string;
   checkpointDir?: string;
@@ -125,7 +129,10 @@ export function registerSessions(program: Command, ctx: CliContext): void {
     .option('--aggregate <name>', 'count | sum:FIELD | listening | playlist-runs', 'count')
     .option('--playlist <id>', 'playlist-runs: keep only the runs of this playlist')
     .option('--key-field <field>', 'value field holding the session key', 'userId')
-    .option('--time-field <field>', 'value field holding the event time (epoch ms or ISO-8601)', 'ts')
+    .option('--event-time <field|kafka-timestamp>', `event time: a JSON field of the value (epoch ms or ISO-8601; dotted paths allowed), or '${KAFKA_TIMESTAMP}'; left out: the archive's own definition`, DEFAULT_EVENT_TIME)
+    .addOption(new Option('--time-field <field>', 'alias of --event-time (the spelling of oxbow 0.1)').hideHelp())
+    .option('--co-partitioned', 'assert that the topic keeps each session key in one partition (verified: a key seen in two stops the job)', false)
+    .option('--max-event-time-ahead <duration>', 'an event time further ahead of its Kafka record timestamp (or, live, of the clock) is a bad record', formatDuration(DEFAULT_MAX_AHEAD_MS))
     .option('--late-output <file>', 'write events too late for any session here (JSONL); otherwise they are counted')
     .option('--output <target>', 'results to: - (stdout), file:///dir, webhdfs://nn:9870/dir, kafka://topic', '-')
     .option('--checkpoint-dir <uri>', 'where checkpoints and savepoints go (file:// or webhdfs://)')
@@ -139,14 +146,15 @@ export function registerSessions(program: Command, ctx: CliContext): void {
     .option('--bound <duration>', 'out-of-orderness bound: watermark = max event time seen - bound (Kafka phase, end of archive)', '30s')
     .option('--dead-letter <file>', 'write records without a usable key or event time here (JSONL)')
     .option('--progress-interval <duration>', 'time between progress updates', '1s')
-    .action(async (opts: SessionsOptions) => {
-      await runSessions(opts, ctx);
+    .option(...DATANODES_OPTION)
+    .action(async (opts: SessionsOptions, command: Command) => {
+      await runSessions(opts, ctx, command.getOptionValueSource('eventTime') !== 'default');
     });
 }
 
 async function openArchive(opts: SessionsOptions): Promise<{ catalog: ArchiveCatalog | null; topic: string | null; partitions: number[] }> {
   if (!opts.archive) return { catalog: null, topic: opts.topic ?? null, partitions: [] };
-  const { fs, root } = openArchiveFs(opts.archive);
+  const { fs, root } = storageOpener(opts)(opts.archive);
   let topic = opts.topic ?? null;
   if (topic === null) {
     const topics = await listTopics(fs, root);
@@ -172,17 +180,35 @@ async function loadRestore(opts: SessionsOptions, store: CheckpointStore | null)
     }
     return latest;
   }
-  const { fs, root } = openArchiveFs(opts.fromSavepoint);
+  const { fs, root } = storageOpener(opts)(opts.fromSavepoint);
   return { path: opts.fromSavepoint, checkpoint: await readCheckpoint(fs, root) };
 }
 
-async function runSessions(opts: SessionsOptions, ctx: CliContext): Promise<void> {
+/**
+ * The job's event-time definition: the one given (`--event-time`, or its old spelling `--time-field`), else the one the
+ * archive's files record, else the default. An archive recording two definitions mixes clocks: refused.
+ */
+async function chooseEventTime(opts: SessionsOptions, explicit: boolean, catalog: ArchiveCatalog | null, partitions: number[]): Promise<EventTimeDefinition> {
+  if (opts.timeField !== undefined && explicit && opts.timeField !== opts.eventTime) {
+    throw new UsageError(`--time-field ${opts.timeField} and --event-time ${opts.eventTime} disagree; --time-field is the old spelling of --event-time, give one`);
+  }
+  if (opts.timeField !== undefined) return parseEventTimeDefinition(opts.timeField, '--time-field');
+  if (explicit || catalog === null) return parseEventTimeDefinition(opts.eventTime);
+  const recorded = [...(await recordedEventTimes(catalog, partitions))];
+  if (recorded.length > 1) {
+    throw new UsageError(`--archive ${opts.archive}: its files record different event-time definitions (${recorded.join(', ')}); an archive must be written in one clock`);
+  }
+  if (recorded.length === 1) log.info('event time as the archive records it', { eventTime: recorded[0] });
+  return parseEventTimeDefinition(recorded[0] ?? DEFAULT_EVENT_TIME);
+}
+
+async function runSessions(opts: SessionsOptions, ctx: CliContext, eventTimeGiven: boolean): Promise<void> {
   if (!opts.archive && !opts.brokers) throw new UsageError('give --archive URI, --brokers HOST:PORT with --topic, or both');
   // The engine options read as `oxbow sessionize` reads them, so both commands accept the same values.
   const gapMs = parseDuration(opts.gap, '--gap');
   if (gapMs < 1) throw new UsageError(`--gap: '${opts.gap}' must be at least 1ms`);
   if (opts.keyField === '') throw new UsageError('--key-field: give a field name');
-  if (opts.timeField === '') throw new UsageError('--time-field: give a field name');
+  const maxAheadMs = parseDuration(opts.maxEventTimeAhead, '--max-event-time-ahead');
   const aggregate = createAggregate(opts.aggregate, opts.playlist === undefined ? {} : { playlist: opts.playlist });
   const engineOptions: SessionEngineOptions = {
     gapMs,
@@ -191,6 +217,7 @@ async function runSessions(opts: SessionsOptions, ctx: CliContext): Promise<void
     purging: opts.purging,
     retractions: opts.retractions,
     aggregate,
+    coPartitioned: opts.coPartitioned,
   };
   const checkpointIntervalMs = parseDuration(opts.checkpointInterval, '--checkpoint-interval');
   const boundMs = parseDuration(opts.bound, '--bound');
@@ -215,7 +242,8 @@ async function runSessions(opts: SessionsOptions, ctx: CliContext): Promise<void
     throw new UsageError(`topic ${topic}: no partitions found in ${opts.archive ?? 'the archive'}${opts.brokers ? ' or Kafka' : ''}; check --archive/--topic or give --partitions`);
   }
 
-  const store = opts.checkpointDir ? (() => { const { fs, root } = openArchiveFs(opts.checkpointDir); return new CheckpointStore(fs, root); })() : null;
+  const eventTime = await chooseEventTime(opts, eventTimeGiven, archive.catalog, partitions);
+  const store = opts.checkpointDir ? (() => { const { fs, root } = storageOpener(opts)(opts.checkpointDir); return new CheckpointStore(fs, root); })() : null;
   const restored = await loadRestore(opts, store);
   if (restored) checkCheckpointFits(restored.path, restored.checkpoint, topic, partitions);
 
@@ -227,7 +255,7 @@ async function runSessions(opts: SessionsOptions, ctx: CliContext): Promise<void
     if (!outTopic) throw new UsageError('--output kafka://TOPIC: the topic name is missing');
     sink = new KafkaSink(kafka, opts.brokers, outTopic);
   } else {
-    const { fs, root } = openArchiveFs(opts.output);
+    const { fs, root } = storageOpener(opts)(opts.output);
     sink = new FileSink(fs, root);
   }
   if (restored) await sink.recover(restored.checkpoint.sink);
@@ -252,7 +280,6 @@ async function runSessions(opts: SessionsOptions, ctx: CliContext): Promise<void
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  const timeField = opts.timeField;
   const source = new HybridSource({
     topic,
     partitions,
@@ -266,7 +293,8 @@ async function runSessions(opts: SessionsOptions, ctx: CliContext): Promise<void
     onGap: opts.onGap,
     onCorrupt: opts.onCorrupt,
     stopAtLive: opts.stopAtLive,
-    eventTimeOf: (r) => eventTimeFromValue(r, timeField),
+    eventTime: eventTime.text,
+    decode: createDecoder({ keyField: opts.keyField, eventTime, maxAheadMs, check: aggregate.check?.bind(aggregate) }),
     signal: controller.signal,
   });
 
@@ -282,9 +310,6 @@ async function runSessions(opts: SessionsOptions, ctx: CliContext): Promise<void
     store,
     checkpointIntervalMs,
     restoredFrom: restored?.checkpoint ?? null,
-    keyField: opts.keyField,
-    timeField,
-    checkEvent: aggregate.check ? (event) => aggregate.check!(event) : undefined,
     progressIntervalMs,
     signal: controller.signal,
     engineStats: () => {

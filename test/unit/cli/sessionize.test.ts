@@ -44,7 +44,7 @@ test('listening and playlist-runs (with --playlist) give the case A and case B f
   ]);
 });
 
-test('--input/--output files, --key-field/--time-field, ISO-8601 times', async () => {
+test('--input/--output files, --key-field/--time-field (the old spelling of --event-time), ISO-8601 times', async () => {
   const input = path.join(dir, 'iso.jsonl');
   const output = path.join(dir, 'iso.out.jsonl');
   writeFileSync(input, lines({ user: 'a', at: '2026-11-24T00:00:00Z' }, { user: 'a', at: '2026-11-24T00:00:05.500Z' }));
@@ -92,6 +92,10 @@ test('usage errors name the option and exit 2', async () => {
     [['--gap', '1s', '--trigger', 'continuous:often'], /--trigger/],
     [['--gap', '1s', '--watermark', 'bounded:x'], /--watermark/],
     [['--gap', '1s', '--watermark', 'magic'], /--watermark/],
+    [['--gap', '1s', '--watermark', 'bounded:1s', '--bound', '2s'], /--watermark bounded:1s and --bound 2s: give one/],
+    [['--gap', '1s', '--event-time', 'kafka-timestamp'], /--event-time kafka-timestamp: JSON lines carry no Kafka record timestamp/],
+    [['--gap', '1s', '--event-time', 'a b'], /--event-time: 'a b'/],
+    [['--gap', '1s', '--event-time', 'ts', '--time-field', 'at'], /--time-field at and --event-time ts disagree/],
     [['--gap', '1s', '--playlist', 'dw'], /--playlist/],
     [['--gap', '1s', '--input', path.join(dir, 'nope.jsonl')], /--input/],
     [[], /--gap/],
@@ -113,11 +117,22 @@ test('--late-output receives the original lines of late events', async () => {
   assert.match(without.stderr, /1 late event dropped \(give --late-output/);
 });
 
-test('--watermark explicit: only {"watermark"} lines move time; bounded:D lags the max event time by D', async () => {
+test('--watermark explicit: only {"watermark"} lines move time; --bound D (or bounded:D) lags the max event time by D + 1 ms', async () => {
   const explicit = await sessionize(['--gap', '1s', '--watermark', 'explicit', '--allowed-lateness', '1s'], lines({ userId: 'a', ts: 0 }, { userId: 'a', ts: 99_000 }, { watermark: 999 }, { userId: 'a', ts: 500 }));
   assert.deepEqual(parse(explicit.stdout).map((r) => [r.start, r.end, r.firing, r.result]), [[0, 1000, 'on-time', 1], [0, 1500, 'on-time', 2], [99_000, 100_000, 'on-time', 1]]);
-  const bounded = await sessionize(['--gap', '1s', '--watermark', 'bounded:2s'], lines({ userId: 'a', ts: 0 }, { userId: 'b', ts: 2500 }, { userId: 'a', ts: 800 }, { userId: 'b', ts: 3000 }));
-  assert.deepEqual(parse(bounded.stdout).map((r) => [r.key, r.end, r.result]), [['a', 1800, 2], ['b', 4000, 2]]);
+  for (const option of [['--bound', '2s'], ['--watermark', 'bounded:2s']]) {
+    const bounded = await sessionize(['--gap', '1s', ...option], lines({ userId: 'a', ts: 0 }, { userId: 'b', ts: 2500 }, { userId: 'a', ts: 800 }, { userId: 'b', ts: 3000 }));
+    assert.deepEqual(parse(bounded.stdout).map((r) => [r.key, r.end, r.result]), [['a', 1800, 2], ['b', 4000, 2]], option.join(' '));
+  }
+});
+
+// Flink's BoundedOutOfOrdernessWatermarks emit max - bound - 1: with bound 0, after b's event at 999 the watermark is 998,
+// so a's window [0, 1000) has not fired when a's touching event at 999 arrives, and the two merge. (max - bound would
+// fire a's window at 999 first and split the session.)
+test('the gap boundary under --bound 0 is Flink\'s: an event of another key at the window\'s last millisecond does not fire it early', async () => {
+  const run = await sessionize(['--gap', '1s', '--bound', '0ms'], lines({ userId: 'a', ts: 0 }, { userId: 'b', ts: 999 }, { userId: 'a', ts: 999 }));
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(parse(run.stdout).map((r) => [r.key, r.start, r.end, r.result]).sort(), [['a', 0, 1999, 2], ['b', 999, 1999, 1]]);
 });
 
 test('--retractions adds {"retract": true} lines for replaced results', async () => {

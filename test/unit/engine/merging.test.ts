@@ -1,7 +1,9 @@
-// Merging at operator level: extension either way, bridging, gap boundaries, keys and partitions apart; checked against a reference model.
+// Merging at operator level: extension either way, bridging, gap boundaries, keying across partitions; checked against a reference model.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { CoPartitioningError, SavepointError } from '../../../src/errors.js';
+import { SessionEngine } from '../../../src/engine/index.js';
 import { Harness, prng, results } from './harness.js';
 
 test('an event exactly gap after the last joins; gap+1 starts a new session', () => {
@@ -34,13 +36,43 @@ test('a bridging event merges two open sessions into one', () => {
   assert.deepEqual(results(h.finish()), [['u', 0, 4000, 'on-time', 31]]);
 });
 
-test('keys and partitions hold separate sessions', () => {
+test('sessions are keyed by the key across partitions, as keyBy does; a session reports the partition of its first event', () => {
   const h = new Harness({ gapMs: 1000 });
   h.event('a', 0, {}, 0);
   h.event('b', 100, {}, 0);
   h.event('a', 200, {}, 1);
-  const out = h.finish().filter((o) => o.kind === 'result').map((o) => [o.kind === 'result' ? o.partition : -1, o.kind === 'result' ? o.key : '']);
-  assert.deepEqual(out.sort(), [[0, 'a'], [0, 'b'], [1, 'a']]);
+  h.event('a', 5000, {}, 2);
+  const out = h.finish().filter((o) => o.kind === 'result').map((o) => [o.kind === 'result' ? o.partition : -1, o.kind === 'result' ? o.key : '', o.kind === 'result' ? o.result : 0]);
+  assert.deepEqual(out.sort(), [[0, 'a', 2], [0, 'b', 1], [2, 'a', 1]]);
+});
+
+test('--co-partitioned: a key whose open session came from another partition stops the engine naming both; after it closed, it may move', () => {
+  const h = new Harness({ gapMs: 1000, coPartitioned: true });
+  h.event('a', 0, {}, 0);
+  h.watermark(2000);
+  h.event('a', 3000, {}, 1);
+  assert.throws(() => h.event('a', 3100, {}, 2), (err: unknown) =>
+    err instanceof CoPartitioningError && err.key === 'a' && err.partitions[0] === 1 && err.partitions[1] === 2
+    && /key 'a' has an open session from partition 1 and an event in partition 2/.test(err.message));
+});
+
+test('a snapshot of format 1 (state per partition) restores with a key\'s overlapping sessions from two partitions merged; --co-partitioned refuses it', () => {
+  const session = (id: number, key: string, start: number, end: number, acc: number) => ({ id, key, start, end, acc, trigger: null, timers: [end - 1], emitted: null, pending: true });
+  const v1 = {
+    type: 'oxbow-engine-snapshot', formatVersion: 1, aggregate: 'count',
+    config: { gapMs: 1000, allowedLatenessMs: 0, trigger: 'event-time', purging: false, retractions: false },
+    watermark: 0, nextSessionId: 5,
+    shards: [
+      { partition: 0, sessions: [session(1, 'a', 100, 1300, 2), session(2, 'b', 100, 1100, 1)] },
+      { partition: 1, sessions: [session(3, 'a', 1300, 2500, 3), session(4, 'a', 9000, 10000, 1)] },
+    ],
+  };
+  const h = new Harness({ gapMs: 1000 });
+  h.engine = SessionEngine.restore(JSON.parse(JSON.stringify(v1)), { gapMs: 1000 }, h.sink());
+  assert.equal(h.engine.openSessionCount(), 3, 'a [100,1300) and a [1300,2500) touch: one session');
+  assert.deepEqual(results(h.finish()).sort(), [['a', 100, 2500, 'on-time', 5], ['a', 9000, 10000, 'on-time', 1], ['b', 100, 1100, 'on-time', 1]]);
+  assert.throws(() => SessionEngine.restore(JSON.parse(JSON.stringify(v1)), { gapMs: 1000, coPartitioned: true }, h.sink()), (err: unknown) =>
+    err instanceof SavepointError && /key 'a' from partitions 0 and 1/.test(err.message));
 });
 
 /** Reference: all events known, no watermark before the end: sort per key and cut where the next event is more than gap later. */

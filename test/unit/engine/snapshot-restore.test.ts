@@ -50,7 +50,8 @@ test('a snapshot is plain JSON: versioned, with the aggregate, config, watermark
   h.watermark(5);
   const snap = h.engine.snapshot();
   assert.deepEqual(JSON.parse(JSON.stringify(snap)), snap);
-  assert.equal(snap.formatVersion, 1);
+  assert.equal(snap.formatVersion, 2);
+  assert.equal(snap.config.keying, 'job');
   assert.equal(snap.aggregate, 'listening');
   assert.equal(snap.watermark, 5);
   assert.deepEqual(snap.shards.map((s) => s.partition), [1, 3]);

@@ -12,7 +12,8 @@ import { formatRegistry } from '../../../src/archive/partition-index.js';
 import { CheckpointStore } from '../../../src/checkpoint/store.js';
 import { SessionEngine } from '../../../src/engine/session-engine.js';
 import type { SessionSink } from '../../../src/engine/types.js';
-import { eventTimeFromValue } from '../../../src/job/decode.js';
+import { createDecoder, DEFAULT_MAX_AHEAD_MS } from '../../../src/job/decode.js';
+import { parseEventTimeDefinition } from '../../../src/event-time.js';
 import { SessionsJob } from '../../../src/job/sessions-job.js';
 import { FileSink } from '../../../src/sink/file-sink.js';
 import { outputLine, type OutputSink } from '../../../src/sink/types.js';
@@ -61,11 +62,11 @@ async function runOnce(outDir: string, cpDir: string, archive: ArchiveCatalog, i
     topic: 'listens', partitions: [0, 1], archive, live: null, boundMs: 5000, prefetch: 3,
     positions: restored ? new Map(restored.positions.map((p) => [p.partition, p.nextOffset])) : undefined,
     watermarks: restored?.watermarks,
-    eventTimeOf: (r) => eventTimeFromValue(r, 'ts'),
+    eventTime: 'ts', decode: createDecoder({ keyField: 'userId', eventTime: parseEventTimeDefinition('ts'), maxAheadMs: DEFAULT_MAX_AHEAD_MS }),
   });
   const job = new SessionsJob({
     topic: 'listens', partitions: [0, 1], source, engine, sink, store, checkpointIntervalMs: intervalMs,
-    restoredFrom: restored, keyField: 'userId', timeField: 'ts',
+    restoredFrom: restored,
   });
   await job.run();
 }

@@ -21,6 +21,7 @@ export function file(partition: number, start: number, times: number[], extra: P
       count: times.length,
       minEventTime: Math.min(...times),
       maxEventTime: Math.max(...times),
+      eventTime: 'ts',
       ...extra,
     },
     records,
@@ -62,6 +63,8 @@ export class FakeLive implements LiveReader {
   readonly started = new Map<number, bigint>();
   private cursor = new Map<number, bigint>();
   private readonly paused = new Set<number>();
+  /** Partitions whose records Kafka holds but this reader does not deliver (a stalled fetch, a consumer in trouble). */
+  readonly withheld = new Set<number>();
   private turn = 0;
   closed = false;
 
@@ -93,8 +96,8 @@ export class FakeLive implements LiveReader {
     }
   }
 
-  async next(): Promise<LiveBatch | null> {
-    const parts = [...this.cursor.keys()].filter((p) => !this.paused.has(p));
+  async next(timeoutMs = 0): Promise<LiveBatch | null> {
+    const parts = [...this.cursor.keys()].filter((p) => !this.paused.has(p) && !this.withheld.has(p));
     for (let i = 0; i < parts.length; i++) {
       const p = parts[(this.turn + i) % parts.length]!;
       const from = this.cursor.get(p)!;
@@ -104,6 +107,8 @@ export class FakeLive implements LiveReader {
       this.cursor.set(p, records[records.length - 1]!.offset + 1n);
       return { partition: p, records };
     }
+    // As the real reader: nothing new means waiting (briefly), so timers of the caller get their turn.
+    await new Promise((resolve) => setTimeout(resolve, Math.min(timeoutMs, 5)));
     return null;
   }
 

@@ -2,12 +2,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OffsetGapError } from '../../../src/errors.js';
+import { EventTimeMismatchError, OffsetGapError } from '../../../src/errors.js';
 import { HybridSource, type HybridSourceOptions, type SourceStep } from '../../../src/source/hybrid-source.js';
 import { FakeCatalog, FakeLive, file } from './fakes.js';
 
+// The fakes' records carry their event time; a record without one is a bad record, as the job's decoder would say.
 const base = (o: Partial<HybridSourceOptions>): HybridSourceOptions => ({
-  topic: 't', partitions: [0, 1], archive: null, live: null, boundMs: 0, eventTimeOf: () => null, ...o,
+  topic: 't', partitions: [0, 1], archive: null, live: null, boundMs: 0, eventTime: 'ts',
+  decode: (r) => (r.eventTime === null ? 'no event time' : { ts: r.eventTime }), ...o,
 });
 
 async function collect(source: HybridSource): Promise<SourceStep[]> {
@@ -171,4 +173,33 @@ test('the live reader is closed even when every partition is already at its end 
   assert.deepEqual(offsetsOf(steps, 0), []);
   assert.equal(live.started.size, 0);
   assert.ok(live.closed, 'an open admin client would keep the process alive');
+});
+
+test('archive files that record another event-time definition are refused before any is read, naming both', async () => {
+  const catalog = new FakeCatalog().add(file(0, 0, [1, 2], { eventTime: 'kafka-timestamp' }));
+  const source = new HybridSource(base({ partitions: [0], archive: catalog }));
+  await assert.rejects(collect(source), (e: unknown) => e instanceof EventTimeMismatchError
+    && /written with --event-time kafka-timestamp/.test(e.message) && /reads --event-time ts/.test(e.message));
+  assert.deepEqual(catalog.reads, []);
+});
+
+/** Runs the live phase for `ms`, then stops it; the highest job watermark seen. */
+async function liveWatermark(live: FakeLive, ms: number): Promise<number> {
+  const controller = new AbortController();
+  const source = new HybridSource(base({ live, idleTimeoutMs: 20, pollMs: 5, signal: controller.signal, positions: new Map([[0, 0n], [1, 0n]]) }));
+  setTimeout(() => controller.abort(), ms);
+  let max = Number.NEGATIVE_INFINITY;
+  for await (const s of source.steps()) if (s.kind === 'watermark' && s.watermark > max) max = s.watermark;
+  return max;
+}
+
+test('a silent Kafka partition with a backlog is never idle: it holds the job watermark; one confirmed at its log end is idle', async () => {
+  const times = Array.from({ length: 50 }, (_, i) => (i + 1) * 1000);
+  const behind = new FakeLive(5).append(0, 0, times).append(1, 0, [500, 600, 700]);
+  // Partition 1 delivered nothing (its fetches stall) though Kafka holds records for it.
+  behind.withheld.add(1);
+  assert.equal(await liveWatermark(behind, 900), Number.NEGATIVE_INFINITY, 'partition 0 alone never moves the job watermark past the stalled partition 1');
+
+  const caughtUp = new FakeLive(5).append(0, 0, times);
+  assert.equal(await liveWatermark(caughtUp, 900), 49_999, 'partition 1 holds nothing and Kafka confirms it: idle, it does not hold the job back');
 });

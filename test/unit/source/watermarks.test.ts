@@ -33,7 +33,7 @@ test('the job watermark is the minimum over partitions; finished ones stop holdi
   assert.equal(w.jobWatermark(), 4999);
 });
 
-test('a Kafka partition silent for the idle timeout stops holding the job back; the watermark never goes back when it speaks again', () => {
+test('a Kafka partition silent for the idle timeout AND confirmed at its log end stops holding the job back; the watermark never goes back when it speaks again', () => {
   let now = 0;
   const w = new WatermarkTracker([0, 1], 100, 1000, () => now);
   w.observe(0, 10_000);
@@ -47,7 +47,9 @@ test('a Kafka partition silent for the idle timeout stops holding the job back; 
   now = 999;
   assert.equal(w.jobWatermark(), 4899, 'partition 1 not idle yet');
   now = 1200;
-  assert.equal(w.jobWatermark(), 19_899);
+  assert.equal(w.jobWatermark(), 4899, 'silent, but never confirmed caught up: a backlog or an outage looks the same');
+  w.confirmCaughtUp(1, 1150);
+  assert.equal(w.jobWatermark(), 19_899, 'silent and confirmed at its log end: idle');
   w.observe(1, 6000);
   w.liveProgress(1);
   assert.equal(w.jobWatermark(), 19_899);
@@ -71,4 +73,27 @@ test('snapshot and restore keep watermarks and max seen, infinities included', (
   r.restore(snap);
   assert.deepEqual(r.snapshot(), w.snapshot());
   assert.equal(r.view()[1]!.watermark, Number.NEGATIVE_INFINITY);
+});
+
+test('an outage is not idleness: without a fresh confirmation from Kafka a silent partition holds the job back', () => {
+  let now = 0;
+  const w = new WatermarkTracker([0, 1], 0, 1000, () => now);
+  w.switchToKafka(0);
+  w.switchToKafka(1);
+  w.observe(0, 5000);
+  w.liveProgress(0);
+  w.observe(1, 1000);
+  w.liveProgress(1);
+  assert.equal(w.jobWatermark(), 999);
+  // Confirmed caught up just before its last record: that says nothing about what came after.
+  w.confirmCaughtUp(1, -1);
+  now = 5000;
+  assert.equal(w.jobWatermark(), 999);
+  w.confirmCaughtUp(1, 4000);
+  assert.equal(w.jobWatermark(), 4999);
+  // The broker stops answering: the confirmation ages out and the partition holds the job again (no new ones come).
+  now = 4000 + w.confirmationTtlMs + 1;
+  w.observe(0, 50_000);
+  w.liveProgress(0);
+  assert.equal(w.jobWatermark(), 4999, 'partition 1 is not idle any more, and the watermark does not go back');
 });

@@ -5,13 +5,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { SessionEngine, readSavepoint, type SessionEngineOptions } from '../../../src/engine/index.js';
+import { CURRENT_FORMAT_VERSION, SessionEngine, readSavepoint, type SessionEngineOptions } from '../../../src/engine/index.js';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../fixtures/savepoints');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json') && !f.endsWith('.expected.json'));
 
-test('fixtures/savepoints/ holds a sample of format version 1', () => {
-  assert.ok(files.some((f) => f.startsWith('v1-')), `found ${files.join(', ')}`);
+test('fixtures/savepoints/ holds samples of every format version up to the current one', () => {
+  for (let v = 1; v <= CURRENT_FORMAT_VERSION; v++) assert.ok(files.some((f) => f.startsWith(`v${v}-`)), `no sample of version ${v}: ${files.join(', ')}`);
 });
 
 for (const file of files) {

@@ -1,0 +1,71 @@
+// `oxbow sessions` through a Kafka outage longer than --idle-timeout in its Kafka phase: the broker is killed and
+// restarted with its data while the job follows the live topic, and a backlog lands on every partition as it comes
+// back. Silence during an outage is not idleness, so the partition whose backlog arrives first cannot run the watermark
+// ahead of the others: the output equals the offline pass over every produced event, and nothing is late.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createTopic } from '../../../connectors/kafka/bulk-producer.js';
+import { LocalFs } from '../../../connectors/local/local-fs.js';
+import { CheckpointStore } from '../../../src/checkpoint/store.js';
+import { restartService } from '../../../tools/services/services.js';
+import { generateMusicEvents, partitionOf, type MusicEvent } from '../../../tools/gen/music-events.js';
+import { brokers, kafka, runCli, startCli, topicOffsets, uniqueName } from '../archive-support.js';
+import { offlineSessions, produceEvents, publishedSessions, summaryValue } from '../sessions-support.js';
+
+const PARTITIONS = 4;
+
+/** Waits until the job's latest checkpoint has every partition reading Kafka at the topic's current end. */
+async function untilCaughtUp(store: CheckpointStore, topic: string, running: () => boolean): Promise<void> {
+  for (;;) {
+    assert.ok(running(), 'the job ended while it should follow the topic');
+    const latest = await store.latest().catch(() => null);
+    if (latest && latest.checkpoint.positions.every((p) => p.source === 'kafka')) {
+      const ends = new Map((await topicOffsets(topic)).map((o) => [o.partition, o.latest]));
+      if (latest.checkpoint.positions.every((p) => p.nextOffset === ends.get(p.partition))) return;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test('Kafka killed and restarted with its data for longer than --idle-timeout in the Kafka phase, a backlog on every partition as it returns: the offline sessions, 0 late events', { timeout: 420_000 }, async () => {
+  const events = [...generateMusicEvents({ seed: 31, users: 120, durationMs: 3 * 86_400_000, maxDisorderMs: 5000 })];
+  const [archived, live] = [Math.floor(events.length * 0.5), Math.floor(events.length * 0.75)];
+  const topic = uniqueName('oxbow-it-outage');
+  await createTopic(kafka(), brokers(), topic, PARTITIONS);
+  const dir = await mkdtemp(join(tmpdir(), 'oxbow-it-outage-'));
+  const archive = `file://${dir}/archive`;
+  const store = new CheckpointStore(new LocalFs(), join(dir, 'cp'));
+  const byUser = (e: MusicEvent) => ({ key: e.userId, partition: partitionOf(e.userId, PARTITIONS) });
+  try {
+    await produceEvents(topic, events.slice(0, archived), byUser);
+    const archiving = await runCli(['archive', '--brokers', brokers(), '--topic', topic, '--archive', archive, '--group', `${topic}-g`, '--until-caught-up']);
+    assert.equal(archiving.code, 0, archiving.stderr);
+    await produceEvents(topic, events.slice(archived, live), byUser);
+
+    const common = ['sessions', '--archive', archive, '--brokers', brokers(), '--topic', topic, '--aggregate', 'listening', '--gap', '30m',
+      '--bound', '10s', '--idle-timeout', '3s', '--output', `file://${dir}/out`, '--checkpoint-dir', `file://${dir}/cp`, '--checkpoint-interval', '500ms'];
+    const following = startCli(common);
+    const running = () => following.child.exitCode === null;
+    await untilCaughtUp(store, topic, running);
+    // The outage (about 15 s) is far longer than --idle-timeout; the rest of the events land while the reader comes back.
+    await restartService('kafka');
+    await produceEvents(topic, events.slice(live), byUser);
+    await untilCaughtUp(store, topic, running);
+    following.child.kill('SIGTERM');
+    const first = await following.done;
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /the Kafka reader failed; restarting it where it stood/, 'the outage reached the reader');
+    assert.equal(summaryValue(first.stderr, 'late events'), '0');
+
+    const last = await runCli([...common, '--from-savepoint', 'latest', '--stop-at-live']);
+    assert.equal(last.code, 0, last.stderr);
+    assert.equal(summaryValue(last.stderr, 'late events'), '0');
+    assert.deepEqual(await publishedSessions(join(dir, 'out')), offlineSessions(events, 30 * 60_000, 'listening'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,61 @@
+// Shared by the sessions integration tests: the independent oracle (every produced event through one engine, in event
+// time order, keyed by user), the published output of a run, producing music events with a chosen key and partition.
+
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SessionEngine } from '../../src/engine/session-engine.js';
+import type { MusicEvent } from '../../tools/gen/music-events.js';
+import { kafka } from './archive-support.js';
+
+/** A session line without its partition: topics not keyed by user put one session's events in several partitions. */
+export function sessionKey(line: string): string {
+  const { partition: _p, ...rest } = JSON.parse(line) as Record<string, unknown>;
+  void _p;
+  return JSON.stringify(rest);
+}
+
+/** The reference: every event through one engine in event-time order, keyed by user, then the end of input. */
+export function offlineSessions(events: readonly MusicEvent[], gapMs: number, aggregate: string): string[] {
+  const lines: string[] = [];
+  const engine = new SessionEngine({ gapMs, aggregate }, {
+    result: (r) => lines.push(JSON.stringify({ key: r.key, start: r.start, end: r.end, firing: r.firing, result: r.result })),
+    retraction: () => assert.fail('no retractions configured'),
+    late: () => assert.fail('nothing is late in event-time order'),
+  });
+  for (const e of [...events].sort((a, b) => a.ts - b.ts)) engine.processEvent(0, e.userId, e.ts, e as unknown as Record<string, unknown>);
+  engine.finish();
+  return lines.sort();
+}
+
+/** The session lines a file output published (parts only, never pending files), partition removed, sorted. */
+export async function publishedSessions(dir: string): Promise<string[]> {
+  const names = (await readdir(dir)).filter((n) => n.startsWith('part-')).sort();
+  const lines: string[] = [];
+  for (const n of names) lines.push(...(await readFile(join(dir, n), 'utf8')).split('\n').filter(Boolean));
+  return lines.map(sessionKey).sort();
+}
+
+/** A value of the summary `oxbow sessions` prints on stderr. */
+export function summaryValue(stderr: string, label: string): string {
+  const m = new RegExp(`^\\s+${label}\\s+(.*)$`, 'm').exec(stderr);
+  assert.ok(m, `no '${label}' in the summary:\n${stderr}`);
+  return m[1]!.trim();
+}
+
+/**
+ * Produces events in order, each to the partition `place` chooses and with the key it gives (null allowed): a topic
+ * keyed by song, by nothing, or by user.
+ */
+export async function produceEvents(topic: string, events: readonly MusicEvent[], place: (e: MusicEvent, i: number) => { partition: number; key: string | null }): Promise<void> {
+  const producer = kafka().producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (let i = 0; i < events.length; i += 500) {
+      const messages = events.slice(i, i + 500).map((e, k) => ({ ...place(e, i + k), value: JSON.stringify(e) }));
+      await producer.send({ topic, messages, acks: -1 });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
