@@ -25,6 +25,8 @@ export function setLogSink(next: LogSink, level: LogLevel = 'info'): void {
 }
 
 export interface Logger {
+  /** Whether a record of this level would be written (to skip building costly fields). */
+  enabled(level: LogLevel): boolean;
   debug(message: string, fields?: LogFields): void;
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
@@ -36,7 +38,7 @@ export function getLogger(component: string): Logger {
     if (levelRank[level] < levelRank[threshold]) return;
     sink({ level, component, message, fields, timestamp: Date.now() });
   };
-  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+  return { enabled: (level) => levelRank[level] >= levelRank[threshold], debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
 
 /** One human-readable line per record: `2026-11-24T01:02:03.000Z warn archiver: message key=value`. */

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { LiveBatch, LiveReader, SourceRecord } from '../../src/source/types.js';
-import { ConnectionError, OxbowError } from '../../src/errors.js';
+import { ConnectionError, OxbowError, UnavailableError } from '../../src/errors.js';
 import { getLogger } from '../../src/logger.js';
 import { kafkaCall, mapKafkaError } from './client.js';
 import { fetchTopicOffsets } from './topic-offsets.js';
@@ -21,7 +21,13 @@ export interface KafkaPartitionReaderOptions {
 /** The partitions Kafka has for a topic, ascending (for a job given no --partitions and no archive). */
 export async function listKafkaPartitions(kafka: Kafka, brokers: string, topic: string): Promise<number[]> {
   const admin = kafka.admin();
-  await kafkaCall(brokers, 'connecting the admin client', () => admin.connect());
+  const connecting = admin.connect();
+  try {
+    await kafkaCall(brokers, 'connecting the admin client', () => connecting);
+  } catch (err) {
+    void connecting.then(() => admin.disconnect(), () => admin.disconnect()).catch(() => {});
+    throw err;
+  }
   try {
     return (await fetchTopicOffsets(admin, brokers, topic)).map((p) => p.partition);
   } finally {
@@ -59,16 +65,20 @@ export class KafkaPartitionReader implements LiveReader {
   private closed = false;
   /** Bumped per consumer: a batch of a consumer already replaced is dropped. */
   private generation = 0;
+  /** Partitions of the topic this job does not read. */
+  private others: number[] = [];
 
   constructor(private readonly o: KafkaPartitionReaderOptions) {}
 
   private adminClient(): Promise<Admin> {
     if (!this.admin) {
       const admin = this.o.kafka.admin();
-      this.admin = kafkaCall(this.o.brokers, 'connecting the admin client', () => admin.connect()).then(() => admin, async (err: unknown) => {
-        // A failed connect is not kept: the next question (after an outage) connects again.
+      const connecting = admin.connect();
+      this.admin = kafkaCall(this.o.brokers, 'connecting the admin client', () => connecting).then(() => admin, (err: unknown) => {
+        // A failed connect is not kept: the next question (after an outage) connects again. One that outlives the call
+        // (it timed out) is ended whenever it settles, or its socket would keep the process alive.
         this.admin = null;
-        await admin.disconnect().catch(() => {});
+        void connecting.then(() => admin.disconnect(), () => admin.disconnect()).catch(() => {});
         throw err;
       });
     }
@@ -101,12 +111,23 @@ export class KafkaPartitionReader implements LiveReader {
     const generation = ++this.generation;
     const consumer = kafka.consumer({
       groupId: `oxbow-sessions-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 250,
+      // The group has this one member: a short session lets a rejoin after a broker restart complete in seconds
+      // (kafkajs heartbeats at least every second while the reader waits for the job).
+      sessionTimeout: 10_000, rebalanceTimeout: 10_000, heartbeatInterval: 1000,
       // Restarts are the reader's own (a new group); kafkajs's would wait out the old member in the old group.
       retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 3000, restartOnFailure: async () => false },
     });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, (e) => {
       if (generation === this.generation) this.onCrash(e.payload.error);
+    });
+    // A rejoin (kafkajs recovering by itself) forgets the fetch positions: no offsets are ever committed, so it would
+    // start again from the earliest. Every join seeks each partition back to where the reader stands.
+    let joined = false;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (generation !== this.generation) return;
+      if (joined) this.seekAll(consumer);
+      joined = true;
     });
     try {
       await kafkaCall(brokers, 'connecting the consumer', () => consumer.connect());
@@ -147,16 +168,26 @@ export class KafkaPartitionReader implements LiveReader {
       }));
       // Partitions this job does not read are paused so they are never fetched.
       const all = await fetchTopicOffsets(await this.adminClient(), brokers, topic);
-      const others = all.map((x) => x.partition).filter((p) => !this.positions.has(p));
-      if (others.length > 0) consumer.pause([{ topic, partitions: others }]);
-      const paused = [...this.paused];
-      if (paused.length > 0) consumer.pause([{ topic, partitions: paused }]);
-      for (const [partition, offset] of this.positions) consumer.seek({ topic, partition, offset: offset.toString() });
+      this.others = all.map((x) => x.partition).filter((p) => !this.positions.has(p));
+      try {
+        this.seekAll(consumer);
+      } catch (err) {
+        // kafkajs's run() resolves even when joining the group failed (the broker went away again): worth another try.
+        throw new UnavailableError(`the Kafka consumer of ${topic} did not join its group (${(err as Error).message})`, { cause: err });
+      }
     } catch (err) {
       await consumer.disconnect().catch(() => {});
       throw err;
     }
     log.debug('reading Kafka', { topic, positions: [...this.positions].map(([p, o]) => `${p}@${o}`).join(',') });
+  }
+
+  /** Pauses what the job does not read (or no longer reads) and seeks every partition to where the reader stands. */
+  private seekAll(consumer: Consumer): void {
+    const topic = this.o.topic;
+    const paused = [...this.others, ...this.paused];
+    if (paused.length > 0) consumer.pause([{ topic, partitions: paused }]);
+    for (const [partition, offset] of this.positions) consumer.seek({ topic, partition, offset: offset.toString() });
   }
 
   /** The consumer crashed: restart in a new group at the reached positions, or fail for good when restarting cannot help. */

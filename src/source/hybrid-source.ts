@@ -135,6 +135,10 @@ export class HybridSource<D extends Timed = Timed> {
     const wm = this.watermarks.jobWatermark();
     if (wm > this.lastWatermark) {
       this.lastWatermark = wm;
+      if (log.enabled('debug')) {
+        const parts = this.watermarks.view().map((s) => `${s.partition}:${s.phase}${this.watermarks.isIdle(s) ? '(idle)' : ''}@${s.watermark}`).join(' ');
+        log.debug('job watermark', { watermark: wm, partitions: parts });
+      }
       yield { kind: 'watermark', watermark: wm };
     }
   }
@@ -278,8 +282,9 @@ export class HybridSource<D extends Timed = Timed> {
 
   /**
    * Asks Kafka, at most once per interval and never twice at once, where the live partitions' logs end; each partition
-   * read up to there is confirmed caught up (as of the moment asked). Unanswered questions confirm nothing: during an
-   * outage no partition becomes idle, so a partition whose backlog arrives first cannot run the watermark ahead of them.
+   * read up to there is confirmed caught up (as of the answer), any other is not. Failed questions confirm nothing:
+   * during an outage no partition becomes idle, so a partition whose backlog arrives first cannot run the watermark
+   * ahead of the others.
    */
   private askCaughtUp(live: LiveReader, reading: ReadonlySet<number>): void {
     const now = this.now();
@@ -287,11 +292,15 @@ export class HybridSource<D extends Timed = Timed> {
     this.lastCaughtUpQuestion = now;
     const partitions = [...reading];
     this.caughtUpQuestion = live.latestOffsets(partitions).then((ends) => {
+      // The answer is a fact as of now, when it arrived (a question asked during an outage may be answered minutes later).
+      const answered = this.now();
       for (const p of partitions) {
         const end = ends.get(p);
-        if (end !== undefined && (this.readTo.get(p) ?? -1n) >= end) this.watermarks.confirmCaughtUp(p, now);
+        if (end !== undefined && (this.readTo.get(p) ?? -1n) >= end) this.watermarks.confirmCaughtUp(p, answered);
+        else this.watermarks.notCaughtUp(p);
       }
     }, (err: unknown) => {
+      for (const p of partitions) this.watermarks.notCaughtUp(p);
       log.debug('Kafka did not say where its logs end; no partition is confirmed caught up', { error: (err as Error).message });
     }).finally(() => {
       this.caughtUpQuestion = null;
@@ -300,8 +309,10 @@ export class HybridSource<D extends Timed = Timed> {
 
   private *liveBatch(live: LiveReader, batch: LiveBatch | null, reading: Set<number>, firstLive: Set<number>, switchStart: number): Generator<SourceStep<D>> {
     const o = this.options;
+    // Confirmations that arrived while waiting count before this batch's records are observed: an idle partition must
+    // have been confirmed after the newest record read, so this is the moment the watermark can pass over it.
+    yield* this.maybeWatermark();
     if (batch === null || !reading.has(batch.partition)) {
-      yield* this.maybeWatermark();
       yield { kind: 'idle' };
       return;
     }

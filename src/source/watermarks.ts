@@ -10,8 +10,13 @@ export interface PartitionWatermarkState {
   watermark: number;
   /** Wall-clock ms of the last record, for --idle-timeout. */
   lastActivity: number;
-  /** Wall-clock ms when Kafka last confirmed the partition read up to its log end (asked then); null: never. */
-  caughtUpAt: number | null;
+  /**
+   * Since when (wall-clock ms of the answer) every question to Kafka confirmed the partition had read to its log end;
+   * null when the last answer said otherwise, a question failed, or none was answered yet.
+   */
+  caughtUpSince: number | null;
+  /** When the latest of those confirmations arrived. */
+  confirmedAt: number | null;
 }
 
 /** The persisted part of the tracker, restored from a checkpoint so a restore never lowers a watermark. */
@@ -49,7 +54,7 @@ export class WatermarkTracker {
     this.confirmationTtlMs = Math.max(2000, 3 * confirmationInterval(idleTimeoutMs));
     const t = now();
     for (const p of partitions) {
-      this.partitions.set(p, { partition: p, phase: 'archive', maxEventTime: Number.NEGATIVE_INFINITY, watermark: Number.NEGATIVE_INFINITY, lastActivity: t, caughtUpAt: null });
+      this.partitions.set(p, { partition: p, phase: 'archive', maxEventTime: Number.NEGATIVE_INFINITY, watermark: Number.NEGATIVE_INFINITY, lastActivity: t, caughtUpSince: null, confirmedAt: null });
     }
   }
 
@@ -106,21 +111,43 @@ export class WatermarkTracker {
     return this.state(partition).phase;
   }
 
-  /** Kafka said, when asked at `askedAt`, that the partition's position was at its log end. */
-  confirmCaughtUp(partition: number, askedAt: number): void {
+  /** Kafka's answer, arrived at `at`, said that the partition's position was at its log end. */
+  confirmCaughtUp(partition: number, at: number): void {
     const s = this.state(partition);
-    if (s.caughtUpAt === null || askedAt > s.caughtUpAt) s.caughtUpAt = askedAt;
+    if (s.caughtUpSince === null) s.caughtUpSince = at;
+    if (s.confirmedAt === null || at > s.confirmedAt) s.confirmedAt = at;
+  }
+
+  /** Kafka said the partition has records it has not read yet, or could not be asked: whatever was confirmed is void. */
+  notCaughtUp(partition: number): void {
+    const s = this.state(partition);
+    s.caughtUpSince = null;
+    s.confirmedAt = null;
   }
 
   /**
-   * Idle means caught up, not silent: a Kafka partition stops holding the job back only when nothing arrived for the idle
-   * timeout AND Kafka recently confirmed it had read to its log end, after its last record. A partition with a backlog,
-   * or one whose broker does not answer (an outage: every partition is silent), keeps holding the watermark.
+   * Idle means caught up, not silent: a Kafka partition stops holding the job back only when, for the whole idle timeout,
+   * every question to Kafka confirmed it had read to its log end and nothing arrived, and the latest confirmation came
+   * after the newest record the job read from any partition. A partition with a backlog, or any partition while Kafka
+   * does not answer (an outage: every partition is silent), keeps holding the watermark; after an outage a partition is
+   * idle again only after a full idle timeout of confirmations; and a backlog that lands on several partitions at once
+   * cannot be passed over because one of them was read first: its partitions are asked again before they count as idle.
    */
   isIdle(s: PartitionWatermarkState): boolean {
-    if (s.phase !== 'kafka' || s.caughtUpAt === null) return false;
-    const now = this.now();
-    return now - s.lastActivity >= this.idleTimeoutMs && s.caughtUpAt >= s.lastActivity && now - s.caughtUpAt <= this.confirmationTtlMs;
+    return this.idleAt(s, this.now(), this.newestActivity());
+  }
+
+  private idleAt(s: PartitionWatermarkState, now: number, newestActivity: number): boolean {
+    if (s.phase !== 'kafka' || s.caughtUpSince === null || s.confirmedAt === null) return false;
+    return s.lastActivity <= s.caughtUpSince && now - s.caughtUpSince >= this.idleTimeoutMs
+      && now - s.confirmedAt <= this.confirmationTtlMs && s.confirmedAt >= newestActivity;
+  }
+
+  /** Wall-clock ms of the newest record read from any partition still reading Kafka. */
+  private newestActivity(): number {
+    let newest = Number.NEGATIVE_INFINITY;
+    for (const s of this.partitions.values()) if (s.phase === 'kafka' && s.lastActivity > newest) newest = s.lastActivity;
+    return newest;
   }
 
   /**
@@ -128,9 +155,11 @@ export class WatermarkTracker {
    * When every partition has finished it stays where it is; the caller fires what remains with the engine's finish().
    */
   jobWatermark(): number {
+    const now = this.now();
+    const newest = this.newestActivity();
     let min = Number.POSITIVE_INFINITY;
     for (const s of this.partitions.values()) {
-      if (s.phase === 'finished' || this.isIdle(s)) continue;
+      if (s.phase === 'finished' || this.idleAt(s, now, newest)) continue;
       if (s.watermark < min) min = s.watermark;
     }
     if (min !== Number.POSITIVE_INFINITY && min > this.job) this.job = min;

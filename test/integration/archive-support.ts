@@ -77,8 +77,8 @@ export interface CliRun {
 }
 
 /** Starts `oxbow <args>`; `onLine` sees each stderr line as it comes (to kill at chosen moments). */
-export function startCli(args: string[], onLine?: (line: string, child: ChildProcess) => void): { child: ChildProcess; done: Promise<CliRun> } {
-  const child = spawn(process.execPath, [OXBOW_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(args: string[], onLine?: (line: string, child: ChildProcess) => void, env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliRun> } {
+  const child = spawn(process.execPath, [OXBOW_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -49,7 +49,10 @@ test('a Kafka partition silent for the idle timeout AND confirmed at its log end
   now = 1200;
   assert.equal(w.jobWatermark(), 4899, 'silent, but never confirmed caught up: a backlog or an outage looks the same');
   w.confirmCaughtUp(1, 1150);
-  assert.equal(w.jobWatermark(), 19_899, 'silent and confirmed at its log end: idle');
+  assert.equal(w.jobWatermark(), 4899, 'confirmed caught up only since 1150: not for a whole idle timeout yet');
+  now = 2200;
+  w.confirmCaughtUp(1, 2150);
+  assert.equal(w.jobWatermark(), 19_899, 'confirmed at its log end for the whole idle timeout, nothing arrived: idle');
   w.observe(1, 6000);
   w.liveProgress(1);
   assert.equal(w.jobWatermark(), 19_899);
@@ -75,7 +78,7 @@ test('snapshot and restore keep watermarks and max seen, infinities included', (
   assert.equal(r.view()[1]!.watermark, Number.NEGATIVE_INFINITY);
 });
 
-test('an outage is not idleness: without a fresh confirmation from Kafka a silent partition holds the job back', () => {
+test('an outage is not idleness: without confirmations from Kafka for a whole idle timeout a silent partition holds the job back', () => {
   let now = 0;
   const w = new WatermarkTracker([0, 1], 0, 1000, () => now);
   w.switchToKafka(0);
@@ -85,15 +88,67 @@ test('an outage is not idleness: without a fresh confirmation from Kafka a silen
   w.observe(1, 1000);
   w.liveProgress(1);
   assert.equal(w.jobWatermark(), 999);
-  // Confirmed caught up just before its last record: that says nothing about what came after.
+  // Confirmed caught up before its last record: that says nothing about what came after.
   w.confirmCaughtUp(1, -1);
-  now = 5000;
-  assert.equal(w.jobWatermark(), 999);
-  w.confirmCaughtUp(1, 4000);
-  assert.equal(w.jobWatermark(), 4999);
-  // The broker stops answering: the confirmation ages out and the partition holds the job again (no new ones come).
-  now = 4000 + w.confirmationTtlMs + 1;
+  now = 1500;
+  w.confirmCaughtUp(1, 1400);
+  assert.equal(w.jobWatermark(), 999, 'the confirmations began before its last record');
+  w.notCaughtUp(1);
+  for (const t of [1600, 2000, 2400, 2700]) {
+    now = t;
+    w.confirmCaughtUp(1, t);
+  }
+  assert.equal(w.jobWatermark(), 4999, 'caught up since 1600, through 2700: idle');
+  // The broker stops answering: a failed question voids the confirmation at once; the partition holds the job again.
+  w.notCaughtUp(1);
+  now = 3000;
   w.observe(0, 50_000);
   w.liveProgress(0);
   assert.equal(w.jobWatermark(), 4999, 'partition 1 is not idle any more, and the watermark does not go back');
+  // Back after the outage: one answer is not enough; a full idle timeout of them is.
+  now = 20_000;
+  w.confirmCaughtUp(1, 20_000);
+  assert.equal(w.jobWatermark(), 4999);
+  now = 21_000;
+  w.confirmCaughtUp(1, 21_000);
+  assert.equal(w.jobWatermark(), 49_999);
+  // Confirmations that stop coming (a question hanging) expire after their TTL.
+  now = 21_000 + w.confirmationTtlMs + 1;
+  w.observe(0, 90_000);
+  w.liveProgress(0);
+  assert.equal(w.jobWatermark(), 49_999);
+});
+
+test('a backlog landing on several partitions at once: the one read first cannot run the watermark past the others until Kafka is asked again', () => {
+  let now = 0;
+  const w = new WatermarkTracker([0, 1], 0, 1000, () => now);
+  w.switchToKafka(0);
+  w.switchToKafka(1);
+  w.observe(0, 1000);
+  w.liveProgress(0);
+  w.observe(1, 1000);
+  w.liveProgress(1);
+  assert.equal(w.jobWatermark(), 999);
+  for (const t of [100, 700, 1300]) {
+    now = t;
+    w.confirmCaughtUp(0, t);
+    w.confirmCaughtUp(1, t);
+  }
+  assert.equal(w.jobWatermark(), 999, 'both idle: the watermark stays');
+  // Partition 0's part of the backlog is read first; partition 1's is in Kafka, but its last confirmation is older.
+  now = 1400;
+  w.observe(0, 90_000);
+  w.liveProgress(0);
+  assert.equal(w.jobWatermark(), 999, 'partition 1 was confirmed before the newest record: it holds the job');
+  now = 1500;
+  w.notCaughtUp(1);
+  assert.equal(w.jobWatermark(), 999);
+  // Once partition 1 is confirmed again after that record (its backlog read), the watermark may pass it.
+  w.observe(1, 2000);
+  w.liveProgress(1);
+  for (const t of [1600, 2200, 2700]) {
+    now = t;
+    w.confirmCaughtUp(1, t);
+  }
+  assert.equal(w.jobWatermark(), 89_999);
 });
