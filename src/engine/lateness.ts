@@ -1,4 +1,4 @@
-// Lateness as two named checks on one derived value, as in Flink: cleanupTime = maxTimestamp + allowedLateness.
+// Lateness as one derived value, as in Flink: cleanupTime = maxTimestamp + allowedLateness; a window past it is late.
 
 import { UsageError } from '../errors.js';
 
@@ -14,12 +14,10 @@ export function cleanupTime(windowEnd: number, allowedLatenessMs: number): numbe
   return windowEnd - 1 + allowedLatenessMs;
 }
 
-/** A window is late (it would be dropped at once) when the watermark has reached its cleanup time. */
+/**
+ * A window is late (it would be dropped at once) when the watermark has reached its cleanup time: the engine sends an
+ * event whose own window is late, and that merges with no open session, to the late side output.
+ */
 export function isWindowLate(windowEnd: number, allowedLatenessMs: number, watermark: number): boolean {
   return cleanupTime(windowEnd, allowedLatenessMs) <= watermark;
-}
-
-/** An element is late (it goes to the side output if no window took it) when ts + lateness <= watermark. */
-export function isElementLate(ts: number, allowedLatenessMs: number, watermark: number): boolean {
-  return ts + allowedLatenessMs <= watermark;
 }

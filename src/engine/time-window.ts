@@ -1,4 +1,6 @@
-// A session window [start, end) and the pure merge rule over a set of windows (Flink's TimeWindow.mergeWindows).
+// A session window [start, end) and the one merge rule: windows that overlap or touch are one session. The engine's
+// chains find merge candidates with `intersects`, and `mergeWindows` is the same rule over a set (Flink's
+// TimeWindow.mergeWindows, whose cases the conformance suite runs).
 
 export interface TimeWindow {
   readonly start: number;
@@ -10,9 +12,12 @@ export function maxTimestamp(w: TimeWindow): number {
   return w.end - 1;
 }
 
-/** Windows that overlap or merely touch intersect: an event exactly `gap` after another joins its session. */
-export function intersects(a: TimeWindow, b: TimeWindow): boolean {
-  return a.start <= b.end && a.end >= b.start;
+/**
+ * [aStart, aEnd) and [bStart, bEnd) belong to one session when they overlap or merely touch: an event exactly `gap`
+ * after another joins its session. Numbers, not windows, so the engine's hot path allocates nothing.
+ */
+export function intersects(aStart: number, aEnd: number, bStart: number, bEnd: number): boolean {
+  return aStart <= bEnd && aEnd >= bStart;
 }
 
 /** The smallest window covering both. */
@@ -34,7 +39,7 @@ export function mergeWindows(windows: readonly TimeWindow[]): WindowMerge[] {
   const merges: WindowMerge[] = [];
   let current: WindowMerge | null = null;
   for (const w of sorted) {
-    if (current !== null && intersects(current.result, w)) {
+    if (current !== null && intersects(current.result.start, current.result.end, w.start, w.end)) {
       current.result = cover(current.result, w);
       current.merged.push(w);
     } else {

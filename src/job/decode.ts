@@ -40,12 +40,36 @@ function isoTime(ms: number): string {
 }
 
 /**
- * The decoder for a spec. `phase` is where the record was read: an archived record carries the event time the archiver
- * stored, which must equal the job's reading of it (an archive written in another clock is refused, never replayed).
+ * An event from a parsed JSON value: its key, its time by the definition (`kafkaTimestamp`: the record's, NaN for a JSON
+ * line without one), the impossible-time checks, the aggregate's check. A string says why it is not one. Shared by the
+ * sessions job (records) and `oxbow sessionize` (lines).
+ */
+export function decodeObject(spec: EventSpec, value: unknown, kafkaTimestamp: number, now: number | null): Decoded {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'the value is JSON but not an object';
+  const event = value as Record<string, unknown>;
+  const k = event[spec.keyField];
+  if (typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'boolean') return `no key: field '${spec.keyField}' is missing or not a string or number`;
+  const ts = eventTimeOfValue(spec.eventTime, event, kafkaTimestamp);
+  if (ts === null) return `no time: field '${spec.eventTime.text}' is missing or not epoch ms or ISO-8601`;
+  // A Kafka timestamp <= 0 (or none) means none was set (old message formats): nothing to hold the time against.
+  if (kafkaTimestamp > 0 && ts - kafkaTimestamp > spec.maxAheadMs) {
+    return `event time ${isoTime(ts)} is more than ${formatDuration(spec.maxAheadMs)} ahead of its Kafka record timestamp ${isoTime(kafkaTimestamp)} (--max-event-time-ahead)`;
+  }
+  if (now !== null && ts - now > spec.maxAheadMs) {
+    return `event time ${isoTime(ts)} is more than ${formatDuration(spec.maxAheadMs)} ahead of the clock (--max-event-time-ahead)`;
+  }
+  const why = spec.check?.(event) ?? null;
+  if (why !== null) return why;
+  return { key: String(k), ts, event };
+}
+
+/**
+ * The decoder of source records for a spec: the value parsed once. `phase` is where the record was read: an archived
+ * record carries the event time the archiver stored, which must equal the job's reading of it (an archive written in
+ * another clock is refused, never replayed); a record read live is also held to the wall clock.
  */
 export function createDecoder(spec: EventSpec, now: () => number = Date.now): (record: SourceRecord, phase: 'archive' | 'kafka') => Decoded {
-  const { keyField, eventTime, maxAheadMs, check } = spec;
-  const ahead = formatDuration(maxAheadMs);
+  const { eventTime } = spec;
   return (record, phase) => {
     if (record.value === null) return 'the value is empty (null)';
     let v: unknown;
@@ -54,27 +78,15 @@ export function createDecoder(spec: EventSpec, now: () => number = Date.now): (r
     } catch {
       return 'the value is not JSON';
     }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'the value is JSON but not an object';
-    const event = v as Record<string, unknown>;
-    const ts = eventTimeOfValue(eventTime, event, record.timestamp);
-    if (phase === 'archive' && ts !== record.eventTime) {
-      throw new EventTimeMismatchError(
-        `--event-time ${eventTime.text}: archived record at offset ${record.offset} has event time ${record.eventTime ?? 'none'} in the archive, ` +
-        `but ${ts ?? 'none'} by --event-time ${eventTime.text}; the archive was written with another event-time definition ` +
-        `(oxbow 0.1 archives default to kafka-timestamp). Pass the archive's definition with --event-time, or archive the topic again with --event-time ${eventTime.text}`);
+    if (phase === 'archive') {
+      const ts = typeof v === 'object' && v !== null ? eventTimeOfValue(eventTime, v, record.timestamp) : null;
+      if (ts !== record.eventTime) {
+        throw new EventTimeMismatchError(
+          `--event-time ${eventTime.text}: archived record at offset ${record.offset} has event time ${record.eventTime ?? 'none'} in the archive, ` +
+          `but ${ts ?? 'none'} by --event-time ${eventTime.text}; the archive was written with another event-time definition ` +
+          `(oxbow 0.1 archives default to kafka-timestamp). Pass the archive's definition with --event-time, or archive the topic again with --event-time ${eventTime.text}`);
+      }
     }
-    const k = event[keyField];
-    if (typeof k !== 'string' && typeof k !== 'number') return `no '${keyField}' (string or number) in the value`;
-    if (ts === null) return `no usable event time in '${eventTime.text}' (epoch ms or ISO-8601)`;
-    // A Kafka timestamp <= 0 means none was set (old message formats): nothing to hold the time against.
-    if (record.timestamp > 0 && ts - record.timestamp > maxAheadMs) {
-      return `event time ${isoTime(ts)} is more than ${ahead} ahead of its Kafka record timestamp ${isoTime(record.timestamp)} (--max-event-time-ahead)`;
-    }
-    if (phase === 'kafka' && ts - now() > maxAheadMs) {
-      return `event time ${isoTime(ts)} is more than ${ahead} ahead of the clock (--max-event-time-ahead)`;
-    }
-    const why = check?.(event) ?? null;
-    if (why !== null) return why;
-    return { key: String(k), ts, event };
+    return decodeObject(spec, v, record.timestamp, phase === 'kafka' ? now() : null);
   };
 }

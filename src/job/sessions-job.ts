@@ -3,11 +3,11 @@
 import type { CheckpointStore } from '../checkpoint/store.js';
 import type { Checkpoint } from '../checkpoint/format.js';
 import { getLogger } from '../logger.js';
-import type { HybridSource, SourceStep } from '../source/hybrid-source.js';
+import type { SourceStep } from '../source/hybrid-source.js';
 import type { SourceRecord } from '../source/types.js';
 import type { OutputSink } from '../sink/types.js';
 import type { DecodedEvent } from './decode.js';
-import type { JobEngine, JobProgress, JobSummary } from './types.js';
+import type { JobEngine, JobProgress, JobSource, JobSummary } from './types.js';
 
 const log = getLogger('sessions');
 
@@ -22,7 +22,7 @@ export interface BadRecord {
 export interface SessionsJobOptions {
   topic: string;
   partitions: number[];
-  source: HybridSource<DecodedEvent>;
+  source: JobSource;
   engine: JobEngine;
   sink: OutputSink;
   /** Where checkpoints go; null: none (the output is still published at each interval and at the end). */
@@ -35,8 +35,6 @@ export interface SessionsJobOptions {
   progressIntervalMs?: number;
   /** Aborted on SIGINT/SIGTERM: the job stops between steps and writes a savepoint. */
   signal?: AbortSignal;
-  /** Engine counters for the summary (results, retractions, late events). */
-  engineStats?: () => { results: number; retractions: number; lateEvents: number };
   now?: () => number;
 }
 
@@ -163,7 +161,7 @@ export class SessionsJob {
     await o.sink.close();
     o.onProgress?.(this.progress(windowStart, windowRecords));
     const s = o.source.stats;
-    const e = o.engineStats?.() ?? { results: 0, retractions: 0, lateEvents: 0 };
+    const e = o.engine.stats();
     return {
       records: this.records,
       recordsArchive: s.recordsArchive,

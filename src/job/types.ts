@@ -1,4 +1,20 @@
-// What the sessions job needs from the session engine (the engine's own class satisfies it) and what it reports.
+// What the sessions job needs from the session engine and from its source (the engine's and the hybrid source's own
+// classes satisfy them) and what it reports.
+
+import type { SourcePosition, SourceStats, SourceStep } from '../source/hybrid-source.js';
+import type { WatermarkTracker } from '../source/watermarks.js';
+import type { DecodedEvent } from './decode.js';
+
+/** The job's view of its source: decoded steps, and what checkpoints and progress read from it. */
+export interface JobSource {
+  steps(): AsyncIterable<SourceStep<DecodedEvent>>;
+  /** Where each partition stands now (between steps): what a checkpoint records. */
+  positions(): SourcePosition[];
+  /** End offsets Kafka had at each partition's switch (progress shows the lag to them). */
+  liveEndOffsets(): ReadonlyMap<number, bigint>;
+  readonly watermarks: Pick<WatermarkTracker, 'snapshot' | 'view'>;
+  readonly stats: SourceStats;
+}
 
 export interface JobEngine {
   processEvent(partition: number, key: string, ts: number, event: Record<string, unknown>): void;
@@ -6,6 +22,8 @@ export interface JobEngine {
   /** End of input: fire every open session. */
   finish(): void;
   snapshot(): unknown;
+  /** Counters for the summary. */
+  stats(): { results: number; retractions: number; lateEvents: number };
 }
 
 export interface JobProgress {

@@ -1,5 +1,7 @@
 // What `oxbow sessions` writes: session results and retractions as JSON objects, and the sink interface that publishes them with checkpoints.
 
+import type { SessionResult, SessionRetraction } from '../engine/types.js';
+
 /** One output line. `session` carries the aggregate's result; `retraction` withdraws an earlier result with these bounds. */
 export type OutputRecord =
   | { type: 'session'; key: string; partition: number; start: number; end: number; firing: string; result: unknown }
@@ -22,9 +24,26 @@ export interface OutputSink {
   close(): Promise<void>;
 }
 
-/** The same line shapes as `oxbow sessionize`, plus the source partition: `{key, partition, start, end, firing, result}` and `{retract: true, key, partition, start, end}`. */
-export function outputLine(r: OutputRecord): string {
-  return r.type === 'session'
-    ? JSON.stringify({ key: r.key, partition: r.partition, start: r.start, end: r.end, firing: r.firing, result: r.result })
-    : JSON.stringify({ retract: true, key: r.key, partition: r.partition, start: r.start, end: r.end });
+/**
+ * The one encoding of a result line: `{key, partition, start, end, firing, result}` and `{retract: true, key, partition,
+ * start, end}`. `oxbow sessionize` (no source partitions) leaves `partition` out.
+ */
+export function outputLine(r: OutputRecord, withPartition = true): string {
+  if (r.type === 'session') {
+    return withPartition
+      ? JSON.stringify({ key: r.key, partition: r.partition, start: r.start, end: r.end, firing: r.firing, result: r.result })
+      : JSON.stringify({ key: r.key, start: r.start, end: r.end, firing: r.firing, result: r.result });
+  }
+  return withPartition
+    ? JSON.stringify({ retract: true, key: r.key, partition: r.partition, start: r.start, end: r.end })
+    : JSON.stringify({ retract: true, key: r.key, start: r.start, end: r.end });
+}
+
+/** The engine's results and retractions as output records (what every sink and `sessionize` write). */
+export function resultRecord(r: SessionResult): OutputRecord {
+  return { type: 'session', key: r.key, partition: r.partition, start: r.start, end: r.end, firing: r.firing, result: r.result };
+}
+
+export function retractionRecord(r: SessionRetraction): OutputRecord {
+  return { type: 'retraction', key: r.key, partition: r.partition, start: r.start, end: r.end };
 }

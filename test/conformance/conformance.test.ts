@@ -1,4 +1,5 @@
-// Every conformance case from fixtures/conformance/cases.json, through the engine library and through `oxbow sessionize`.
+// Every conformance case from fixtures/conformance/cases.json, through the engine library, `oxbow sessionize`, and the
+// sessions job path (SessionsJob with the product's decoder, output adapter and checkpoint store).
 
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -19,6 +20,7 @@ import {
 } from '../../src/engine/index.js';
 import { loadCases, mapAggregate, mapTrigger, sortEmits, type Case, type Emit } from './cases.js';
 import { runCaseThroughCli } from './cli-runner.js';
+import { runCaseThroughJob } from './job-runner.js';
 
 const cases = loadCases();
 const scratch = mkdtempSync(path.join(tmpdir(), 'oxbow-conformance-'));
@@ -159,5 +161,6 @@ describe('conformance', () => {
     if ((c.kind === 'operator' && c.steps) || c.id === 'derived-gap-boundary-three-systems' || c.kind === 'merge-function') {
       test(`${c.id} through oxbow sessionize`, () => runCaseThroughCli(c, scratch));
     }
+    if (c.kind === 'operator' && c.steps) test(`${c.id} through the sessions job path (with a stop and restore at each snapshot)`, () => runCaseThroughJob(c));
   }
 });

@@ -77,8 +77,8 @@ test('records without a usable key or event time are counted and go to --dead-le
   assert.match(r.stderr, /bad records\s+20/);
   const lines = (await readFile(dead, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { partition: number; offset: string; reason: string; value: string });
   assert.equal(lines.length, 20);
-  assert.deepEqual(lines.filter((l) => /no usable event time in 'ts'/.test(l.reason)).map((l) => Number(l.offset) % 10), Array(10).fill(3));
-  assert.deepEqual(lines.filter((l) => /no 'userId'/.test(l.reason)).map((l) => Number(l.offset) % 10), Array(10).fill(7));
+  assert.deepEqual(lines.filter((l) => /no time: field 'ts'/.test(l.reason)).map((l) => Number(l.offset) % 10), Array(10).fill(3));
+  assert.deepEqual(lines.filter((l) => /no key: field 'userId'/.test(l.reason)).map((l) => Number(l.offset) % 10), Array(10).fill(7));
 });
 
 test('a savepoint for another partition set is refused with exit code 2; bad options name themselves', async () => {

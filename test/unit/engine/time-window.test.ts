@@ -1,14 +1,15 @@
-// TimeWindow rules: touching windows intersect, cover, and the pure merge function.
+// The merge rule (touching windows intersect) as the engine's chains and mergeWindows use it, and the window spec's checks.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SessionAssigner, cover, intersects, maxTimestamp, mergeWindows } from '../../../src/engine/index.js';
+import { cover, intersects, maxTimestamp, mergeWindows, sessionWindows } from '../../../src/engine/index.js';
+import { UsageError } from '../../../src/errors.js';
 
 test('windows that overlap or touch intersect; a gap of 1ms does not', () => {
-  assert.equal(intersects({ start: 0, end: 10 }, { start: 5, end: 15 }), true);
-  assert.equal(intersects({ start: 0, end: 10 }, { start: 10, end: 20 }), true);
-  assert.equal(intersects({ start: 0, end: 10 }, { start: 11, end: 20 }), false);
-  assert.equal(intersects({ start: 11, end: 20 }, { start: 0, end: 10 }), false);
+  assert.equal(intersects(0, 10, 5, 15), true);
+  assert.equal(intersects(0, 10, 10, 20), true);
+  assert.equal(intersects(0, 10, 11, 20), false);
+  assert.equal(intersects(11, 20, 0, 10), false);
 });
 
 test('cover and maxTimestamp', () => {
@@ -21,8 +22,11 @@ test('mergeWindows reports only groups of two or more, whatever the input order'
   assert.deepEqual(merges.map((m) => [m.result.start, m.result.end, m.merged.length]), [[0, 2, 2], [4, 6, 2]]);
 });
 
-test('the assigner gives [ts, ts+gap) and rejects a gap below 1ms', () => {
-  assert.deepEqual(new SessionAssigner(3000).assign(42), { start: 42, end: 3042 });
-  assert.throws(() => new SessionAssigner(0), /gap/);
-  assert.throws(() => new SessionAssigner(1.5), /gap/);
+test('the window spec fills defaults, freezes, and refuses a gap below 1ms, a fractional gap, and purging with retractions', () => {
+  const spec = sessionWindows({ gapMs: 3000 });
+  assert.deepEqual({ ...spec, aggregate: spec.aggregate.name }, { gapMs: 3000, allowedLatenessMs: 0, trigger: { kind: 'event-time' }, purging: false, retractions: false, aggregate: 'count', coPartitioned: false });
+  assert.ok(Object.isFrozen(spec));
+  assert.throws(() => sessionWindows({ gapMs: 0 }), (e: unknown) => e instanceof UsageError && /--gap/.test(e.message));
+  assert.throws(() => sessionWindows({ gapMs: 1.5 }), /--gap/);
+  assert.throws(() => sessionWindows({ gapMs: 10, purging: true, retractions: true }), /--retractions/);
 });

@@ -3,13 +3,12 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SessionEngine } from '../../../src/engine/session-engine.js';
+import { sessionWindows } from '../../../src/engine/window-spec.js';
 import { parseEventTimeDefinition } from '../../../src/event-time.js';
-import { createDecoder, DEFAULT_MAX_AHEAD_MS } from '../../../src/job/decode.js';
-import { SessionsJob } from '../../../src/job/sessions-job.js';
-import type { OutputRecord, OutputSink } from '../../../src/sink/types.js';
-import { HybridSource } from '../../../src/source/hybrid-source.js';
+import { assembleSessionsJob } from '../../../src/job/assemble.js';
+import { DEFAULT_MAX_AHEAD_MS } from '../../../src/job/decode.js';
 import type { SourceRecord } from '../../../src/source/types.js';
+import { MemorySink } from '../../helpers/memory-sink.js';
 import { FakeCatalog, FakeLive } from '../source/fakes.js';
 
 const events = [{ userId: 'a', ts: 0 }, { userId: 'b', ts: 999 }, { userId: 'a', ts: 999 }];
@@ -18,30 +17,14 @@ function record(offset: number, e: { userId: string; ts: number }, archived: boo
   return { offset: BigInt(offset), timestamp: e.ts, key: null, value: new TextEncoder().encode(JSON.stringify(e)), eventTime: archived ? e.ts : null };
 }
 
-class Collect implements OutputSink {
-  readonly description = 'memory';
-  readonly lines: OutputRecord[] = [];
-  write(line: OutputRecord): void { this.lines.push(line); }
-  async prepare(): Promise<unknown> { return null; }
-  async commit(): Promise<void> {}
-  async recover(): Promise<void> {}
-  async checkFresh(): Promise<void> {}
-  async close(): Promise<void> {}
-}
-
 async function run(archive: FakeCatalog | null, live: FakeLive | null): Promise<unknown[]> {
-  const sink = new Collect();
-  const engine = new SessionEngine({ gapMs: 1000 }, {
-    result: (r) => sink.write({ type: 'session', key: r.key, partition: r.partition, start: r.start, end: r.end, firing: r.firing, result: r.result }),
-    retraction: () => assert.fail('no retractions configured'),
-    late: () => assert.fail('nothing is late'),
-  });
-  const source = new HybridSource({
-    topic: 't', partitions: [0], archive, live, boundMs: 0, stopAtLive: live !== null, eventTime: 'ts',
-    decode: createDecoder({ keyField: 'userId', eventTime: parseEventTimeDefinition('ts'), maxAheadMs: DEFAULT_MAX_AHEAD_MS }),
-  });
-  await new SessionsJob({ topic: 't', partitions: [0], source, engine, sink, store: null, checkpointIntervalMs: 60_000, restoredFrom: null }).run();
-  return sink.lines.map((l) => (l.type === 'session' ? [l.key, l.start, l.end, l.result] : l)).sort();
+  const output = new MemorySink();
+  const job = await assembleSessionsJob({
+    topic: 't', partitions: [0], windows: sessionWindows({ gapMs: 1000 }), boundMs: 0, stopAtLive: live !== null, checkpointIntervalMs: 60_000,
+    event: { keyField: 'userId', eventTime: parseEventTimeDefinition('ts'), maxAheadMs: DEFAULT_MAX_AHEAD_MS },
+  }, { archive, live, output, store: null, restore: null, onLate: () => assert.fail('nothing is late') });
+  await job.run();
+  return output.lines.map((l) => JSON.parse(l) as { key: string; start: number; end: number; result: number }).map((l) => [l.key, l.start, l.end, l.result]).sort();
 }
 
 const flink = [['a', 0, 1999, 2], ['b', 999, 1999, 1]];

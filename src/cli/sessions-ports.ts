@@ -1,0 +1,131 @@
+// What `oxbow sessions` opens from its flags: the archive (and its topic), Kafka, the partitions, the output, the
+// checkpoint store and the checkpoint to restore; and the event-time definition, which may come from the archive.
+
+import type { Kafka } from 'kafkajs';
+import { createKafka } from '../../connectors/kafka/client.js';
+import { KafkaPartitionReader, listKafkaPartitions } from '../../connectors/kafka/partition-reader.js';
+import { KafkaSink } from '../../connectors/kafka/sink-kafka.js';
+import { parquetFormat } from '../../connectors/parquet/parquet-format.js';
+import { jsonlGzFormat } from '../archive/jsonl-format.js';
+import { formatRegistry } from '../archive/partition-index.js';
+import { listTopicPartitions, listTopics } from '../archive/reader.js';
+import type { Checkpoint } from '../checkpoint/format.js';
+import { CheckpointStore, readCheckpoint } from '../checkpoint/store.js';
+import { UsageError } from '../errors.js';
+import { DEFAULT_EVENT_TIME, type EventTimeDefinition, parseEventTimeDefinition } from '../event-time.js';
+import { getLogger } from '../logger.js';
+import { FileSink } from '../sink/file-sink.js';
+import { StreamSink } from '../sink/stream-sink.js';
+import type { OutputSink } from '../sink/types.js';
+import { archiveCatalog, recordedEventTimes } from '../source/archive-catalog.js';
+import { parsePartitionSpec } from '../source/partition-spec.js';
+import type { ArchiveCatalog, LiveReader } from '../source/types.js';
+import { storageOpener, type StorageCliOptions } from './storage.js';
+
+const log = getLogger('sessions');
+
+export interface SessionsPortFlags extends StorageCliOptions {
+  archive?: string;
+  brokers?: string;
+  topic?: string;
+  partitions?: string;
+  output: string;
+  checkpointDir?: string;
+  fromSavepoint?: string;
+  eventTime: string;
+  timeField?: string;
+}
+
+export interface OpenedPorts {
+  topic: string;
+  partitions: number[];
+  archive: ArchiveCatalog | null;
+  live: LiveReader | null;
+  output: OutputSink;
+  store: CheckpointStore | null;
+  restore: { path: string; checkpoint: Checkpoint } | null;
+  eventTime: EventTimeDefinition;
+}
+
+/** Opens everything the flags name; usage errors (a missing topic, no partitions, a bad output) before any reading. */
+export async function openSessionsPorts(flags: SessionsPortFlags, stdout: NodeJS.WritableStream, eventTimeGiven: boolean): Promise<OpenedPorts> {
+  const open = storageOpener(flags);
+  const archive = await openArchive(flags, open);
+  const topic = archive.topic;
+  if (!topic) throw new UsageError('--topic: name the topic to read from Kafka');
+  const kafka: Kafka | null = flags.brokers ? createKafka({ brokers: flags.brokers, clientId: 'oxbow-sessions' }) : null;
+  const kafkaPartitions = kafka && flags.brokers && !flags.partitions ? await listKafkaPartitions(kafka, flags.brokers, topic) : [];
+  const partitions = flags.partitions
+    ? parsePartitionSpec(flags.partitions)
+    : [...new Set([...archive.partitions, ...kafkaPartitions])].sort((a, b) => a - b);
+  if (partitions.length === 0) {
+    throw new UsageError(`topic ${topic}: no partitions found in ${flags.archive ?? 'the archive'}${flags.brokers ? ' or Kafka' : ''}; check --archive/--topic or give --partitions`);
+  }
+  const eventTime = await chooseEventTime(flags, eventTimeGiven, archive.catalog, partitions);
+  const store = flags.checkpointDir ? (({ fs, root }) => new CheckpointStore(fs, root))(open(flags.checkpointDir)) : null;
+  return {
+    topic, partitions, archive: archive.catalog, eventTime, store,
+    live: kafka && flags.brokers ? new KafkaPartitionReader({ kafka, brokers: flags.brokers, topic }) : null,
+    output: openOutput(flags, kafka, stdout, open),
+    restore: await loadRestore(flags, store, open),
+  };
+}
+
+async function openArchive(flags: SessionsPortFlags, open: ReturnType<typeof storageOpener>): Promise<{ catalog: ArchiveCatalog | null; topic: string | null; partitions: number[] }> {
+  if (!flags.archive) return { catalog: null, topic: flags.topic ?? null, partitions: [] };
+  const { fs, root } = open(flags.archive);
+  let topic = flags.topic ?? null;
+  if (topic === null) {
+    const topics = await listTopics(fs, root);
+    if (topics.length !== 1) {
+      throw new UsageError(topics.length === 0
+        ? `--archive ${flags.archive}: no topics/ folder with archived topics there; check the path`
+        : `--archive ${flags.archive} holds topics ${topics.join(', ')}; choose one with --topic`);
+    }
+    topic = topics[0]!;
+  }
+  const formats = formatRegistry([parquetFormat, jsonlGzFormat]);
+  return { catalog: archiveCatalog(fs, root, topic, formats), topic, partitions: await listTopicPartitions(fs, root, topic) };
+}
+
+function openOutput(flags: SessionsPortFlags, kafka: Kafka | null, stdout: NodeJS.WritableStream, open: ReturnType<typeof storageOpener>): OutputSink {
+  if (flags.output === '-') return new StreamSink(stdout);
+  if (flags.output.startsWith('kafka://')) {
+    if (!kafka || !flags.brokers) throw new UsageError('--output kafka://TOPIC needs --brokers');
+    const outTopic = flags.output.slice('kafka://'.length);
+    if (!outTopic) throw new UsageError('--output kafka://TOPIC: the topic name is missing');
+    return new KafkaSink(kafka, flags.brokers, outTopic);
+  }
+  const { fs, root } = open(flags.output);
+  return new FileSink(fs, root);
+}
+
+async function loadRestore(flags: SessionsPortFlags, store: CheckpointStore | null, open: ReturnType<typeof storageOpener>): Promise<OpenedPorts['restore']> {
+  if (!flags.fromSavepoint) return null;
+  if (flags.fromSavepoint === 'latest') {
+    if (!store) throw new UsageError('--from-savepoint latest needs --checkpoint-dir to look in');
+    const latest = await store.latest();
+    if (!latest) log.info('no checkpoint yet in --checkpoint-dir; starting from the beginning', { dir: store.dir });
+    return latest;
+  }
+  const { fs, root } = open(flags.fromSavepoint);
+  return { path: flags.fromSavepoint, checkpoint: await readCheckpoint(fs, root) };
+}
+
+/**
+ * The job's event-time definition: the one given (`--event-time`, or its old spelling `--time-field`), else the one the
+ * archive's files record, else the default. An archive recording two definitions mixes clocks: refused.
+ */
+async function chooseEventTime(flags: SessionsPortFlags, explicit: boolean, catalog: ArchiveCatalog | null, partitions: number[]): Promise<EventTimeDefinition> {
+  if (flags.timeField !== undefined && explicit && flags.timeField !== flags.eventTime) {
+    throw new UsageError(`--time-field ${flags.timeField} and --event-time ${flags.eventTime} disagree; --time-field is the old spelling of --event-time, give one`);
+  }
+  if (flags.timeField !== undefined) return parseEventTimeDefinition(flags.timeField, '--time-field');
+  if (explicit || catalog === null) return parseEventTimeDefinition(flags.eventTime);
+  const recorded = [...(await recordedEventTimes(catalog, partitions))];
+  if (recorded.length > 1) {
+    throw new UsageError(`--archive ${flags.archive}: its files record different event-time definitions (${recorded.join(', ')}); an archive must be written in one clock`);
+  }
+  if (recorded.length === 1) log.info('event time as the archive records it', { eventTime: recorded[0] });
+  return parseEventTimeDefinition(recorded[0] ?? DEFAULT_EVENT_TIME);
+}

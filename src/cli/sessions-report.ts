@@ -1,0 +1,56 @@
+// How `oxbow sessions` shows what it does: one updating progress line on a terminal (a log line every 10 s otherwise),
+// and the summary at the end. The job reports progress and summary as data; only this file turns them into text.
+
+import type { JobProgress, JobSummary } from '../job/types.js';
+import { getLogger } from '../logger.js';
+
+const log = getLogger('sessions');
+
+function fmtTime(t: number): string {
+  return Number.isFinite(t) ? new Date(t).toISOString().replace('.000Z', 'Z') : '-';
+}
+
+function progressLine(p: JobProgress): string {
+  const parts = p.partitions.map((x) => `${x.partition}:${x.phase === 'archive' ? 'A' : x.phase === 'kafka' ? 'K' : 'done'}${x.lag !== null && x.phase === 'kafka' ? `(lag ${x.lag})` : ''}`).join(' ');
+  return `files ${p.filesDone}/${p.filesTotal}  ${p.records} records  ${p.eventsPerSecond}/s  watermark ${fmtTime(p.watermark)}  [${parts}]`;
+}
+
+/** The job's onProgress: a line rewritten in place on a terminal, else an info log line every 10 s and at the end. */
+export function progressReporter(stderr: NodeJS.WritableStream & { isTTY?: boolean }, intervalMs: number): { onProgress: (p: JobProgress) => void; end: () => void } {
+  const tty = stderr.isTTY === true;
+  let lastLogged = 0;
+  return {
+    onProgress: (p) => {
+      if (tty) stderr.write(`\r\x1b[K${progressLine(p)}`);
+      else if (Date.now() - lastLogged >= Math.max(intervalMs, 10_000) || p.phase === 'done') {
+        lastLogged = Date.now();
+        log.info('progress', { files: `${p.filesDone}/${p.filesTotal}`, records: p.records, perSecond: p.eventsPerSecond, watermark: fmtTime(p.watermark), phases: p.partitions.map((x) => `${x.partition}:${x.phase}`).join(',') });
+      }
+    },
+    end: () => {
+      if (tty) stderr.write('\n');
+    },
+  };
+}
+
+export function summaryText(s: JobSummary): string {
+  const rows: [string, string | number | null][] = [
+    ['stopped by', s.stoppedBy === 'end' ? 'end of input' : s.lastCheckpoint ? 'signal (savepoint written)' : 'signal (no --checkpoint-dir: nothing saved)'],
+    ['records read', `${s.records} (archive ${s.recordsArchive}, kafka ${s.recordsKafka})`],
+    ['events', s.events],
+    ['bad records', s.badRecords],
+    ['session results', s.results],
+    ['retractions', s.retractions],
+    ['late events', s.lateEvents],
+    ['archive files read', s.filesRead],
+    ['duplicate offsets skipped', s.duplicatesSkipped],
+    ['offsets skipped in gaps', s.gapOffsetsSkipped],
+    ['corrupt files skipped', s.corruptFilesSkipped],
+    ['checkpoints', s.checkpoints],
+    ['last checkpoint', s.lastCheckpoint ?? '-'],
+    ['switch pause', s.switchPauseMs === null ? '-' : `${s.switchPauseMs} ms`],
+    ['final watermark', s.watermark === null ? '-' : fmtTime(s.watermark)],
+    ['elapsed', `${(s.elapsedMs / 1000).toFixed(3)} s`],
+  ];
+  return 'summary:\n' + rows.map(([k, v]) => `  ${k.padEnd(26)} ${v}`).join('\n') + '\n';
+}

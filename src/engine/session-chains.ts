@@ -1,0 +1,105 @@
+// The open sessions of every key: key → chain of disjoint, non-touching windows ordered by start. This module owns the
+// chain surgery (find what a window merges with, link a new session, unlink a merged run, remove one); the operator
+// decides what merging means for accumulators and triggers.
+
+import { KeyIndex } from '../state/key-index.js';
+import type { Session } from './session.js';
+import { intersects } from './time-window.js';
+
+/**
+ * The run of sessions a window [start, end) intersects, as first and last of the run plus the session before it (where
+ * a new session is linked). Sessions of a chain never intersect each other, so the run is contiguous.
+ */
+export interface MergeCandidates {
+  before: Session | null;
+  first: Session | null;
+  last: Session | null;
+  count: number;
+}
+
+export class SessionChains {
+  /** Key → first session of its chain (a key without open sessions has no entry). Open addressing: one cache line. */
+  private readonly keys = new KeyIndex<Session>();
+  private readonly found: MergeCandidates = { before: null, first: null, last: null, count: 0 };
+  /** Open sessions, all keys. */
+  size = 0;
+
+  head(key: string): Session | undefined {
+    return this.keys.get(key);
+  }
+
+  /** What [start, end) merges with in the chain starting at `head`; the result object is reused by the next call. */
+  find(head: Session | undefined, start: number, end: number): MergeCandidates {
+    const out = this.found;
+    out.before = null;
+    out.first = null;
+    out.last = null;
+    out.count = 0;
+    let s = head ?? null;
+    // Before the run: sessions that do not intersect and start earlier (the chain is ordered by start).
+    while (s !== null && !intersects(s.start, s.end, start, end) && s.start < start) {
+      out.before = s;
+      s = s.next;
+    }
+    while (s !== null && intersects(s.start, s.end, start, end)) {
+      if (out.first === null) out.first = s;
+      out.last = s;
+      out.count++;
+      s = s.next;
+    }
+    return out;
+  }
+
+  /** Links a new session after `before` (null: first of its key's chain). */
+  insert(s: Session, before: Session | null): void {
+    if (before === null) {
+      const head = this.keys.get(s.key);
+      if (head !== undefined) s.next = head;
+      this.keys.set(s.key, s);
+    } else {
+      s.next = before.next;
+      before.next = s;
+    }
+    this.size++;
+  }
+
+  /** Unlinks the `count - 1` sessions that follow `r` (a merged run) and hands each to `absorb` before it is killed. */
+  unlinkRun(r: Session, count: number, absorb: (victim: Session) => void): void {
+    let o = r.next;
+    for (let i = 1; i < count; i++) {
+      const victim = o!;
+      o = victim.next;
+      absorb(victim);
+      victim.kill();
+      this.size--;
+    }
+    r.next = o;
+  }
+
+  /** Unlinks one session (its cleanup) and kills it. */
+  remove(s: Session): void {
+    const head = this.keys.get(s.key);
+    if (head === s) {
+      if (s.next === null) this.keys.delete(s.key);
+      else this.keys.set(s.key, s.next);
+    } else {
+      let p = head ?? null;
+      while (p !== null && p.next !== s) p = p.next;
+      if (p !== null) p.next = s.next;
+    }
+    s.kill();
+    this.size--;
+  }
+
+  /** Installs a key's chain from sessions sorted by start (a restore). */
+  restore(key: string, sessions: readonly Session[]): void {
+    for (let i = 1; i < sessions.length; i++) sessions[i - 1]!.next = sessions[i]!;
+    this.keys.set(key, sessions[0]!);
+    this.size += sessions.length;
+  }
+
+  /** Every open session, key by key, each key's in start order. */
+  *all(): IterableIterator<Session> {
+    for (const head of this.keys.values()) for (let s: Session | null = head; s !== null; s = s.next) yield s;
+  }
+}
