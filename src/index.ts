@@ -8,3 +8,4 @@ export type * from './archive-fs.js';
 export * from './archive/index.js';
 export * from './engine/index.js';
 export * from './retry.js';
+export * from './job/index.js';

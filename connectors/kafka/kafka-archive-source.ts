@@ -1,7 +1,7 @@
 // The archiver's Kafka side with kafkajs: a consumer group member that delivers per-partition batches, seeks, and commits informational offsets.
 
 import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
-import type { ArchiveSource, PartitionOffsets, SourceBatch, SourceHandlers, SourceRecord, TopicPartition } from '../../src/archive/archive-source.js';
+import type { ArchiveSource, PartitionOffsets, FetchedRecord, SourceBatch, SourceHandlers, TopicPartition } from '../../src/archive/archive-source.js';
 import type { ArchivedHeader, ArchivedRecord } from '../../src/archive/record.js';
 import { OxbowError } from '../../src/errors.js';
 import { getLogger } from '../../src/logger.js';
@@ -162,7 +162,7 @@ export class KafkaArchiveSource implements ArchiveSource {
     if (isStale() || !isRunning()) return;
     // Built with the archived record's full shape (eventTime is filled in by the partition writer): adding the field
     // later gave every record a second, out-of-object property store.
-    const records: SourceRecord[] = batch.messages.map((m): ArchivedRecord => ({
+    const records: FetchedRecord[] = batch.messages.map((m): ArchivedRecord => ({
       offset: BigInt(m.offset),
       timestamp: Number(m.timestamp),
       key: toBytes(m.key),

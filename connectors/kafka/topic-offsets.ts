@@ -1,15 +1,8 @@
 // Earliest and latest offsets of a topic's partitions, read through the admin client (for resume checks, --until-caught-up, inspect).
 
 import type { Admin } from 'kafkajs';
+import type { PartitionOffsets } from '../../src/archive/archive-source.js';
 import { kafkaCall } from './client.js';
-
-export interface PartitionOffsets {
-  partition: number;
-  /** The log start offset: anything below was deleted by retention. */
-  earliest: bigint;
-  /** The high watermark: the offset the next produced record gets. */
-  latest: bigint;
-}
 
 /** How long a topic whose partitions have no serving leader yet (just created, or in an election) is waited for. */
 const LEADER_WAIT_MS = 30_000;

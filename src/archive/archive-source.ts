@@ -2,7 +2,8 @@
 
 import type { ArchivedHeader } from './record.js';
 
-export interface SourceRecord {
+/** One Kafka record as fetched for archiving (the replay's record, with its event time, is `SourceRecord` in src/source/). */
+export interface FetchedRecord {
   offset: bigint;
   timestamp: number;
   key: Uint8Array | null;
@@ -26,7 +27,7 @@ export interface SourceBatch {
   /** Where the next fetch continues (past control records too); null when the fetch held nothing at all. */
   nextOffset: bigint | null;
   highWatermark: bigint;
-  records: SourceRecord[];
+  records: FetchedRecord[];
 }
 
 export interface TopicPartition {

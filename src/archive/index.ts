@@ -6,5 +6,6 @@ export { jsonlGzFormat, recordToJsonLine, recordFromJsonLine } from './jsonl-for
 export * from './partition-index.js';
 export * from './reader.js';
 export * from './coverage.js';
+export * from './rotation.js';
 export type * from './archive-source.js';
 export { Archiver, type ArchiverOptions, type ArchiverEvents, type ArchiverSummary } from './archiver.js';

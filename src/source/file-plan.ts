@@ -1,5 +1,6 @@
 // Orders one partition's archive files by offset from a starting position: overlaps deduplicated by offset, gaps between files named.
 
+import type { OffsetRange } from '../archive/coverage.js';
 import type { ArchiveFileInfo } from './types.js';
 
 /** A file to read and the offset below which its records were already read (an overlap with the previous file). */
@@ -8,11 +9,6 @@ export interface PlannedFile {
   skipBelow: bigint;
 }
 
-/** Offsets [from, to] (inclusive) that neither the archive nor an earlier file holds. */
-export interface OffsetRange {
-  from: bigint;
-  to: bigint;
-}
 
 export interface PartitionPlan {
   partition: number;

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { createKafka, kafkaCall } from '../../connectors/kafka/client.js';
 import { createTopic, produceBulk } from '../../connectors/kafka/bulk-producer.js';
-import { fetchTopicOffsets, type PartitionOffsets } from '../../connectors/kafka/topic-offsets.js';
+import type { PartitionOffsets } from '../../src/archive/archive-source.js';
+import { fetchTopicOffsets } from '../../connectors/kafka/topic-offsets.js';
 
 export function benchKafka(brokers: string): Kafka {
   return createKafka({ brokers, clientId: 'oxbow-bench' });

@@ -2,7 +2,7 @@
 // after an assignment; a seek takes effect on the next fetch; a fetch below the log start resets to it; records may have
 // holes; and (on request) a batch from the old position still arrives after a seek, as a fetch in flight would.
 
-import type { ArchiveSource, PartitionOffsets, SourceHandlers, SourceRecord } from '../../../src/archive/archive-source.js';
+import type { ArchiveSource, FetchedRecord, PartitionOffsets, SourceHandlers } from '../../../src/archive/archive-source.js';
 
 interface Position {
   /** Where the next fetch starts; null while the partition waits for its first seek. */
@@ -12,7 +12,7 @@ interface Position {
 }
 
 export class FakeSource implements ArchiveSource {
-  readonly logs = new Map<string, SourceRecord[][]>();
+  readonly logs = new Map<string, FetchedRecord[][]>();
   readonly commits: { topic: string; partition: number; offset: bigint }[] = [];
   /** Offsets below these were deleted by "retention", per `topic/partition`. */
   readonly logStart = new Map<string, bigint>();
