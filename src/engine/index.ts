@@ -5,7 +5,7 @@ export type { SessionResult, SessionRetraction, SessionSink, SessionEngineOption
 export type { Aggregate, Json } from './aggregate.js';
 export * from './aggregates/index.js';
 export { parseTriggerSpec, formatTriggerSpec, createTrigger, TriggerResult, type Trigger, type TriggerContext, type TriggerSpec } from './triggers/index.js';
-export { mergeWindows, intersects, cover, maxTimestamp, type TimeWindow, type WindowMerge } from './time-window.js';
+export { mergeWindows, intersects, endsBefore, cover, maxTimestamp, type TimeWindow, type WindowMerge } from './time-window.js';
 export { sessionWindows, type SessionWindows } from './window-spec.js';
 export { cleanupTime, isWindowLate } from './lateness.js';
 export * from '../state/savepoint-format.js';

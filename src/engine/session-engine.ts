@@ -10,6 +10,8 @@ import { byKey, sessionsOf, toSnapshot } from './engine-snapshot.js';
 import { isWindowLate } from './lateness.js';
 import { Session, SessionTable } from './session.js';
 import { SessionChains } from './session-chains.js';
+import { SessionOutput } from './session-output.js';
+import { intersects } from './time-window.js';
 import { TimerHeap } from './timer-service.js';
 import { SessionTriggerContext } from './trigger-context.js';
 import { createTrigger, type Trigger, type TriggerResult, type TriggerSpec } from './triggers/index.js';
@@ -26,7 +28,7 @@ export class SessionEngine {
   readonly triggerSpec: TriggerSpec;
   readonly aggregate: Aggregate;
   private readonly trigger: Trigger;
-  private readonly sink: SessionSink;
+  private readonly out: SessionOutput;
   private readonly chains = new SessionChains();
   private readonly heap = new TimerHeap();
   private readonly table: SessionTable;
@@ -36,16 +38,13 @@ export class SessionEngine {
   private nextId = 1;
   private finishing = false;
   private events = 0;
-  private lateEvents = 0;
-  private results = 0;
-  private retracted = 0;
 
   /** `options` are validated by sessionWindows() (a UsageError names the bad one); a SessionWindows is taken as is. */
   constructor(options: SessionEngineOptions | SessionWindows, sink: SessionSink) {
     this.windows = isSessionWindows(options) ? options : sessionWindows(options);
     ({ gapMs: this.gapMs, allowedLatenessMs: this.allowedLatenessMs, trigger: this.triggerSpec, aggregate: this.aggregate } = this.windows);
     this.trigger = createTrigger(this.triggerSpec, this.windows.purging);
-    this.sink = sink;
+    this.out = new SessionOutput(sink, this.aggregate, this.windows.retractions);
     this.ctx = new SessionTriggerContext(this);
     this.table = new SessionTable(this.allowedLatenessMs);
   }
@@ -59,27 +58,21 @@ export class SessionEngine {
     // NaN or ±Infinity would poison every comparison of the key's sessions.
     if (!(ts - ts === 0)) throw new BadRecordError(`event of key '${key}': time ${ts} is not a finite number of epoch ms`);
     this.events++;
-    const head = this.chains.head(key);
+    const head = this.chains.heads.get(key);
     if (this.windows.coPartitioned && head !== undefined && head.partition !== partition) throw new CoPartitioningError(key, head.partition, partition);
     const end = ts + this.gapMs;
-    const c = this.chains.find(head, ts, end);
-    let s = c.first;
-    if (s === null) {
-      // Nothing to merge with, so no open window can take it: late if its own window is past cleanup.
-      if (isWindowLate(end, this.allowedLatenessMs, this.watermark)) {
-        this.lateEvents++;
-        this.sink.late(partition, key, ts, event);
-        return;
-      }
-      s = new Session(this.table, this.nextId++, partition, key, ts, end, this.trigger.initialState);
-      s.acc = this.aggregate.createAccumulator();
-      this.chains.insert(s, c.before);
-    } else {
-      const lastEnd = c.last!.end;
-      const newStart = ts < s.start ? ts : s.start;
-      const newEnd = end > lastEnd ? end : lastEnd;
-      if (c.count > 1 || newStart !== s.start || newEnd !== s.end) this.merge(s, c.count, newStart, newEnd);
+    let s: Session | null;
+    if (head !== undefined && head.next === null && intersects(head.start, head.end, ts, end)) {
+      // The common case, a key with one open session that this event touches: no chain walk.
+      s = head;
+      const start = s.start;
+      const sEnd = s.end;
+      const newStart = ts < start ? ts : start;
+      const newEnd = end > sEnd ? end : sEnd;
+      if (newStart !== start || newEnd !== sEnd) this.merge(s, 1, newStart, newEnd);
       if (s.acc === null) s.acc = this.aggregate.createAccumulator();
+    } else if ((s = this.place(head, partition, key, ts, end, event)) === null) {
+      return;
     }
     // Pointer stores into long-lived objects pay a GC write barrier: skip the ones that change nothing.
     const acc = s.acc;
@@ -123,8 +116,8 @@ export class SessionEngine {
   }
 
   stats(): SessionEngineStats {
-    const { events, lateEvents, results, retracted: retractions, watermark } = this;
-    return { events, lateEvents, results, retractions, openSessions: this.chains.size, watermark };
+    const { results, retractions, lateEvents } = this.out;
+    return { events: this.events, lateEvents, results, retractions, openSessions: this.chains.size, watermark: this.watermark };
   }
 
   /** The state (sessions, accumulators, trigger state, timers, watermark) of the sessions of `partitions` (default all). */
@@ -187,17 +180,40 @@ export class SessionEngine {
         }
         this.merge(s, run.count + 1, s.start, run.last!.end > s.end ? run.last!.end : s.end);
       }
-      for (let s: Session | null = this.chains.head(key)!; s !== null; s = s.next) this.heap.schedule(s);
+      for (let s: Session | null = this.chains.heads.get(key)!; s !== null; s = s.next) this.heap.schedule(s);
     }
     const dropped = snap.shards.reduce((n, sh) => n + sh.sessions.length, 0) - kept.length;
     if (dropped > 0) log.info('sessions past their cleanup time under the new allowed lateness were dropped on restore', { dropped });
+  }
+
+  /** Merges [ts, end) into what it touches in the key's chain, or opens a session; null when the event is late. */
+  private place(head: Session | undefined, partition: number, key: string, ts: number, end: number, event: Record<string, unknown>): Session | null {
+    const c = this.chains.find(head, ts, end);
+    let s = c.first;
+    if (s === null) {
+      // Nothing to merge with, so no open window can take it: late if its own window is past cleanup.
+      if (isWindowLate(end, this.allowedLatenessMs, this.watermark)) {
+        this.out.late(partition, key, ts, event);
+        return null;
+      }
+      s = new Session(this.table, this.nextId++, partition, key, ts, end, this.trigger.initialState);
+      s.acc = this.aggregate.createAccumulator();
+      this.chains.insert(s, c.before);
+    } else {
+      const lastEnd = c.last!.end;
+      const newStart = ts < s.start ? ts : s.start;
+      const newEnd = end > lastEnd ? end : lastEnd;
+      if (c.count > 1 || newStart !== s.start || newEnd !== s.end) this.merge(s, c.count, newStart, newEnd);
+      if (s.acc === null) s.acc = this.aggregate.createAccumulator();
+    }
+    return s;
   }
 
   /** `r` becomes [newStart, newEnd), absorbing the `count - 1` sessions that follow it in its chain. */
   private merge(r: Session, count: number, newStart: number, newEnd: number): void {
     const retract = this.windows.retractions;
     if (retract && !Number.isNaN(r.emittedStart) && (r.emittedStart !== newStart || r.emittedEnd !== newEnd)) {
-      this.retract(r, r.emittedStart, r.emittedEnd);
+      this.out.retraction(r, r.emittedStart, r.emittedEnd);
       r.emittedStart = NaN;
       r.emittedEnd = NaN;
     }
@@ -209,7 +225,7 @@ export class SessionEngine {
         if (victim.acc !== null) r.acc = r.acc === null ? victim.acc : agg.merge(r.acc, victim.acc);
         merged.push(victim.triggerState);
         if (victim.pending) r.pending = true;
-        if (retract && !Number.isNaN(victim.emittedStart)) this.retract(victim, victim.emittedStart, victim.emittedEnd);
+        if (retract && !Number.isNaN(victim.emittedStart)) this.out.retraction(victim, victim.emittedStart, victim.emittedEnd);
       });
       states = merged;
     }
@@ -232,31 +248,16 @@ export class SessionEngine {
   }
 
   private act(s: Session, r: TriggerResult, firing: Firing): void {
-    if ((r & 1) !== 0 && s.acc !== null) this.emit(s, firing);
+    if ((r & 1) !== 0 && s.acc !== null) this.out.result(s, firing);
     if ((r & 2) !== 0) {
       s.acc = null;
       s.pending = false;
     }
   }
 
-  private emit(s: Session, firing: Firing): void {
-    this.results++;
-    s.pending = false;
-    if (this.windows.retractions) {
-      s.emittedStart = s.start;
-      s.emittedEnd = s.end;
-    }
-    this.sink.result({ key: s.key, start: s.start, end: s.end, firing, result: this.aggregate.getResult(s.acc), partition: s.partition });
-  }
-
-  private retract(s: Session, start: number, end: number): void {
-    this.retracted++;
-    this.sink.retraction({ key: s.key, start, end, partition: s.partition });
-  }
-
   private cleanup(s: Session): void {
     // End of input with a trigger that does not fire on time (count): do not let the last events vanish.
-    if (this.finishing && s.pending && s.acc !== null) this.emit(s, 'on-time');
+    if (this.finishing && s.pending && s.acc !== null) this.out.result(s, 'on-time');
     this.chains.remove(s);
   }
 }

@@ -1,5 +1,5 @@
-// A session window [start, end) and the one merge rule: windows that overlap or touch are one session. The engine's
-// chains find merge candidates with `intersects`, and `mergeWindows` is the same rule over a set (Flink's
+// A session window [start, end) and the one merge rule (`endsBefore`): windows that overlap or touch are one session.
+// The engine's chains find merge candidates with it, and `mergeWindows` is the same rule over a set (Flink's
 // TimeWindow.mergeWindows, whose cases the conformance suite runs).
 
 export interface TimeWindow {
@@ -13,11 +13,17 @@ export function maxTimestamp(w: TimeWindow): number {
 }
 
 /**
- * [aStart, aEnd) and [bStart, bEnd) belong to one session when they overlap or merely touch: an event exactly `gap`
- * after another joins its session. Numbers, not windows, so the engine's hot path allocates nothing.
+ * The merge rule, in one place: a window ending at `aEnd` lies wholly before one starting at `bStart` only when it ends
+ * strictly earlier, so windows that merely touch are one session (an event exactly `gap` after another joins it).
+ * Numbers, not windows, so the engine's hot path allocates nothing; the chains walk past sessions with it.
  */
+export function endsBefore(aEnd: number, bStart: number): boolean {
+  return aEnd < bStart;
+}
+
+/** [aStart, aEnd) and [bStart, bEnd) belong to one session: neither lies wholly before the other. */
 export function intersects(aStart: number, aEnd: number, bStart: number, bEnd: number): boolean {
-  return aStart <= bEnd && aEnd >= bStart;
+  return !endsBefore(aEnd, bStart) && !endsBefore(bEnd, aStart);
 }
 
 /** The smallest window covering both. */

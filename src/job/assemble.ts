@@ -7,25 +7,19 @@ import { SessionEngine } from '../engine/session-engine.js';
 import type { SessionSink } from '../engine/types.js';
 import type { SessionWindows } from '../engine/window-spec.js';
 import { resultRecord, retractionRecord, type OutputSink } from '../sink/types.js';
-import { HybridSource, type CorruptPolicy, type GapPolicy } from '../source/hybrid-source.js';
+import { HybridSource, type HybridSourceOptions } from '../source/hybrid-source.js';
 import type { ArchiveCatalog, LiveReader } from '../source/types.js';
 import { createDecoder, type EventSpec } from './decode.js';
 import { SessionsJob, type BadRecord } from './sessions-job.js';
 import type { JobProgress } from './types.js';
 
-/** What the job computes and how it reads time; nothing here opens a connection. */
-export interface SessionsJobSpec {
+/** What the job computes and how it reads time; nothing here opens a connection. The replay options mean what they mean for the HybridSource. */
+export interface SessionsJobSpec extends Pick<HybridSourceOptions, 'boundMs' | 'idleTimeoutMs' | 'prefetch' | 'onGap' | 'onCorrupt' | 'stopAtLive'> {
   topic: string;
   partitions: number[];
   windows: SessionWindows;
   /** Key, event time and impossible-time bound; the aggregate's own check comes from `windows`. */
   event: Omit<EventSpec, 'check'>;
-  boundMs: number;
-  idleTimeoutMs?: number;
-  prefetch?: number;
-  onGap?: GapPolicy;
-  onCorrupt?: CorruptPolicy;
-  stopAtLive?: boolean;
   checkpointIntervalMs: number;
   progressIntervalMs?: number;
 }
