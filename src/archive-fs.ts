@@ -1,4 +1,7 @@
 // The storage an archive, a checkpoint or an output lives on: as small as it can be, so the same code runs on the local fs and on HDFS.
+// Beside it, the two things every user of it needs the same way: joining paths and replacing a small file atomically.
+
+import { randomUUID } from 'node:crypto';
 
 /** One entry of a folder listing. `path` is absolute within the file system. */
 export interface FileStatus {
@@ -37,4 +40,32 @@ export interface ArchiveFs {
   /** Delete a file or folder; false when nothing was there. */
   delete(path: string, options?: { recursive?: boolean }): Promise<boolean>;
   mkdirs(path: string): Promise<void>;
+}
+
+/** Joins POSIX path segments without doubling slashes; the root keeps its leading slash. */
+export function joinPath(...parts: string[]): string {
+  const joined = parts.filter((p) => p.length > 0).join('/').replace(/\/{2,}/g, '/');
+  return joined.length > 1 ? joined.replace(/\/$/, '') : joined;
+}
+
+/**
+ * Replaces the small file `target` with `bytes` so that a reader sees the old file or the new one, never part of one:
+ * written in full to `tmp` (default: a hidden sibling), then renamed into place. An ArchiveFs cannot rename onto an
+ * existing file (WebHDFS), so an existing target is deleted just before the rename: a crash between the two leaves no
+ * file, which every caller treats as "rebuild" or "start from the previous one". The temp file never outlives a failure.
+ */
+export async function writeAtomically(
+  fs: Pick<ArchiveFs, 'writeFile' | 'rename' | 'delete'>,
+  target: string,
+  bytes: Uint8Array,
+  tmp = joinPath(target.slice(0, target.lastIndexOf('/') + 1), `.${target.slice(target.lastIndexOf('/') + 1)}.${randomUUID()}.tmp`),
+): Promise<void> {
+  await fs.writeFile(tmp, bytes, { overwrite: true });
+  try {
+    await fs.delete(target);
+    await fs.rename(tmp, target);
+  } catch (err) {
+    await fs.delete(tmp).catch(() => false);
+    throw err;
+  }
 }

@@ -1,5 +1,6 @@
 // Archive paths in one place: committed file names `<topic>+<p>+<start>+<end>.<ext>`, partition folders, temp folders, topic-name checks.
 
+import { joinPath } from '../archive-fs.js';
 import { UsageError } from '../errors.js';
 
 /** The writer pads offsets to 20 digits: every int64 offset fits, so a plain name sort is also offset order. */
@@ -80,11 +81,6 @@ export function compareByOffsets(a: { startOffset: bigint; endOffset: bigint }, 
   return 0;
 }
 
-/** Joins POSIX path segments without doubling slashes; the root keeps its leading slash. */
-export function joinPath(...parts: string[]): string {
-  const joined = parts.filter((p) => p.length > 0).join('/').replace(/\/{2,}/g, '/');
-  return joined.length > 1 ? joined.replace(/\/$/, '') : joined;
-}
 
 export function topicsDir(root: string): string {
   return joinPath(root, TOPICS_DIR);

@@ -1,10 +1,10 @@
 // The per-partition index `_oxbow-index.json`: each committed file's facts, verified against the folder listing, rebuilt from the files when stale.
 
 import { randomUUID } from 'node:crypto';
-import type { ArchiveFs, FileStatus } from '../archive-fs.js';
+import { joinPath, writeAtomically, type ArchiveFs, type FileStatus } from '../archive-fs.js';
 import { CorruptFileError, NotFoundError, OxbowError } from '../errors.js';
 import { getLogger } from '../logger.js';
-import { compareByOffsets, joinPath, parseFileName, partitionDir, tempPartitionDir } from './file-name.js';
+import { compareByOffsets, parseFileName, partitionDir, tempPartitionDir } from './file-name.js';
 import { type ArchiveFileMetadata, type ArchiveFormat, type ArchiveFormatName, metadataFromJson, metadataToJson } from './record.js';
 
 const log = getLogger('archive-index');
@@ -270,13 +270,10 @@ export async function writePartitionIndex(fs: ArchiveFs, root: string, topic: st
   const dir = partitionDir(root, topic, partition);
   const doc = { version: INDEX_VERSION, topic, partition, files: [...entries].sort(compareByOffsets).map(entryToJson) };
   const tmp = joinPath(tempPartitionDir(root, topic, partition), `${INDEX_FILE_NAME}.${randomUUID()}`);
-  await fs.writeFile(tmp, new TextEncoder().encode(JSON.stringify(doc, null, 1) + '\n'), { overwrite: true });
   const target = joinPath(dir, INDEX_FILE_NAME);
   try {
-    await fs.delete(target);
-    await fs.rename(tmp, target);
+    await writeAtomically(fs, target, new TextEncoder().encode(JSON.stringify(doc, null, 1) + '\n'), tmp);
   } catch (err) {
-    await fs.delete(tmp).catch(() => false);
     if (err instanceof OxbowError && err.code === 'ALREADY_EXISTS') {
       // Another writer replaced it between our delete and rename; its copy is as good, and a stale one is rebuilt on read.
       log.debug('partition index replaced concurrently', { path: target });

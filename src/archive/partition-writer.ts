@@ -1,13 +1,13 @@
 // One partition's archiving: resume from the committed files, write one temp file, publish it by rename, keep the index.
 
 import { randomUUID } from 'node:crypto';
-import type { ArchiveFs } from '../archive-fs.js';
+import { joinPath, type ArchiveFs } from '../archive-fs.js';
 import { NotFoundError, OxbowError, SourceStuckError, UsageError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import { retry } from '../retry.js';
 import type { SourceBatch } from './archive-source.js';
 import { type EventTimeDefinition, type EventTimeExtractor, eventTimeExtractor } from '../event-time.js';
-import { committedFilePath, isLegacyOwnTempName, joinPath, legacyTempPartitionDir, parseFileName, partitionDir, tempPartitionDir } from './file-name.js';
+import { committedFilePath, isLegacyOwnTempName, legacyTempPartitionDir, parseFileName, partitionDir, tempPartitionDir } from './file-name.js';
 import { type ArchiveFileEntry, type FormatRegistry, type ForeignFile, loadPartitionIndex, writePartitionIndex } from './partition-index.js';
 import { type ArchivedRecord, type ArchiveFileWriter, type ArchiveFormat, MetadataAccumulator } from './record.js';
 import { type RotationPolicy, type RotationReason, rotationDue } from './rotation.js';
@@ -236,8 +236,7 @@ export class PartitionWriter {
       for (const r of archived) file.acc.add(r);
       i += slice.length;
       this.expectedNext = archived[archived.length - 1]!.offset + 1n;
-      const reason: RotationReason | null = file.acc.count >= this.o.rotation.records ? 'records'
-        : file.writer.bytesWritten >= this.o.rotation.bytes ? 'bytes' : null;
+      const reason = rotationDue(this.o.rotation, { count: file.acc.count, bytes: file.writer.bytesWritten, openedAt: file.openedAt }, this.now());
       if (reason) {
         const published = await this.publish(reason);
         if (published) outcome.published.push(published);

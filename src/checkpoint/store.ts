@@ -1,17 +1,13 @@
 // Where checkpoints live: numbered files in a folder on the local fs or HDFS, each written atomically (temp + rename).
 
 import { randomUUID } from 'node:crypto';
-import type { ArchiveFs } from '../archive-fs.js';
+import { joinPath, writeAtomically, type ArchiveFs } from '../archive-fs.js';
 import { NotFoundError, SavepointError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './format.js';
 
 const log = getLogger('checkpoint');
 const namePattern = /^(chk|savepoint)-(\d{10})\.json$/;
-
-function join(dir: string, name: string): string {
-  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
-}
 
 export class CheckpointStore {
   constructor(
@@ -27,10 +23,8 @@ export class CheckpointStore {
 
   /** Writes the checkpoint to a temp file and renames it into place: a reader sees the whole file or none. */
   async write(c: Checkpoint): Promise<string> {
-    const path = join(this.dir, this.fileName(c));
-    const tmp = join(this.dir, `.tmp-${randomUUID()}.json`);
-    await this.fs.writeFile(tmp, new TextEncoder().encode(encodeCheckpoint(c)));
-    await this.fs.rename(tmp, path);
+    const path = joinPath(this.dir, this.fileName(c));
+    await writeAtomically(this.fs, path, new TextEncoder().encode(encodeCheckpoint(c)), joinPath(this.dir, `.tmp-${randomUUID()}.json`));
     await this.prune();
     return path;
   }
@@ -51,7 +45,7 @@ export class CheckpointStore {
   private async prune(): Promise<void> {
     const chk = (await this.entries()).filter((e) => e.kind === 'chk');
     for (const old of chk.slice(0, Math.max(0, chk.length - this.retain))) {
-      await this.fs.delete(join(this.dir, old.name)).catch((err: unknown) => log.warn('could not delete an old checkpoint', { path: join(this.dir, old.name), error: String(err) }));
+      await this.fs.delete(joinPath(this.dir, old.name)).catch((err: unknown) => log.warn('could not delete an old checkpoint', { path: joinPath(this.dir, old.name), error: String(err) }));
     }
   }
 
@@ -66,7 +60,7 @@ export class CheckpointStore {
     const all = await this.entries();
     const last = all[all.length - 1];
     if (!last) return null;
-    const path = join(this.dir, last.name);
+    const path = joinPath(this.dir, last.name);
     return { path, checkpoint: await readCheckpoint(this.fs, path) };
   }
 }

@@ -1,7 +1,7 @@
 // Output to a folder on the local fs or HDFS: JSONL parts published by rename in step with checkpoints (exactly once across restores).
 
 import { randomUUID } from 'node:crypto';
-import type { ArchiveFs } from '../archive-fs.js';
+import { joinPath, type ArchiveFs } from '../archive-fs.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import type { OutputRecord, OutputSink } from './types.js';
@@ -21,10 +21,6 @@ export function partName(checkpointId: number): string {
   return `part-${String(checkpointId).padStart(10, '0')}.jsonl`;
 }
 
-function join(dir: string, name: string): string {
-  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
-}
-
 /**
  * Results stream into `_pending/open-<uuid>.jsonl` as they fire (memory holds about one 64 KiB chunk, not a checkpoint
  * interval of results); at a checkpoint that file is closed and renamed to `_pending/part-<id>.jsonl`, and after the
@@ -42,7 +38,7 @@ export class FileSink implements OutputSink {
 
   write(record: OutputRecord): void {
     if (!this.open) {
-      const path = join(join(this.dir, PENDING_DIR), `open-${randomUUID()}.jsonl`);
+      const path = joinPath(joinPath(this.dir, PENDING_DIR), `open-${randomUUID()}.jsonl`);
       const stream = new ChunkStream();
       const done = this.fs.writeFile(path, stream);
       // The failure surfaces at prepare(); until then it must not be an unhandled rejection.
@@ -61,7 +57,7 @@ export class FileSink implements OutputSink {
     open.stream.end();
     await open.done;
     const name = partName(checkpointId);
-    const target = join(join(this.dir, PENDING_DIR), name);
+    const target = joinPath(joinPath(this.dir, PENDING_DIR), name);
     // A pending part of this id can only be the leftover of a run that crashed before its checkpoint.
     await this.fs.delete(target);
     await this.fs.rename(open.path, target);
@@ -71,28 +67,28 @@ export class FileSink implements OutputSink {
   async commit(position: unknown): Promise<void> {
     const name = (position as FileSinkPosition | null)?.pending;
     if (!name) return;
-    await this.fs.rename(join(join(this.dir, PENDING_DIR), name), join(this.dir, name));
+    await this.fs.rename(joinPath(joinPath(this.dir, PENDING_DIR), name), joinPath(this.dir, name));
     this.partsPublished++;
   }
 
   async recover(position: unknown): Promise<void> {
     const name = (position as FileSinkPosition | null)?.pending ?? null;
-    const pendingDir = join(this.dir, PENDING_DIR);
+    const pendingDir = joinPath(this.dir, PENDING_DIR);
     let pending: string[] = [];
     try {
       pending = (await this.fs.list(pendingDir)).filter((s) => s.type === 'file').map((s) => s.name);
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
     }
-    if (name && pending.includes(name) && !(await this.fs.stat(join(this.dir, name)))) {
+    if (name && pending.includes(name) && !(await this.fs.stat(joinPath(this.dir, name)))) {
       // The crash came after the checkpoint was written and before its part was renamed: finish that publish now.
-      await this.fs.rename(join(pendingDir, name), join(this.dir, name));
+      await this.fs.rename(joinPath(pendingDir, name), joinPath(this.dir, name));
       log.info('published the part a crash left pending', { part: name });
     }
     for (const other of pending) {
       if (other === name) continue;
       // Written after the checkpoint we restore from: the replay writes these results again.
-      await this.fs.delete(join(pendingDir, other));
+      await this.fs.delete(joinPath(pendingDir, other));
     }
   }
 

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { ArchiveFs } from '../archive-fs.js';
+import { writeAtomically, type ArchiveFs } from '../archive-fs.js';
 import { SavepointError } from '../errors.js';
 import { parseSnapshot, type EngineSnapshot } from './savepoint-format.js';
 
@@ -12,10 +12,6 @@ export type SavepointFs = Pick<ArchiveFs, 'writeFile' | 'rename' | 'delete' | 'r
 
 function encode(snapshot: EngineSnapshot): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(snapshot) + '\n');
-}
-
-function tempName(target: string): string {
-  return path.posix.join(path.posix.dirname(target), `.${path.posix.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
 /**
@@ -44,10 +40,7 @@ export async function writeSavepoint(target: string, snapshot: EngineSnapshot, f
     }
     return;
   }
-  const tmp = tempName(target);
-  await fs.writeFile(tmp, bytes, { overwrite: true });
-  if ((await fs.stat(target)) !== null) await fs.delete(target);
-  await fs.rename(tmp, target);
+  await writeAtomically(fs, target, bytes);
 }
 
 /** Reads and checks a savepoint; every problem is a SavepointError naming the file, which is never modified. */
