@@ -1,6 +1,6 @@
 // Where the local services keep their state and which loopback ports they use, from defaults and OXBOW_* variables.
 
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../src/errors.js';
@@ -64,17 +64,36 @@ function parseSeconds(name: string, raw: string | undefined, fallbackSeconds: nu
   return seconds * 1000;
 }
 
-/** A port the kernel just gave out on 127.0.0.1 and is free again; another process could take it in between, which start then reports. */
+/**
+ * `count` distinct ports the kernel just gave out on 127.0.0.1 and are free again. Every listener stays open until
+ * all are picked, so the kernel cannot hand the same port out twice; another process could take one in between,
+ * which start then reports.
+ */
+export async function freeLoopbackPorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const server = createServer();
+      servers.push(server);
+      ports.push(await new Promise<number>((resolvePort, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => {
+          const address = server.address();
+          resolvePort(typeof address === 'object' && address !== null ? address.port : 0);
+        });
+      }));
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((closed) => (server.listening ? server.close(closed) : closed(undefined)))));
+  }
+}
+
+/** One port the kernel just gave out on 127.0.0.1 and is free again. */
 export async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
+  const [port] = await freeLoopbackPorts(1);
+  return port as number;
 }
 
 /**
@@ -88,11 +107,18 @@ export async function servicesConfig(env: NodeJS.ProcessEnv = process.env): Prom
     throw new UsageError(`OXBOW_SERVICES_PORTS=${portsMode} is not understood: use "auto" (free ports) or "default"`);
   }
   const ports = { ...DEFAULT_PORTS };
+  const unset: (keyof ServicePorts)[] = [];
   for (const key of Object.keys(PORT_VARIABLES) as (keyof ServicePorts)[]) {
     const name = PORT_VARIABLES[key];
     const raw = env[name];
     if (raw !== undefined && raw !== '') ports[key] = parsePort(name, raw);
-    else if (portsMode === 'auto') ports[key] = await freeLoopbackPort();
+    else unset.push(key);
+  }
+  if (portsMode === 'auto') {
+    // Ask for as many extra as there are explicit ports, so that dropping any the kernel happens to repeat leaves enough.
+    const explicit = new Set((Object.keys(ports) as (keyof ServicePorts)[]).filter((key) => !unset.includes(key)).map((key) => ports[key]));
+    const picked = (await freeLoopbackPorts(unset.length + explicit.size)).filter((port) => !explicit.has(port));
+    unset.forEach((key, i) => (ports[key] = picked[i] as number));
   }
   const taken = new Map<number, string>();
   for (const key of Object.keys(ports) as (keyof ServicePorts)[]) {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { UsageError } from '../../../src/errors.js';
-import { DEFAULT_PORTS, repoRootFromHere, servicesConfig } from '../../../tools/services/config.js';
+import { DEFAULT_PORTS, freeLoopbackPorts, repoRootFromHere, servicesConfig } from '../../../tools/services/config.js';
 
 test('defaults: the well-known ports and <repo>/.oxbow/services', async () => {
   const config = await servicesConfig({});
@@ -41,6 +41,13 @@ test('OXBOW_SERVICES_PORTS=auto picks four distinct ports, but an explicit port 
   const ports = Object.values(config.ports);
   assert.equal(new Set(ports).size, 4);
   for (const port of ports) assert.ok(port > 0 && port < 65536);
+});
+
+test('auto ports are distinct on every pick: each listener stays open until all are chosen', async () => {
+  for (let round = 0; round < 200; round++) {
+    const ports = await freeLoopbackPorts(4);
+    assert.equal(new Set(ports).size, 4, `round ${round}: ${ports.join(', ')}`);
+  }
 });
 
 test('a bad port names the variable', async () => {
