@@ -1,4 +1,27 @@
-// Every error oxbow raises, in one module: each has a stable `code`, says whether retrying can help, and keeps its `cause`.
+// Every error oxbow raises, in one module: each has a stable `code` from one closed list, says whether retrying can
+// help, keeps its `cause`, and carries the exit code the CLI ends with. Callers test errors with `instanceof`.
+
+/** The process exit codes every command shares: 0 done, 1 the run failed, 2 the options or the input are unusable. */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+/**
+ * Every code an OxbowError can carry. A class below owns most; the rest are plain OxbowErrors of one place each.
+ * The list is closed: a new failure gets a code here (and a class when callers must tell it apart).
+ */
+export type ErrorCode =
+  // classes below
+  | 'USAGE' | 'CONNECTION' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'PERMISSION' | 'UNAVAILABLE' | 'REMOTE' | 'CORRUPT_FILE'
+  | 'OFFSET_GAP' | 'SOURCE_STUCK' | 'SAVEPOINT' | 'BAD_RECORD' | 'PARTITION_CONFLICT'
+  // storage: a path of the wrong kind, a non-empty folder, any other local I/O failure
+  | 'NOT_A_DIRECTORY' | 'NOT_A_FILE' | 'NOT_EMPTY' | 'IO'
+  // Kafka: a failure the client reported that is none of the above; a source used after close
+  | 'KAFKA' | 'CLOSED'
+  // an output file that cannot be written; a stop requested while retrying
+  | 'OUTPUT' | 'ABORTED'
+  // the local test services of `npm run services` (tools/services)
+  | 'SERVICE_START' | 'SERVICE_NOT_RUNNING' | 'PORT_IN_USE' | 'SERVICES_MAVEN';
 
 export interface OxbowErrorOptions {
   cause?: unknown;
@@ -6,14 +29,19 @@ export interface OxbowErrorOptions {
 }
 
 export class OxbowError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly retriable: boolean;
 
-  constructor(code: string, message: string, options: OxbowErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: OxbowErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.retriable = options.retriable ?? false;
+  }
+
+  /** What the CLI exits with when this error ends a command: 1 (the run failed) unless the class says 2 (fix the input). */
+  get exitCode(): number {
+    return EXIT_FAILED;
   }
 }
 
@@ -21,6 +49,10 @@ export class OxbowError extends Error {
 export class UsageError extends OxbowError {
   constructor(message: string, options: OxbowErrorOptions = {}) {
     super('USAGE', message, options);
+  }
+
+  override get exitCode(): number {
+    return EXIT_USAGE;
   }
 }
 
@@ -127,20 +159,35 @@ export class SourceStuckError extends OxbowError {
   }
 }
 
-/** A savepoint that cannot be loaded: corrupt, from a newer format, or for another job. The file is left untouched. */
+/** A savepoint that cannot be loaded: corrupt, from a newer format, or for another job. The file is left untouched. Exit 2. */
 export class SavepointError extends OxbowError {
   readonly path: string;
   constructor(path: string, message: string, options: OxbowErrorOptions = {}) {
     super('SAVEPOINT', message, options);
     this.path = path;
   }
+
+  override get exitCode(): number {
+    return EXIT_USAGE;
+  }
 }
 
-/** One input record that cannot be used (not JSON, no key, no time); counted and reported, or fatal with --strict. */
+/** One input record that cannot be used (not JSON, no key, no time); counted and reported, or fatal (exit 2) with --strict. */
 export class BadRecordError extends OxbowError {
   readonly line: number | undefined;
   constructor(message: string, line?: number, options: OxbowErrorOptions = {}) {
     super('BAD_RECORD', message, options);
     this.line = line;
+  }
+
+  override get exitCode(): number {
+    return EXIT_USAGE;
+  }
+}
+
+/** Another writer published into this partition meanwhile (a rebalance raced the archiver): its file is dropped, state reloads. */
+export class PartitionConflict extends OxbowError {
+  constructor(message: string) {
+    super('PARTITION_CONFLICT', message, { retriable: true });
   }
 }

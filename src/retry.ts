@@ -19,10 +19,20 @@ export interface RetryOptions {
   onRetry?: (info: { error: unknown; attempt: number; delayMs: number }) => void;
   /** Stops waiting and rethrows the last error when aborted. */
   signal?: AbortSignal;
-  /** For tests: a source of [0, 1) numbers and a sleep. */
+  /** Also stop once a retry would start this many ms after the first call (for "keep trying for ten minutes"). */
+  budgetMs?: number;
+  /** For tests: a source of [0, 1) numbers, a sleep and a clock. */
   random?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  now?: () => number;
 }
+
+/**
+ * The one retry policy for the archive's storage (HDFS or local files), for reading and writing alike: waits from
+ * 200 ms doubling to at most 10 s, 60 retries (about ten minutes). Callers override `retries` (the archiver keeps
+ * trying for hours), and add their `signal` and `onRetry`; tests add `sleep`.
+ */
+export const STORAGE_RETRY: Readonly<RetryOptions> = Object.freeze({ retries: 60, initialDelayMs: 200, maxDelayMs: 10_000 });
 
 export interface RetryContext {
   /** 0 on the first call, 1 on the first retry, ... */
@@ -49,6 +59,8 @@ export async function retry<T>(fn: (ctx: RetryContext) => Promise<T>, options: R
   const retries = options.retries ?? 5;
   const isRetriable = options.isRetriable ?? ((err: unknown) => err instanceof OxbowError && err.retriable);
   const sleep = options.sleep ?? abortableSleep;
+  const now = options.now ?? Date.now;
+  const deadline = options.budgetMs === undefined ? Infinity : now() + options.budgetMs;
   const bail = (error: unknown): never => {
     throw new Bail(error);
   };
@@ -59,6 +71,7 @@ export async function retry<T>(fn: (ctx: RetryContext) => Promise<T>, options: R
       if (err instanceof Bail) throw err.error;
       if (attempt >= retries || !isRetriable(err) || options.signal?.aborted) throw err;
       const delayMs = backoffDelay(attempt + 1, options, options.random);
+      if (now() + delayMs > deadline) throw err;
       options.onRetry?.({ error: err, attempt: attempt + 1, delayMs });
       try {
         await sleep(delayMs, options.signal);
@@ -70,7 +83,8 @@ export async function retry<T>(fn: (ctx: RetryContext) => Promise<T>, options: R
   }
 }
 
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Waits `ms`; rejects with the signal's reason as soon as it is aborted. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {

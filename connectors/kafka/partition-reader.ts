@@ -5,6 +5,7 @@ import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { LiveBatch, LiveReader, SourceRecord } from '../../src/source/types.js';
 import { ConnectionError, OxbowError, UnavailableError } from '../../src/errors.js';
 import { getLogger } from '../../src/logger.js';
+import { retry } from '../../src/retry.js';
 import { kafkaCall, mapKafkaError } from './client.js';
 import { fetchTopicOffsets } from './topic-offsets.js';
 
@@ -203,34 +204,28 @@ export class KafkaPartitionReader implements LiveReader {
   }
 
   private async restart(cause: Error): Promise<void> {
-    const deadline = Date.now() + RESTART_BUDGET_MS;
-    let last: unknown = cause;
-    let attempt = 0;
-    while (!this.closed) {
-      const old = this.consumer;
-      this.consumer = null;
-      this.generation++;
-      await old?.disconnect().catch(() => {});
-      if (Date.now() > deadline) break;
-      attempt++;
-      try {
-        await this.startConsumer();
-        log.info('the Kafka reader reads again', { attempt });
-        return;
-      } catch (err) {
-        last = err;
-        const mapped = mapKafkaError(err, this.o.brokers, `restarting the reader of ${this.o.topic}`);
-        if (!(mapped instanceof OxbowError && mapped.retriable)) {
-          this.fail(mapped);
-          return;
+    try {
+      await retry(async ({ attempt }) => {
+        const old = this.consumer;
+        this.consumer = null;
+        this.generation++;
+        await old?.disconnect().catch(() => {});
+        if (this.closed) return;
+        try {
+          await this.startConsumer();
+        } catch (err) {
+          throw mapKafkaError(err, this.o.brokers, `restarting the reader of ${this.o.topic}`);
         }
-        log.debug('restarting the Kafka reader failed; trying again', { attempt, error: mapped.message });
-        await new Promise((r) => setTimeout(r, RESTART_PAUSE_MS));
-      }
-    }
-    if (!this.closed) {
-      const mapped = mapKafkaError(last, this.o.brokers, `reading ${this.o.topic}`);
-      this.fail(new ConnectionError(this.o.brokers, `${mapped.message} (still failing after ${RESTART_BUDGET_MS / 60_000} minutes of restarts)`, { cause: last }));
+        log.info('the Kafka reader reads again', { attempt: attempt + 1 });
+      }, {
+        retries: Infinity, budgetMs: RESTART_BUDGET_MS, initialDelayMs: RESTART_PAUSE_MS, factor: 1, jitter: 0,
+        onRetry: ({ error, attempt }) => log.debug('restarting the Kafka reader failed; trying again', { attempt, error: (error as Error).message }),
+      });
+    } catch (err) {
+      if (this.closed) return;
+      // Restarting cannot help (not retriable), or the budget ran out while Kafka stayed away.
+      const retriable = err instanceof OxbowError && err.retriable;
+      this.fail(retriable ? new ConnectionError(this.o.brokers, `${(err as Error).message} (still failing after ${RESTART_BUDGET_MS / 60_000} minutes of restarts; first failure: ${cause.message})`, { cause: err }) : err);
     }
   }
 

@@ -2,6 +2,7 @@
 
 import type { Admin } from 'kafkajs';
 import type { PartitionOffsets } from '../../src/archive/archive-source.js';
+import { retry } from '../../src/retry.js';
 import { kafkaCall } from './client.js';
 
 /** How long a topic whose partitions have no serving leader yet (just created, or in an election) is waited for. */
@@ -26,19 +27,11 @@ function leaderPending(err: unknown): boolean {
 }
 
 export async function fetchTopicOffsets(admin: Admin, brokers: string, topic: string): Promise<PartitionOffsets[]> {
-  const deadline = Date.now() + LEADER_WAIT_MS;
-  let pause = 100;
-  for (;;) {
-    try {
-      const offsets = await kafkaCall(brokers, `reading the offsets of ${topic}`, () => admin.fetchTopicOffsets(topic));
-      return offsets
-        .map((p) => ({ partition: p.partition, earliest: BigInt(p.low), latest: BigInt(p.high) }))
-        .sort((a, b) => a.partition - b.partition);
-    } catch (err) {
-      // Not a leader election, or one that did not end in time: report it (kafkaCall named the topic and what to check).
-      if (!leaderPending(err) || Date.now() + pause > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, pause));
-      pause = Math.min(pause * 2, 2000);
-    }
-  }
+  // Not a leader election, or one that did not end in time: reported as is (kafkaCall named the topic and what to check).
+  const offsets = await retry(() => kafkaCall(brokers, `reading the offsets of ${topic}`, () => admin.fetchTopicOffsets(topic)), {
+    isRetriable: leaderPending, retries: Infinity, budgetMs: LEADER_WAIT_MS, initialDelayMs: 100, maxDelayMs: 2000, jitter: 0,
+  });
+  return offsets
+    .map((p) => ({ partition: p.partition, earliest: BigInt(p.low), latest: BigInt(p.high) }))
+    .sort((a, b) => a.partition - b.partition);
 }

@@ -1,17 +1,20 @@
 // The archiver: consumes topics through an ArchiveSource, one PartitionWriter per assigned partition, rotation timer, clean stop.
 
 import type { ArchiveFs } from '../archive-fs.js';
-import { OffsetGapError, OxbowError, PermissionError, SourceStuckError, UsageError } from '../errors.js';
+import { OffsetGapError, OxbowError, PartitionConflict, PermissionError, SourceStuckError, UsageError } from '../errors.js';
 import { EventEmitterOf } from '../events.js';
 import { getLogger } from '../logger.js';
+import { abortableSleep, type RetryOptions } from '../retry.js';
 import type { ArchiveSource, PartitionOffsets, SourceBatch, TopicPartition } from './archive-source.js';
 import { type EventTimeDefinition, parseEventTimeDefinition } from '../event-time.js';
 import { validateTopicName } from './file-name.js';
 import { type ArchiveFileEntry, type FormatRegistry, loadPartitionIndex } from './partition-index.js';
-import { assertOneClock, type BatchOutcome, PartitionConflict, PartitionWriter, type PublishedFile, type RetentionGapPolicy } from './partition-writer.js';
+import { assertOneClock, type BatchOutcome, PartitionWriter, type PublishedFile, type RetentionGapPolicy } from './partition-writer.js';
 import type { ArchiveFormat } from './record.js';
 import { type RotationPolicy, validateRotation } from './rotation.js';
 
+/** How long a partition whose storage failed waits before refetching from the archive's end. */
+const RECOVER_PAUSE_MS = 1000;
 const log = getLogger('archiver');
 
 export interface ArchiverOptions {
@@ -29,8 +32,8 @@ export interface ArchiverOptions {
   /** Stop once every partition is archived up to the latest offsets read at start. */
   untilCaughtUp: boolean;
   source: ArchiveSource;
-  /** Storage retries per call before a partition gives up its file and refetches (default: effectively forever). */
-  storageRetries?: number;
+  /** How storage calls are retried before a partition gives up its file and refetches. Default ARCHIVER_STORAGE_RETRY (hours). */
+  storageRetry?: RetryOptions;
   /** Offsets Kafka deleted before they were archived: stop naming them (`fail`, default) or record the gap and go on (`skip`). */
   onRetentionGap?: RetentionGapPolicy;
 }
@@ -182,7 +185,7 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
   private newWriter(topic: string, partition: number): PartitionWriter {
     return new PartitionWriter({
       fs: this.o.fs, root: this.o.root, topic, partition, format: this.o.format, formats: this.o.formats,
-      rotation: this.o.rotation, eventTime: this.eventTime, signal: this.abort.signal, storageRetries: this.o.storageRetries,
+      rotation: this.o.rotation, eventTime: this.eventTime, signal: this.abort.signal, storageRetry: this.o.storageRetry,
       onRetentionGap: this.o.onRetentionGap, logStartOffset: () => this.logStartOffset(topic, partition),
     });
   }
@@ -322,7 +325,8 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
     }
     if (w.fenced) return;
     this.o.source.seek(w.topic, w.partition, w.archiveEnd);
-    if (!conflict) await new Promise((resolve) => setTimeout(resolve, 1000));
+    // The pause a failed storage call earns, with the storage policy's own sleep (tests inject theirs); a stop ends it.
+    if (!conflict) await (this.o.storageRetry?.sleep ?? abortableSleep)(RECOVER_PAUSE_MS, this.abort.signal).catch(() => {});
   }
 
   private async afterPublish(w: PartitionWriter, published: PublishedFile | null): Promise<void> {

@@ -2,7 +2,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { joinPath, writeAtomically, type ArchiveFs, type FileStatus } from '../archive-fs.js';
-import { CorruptFileError, NotFoundError, OxbowError } from '../errors.js';
+import { AlreadyExistsError, CorruptFileError, NotFoundError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import { compareByOffsets, parseFileName, partitionDir, tempPartitionDir } from './file-name.js';
 import { type ArchiveFileMetadata, type ArchiveFormat, type ArchiveFormatName, metadataFromJson, metadataToJson } from './record.js';
@@ -274,7 +274,7 @@ export async function writePartitionIndex(fs: ArchiveFs, root: string, topic: st
   try {
     await writeAtomically(fs, target, new TextEncoder().encode(JSON.stringify(doc, null, 1) + '\n'), tmp);
   } catch (err) {
-    if (err instanceof OxbowError && err.code === 'ALREADY_EXISTS') {
+    if (err instanceof AlreadyExistsError) {
       // Another writer replaced it between our delete and rename; its copy is as good, and a stale one is rebuilt on read.
       log.debug('partition index replaced concurrently', { path: target });
       return;

@@ -2,9 +2,9 @@
 
 import { randomUUID } from 'node:crypto';
 import { joinPath, type ArchiveFs } from '../archive-fs.js';
-import { NotFoundError, OxbowError, SourceStuckError, UsageError } from '../errors.js';
+import { AlreadyExistsError, NotFoundError, PartitionConflict, SourceStuckError, UsageError } from '../errors.js';
 import { getLogger } from '../logger.js';
-import { retry } from '../retry.js';
+import { retry, STORAGE_RETRY, type RetryOptions } from '../retry.js';
 import type { SourceBatch } from './archive-source.js';
 import { type EventTimeDefinition, type EventTimeExtractor, eventTimeExtractor } from '../event-time.js';
 import { committedFilePath, isLegacyOwnTempName, legacyTempPartitionDir, parseFileName, partitionDir, tempPartitionDir } from './file-name.js';
@@ -31,8 +31,8 @@ export interface PartitionWriterOptions {
   eventTimeGiven?: boolean;
   /** Aborts storage retries at shutdown. */
   signal: AbortSignal;
-  /** Storage calls are retried this often with backoff before the failure reaches the caller. */
-  storageRetries?: number;
+  /** How storage calls are retried before the failure reaches the caller. Default ARCHIVER_STORAGE_RETRY. */
+  storageRetry?: RetryOptions;
   /** Kafka's log start offset of this partition, asked now: the only evidence that offsets were deleted by retention. */
   logStartOffset: () => Promise<bigint>;
   /** Offsets Kafka deleted before they were archived: stop (`fail`, the default) or archive on after them (`skip`). */
@@ -59,12 +59,8 @@ export interface BatchOutcome {
   gap: { from: bigint; to: bigint } | null;
 }
 
-/** Another writer published into this partition meanwhile (a rebalance raced us): our file is dropped, state reloads. */
-export class PartitionConflict extends OxbowError {
-  constructor(message: string) {
-    super('PARTITION_CONFLICT', message, { retriable: true });
-  }
-}
+/** The archiver's storage policy: STORAGE_RETRY's waits, kept up for hours, since the archive is the only copy. */
+export const ARCHIVER_STORAGE_RETRY: Readonly<RetryOptions> = Object.freeze({ ...STORAGE_RETRY, retries: 1000 });
 
 interface OpenFile {
   tempPath: string;
@@ -157,9 +153,7 @@ export class PartitionWriter {
 
   private storage<T>(doing: string, fn: () => Promise<T>): Promise<T> {
     return retry(fn, {
-      retries: this.o.storageRetries ?? 1000,
-      initialDelayMs: 200,
-      maxDelayMs: 10_000,
+      ...(this.o.storageRetry ?? ARCHIVER_STORAGE_RETRY),
       signal: this.o.signal,
       onRetry: ({ error, attempt, delayMs }) =>
         log.warn(`storage failed while ${doing}; retrying`, { topic: this.topic, partition: this.partition, attempt, delayMs, error: (error as Error).message }),
@@ -389,7 +383,7 @@ export class PartitionWriter {
       } catch (err) {
         // A rename whose answer was lost may have happened: the file is where it should be and the temp is gone.
         if (err instanceof NotFoundError && (await fs.stat(finalPath)) !== null) return;
-        if (err instanceof OxbowError && err.code === 'ALREADY_EXISTS') {
+        if (err instanceof AlreadyExistsError) {
           await fs.delete(file.tempPath).catch(() => false);
           throw new PartitionConflict(`${topic}/${partition}: ${finalPath} already exists (another writer); reloading the partition from the archive`);
         }

@@ -1,7 +1,7 @@
 // The `oxbow` command line: wires the library and the connectors together; the only place that writes to the console.
 
 import { Command, CommanderError } from 'commander';
-import { OxbowError, UsageError } from '../errors.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, OxbowError } from '../errors.js';
 import { formatLogRecord, setLogSink } from '../logger.js';
 import { registerArchive } from './commands/archive.js';
 import { registerInspect } from './commands/inspect.js';
@@ -9,10 +9,6 @@ import { registerSessionize } from './commands/sessionize.js';
 import { registerSessions } from './commands/sessions.js';
 import type { CliContext } from './context.js';
 
-/** Exit codes every command shares: 0 done, 1 failed, 2 usage or unusable input (bad option, corrupt savepoint, --strict). */
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('oxbow')
@@ -51,13 +47,9 @@ export async function main(argv: string[], ctx: Partial<CliContext> = {}): Promi
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT_OK;
       return EXIT_USAGE;
     }
-    if (err instanceof UsageError) {
-      full.stderr.write(`oxbow: ${err.message}\n`);
-      return EXIT_USAGE;
-    }
     if (err instanceof OxbowError) {
       full.stderr.write(`oxbow: ${err.message}\n`);
-      return err.code === 'SAVEPOINT' || err.code === 'BAD_RECORD' ? EXIT_USAGE : EXIT_FAILED;
+      return err.exitCode;
     }
     full.stderr.write(`oxbow: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return EXIT_FAILED;

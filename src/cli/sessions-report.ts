@@ -1,6 +1,8 @@
 // How `oxbow sessions` shows what it does: one updating progress line on a terminal (a log line every 10 s otherwise),
-// and the summary at the end. The job reports progress and summary as data; only this file turns them into text.
+// a log line per event of the job, and the summary at the end. The job reports events as data; only this file turns
+// them into text.
 
+import type { SessionsJob } from '../job/sessions-job.js';
 import type { JobProgress, JobSummary } from '../job/types.js';
 import { getLogger } from '../logger.js';
 
@@ -15,22 +17,33 @@ function progressLine(p: JobProgress): string {
   return `files ${p.filesDone}/${p.filesTotal}  ${p.records} records  ${p.eventsPerSecond}/s  watermark ${fmtTime(p.watermark)}  [${parts}]`;
 }
 
-/** The job's onProgress: a line rewritten in place on a terminal, else an info log line every 10 s and at the end. */
-export function progressReporter(stderr: NodeJS.WritableStream & { isTTY?: boolean }, intervalMs: number): { onProgress: (p: JobProgress) => void; end: () => void } {
+/**
+ * Listens to the job: progress is a line rewritten in place on a terminal, else an info log line every 10 s and at the
+ * end; switches, skips and checkpoints are log lines (docs/sessions.md, "Events"); the summary follows the run.
+ */
+export function reportJob(job: SessionsJob, topic: string, stderr: NodeJS.WritableStream & { isTTY?: boolean }, intervalMs: number): void {
   const tty = stderr.isTTY === true;
   let lastLogged = 0;
-  return {
-    onProgress: (p) => {
-      if (tty) stderr.write(`\r\x1b[K${progressLine(p)}`);
-      else if (Date.now() - lastLogged >= Math.max(intervalMs, 10_000) || p.phase === 'done') {
-        lastLogged = Date.now();
-        log.info('progress', { files: `${p.filesDone}/${p.filesTotal}`, records: p.records, perSecond: p.eventsPerSecond, watermark: fmtTime(p.watermark), phases: p.partitions.map((x) => `${x.partition}:${x.phase}`).join(',') });
-      }
-    },
-    end: () => {
-      if (tty) stderr.write('\n');
-    },
-  };
+  job.on('progress', ({ payload: p }) => {
+    if (tty) stderr.write(`\r\x1b[K${progressLine(p)}`);
+    else if (Date.now() - lastLogged >= Math.max(intervalMs, 10_000) || p.phase === 'done') {
+      lastLogged = Date.now();
+      log.info('progress', { files: `${p.filesDone}/${p.filesTotal}`, records: p.records, perSecond: p.eventsPerSecond, watermark: fmtTime(p.watermark), phases: p.partitions.map((x) => `${x.partition}:${x.phase}`).join(',') });
+    }
+  });
+  job.on('switched', ({ payload: s }) => log.info('partition switched to Kafka', { topic, partition: s.partition, offset: s.offset.toString(), endOffset: s.endOffset.toString() }));
+  job.on('gap-skipped', ({ payload: g }) => log.warn('offset gap skipped (--on-gap warn)', { topic, partition: g.partition, from: g.from.toString(), to: g.to.toString(), where: g.where }));
+  job.on('corrupt-file-skipped', ({ payload: c }) => log.warn('corrupt archive file skipped (--on-corrupt skip)', { path: c.path, error: c.message }));
+  job.on('checkpoint', ({ payload: c }) => {
+    if (c.kind === 'savepoint') {
+      if (c.path !== null) log.info('stopped with a savepoint', { path: c.path });
+      else log.warn('stopped; no --checkpoint-dir, so no savepoint was written (output so far is published)');
+    } else if (c.path !== null) log.debug('checkpoint written', { id: c.id, path: c.path });
+  });
+  job.on('stopped', ({ payload: summary }) => {
+    if (tty) stderr.write('\n');
+    stderr.write(summaryText(summary));
+  });
 }
 
 export function summaryText(s: JobSummary): string {

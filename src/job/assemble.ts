@@ -11,7 +11,6 @@ import { HybridSource, type HybridSourceOptions } from '../source/hybrid-source.
 import type { ArchiveCatalog, LiveReader } from '../source/types.js';
 import { createDecoder, type EventSpec } from './decode.js';
 import { SessionsJob, type BadRecord } from './sessions-job.js';
-import type { JobProgress } from './types.js';
 
 /** What the job computes and how it reads time; nothing here opens a connection. The replay options mean what they mean for the HybridSource. */
 export interface SessionsJobSpec extends Pick<HybridSourceOptions, 'boundMs' | 'idleTimeoutMs' | 'prefetch' | 'onGap' | 'onCorrupt' | 'stopAtLive'> {
@@ -34,7 +33,6 @@ export interface SessionsJobPorts {
   restore: { path: string; checkpoint: Checkpoint } | null;
   onLate?: (partition: number, key: string, ts: number, event: Record<string, unknown>) => void;
   onBadRecord?: (bad: BadRecord) => void;
-  onProgress?: (p: JobProgress) => void;
   signal?: AbortSignal;
   now?: () => number;
 }
@@ -94,7 +92,6 @@ export async function assembleSessionsJob(spec: SessionsJobSpec, ports: Sessions
     checkpointIntervalMs: spec.checkpointIntervalMs,
     restoredFrom: restore?.checkpoint ?? null,
     onBadRecord: ports.onBadRecord,
-    onProgress: ports.onProgress,
     progressIntervalMs: spec.progressIntervalMs,
     signal: ports.signal,
     now: ports.now,

@@ -2,14 +2,12 @@
 
 import type { CheckpointStore } from '../checkpoint/store.js';
 import type { Checkpoint } from '../checkpoint/format.js';
-import { getLogger } from '../logger.js';
+import { EventEmitterOf } from '../events.js';
 import type { SourceStep } from '../source/hybrid-source.js';
 import type { SourceRecord } from '../source/types.js';
 import type { OutputSink } from '../sink/types.js';
 import type { DecodedEvent } from './decode.js';
 import type { JobEngine, JobProgress, JobSource, JobSummary } from './types.js';
-
-const log = getLogger('sessions');
 
 export interface BadRecord {
   topic: string;
@@ -30,15 +28,32 @@ export interface SessionsJobOptions {
   checkpointIntervalMs: number;
   /** The checkpoint this run was restored from (its id numbers the next ones; its counters carry on). */
   restoredFrom: Checkpoint | null;
+  /** Where records that cannot be used go (the dead-letter output); they are counted either way. */
   onBadRecord?: (bad: BadRecord) => void;
-  onProgress?: (p: JobProgress) => void;
+  /** Time between `progress` events. Default 1 s. */
   progressIntervalMs?: number;
   /** Aborted on SIGINT/SIGTERM: the job stops between steps and writes a savepoint. */
   signal?: AbortSignal;
   now?: () => number;
 }
 
-export class SessionsJob {
+/** What the job reports while it runs (see docs/sessions.md, "Events"); the CLI turns these into log lines and progress. */
+export interface SessionsJobEvents extends Record<string, unknown> {
+  /** Every `progressIntervalMs`, and once at the end. */
+  progress: JobProgress;
+  /** A checkpoint (or the savepoint of a stop) was written and the output up to it published; `path` null without a store. */
+  checkpoint: { id: number; kind: Checkpoint['kind']; path: string | null };
+  /** A partition read its archive to the end and reads Kafka from `offset` on; `endOffset` is Kafka's end at that moment. */
+  switched: { partition: number; offset: bigint; endOffset: bigint; pauseMs: number };
+  /** Offsets in neither the archive nor Kafka, skipped under `onGap: 'warn'`. */
+  'gap-skipped': { partition: number; from: bigint; to: bigint; where: 'archive' | 'kafka' };
+  /** An archive file that could not be read, skipped under `onCorrupt: 'skip'`. */
+  'corrupt-file-skipped': { partition: number; path: string; message: string };
+  /** The run ended (end of input or a stop). */
+  stopped: JobSummary;
+}
+
+export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
   private lastId: number;
   private checkpoints = 0;
   private records = 0;
@@ -50,6 +65,7 @@ export class SessionsJob {
   private readonly carried: Record<string, number>;
 
   constructor(private readonly o: SessionsJobOptions) {
+    super();
     this.now = o.now ?? Date.now;
     this.lastId = o.restoredFrom?.id ?? 0;
     this.carried = o.restoredFrom?.counters ?? {};
@@ -74,10 +90,10 @@ export class SessionsJob {
         engine: finished ? null : o.engine.snapshot(), sink: sinkPosition, counters: { ...this.counters(), finished: finished ? 1 : 0 },
       };
       this.lastCheckpointPath = await o.store.write(checkpoint);
-      log.debug('checkpoint written', { path: this.lastCheckpointPath });
     }
     await o.sink.commit(sinkPosition);
     this.checkpoints++;
+    this.emit('checkpoint', { id, kind, path: o.store ? this.lastCheckpointPath : null });
   }
 
   private handle(step: SourceStep<DecodedEvent>): void {
@@ -98,6 +114,12 @@ export class SessionsJob {
     } else if (step.kind === 'watermark') {
       this.watermark = step.watermark;
       o.engine.advanceWatermark(step.watermark);
+    } else if (step.kind === 'switch') {
+      this.emit('switched', { partition: step.partition, offset: step.offset, endOffset: step.endOffset, pauseMs: step.pauseMs });
+    } else if (step.kind === 'gap') {
+      this.emit('gap-skipped', { partition: step.partition, from: step.from, to: step.to, where: step.where });
+    } else if (step.kind === 'corrupt') {
+      this.emit('corrupt-file-skipped', { partition: step.partition, path: step.path, message: step.message });
     }
   }
 
@@ -136,8 +158,8 @@ export class SessionsJob {
     for await (const step of o.source.steps()) {
       this.handle(step);
       const now = this.now();
-      if (o.onProgress && now - lastProgressAt >= (o.progressIntervalMs ?? 1000)) {
-        o.onProgress(this.progress(windowStart, windowRecords));
+      if (now - lastProgressAt >= (o.progressIntervalMs ?? 1000)) {
+        this.emit('progress', this.progress(windowStart, windowRecords));
         lastProgressAt = now;
         windowStart = now;
         windowRecords = this.records;
@@ -155,14 +177,12 @@ export class SessionsJob {
     } else {
       // Stop with savepoint: open sessions stay open in the savepoint, to carry on where this run stopped.
       await this.checkpoint('savepoint');
-      if (o.store) log.info('stopped with a savepoint', { path: this.lastCheckpointPath });
-      else log.warn('stopped; no --checkpoint-dir, so no savepoint was written (output so far is published)');
     }
     await o.sink.close();
-    o.onProgress?.(this.progress(windowStart, windowRecords));
+    this.emit('progress', this.progress(windowStart, windowRecords));
     const s = o.source.stats;
     const e = o.engine.stats();
-    return {
+    const summary: JobSummary = {
       records: this.records,
       recordsArchive: s.recordsArchive,
       recordsKafka: s.recordsKafka,
@@ -182,5 +202,7 @@ export class SessionsJob {
       lastCheckpoint: this.lastCheckpointPath,
       elapsedMs: this.now() - startedAt,
     };
+    this.emit('stopped', summary);
+    return summary;
   }
 }

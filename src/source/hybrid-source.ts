@@ -5,8 +5,8 @@ import { CorruptFileError, EventTimeMismatchError, OffsetGapError } from '../err
 import { getLogger } from '../logger.js';
 import { alignedOrder } from './aligned-order.js';
 import { planPartitionFiles, remainingMinEventTimes, type PartitionPlan } from './file-plan.js';
-import { retry } from '../retry.js';
-import { DEFAULT_STORAGE_RETRIES, prefetchFiles } from './prefetch-reader.js';
+import { retry, STORAGE_RETRY, type RetryOptions } from '../retry.js';
+import { prefetchFiles } from './prefetch-reader.js';
 import type { ArchiveCatalog, LiveBatch, LiveReader, SourceRecord } from './types.js';
 import { confirmationInterval, WatermarkTracker, type WatermarkSnapshot } from './watermarks.js';
 
@@ -54,8 +54,8 @@ export interface HybridSourceOptions<D extends Timed = Timed> {
    * any is read, since their order and file-boundary watermarks are in that other clock.
    */
   eventTime: string;
-  /** Retries of a retriable storage failure (listing or reading the archive) before the replay stops. */
-  storageRetries?: number;
+  /** How a retriable storage failure (listing or reading the archive) is retried before the replay stops. Default STORAGE_RETRY. */
+  storageRetry?: RetryOptions;
   /** How long one live poll waits before reporting idleness. Default 500 ms. */
   pollMs?: number;
   signal?: AbortSignal;
@@ -66,7 +66,7 @@ export type SourceStep<D extends Timed = Timed> =
   | { kind: 'records'; partition: number; phase: 'archive' | 'kafka'; records: SourceRecord[]; decoded: (D | string)[] }
   | { kind: 'file-done'; partition: number; path: string }
   | { kind: 'watermark'; watermark: number }
-  | { kind: 'switch'; partition: number; offset: bigint; endOffset: bigint | null; pauseMs: number }
+  | { kind: 'switch'; partition: number; offset: bigint; endOffset: bigint; pauseMs: number }
   | { kind: 'gap'; partition: number; from: bigint; to: bigint; where: 'archive' | 'kafka' }
   | { kind: 'corrupt'; partition: number; path: string; message: string }
   | { kind: 'finished'; partition: number }
@@ -127,7 +127,6 @@ export class HybridSource<D extends Timed = Timed> {
         `topic ${o.topic} partition ${partition}: offsets ${from}..${to} are missing: ${what}; rerun with --on-gap warn to skip them and report the skip`);
     }
     this.stats.gapOffsetsSkipped += to - from + 1n;
-    log.warn('offset gap skipped (--on-gap warn)', { topic: o.topic, partition, from: from.toString(), to: to.toString(), where });
     return { kind: 'gap', partition, from, to, where };
   }
 
@@ -158,7 +157,7 @@ export class HybridSource<D extends Timed = Timed> {
           const pos = this.position.get(p)!;
           const archive = o.archive;
           const files = await retry(() => archive.listFiles(p), {
-            retries: o.storageRetries ?? DEFAULT_STORAGE_RETRIES, initialDelayMs: 200, maxDelayMs: 15_000,
+            ...(o.storageRetry ?? STORAGE_RETRY),
             onRetry: ({ error, attempt, delayMs }) => log.warn('listing the archive failed; retrying', { partition: p, attempt, delayMs, error: (error as Error).message }),
           });
           const other = files.find((f) => f.eventTime !== null && f.eventTime !== o.eventTime);
@@ -174,7 +173,7 @@ export class HybridSource<D extends Timed = Timed> {
         const remaining = new Map(plans.map((plan) => [plan.partition, remainingMinEventTimes(plan)]));
         const order = alignedOrder(plans);
         this.stats.filesTotal += order.length;
-        for await (const loaded of prefetchFiles(o.archive, order, o.prefetch ?? 2, o.storageRetries ?? DEFAULT_STORAGE_RETRIES)) {
+        for await (const loaded of prefetchFiles(o.archive, order, o.prefetch ?? 2, o.storageRetry ?? STORAGE_RETRY)) {
           if (this.stopped()) return;
           const { scheduled } = loaded;
           const p = scheduled.partition;
@@ -184,7 +183,6 @@ export class HybridSource<D extends Timed = Timed> {
             const message = loaded.error instanceof Error ? loaded.error.message : String(loaded.error);
             if ((o.onCorrupt ?? 'error') === 'error' || !(loaded.error instanceof CorruptFileError)) throw loaded.error;
             this.stats.corruptFilesSkipped++;
-            log.warn('corrupt archive file skipped (--on-corrupt skip)', { path: scheduled.file.path, error: message });
             yield { kind: 'corrupt', partition: p, path: scheduled.file.path, message };
           } else {
             for (const batch of loaded.batches) {
@@ -253,8 +251,7 @@ export class HybridSource<D extends Timed = Timed> {
       this.endOffsets.set(p, end);
       this.watermarks.switchToKafka(p);
       const pauseMs = this.now() - switchStart;
-      log.info('partition switched to Kafka', { topic: o.topic, partition: p, offset: start.toString(), endOffset: end.toString() });
-      yield { kind: 'switch', partition: p, offset: start, endOffset: o.stopAtLive ? end : null, pauseMs };
+      yield { kind: 'switch', partition: p, offset: start, endOffset: end, pauseMs };
       if (o.stopAtLive && start >= end) {
         this.stats.switchPauseMs.push(pauseMs);
         this.watermarks.finish(p);

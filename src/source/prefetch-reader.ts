@@ -2,7 +2,7 @@
 
 import PQueue from 'p-queue';
 import { getLogger } from '../logger.js';
-import { retry } from '../retry.js';
+import { retry, STORAGE_RETRY, type RetryOptions } from '../retry.js';
 import type { ScheduledFile } from './aligned-order.js';
 import type { ArchiveCatalog, SourceRecord } from './types.js';
 
@@ -20,10 +20,8 @@ export interface LoadedFile {
  */
 const log = getLogger('source');
 
-/** Storage trouble (NameNode or DataNode restarting, connection lost) is retried with backoff: about ten minutes in all. */
-export const DEFAULT_STORAGE_RETRIES = 40;
-
-export async function* prefetchFiles(catalog: ArchiveCatalog, order: readonly ScheduledFile[], prefetch: number, storageRetries = DEFAULT_STORAGE_RETRIES): AsyncGenerator<LoadedFile> {
+/** Storage trouble (NameNode or DataNode restarting, connection lost) is retried by `storageRetry` (default STORAGE_RETRY). */
+export async function* prefetchFiles(catalog: ArchiveCatalog, order: readonly ScheduledFile[], prefetch: number, storageRetry: RetryOptions = STORAGE_RETRY): AsyncGenerator<LoadedFile> {
   if (!Number.isInteger(prefetch) || prefetch < 1) throw new RangeError(`prefetch must be an integer >= 1, got ${prefetch}`);
   const queue = new PQueue({ concurrency: prefetch });
   const loads: Promise<LoadedFile>[] = [];
@@ -35,7 +33,7 @@ export async function* prefetchFiles(catalog: ArchiveCatalog, order: readonly Sc
         for await (const batch of catalog.readFile(scheduled.file)) out.push(batch);
         return out;
       }, {
-        retries: storageRetries, initialDelayMs: 200, maxDelayMs: 15_000,
+        ...storageRetry,
         onRetry: ({ error, attempt, delayMs }) => log.warn('reading an archive file failed; retrying', { path: scheduled.file.path, attempt, delayMs, error: (error as Error).message }),
       });
       return { scheduled, batches, bytesHint: scheduled.file.count };

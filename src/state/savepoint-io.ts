@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { writeAtomically, type ArchiveFs } from '../archive-fs.js';
-import { SavepointError } from '../errors.js';
+import { NotFoundError, SavepointError } from '../errors.js';
 import { parseSnapshot, type EngineSnapshot } from './savepoint-format.js';
 
 /** The few ArchiveFs members a savepoint needs (an HDFS or local ArchiveFs fits). */
@@ -49,8 +49,7 @@ export async function readSavepoint(source: string, fs?: SavepointFs): Promise<E
   try {
     bytes = fs === undefined ? await fsp.readFile(source) : await fs.readFile(source);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' || (err as { code?: string }).code === 'NOT_FOUND' ? 'does not exist' : `cannot be read (${(err as Error).message})`;
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' || err instanceof NotFoundError ? 'does not exist' : `cannot be read (${(err as Error).message})`;
     throw new SavepointError(source, `savepoint ${source} ${why}`, { cause: err });
   }
   let json: unknown;

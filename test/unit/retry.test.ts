@@ -1,4 +1,4 @@
-// retry(): backoff growth and cap, jitter bounds, the retry budget, bail, non-retriable errors, abort.
+// retry(): backoff growth and cap, jitter bounds, the retry budget, the time budget, bail, non-retriable errors, abort.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,6 +47,24 @@ describe('retry', () => {
       /try 3/,
     );
     assert.equal(calls, 3);
+  });
+
+  it('with a time budget, stops before a wait would end past it, whatever the retry count', async () => {
+    let clock = 0;
+    const waits: number[] = [];
+    let calls = 0;
+    await assert.rejects(
+      retry(async () => {
+        calls++;
+        throw new UnavailableError(`try ${calls}`);
+      }, {
+        retries: Infinity, budgetMs: 1000, initialDelayMs: 100, factor: 2, jitter: 0, now: () => clock,
+        sleep: async (ms) => { waits.push(ms); clock += ms; },
+      }),
+      /try 4/,
+    );
+    // 100 + 200 + 400 = 700 ms; the next wait (800) would end at 1500, past the budget.
+    assert.deepEqual(waits, [100, 200, 400]);
   });
 
   it('does not retry a non-retriable error', async () => {

@@ -48,7 +48,7 @@ export async function writeMusicArchive(o: MusicArchiveOptions): Promise<MusicAr
       rotation: { records: 10_000_000, bytes: 2 ** 40, intervalMs: 2 ** 40 },
       eventTime: parseEventTimeDefinition('ts'),
       signal: controller.signal,
-      storageRetries: 3,
+      storageRetry: { retries: 3 },
       // The "topic" begins at firstOffset: a first batch above the archive's end starts the archive there.
       logStartOffset: async () => o.firstOffset ?? 0n,
     });

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { type Command, Option } from 'commander';
 import { SessionEngine } from '../../engine/session-engine.js';
 import type { SessionSink } from '../../engine/types.js';
-import { UsageError } from '../../errors.js';
+import { EXIT_USAGE, UsageError } from '../../errors.js';
 import { DEFAULT_EVENT_TIME, KAFKA_TIMESTAMP, parseEventTimeDefinition } from '../../event-time.js';
 import { runLinesJob, type WatermarkMode } from '../../job/lines-job.js';
 import { outputLine, resultRecord, retractionRecord } from '../../sink/types.js';
@@ -16,7 +16,6 @@ import type { CliContext } from '../context.js';
 import { fileWriter, LineWriter } from '../line-writer.js';
 import { type WindowFlags, windowsFromFlags, withWindowFlags } from '../window-flags.js';
 
-const EXIT_USAGE = 2;
 /** Bad lines reported one by one on stderr; past this many only the count goes on. */
 const MAX_REPORTED_BAD_LINES = 100;
 

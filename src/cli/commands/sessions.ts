@@ -12,7 +12,7 @@ import { formatDuration, parseDuration } from '../../time.js';
 import type { CliContext } from '../context.js';
 import { fileWriter, type LineWriter } from '../line-writer.js';
 import { openSessionsPorts, type SessionsPortFlags } from '../sessions-ports.js';
-import { progressReporter, summaryText } from '../sessions-report.js';
+import { reportJob } from '../sessions-report.js';
 import { DATANODES_OPTION } from '../storage.js';
 import { type WindowFlags, windowsFromFlags, withWindowFlags } from '../window-flags.js';
 
@@ -102,7 +102,6 @@ async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven
   };
   const late: LineWriter | null = flags.lateOutput ? fileWriter(flags.lateOutput, true) : null;
   const dead: LineWriter | null = flags.deadLetter ? fileWriter(flags.deadLetter, true) : null;
-  const progress = progressReporter(ctx.stderr, durations.progressIntervalMs);
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     log.info(`${signal}: stopping with a savepoint`);
@@ -115,7 +114,6 @@ async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven
       ...ports,
       onLate: late ? (partition, key, ts, event) => late.line(JSON.stringify({ partition, key, ts, event })) : undefined,
       onBadRecord: dead ? (bad) => dead.line(deadLetterLine(bad)) : undefined,
-      onProgress: progress.onProgress,
       signal: controller.signal,
     }).catch(async (err: unknown) => {
       // Nothing ran: the live reader's clients are closed here, not by the source.
@@ -125,9 +123,8 @@ async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven
     if (ports.restore) {
       log.info('restored', { from: ports.restore.path, positions: ports.restore.checkpoint.positions.map((p) => `${p.partition}:${p.source}@${p.nextOffset ?? '-'}`).join(',') });
     }
-    const summary = await job.run();
-    progress.end();
-    ctx.stderr.write(summaryText(summary));
+    reportJob(job, ports.topic, ctx.stderr, durations.progressIntervalMs);
+    await job.run();
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);

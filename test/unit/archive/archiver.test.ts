@@ -17,7 +17,7 @@ const formats = formatRegistry([jsonlGzFormat, parquetFormat]);
 function options(fs: MemoryFs, source: FakeSource, over: Partial<ArchiverOptions> = {}): ArchiverOptions {
   return {
     fs, root: '/arch', topics: ['t'], format: jsonlGzFormat, formats, source, eventTime: 'ts', untilCaughtUp: true,
-    rotation: { records: 300, bytes: 1 << 30, intervalMs: 60_000 }, storageRetries: 3, ...over,
+    rotation: { records: 300, bytes: 1 << 30, intervalMs: 60_000 }, storageRetry: { retries: 3, sleep: async () => {} }, ...over,
   };
 }
 

@@ -46,14 +46,16 @@ test('files come out in schedule order with at most N reads in flight, even when
   assert.equal(maxInFlight(), 3);
 });
 
+const noSleep = async (): Promise<void> => {};
+
 test('a retriable storage failure re-reads the file; a fatal one is handed on as the file\'s error', async () => {
   const files = [file(0, 0, [1]), file(0, 1, [2])];
   const { catalog } = catalogOf(files, { failFirst: new Set([files[1]!.info.path]) });
   const order = alignedOrder([planPartitionFiles(0, files.map((f) => f.info), null)]);
   const loaded = [];
-  for await (const l of prefetchFiles(catalog, order, 2, 3)) loaded.push(l);
+  for await (const l of prefetchFiles(catalog, order, 2, { retries: 3, sleep: noSleep })) loaded.push(l);
   assert.deepEqual(loaded.map((l) => [l.error, l.batches.flat().length]), [[undefined, 1], [undefined, 1]]);
   const { catalog: failing } = catalogOf(files, { failFirst: new Set([files[0]!.info.path]) });
-  const first = await prefetchFiles(failing, order, 1, 0).next();
+  const first = await prefetchFiles(failing, order, 1, { retries: 0, sleep: noSleep }).next();
   assert.ok(first.value && first.value.error instanceof UnavailableError);
 });
