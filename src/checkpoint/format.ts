@@ -1,4 +1,5 @@
-// The checkpoint/savepoint file format (version 1): source positions, watermarks, engine state and sink position, as documented JSON.
+// The sessions job's checkpoint document (version 1): source positions, watermarks, the engine snapshot and the output
+// position, as documented JSON. A savepoint is the same document with kind `savepoint`, written on a requested stop.
 
 import { SavepointError } from '../errors.js';
 import type { WatermarkSnapshot } from '../source/watermarks.js';

@@ -1,8 +1,8 @@
-// The engine's state as its versioned JSON form (src/state/savepoint-format.ts) and back: sessions to snapshot entries,
+// The engine's state as its versioned JSON form (src/state/snapshot-format.ts) and back: sessions to snapshot entries,
 // snapshot entries to sessions. The operator keeps only what needs its trigger and merge logic (restoring chains).
 
 import { SavepointError } from '../errors.js';
-import { CURRENT_FORMAT_VERSION, SNAPSHOT_TYPE, type EngineSnapshot, type SessionSnapshot } from '../state/savepoint-format.js';
+import { CURRENT_FORMAT_VERSION, parseSnapshot, SNAPSHOT_TYPE, type EngineSnapshot, type SessionSnapshot } from '../state/snapshot-format.js';
 import type { Aggregate } from './aggregate.js';
 import { NONE, Session, type SessionTable } from './session.js';
 import type { SessionWindows } from './window-spec.js';
@@ -49,9 +49,25 @@ export function toSnapshot(
   };
 }
 
-/** Every session of a checked snapshot, built in `table` (accumulators parsed, timers and flags set), in snapshot order. */
-export function sessionsOf(snap: EngineSnapshot, table: SessionTable, aggregate: Aggregate, retractions: boolean, source: string): Session[] {
+/** The snapshot in `snapshot`, checked, and refused when it holds sessions of another aggregate than `aggregate`. */
+export function parseSnapshotFor(snapshot: unknown, aggregate: string, source: string): EngineSnapshot {
+  const snap = parseSnapshot(snapshot, source);
+  if (snap.aggregate !== aggregate) {
+    throw new SavepointError(source, `savepoint ${source} holds '${snap.aggregate}' sessions but this run aggregates '${aggregate}'; run with --aggregate ${snap.aggregate} or start without the savepoint (the file was left untouched)`);
+  }
+  return snap;
+}
+
+/**
+ * The sessions of a checked snapshot still alive at its watermark, built in `table` (accumulators parsed, timers and
+ * flags set), in snapshot order; how many were dropped (a shorter allowed lateness than the snapshot's may put a session
+ * past its cleanup already: it would have been dropped); and the next free session id.
+ */
+export function liveSessionsOf(snap: EngineSnapshot, table: SessionTable, aggregate: Aggregate, retractions: boolean, source: string): { live: Session[]; dropped: number; nextId: number } {
+  const watermark = snap.watermark ?? -Infinity;
   const out: Session[] = [];
+  let dropped = 0;
+  let nextId = snap.nextSessionId;
   for (const sh of snap.shards) {
     for (const ss of sh.sessions) {
       const s = new Session(table, ss.id, sh.partition, ss.key, ss.start, ss.end, ss.trigger ?? NONE);
@@ -66,10 +82,14 @@ export function sessionsOf(snap: EngineSnapshot, table: SessionTable, aggregate:
         s.emittedStart = ss.emitted[0];
         s.emittedEnd = ss.emitted[1];
       }
-      out.push(s);
+      if (s.id >= nextId) nextId = s.id + 1;
+      if (s.cleanupAt <= watermark) {
+        s.kill();
+        dropped++;
+      } else out.push(s);
     }
   }
-  return out;
+  return { live: out, dropped, nextId };
 }
 
 /**

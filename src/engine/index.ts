@@ -8,5 +8,5 @@ export { parseTriggerSpec, formatTriggerSpec, createTrigger, TriggerResult, type
 export { mergeWindows, intersects, endsBefore, cover, maxTimestamp, type TimeWindow, type WindowMerge } from './time-window.js';
 export { sessionWindows, type SessionWindows } from './window-spec.js';
 export { cleanupTime, isWindowLate } from './lateness.js';
-export * from '../state/savepoint-format.js';
+export * from '../state/snapshot-format.js';
 export * from '../state/savepoint-io.js';

@@ -4,9 +4,9 @@
 
 import { BadRecordError, CoPartitioningError, SavepointError, UsageError } from '../errors.js';
 import { getLogger } from '../logger.js';
-import { parseSnapshot, type EngineSnapshot } from '../state/savepoint-format.js';
+import type { EngineSnapshot } from '../state/snapshot-format.js';
 import type { Aggregate } from './aggregate.js';
-import { byKey, sessionsOf, toSnapshot } from './engine-snapshot.js';
+import { byKey, liveSessionsOf, parseSnapshotFor, toSnapshot } from './engine-snapshot.js';
 import { isWindowLate } from './lateness.js';
 import { Session, SessionTable } from './session.js';
 import { SessionChains } from './session-chains.js';
@@ -131,12 +131,8 @@ export class SessionEngine {
    * (from now on: open sessions keep their bounds); a different aggregate fails with SavepointError naming `source`.
    */
   static restore(snapshot: unknown, options: SessionEngineOptions | SessionWindows, sink: SessionSink, source = 'snapshot'): SessionEngine {
-    const snap = parseSnapshot(snapshot, source);
     const engine = new SessionEngine(options, sink);
-    if (engine.aggregate.name !== snap.aggregate) {
-      throw new SavepointError(source, `savepoint ${source} holds '${snap.aggregate}' sessions but this run aggregates '${engine.aggregate.name}'; run with --aggregate ${snap.aggregate} or start without the savepoint (the file was left untouched)`);
-    }
-    engine.load(snap, source);
+    engine.load(parseSnapshotFor(snapshot, engine.aggregate.name, source), source);
     return engine;
   }
 
@@ -148,25 +144,16 @@ export class SessionEngine {
    */
   private load(snap: EngineSnapshot, source: string): void {
     this.watermark = snap.watermark ?? -Infinity;
-    this.nextId = snap.nextSessionId;
-    const triggerChanged = snap.config.trigger !== this.trigger.spec;
-    const kept: Session[] = [];
-    for (const s of sessionsOf(snap, this.table, this.aggregate, this.windows.retractions, source)) {
-      if (s.id >= this.nextId) this.nextId = s.id + 1;
-      // A shorter lateness may put a session past its cleanup already: it would have been dropped.
-      if (s.cleanupAt <= this.watermark) {
-        s.kill();
-        continue;
-      }
-      if (triggerChanged) {
-        s.clearTimers();
-        s.triggerState = this.trigger.initialState;
-        this.ctx.session = s;
-        this.trigger.onMerge(this.ctx, NO_STATES);
-      }
-      kept.push(s);
+    const { live, dropped, nextId } = liveSessionsOf(snap, this.table, this.aggregate, this.windows.retractions, source);
+    this.nextId = nextId;
+    // Another trigger than the snapshot's: every session starts it afresh, as a merge would.
+    for (const s of snap.config.trigger !== this.trigger.spec ? live : []) {
+      s.clearTimers();
+      s.triggerState = this.trigger.initialState;
+      this.ctx.session = s;
+      this.trigger.onMerge(this.ctx, NO_STATES);
     }
-    for (const [key, list] of byKey(kept, this.windows.coPartitioned, source)) {
+    for (const [key, list] of byKey(live, this.windows.coPartitioned, source)) {
       this.chains.restore(key, list);
       // Merges are transitive: a session that grew is checked again against what follows it.
       for (let s: Session | null = list[0]!; s !== null;) {
@@ -182,7 +169,6 @@ export class SessionEngine {
       }
       for (let s: Session | null = this.chains.heads.get(key)!; s !== null; s = s.next) this.heap.schedule(s);
     }
-    const dropped = snap.shards.reduce((n, sh) => n + sh.sessions.length, 0) - kept.length;
     if (dropped > 0) log.info('sessions past their cleanup time under the new allowed lateness were dropped on restore', { dropped });
   }
 

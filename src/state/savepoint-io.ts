@@ -1,11 +1,12 @@
-// Savepoint files: written atomically (temp file + rename) to the local fs or any ArchiveFs, read back with checks.
+// sessionize's savepoint files (an engine snapshot alone, docs/engine.md): written atomically (temp file + rename) to
+// the local fs or any ArchiveFs, read back with checks.
 
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { writeAtomically, type ArchiveFs } from '../archive-fs.js';
 import { NotFoundError, SavepointError } from '../errors.js';
-import { parseSnapshot, type EngineSnapshot } from './savepoint-format.js';
+import { parseSnapshot, type EngineSnapshot } from './snapshot-format.js';
 
 /** The few ArchiveFs members a savepoint needs (an HDFS or local ArchiveFs fits). */
 export type SavepointFs = Pick<ArchiveFs, 'writeFile' | 'rename' | 'delete' | 'readFile' | 'stat'>;

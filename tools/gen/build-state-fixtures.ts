@@ -16,7 +16,7 @@ import { parseEventTimeDefinition } from '../../src/event-time.js';
 import { createDecoder, DEFAULT_MAX_AHEAD_MS, type DecodedEvent } from '../../src/job/decode.js';
 import { archiveCatalog } from '../../src/source/archive-catalog.js';
 import { HybridSource } from '../../src/source/hybrid-source.js';
-import { CURRENT_FORMAT_VERSION } from '../../src/state/savepoint-format.js';
+import { CURRENT_FORMAT_VERSION } from '../../src/state/snapshot-format.js';
 
 const root = resolve('fixtures');
 const v = `v${CURRENT_FORMAT_VERSION}`;

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { decodeCheckpoint } from '../../../src/checkpoint/format.js';
 import { assembleSessionsJob } from '../../../src/job/assemble.js';
-import { CURRENT_FORMAT_VERSION } from '../../../src/state/savepoint-format.js';
+import { CURRENT_FORMAT_VERSION } from '../../../src/state/snapshot-format.js';
 import { MemorySink } from '../../helpers/memory-sink.js';
 import { offlineSampleSessions, sampleCatalog, sampleSpec } from '../../helpers/sample-archive.js';
 

@@ -1,4 +1,5 @@
-// The versioned, documented JSON form of engine state (savepoint files and the replay job's checkpoints carry it).
+// The engine snapshot: the versioned, documented JSON form of engine state. sessionize's savepoint files are one;
+// the sessions job's checkpoints and savepoints carry one inside.
 
 import { SavepointError } from '../errors.js';
 
