@@ -24,7 +24,7 @@ export interface OpenedArchiveFs {
 export function openArchiveFs(uri: string, options: OpenArchiveFsOptions = {}): OpenedArchiveFs {
   const location = parseArchiveUri(uri, options);
   if (location.scheme === 'file') {
-    return { fs: new LocalFs({ description: `file://${location.root}` }), root: location.root, location };
+    return { fs: new LocalFs(), root: location.root, location };
   }
   const fs = new WebHdfsFs({
     ...options.webhdfs,

@@ -23,7 +23,7 @@ export interface WriteOptions {
  * AlreadyExistsError, PermissionError, UnavailableError (retriable), ConnectionError.
  */
 export interface ArchiveFs {
-  /** Where this file system lives, for messages: `file:///data` or `webhdfs://127.0.0.1:9870`. */
+  /** The scheme and authority its paths are under: `file://` or `webhdfs://127.0.0.1:9870`; `uriOf` adds a path. */
   readonly description: string;
   /** Entries of a folder; NotFoundError when it does not exist. */
   list(path: string): Promise<FileStatus[]>;
@@ -40,6 +40,18 @@ export interface ArchiveFs {
   /** Delete a file or folder; false when nothing was there. */
   delete(path: string, options?: { recursive?: boolean }): Promise<boolean>;
   mkdirs(path: string): Promise<void>;
+}
+
+/**
+ * The URI of `path` on `fs` (`file:///abs/x`, `webhdfs://nn:9870/x`): what oxbow prints for a file it wrote, in the form
+ * every option that takes a URI accepts (`--from-savepoint`, `--archive`).
+ */
+export function uriOf(fs: Pick<ArchiveFs, 'description'>, path: string): string {
+  // `file://` stays as it is; a trailing slash after an authority or a path (`webhdfs://nn:9870/`, `file:///`) goes.
+  const d = fs.description;
+  const afterScheme = d.indexOf('://') + 3;
+  const base = d.length > afterScheme && d.endsWith('/') ? d.slice(0, -1) : d;
+  return `${base}${path.startsWith('/') ? '' : '/'}${path}`;
 }
 
 /** Joins POSIX path segments without doubling slashes; the root keeps its leading slash. */

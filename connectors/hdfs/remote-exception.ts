@@ -1,6 +1,6 @@
 // Turns a failed WebHDFS answer (RemoteException JSON, or a bare HTTP error from a proxy) into oxbow's typed errors.
 
-import { AlreadyExistsError, NotFoundError, OxbowError, PermissionError, RemoteError, UnavailableError } from '../../src/errors.js';
+import { AlreadyExistsError, NotFoundError, OxbowError, PermissionError, RemoteError, UnavailableError, UsageError } from '../../src/errors.js';
 import type { RemoteExceptionBody } from './types.js';
 
 /** Server exceptions that mean "the NameNode cannot serve now, the same call may succeed later". */
@@ -60,7 +60,11 @@ export function mapWebHdfsError(call: FailedCall): OxbowError {
   if (call.status === 401 || call.status === 403) {
     return new PermissionError(`${message}; the server wants other credentials (oxbow speaks simple auth with user.name, not Kerberos/SPNEGO)`);
   }
-  if (call.status === 404) return new NotFoundError(call.path, `${message}; check that the URI names a WebHDFS server (path /webhdfs/v1)`);
+  // WebHDFS says "not found" with a RemoteException; a bare 404 is another server answering (never a missing file).
+  if (call.status === 404 && /Hadoop IPC port/i.test(call.body)) {
+    return new UsageError(`${what}: ${call.from} is a Hadoop RPC (IPC) port, not WebHDFS: use the NameNode's HTTP port (dfs.namenode.http-address, 9870 by default; 50070 before Hadoop 3)`);
+  }
+  if (call.status === 404) return new UsageError(`${message}; this server is not WebHDFS (no /webhdfs/v1 here): check the host and port of the URI (the NameNode's HTTP port, dfs.namenode.http-address)`);
   if (call.status === 502 || call.status === 503 || call.status === 504) return new UnavailableError(`${message}; retry later`);
   return new RemoteError(`HTTP ${call.status}`, call.status, message);
 }

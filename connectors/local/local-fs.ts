@@ -31,7 +31,7 @@ export class LocalFs implements ArchiveFs {
   readonly description: string;
 
   constructor(options: LocalFsOptions = {}) {
-    this.description = options.description ?? 'file:///';
+    this.description = options.description ?? 'file://';
   }
 
   async list(path: string): Promise<FileStatus[]> {

@@ -1,7 +1,7 @@
 // Where checkpoints live: numbered files in a folder on the local fs or HDFS, each written atomically (temp + rename).
 
 import { randomUUID } from 'node:crypto';
-import { joinPath, writeAtomically, type ArchiveFs } from '../archive-fs.js';
+import { joinPath, uriOf, writeAtomically, type ArchiveFs } from '../archive-fs.js';
 import { NotFoundError, SavepointError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './format.js';
@@ -21,12 +21,15 @@ export class CheckpointStore {
     return `${c.kind === 'savepoint' ? 'savepoint' : 'chk'}-${String(c.id).padStart(10, '0')}.json`;
   }
 
-  /** Writes the checkpoint to a temp file and renames it into place: a reader sees the whole file or none. */
+  /**
+   * Writes the checkpoint to a temp file and renames it into place: a reader sees the whole file or none. Returns its
+   * URI (`webhdfs://nn:9870/cp/savepoint-….json`), as `--from-savepoint` takes it.
+   */
   async write(c: Checkpoint): Promise<string> {
     const path = joinPath(this.dir, this.fileName(c));
     await writeAtomically(this.fs, path, new TextEncoder().encode(encodeCheckpoint(c)), joinPath(this.dir, `.tmp-${randomUUID()}.json`));
     await this.prune();
-    return path;
+    return uriOf(this.fs, path);
   }
 
   private async entries(): Promise<{ name: string; id: number; kind: string }[]> {
@@ -55,13 +58,13 @@ export class CheckpointStore {
     return Math.max(after, all[all.length - 1]?.id ?? 0) + 1;
   }
 
-  /** The newest checkpoint or savepoint, or null when the folder holds none. */
+  /** The newest checkpoint or savepoint with its URI, or null when the folder holds none. */
   async latest(): Promise<{ path: string; checkpoint: Checkpoint } | null> {
     const all = await this.entries();
     const last = all[all.length - 1];
     if (!last) return null;
     const path = joinPath(this.dir, last.name);
-    return { path, checkpoint: await readCheckpoint(this.fs, path) };
+    return { path: uriOf(this.fs, path), checkpoint: await readCheckpoint(this.fs, path) };
   }
 }
 

@@ -54,10 +54,14 @@ export async function openSessionsPorts(flags: SessionsPortFlags, stdout: NodeJS
   const topic = archive.topic;
   if (!topic) throw new UsageError('--topic: name the topic to read from Kafka');
   const kafka: Kafka | null = flags.brokers ? createKafka({ brokers: flags.brokers, clientId: 'oxbow-sessions' }) : null;
-  const kafkaPartitions = kafka && flags.brokers && !flags.partitions ? await listKafkaPartitions(kafka, flags.brokers, topic) : [];
-  const partitions = flags.partitions
-    ? parsePartitionSpec(flags.partitions)
-    : [...new Set([...archive.partitions, ...kafkaPartitions])].sort((a, b) => a - b);
+  const kafkaPartitions = kafka && flags.brokers ? await listKafkaPartitions(kafka, flags.brokers, topic) : [];
+  const known = [...new Set([...archive.partitions, ...kafkaPartitions])].sort((a, b) => a - b);
+  const partitions = flags.partitions ? parsePartitionSpec(flags.partitions) : known;
+  const unknown = partitions.filter((p) => !known.includes(p));
+  if (flags.partitions && unknown.length > 0) {
+    const where = [flags.archive ? `the archive ${flags.archive}` : '', flags.brokers ? `Kafka at ${flags.brokers}` : ''].filter(Boolean).join(' or ');
+    throw new UsageError(`--partitions ${flags.partitions}: topic ${topic} has no partition ${unknown.join(', ')} in ${where} (it has ${known.length > 0 ? known.join(', ') : 'none'}); give partitions it has`);
+  }
   if (partitions.length === 0) {
     throw new UsageError(`topic ${topic}: no partitions found in ${flags.archive ?? 'the archive'}${flags.brokers ? ' or Kafka' : ''}; check --archive/--topic or give --partitions`);
   }

@@ -21,6 +21,8 @@ export interface SessionsJobSpec extends Pick<HybridSourceOptions, 'boundMs' | '
   event: Omit<EventSpec, 'check'>;
   checkpointIntervalMs: number;
   progressIntervalMs?: number;
+  /** More bad records than this share fails the run after its summary (see bad-ratio.ts). Default: no limit. */
+  maxBadRatio?: number;
 }
 
 /** What the job reads from and writes to, opened by the caller. */
@@ -93,6 +95,7 @@ export async function assembleSessionsJob(spec: SessionsJobSpec, ports: Sessions
     restoredFrom: restore?.checkpoint ?? null,
     onBadRecord: ports.onBadRecord,
     progressIntervalMs: spec.progressIntervalMs,
+    maxBadRatio: spec.maxBadRatio,
     signal: ports.signal,
     now: ports.now,
   });

@@ -2,6 +2,7 @@
 // hybrid source it reads, the outputs it writes and the checkpoints it keeps.
 
 export { assembleSessionsJob, engineToOutput, type SessionsJobSpec, type SessionsJobPorts } from './assemble.js';
+export { checkBadRatio, DEFAULT_MAX_BAD_RATIO, parseBadRatio } from './bad-ratio.js';
 export { SessionsJob, type SessionsJobOptions, type SessionsJobEvents, type BadRecord } from './sessions-job.js';
 export type { JobSource, JobEngine, JobProgress, JobSummary } from './types.js';
 export { createDecoder, DEFAULT_MAX_AHEAD_MS, type EventSpec, type DecodedEvent, type Decoded } from './decode.js';

@@ -3,6 +3,7 @@
 import type { CheckpointStore } from '../checkpoint/store.js';
 import type { Checkpoint } from '../checkpoint/format.js';
 import { EventEmitterOf } from '../events.js';
+import { checkBadRatio } from './bad-ratio.js';
 import type { SourceStep } from '../source/hybrid-source.js';
 import type { SourceRecord } from '../source/types.js';
 import type { OutputSink } from '../sink/types.js';
@@ -30,6 +31,11 @@ export interface SessionsJobOptions {
   restoredFrom: Checkpoint | null;
   /** Where records that cannot be used go (the dead-letter output); they are counted either way. */
   onBadRecord?: (bad: BadRecord) => void;
+  /**
+   * More bad records than this share of all read fails the run (BadRecordError): at a checkpoint once 10,000 records
+   * were read, and at the end, after the summary. Default: no limit.
+   */
+  maxBadRatio?: number;
   /** Time between `progress` events. Default 1 s. */
   progressIntervalMs?: number;
   /** Aborted on SIGINT/SIGTERM: the job stops between steps and writes a savepoint. */
@@ -53,12 +59,16 @@ export interface SessionsJobEvents extends Record<string, unknown> {
   stopped: JobSummary;
 }
 
+/** How many records a running job reads before its share of bad records can fail it at a checkpoint. */
+const BAD_RATIO_MIN_RECORDS = 10_000;
+
 export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
   private lastId: number;
   private checkpoints = 0;
   private records = 0;
   private events = 0;
   private badRecords = 0;
+  private firstBadReason: string | null = null;
   private lastCheckpointPath: string | null = null;
   private watermark = Number.NEGATIVE_INFINITY;
   private readonly now: () => number;
@@ -105,6 +115,7 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
         const d = decoded[i]!;
         if (typeof d === 'string') {
           this.badRecords++;
+          this.firstBadReason ??= d;
           o.onBadRecord?.({ topic: o.topic, partition: step.partition, offset: records[i]!.offset, reason: d, record: records[i]! });
           continue;
         }
@@ -168,6 +179,8 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
       if (now - lastCheckpointAt >= o.checkpointIntervalMs) {
         await this.checkpoint('checkpoint');
         lastCheckpointAt = this.now();
+        // A live job never reaches its end: what it read so far decides, once it is enough to judge by.
+        this.checkBadRatio(BAD_RATIO_MIN_RECORDS);
       }
     }
     const stoppedBy = o.signal?.aborted ? 'signal' : 'end';
@@ -203,6 +216,13 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
       elapsedMs: this.now() - startedAt,
     };
     this.emit('stopped', summary);
+    this.checkBadRatio(0);
     return summary;
+  }
+
+  /** Fails the run when too many records were bad, counting those of the runs it was restored from, once `atLeast` were read. */
+  private checkBadRatio(atLeast: number): void {
+    const c = this.counters();
+    if (this.o.maxBadRatio !== undefined && c.records! >= atLeast) checkBadRatio(c.badRecords!, c.records!, this.o.maxBadRatio, this.firstBadReason);
   }
 }

@@ -1,7 +1,7 @@
 // Output to a folder on the local fs or HDFS: JSONL parts published by rename in step with checkpoints (exactly once across restores).
 
 import { randomUUID } from 'node:crypto';
-import { joinPath, type ArchiveFs } from '../archive-fs.js';
+import { joinPath, uriOf, type ArchiveFs } from '../archive-fs.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import type { OutputRecord, OutputSink } from './types.js';
@@ -33,7 +33,7 @@ export class FileSink implements OutputSink {
   written = 0;
 
   constructor(private readonly fs: ArchiveFs, private readonly dir: string) {
-    this.description = fs.description.endsWith(dir) ? fs.description : `${fs.description}${dir}`;
+    this.description = uriOf(fs, dir);
   }
 
   write(record: OutputRecord): void {

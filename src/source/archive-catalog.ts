@@ -1,6 +1,6 @@
 // Adapts the archive's reader API (partition index + file reader) to the source's ArchiveCatalog.
 
-import type { ArchiveFs } from '../archive-fs.js';
+import { uriOf, type ArchiveFs } from '../archive-fs.js';
 import { CorruptFileError } from '../errors.js';
 import { parseFileName } from '../archive/file-name.js';
 import { loadPartitionIndex, type ArchiveFileEntry, type FormatRegistry } from '../archive/partition-index.js';
@@ -24,7 +24,7 @@ interface CatalogFile extends ArchiveFileInfo {
  */
 export function archiveCatalog(fs: ArchiveFs, root: string, topic: string, formats: FormatRegistry): ArchiveCatalog {
   return {
-    description: fs.description.endsWith(root) || root === '/' ? fs.description : `${fs.description}${root}`,
+    description: uriOf(fs, root),
     async listFiles(partition: number): Promise<ArchiveFileInfo[]> {
       const listing = await loadPartitionIndex(fs, root, topic, partition, formats);
       const files: CatalogFile[] = listing.entries.map((entry) => ({

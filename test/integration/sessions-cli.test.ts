@@ -64,7 +64,7 @@ test('replaying an archive in another clock than it was written in is refused na
   assert.equal(r.stdout, '', 'no session of the wrong clock was printed');
 });
 
-test('records without a usable key or event time are counted and go to --dead-letter', async () => {
+test('records without a usable key or event time are counted and go to --dead-letter; 20% of them exceed --max-bad-ratio\'s default', async () => {
   const topic = uniqueName('oxbow-it-dead');
   await createTopic(kafka(), brokers(), topic, 1);
   await produceBulk(kafka(), brokers(), topic, 100, (i) => ({
@@ -73,12 +73,21 @@ test('records without a usable key or event time are counted and go to --dead-le
   }), 100);
   const dead = join(await mkdtemp(join(tmpdir(), 'oxbow-dl-')), 'dead.jsonl');
   const r = await sessions(['--brokers', brokers(), '--topic', topic, '--stop-at-live', '--dead-letter', dead]);
-  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /bad records\s+20/);
+  assert.match(r.stderr, /oxbow: 20 of 100 records \(20%\) could not be used \(the first: no time: field 'ts'.*--max-bad-ratio 0\.05/);
   const lines = (await readFile(dead, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { partition: number; offset: string; reason: string; value: string });
   assert.equal(lines.length, 20);
   assert.deepEqual(lines.filter((l) => /no time: field 'ts'/.test(l.reason)).map((l) => Number(l.offset) % 10), Array(10).fill(3));
   assert.deepEqual(lines.filter((l) => /no key: field 'userId'/.test(l.reason)).map((l) => Number(l.offset) % 10), Array(10).fill(7));
+});
+
+test('a wrong --key-field (every record bad) on the sample archive exits 2 naming the field; --max-bad-ratio 1 accepts it', async () => {
+  const wrong = await sessions(['--archive', `file://${sample}`, '--key-field', 'user']);
+  assert.equal(wrong.code, 2, wrong.stderr);
+  assert.match(wrong.stderr, /oxbow: 6670 of 6670 records \(100%\) could not be used \(the first: no key: field 'user'/);
+  const accepted = await sessions(['--archive', `file://${sample}`, '--key-field', 'user', '--max-bad-ratio', '1']);
+  assert.equal(accepted.code, 0, accepted.stderr);
 });
 
 test('a savepoint for another partition set is refused with exit code 2; bad options name themselves', async () => {
@@ -88,7 +97,10 @@ test('a savepoint for another partition set is refused with exit code 2; bad opt
   assert.equal(first.code, 0, first.stderr);
   const saved = (await readdir(cpDir)).filter((n) => n.endsWith('.json'));
   assert.equal(saved.length, 1);
-  const other = await sessions(['--archive', `file://${sample}`, '--partitions', '0', '--from-savepoint', `file://${join(cpDir, saved[0]!)}`]);
+  // The summary names the checkpoint by the URI --from-savepoint takes.
+  const printed = /last checkpoint\s+(\S+)/.exec(first.stderr)?.[1];
+  assert.equal(printed, `file://${join(cpDir, saved[0]!)}`);
+  const other = await sessions(['--archive', `file://${sample}`, '--partitions', '0', '--from-savepoint', printed!]);
   assert.equal(other.code, 2);
   assert.match(other.stderr, /covers partitions 0,1, this job reads 0/);
   const again = await sessions(['--archive', `file://${sample}`, '--output', `file://${outDir}`]);
@@ -98,4 +110,16 @@ test('a savepoint for another partition set is refused with exit code 2; bad opt
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--allowed-lateness: 'soon' is not a duration/);
   assert.equal((await sessions(['--partitions', '0'])).code, 2);
+});
+
+test('--partitions naming partitions the topic does not have is a usage error naming them, for the archive and for Kafka', async () => {
+  const archiveOnly = await sessions(['--archive', `file://${sample}`, '--partitions', '0-3']);
+  assert.equal(archiveOnly.code, 2, archiveOnly.stderr);
+  assert.match(archiveOnly.stderr, /--partitions 0-3: topic listens has no partition 2, 3 in the archive .* \(it has 0, 1\)/);
+  const topic = uniqueName('oxbow-it-parts');
+  await createTopic(kafka(), brokers(), topic, 4);
+  const live = await sessions(['--brokers', brokers(), '--topic', topic, '--partitions', '0-7', '--stop-at-live']);
+  assert.equal(live.code, 2, live.stderr);
+  assert.match(live.stderr, new RegExp(`topic ${topic} has no partition 4, 5, 6, 7 in Kafka at .* \\(it has 0, 1, 2, 3\\)`));
+  assert.equal(live.stdout, '');
 });

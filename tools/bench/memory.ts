@@ -31,7 +31,7 @@ async function replayRss(ctx: BenchContext, scale: Scale, months: number): Promi
   const root = path.join(ctx.workDir, `memory-${months}m`);
   const spec: BenchArchiveSpec = { topic: TOPIC, partitions: 2, users: scale.users, hours: months * scale.hoursPerMonth, eventsPerHour: scale.eventsPerHour, startMs: Date.UTC(2025, 0, 1), seed: 3 };
   try {
-    const built = await writeBenchArchive(new LocalFs({ description: `file://${root}` }), root, spec);
+    const built = await writeBenchArchive(new LocalFs(), root, spec);
     const run = await runNode([oxbowBin, 'sessions', '--archive', `file://${root}`, '--aggregate', 'listening', '--gap', '30m', '--output', '-'], { ignoreStdout: true });
     const events = summaryNumber(run.stderr, 'events');
     if (events !== built.records) throw new Error(`memory: oxbow sessions replayed ${events} events of the ${built.records} archived`);
@@ -46,7 +46,7 @@ async function replayRss(ctx: BenchContext, scale: Scale, months: number): Promi
 async function listingTimes(ctx: BenchContext, files: number, runs: number): Promise<{ files: number; readerS: number; floorS: number; inspectS: number }> {
   const root = path.join(ctx.workDir, 'listing');
   const partitions = 4;
-  const fs = new LocalFs({ description: `file://${root}` });
+  const fs = new LocalFs();
   try {
     // About 20 events an hour per partition, so nearly every hour gives every partition a (tiny) file.
     const built = await writeBenchArchive(fs, root, { topic: TOPIC, partitions, users: 400, hours: Math.ceil(files / partitions), eventsPerHour: 160, startMs: Date.UTC(2023, 0, 1), seed: 4 }, 8);

@@ -1,5 +1,6 @@
 // `oxbow archive`: Kafka topics into offset-named Parquet or JSONL.gz files on HDFS or the local fs, exactly once, until stopped or caught up.
 
+import { createHash } from 'node:crypto';
 import { Option, type Command } from 'commander';
 import { createKafka } from '../../../connectors/kafka/client.js';
 import { KafkaArchiveSource } from '../../../connectors/kafka/kafka-archive-source.js';
@@ -8,6 +9,7 @@ import { Archiver } from '../../archive/archiver.js';
 import { jsonlGzFormat } from '../../archive/jsonl-format.js';
 import { formatRegistry } from '../../archive/partition-index.js';
 import { DEFAULT_ROTATION } from '../../archive/rotation.js';
+import { uriOf } from '../../archive-fs.js';
 import { UsageError } from '../../errors.js';
 import { DEFAULT_EVENT_TIME } from '../../event-time.js';
 import { getLogger } from '../../logger.js';
@@ -26,13 +28,26 @@ interface ArchiveCliOptions extends StorageCliOptions {
   rotateBytes: string;
   rotateInterval: string;
   eventTime: string;
-  group: string;
+  group?: string;
   untilCaughtUp?: boolean;
   onRetentionGap: 'fail' | 'skip';
 }
 
 /** The formats every reader knows; the writer picks one with --format. */
 export const archiveFormats = formatRegistry([parquetFormat, jsonlGzFormat]);
+
+/**
+ * The consumer group an archive uses unless --group names one: it belongs to the archive, so two archives of one
+ * topic (say one on HDFS and one local) never split its partitions between them, while processes archiving the same
+ * topics into the same location share the work. `location` is where the archive is, as oxbow resolves it
+ * (`webhdfs://host:port/path`, `file:///abs/path`); the group is `oxbow-archive-<topics joined by +>-<12 hex digits of
+ * SHA-256 of the location and the sorted topics>`.
+ */
+export function defaultArchiveGroup(location: string, topics: readonly string[]): string {
+  const sorted = [...new Set(topics)].sort();
+  const digest = createHash('sha256').update(`${location}\n${sorted.join('\n')}`).digest('hex').slice(0, 12);
+  return `oxbow-archive-${sorted.join('+')}-${digest}`;
+}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -57,7 +72,7 @@ export function registerArchive(program: Command, ctx: CliContext): void {
     .option('--rotate-bytes <size>', 'publish a file when it reaches this size', '256MiB')
     .option('--rotate-interval <duration>', 'publish a file at most this long after its first record (idle data never waits longer)', formatDuration(DEFAULT_ROTATION.intervalMs))
     .option('--event-time <field|kafka-timestamp>', "event time: a JSON field of the value (epoch ms or ISO-8601; dotted paths allowed), or 'kafka-timestamp'; recorded in every file", DEFAULT_EVENT_TIME)
-    .option('--group <id>', 'consumer group (several processes with one group split the partitions)', 'oxbow-archiver')
+    .option('--group <id>', 'consumer group; processes with one group split the partitions (default: one derived from --archive and the topics, so that only processes writing the same archive share work)')
     .option('--until-caught-up', 'stop once the archive reaches the latest offsets read at start')
     .addOption(new Option('--on-retention-gap <policy>', 'offsets Kafka deleted (retention) before they were archived: stop naming them, or record the gap and archive on').choices(['fail', 'skip']).default('fail'))
     .option(...DATANODES_OPTION)
@@ -69,10 +84,14 @@ export function registerArchive(program: Command, ctx: CliContext): void {
         bytes: parseSize(opts.rotateBytes, '--rotate-bytes'),
         intervalMs: parseDuration(opts.rotateInterval, '--rotate-interval'),
       };
-      if (opts.group.trim() === '') throw new UsageError('--group: the consumer group id is empty');
+      if (opts.group !== undefined && opts.group.trim() === '') throw new UsageError('--group: the consumer group id is empty');
       const { fs, root } = storageOpener(opts)(opts.archive);
-      const kafka = createKafka({ brokers: opts.brokers, clientId: `oxbow-archive-${opts.group}` });
-      const source = new KafkaArchiveSource({ kafka, brokers: opts.brokers, groupId: opts.group });
+      // The archive's URI as oxbow resolves it: the same however the path was spelled (relative, trailing slash, ?user=).
+      const location = uriOf(fs, root);
+      const group = opts.group ?? defaultArchiveGroup(location, opts.topic);
+      log.info('archiving', { topics: opts.topic.join(','), archive: location, group });
+      const kafka = createKafka({ brokers: opts.brokers, clientId: `oxbow-archive-${group}` });
+      const source = new KafkaArchiveSource({ kafka, brokers: opts.brokers, groupId: group });
       const archiver = new Archiver({
         fs, root, topics: opts.topic, format, formats: archiveFormats, rotation, eventTime: opts.eventTime,
         eventTimeGiven: command.getOptionValueSource('eventTime') !== 'default',

@@ -8,6 +8,7 @@ import { SessionEngine } from '../../engine/session-engine.js';
 import type { SessionSink } from '../../engine/types.js';
 import { EXIT_USAGE, UsageError } from '../../errors.js';
 import { DEFAULT_EVENT_TIME, KAFKA_TIMESTAMP, parseEventTimeDefinition } from '../../event-time.js';
+import { checkBadRatio, MAX_BAD_RATIO_OPTION, parseBadRatio } from '../../job/bad-ratio.js';
 import { runLinesJob, type WatermarkMode } from '../../job/lines-job.js';
 import { outputLine, resultRecord, retractionRecord } from '../../sink/types.js';
 import { readSavepoint, writeSavepoint } from '../../state/savepoint-io.js';
@@ -20,6 +21,7 @@ import { type WindowFlags, windowsFromFlags, withWindowFlags } from '../window-f
 const MAX_REPORTED_BAD_LINES = 100;
 
 interface SessionizeFlags extends WindowFlags {
+  maxBadRatio: string;
   input: string;
   output: string;
   keyField: string;
@@ -66,6 +68,7 @@ export function registerSessionize(program: Command, ctx: CliContext): void {
     .option('--savepoint-on-exit <path>', 'at end of input save the full state here and flush nothing (stop-with-savepoint)')
     .option('--dead-letter <file>', 'write bad input lines here instead of reporting each on stderr')
     .option('--strict', 'stop at the first bad line with exit code 2')
+    .option(...MAX_BAD_RATIO_OPTION)
     .action(async (flags: SessionizeFlags, cmd: Command) => {
       await runSessionize(flags, ctx, cmd.getOptionValueSource('bound') !== 'default', cmd.getOptionValueSource('eventTime') !== 'default');
     });
@@ -75,6 +78,7 @@ async function runSessionize(flags: SessionizeFlags, ctx: CliContext, boundGiven
   // Every flag is checked before any input is read or any file is touched.
   const windows = windowsFromFlags(flags);
   const watermark = watermarkMode(flags, boundGiven);
+  const maxBadRatio = parseBadRatio(flags.maxBadRatio);
   if (flags.keyField === '') throw new UsageError('--key-field: give a field name');
   if (flags.timeField !== undefined && eventTimeGiven && flags.timeField !== flags.eventTime) {
     throw new UsageError(`--time-field ${flags.timeField} and --event-time ${flags.eventTime} disagree; --time-field is the old spelling of --event-time, give one`);
@@ -109,6 +113,7 @@ async function runSessionize(flags: SessionizeFlags, ctx: CliContext, boundGiven
   const input = flags.input === '-' ? ctx.stdin : createReadStream(flags.input);
   const rl = createInterface({ input, crlfDelay: Infinity });
   let badReported = 0;
+  let firstBad: string | null = null;
   let result;
   try {
     result = await runLinesJob({ event: { keyField: flags.keyField, eventTime, maxAheadMs: Number.POSITIVE_INFINITY, check: windows.aggregate.check?.bind(windows.aggregate) }, watermark, strict: flags.strict === true }, {
@@ -116,6 +121,7 @@ async function runSessionize(flags: SessionizeFlags, ctx: CliContext, boundGiven
       engine,
       onEventLine: (line) => { currentLine = line; },
       onBadLine: (lineNo, reason, line) => {
+        firstBad ??= `line ${lineNo}: ${reason}`;
         if (dead !== null) return dead.line(line);
         if (++badReported <= MAX_REPORTED_BAD_LINES) ctx.stderr.write(`oxbow sessionize: line ${lineNo}: ${reason}; skipped\n`);
         if (badReported === MAX_REPORTED_BAD_LINES) ctx.stderr.write('oxbow sessionize: further bad lines are only counted\n');
@@ -142,4 +148,5 @@ async function runSessionize(flags: SessionizeFlags, ctx: CliContext, boundGiven
   if (lateDropped > 0) notes.push(`${lateDropped} late event${lateDropped === 1 ? '' : 's'} dropped (give --late-output FILE to keep them)`);
   if (flags.savepointOnExit !== undefined) notes.push(`${engine.openSessionCount()} open sessions saved to ${flags.savepointOnExit}`);
   if (notes.length > 0) ctx.stderr.write(`oxbow sessionize: ${result.lines} lines, ${result.events} events; ${notes.join('; ')}\n`);
+  checkBadRatio(result.badLines, result.lines, maxBadRatio, firstBad);
 }

@@ -6,6 +6,7 @@ import { UsageError } from '../../errors.js';
 import { DEFAULT_EVENT_TIME, KAFKA_TIMESTAMP } from '../../event-time.js';
 import { assembleSessionsJob, type SessionsJobSpec } from '../../job/assemble.js';
 import { DEFAULT_MAX_AHEAD_MS } from '../../job/decode.js';
+import { MAX_BAD_RATIO_OPTION, parseBadRatio } from '../../job/bad-ratio.js';
 import type { BadRecord } from '../../job/sessions-job.js';
 import { getLogger } from '../../logger.js';
 import { formatDuration, parseDuration } from '../../time.js';
@@ -19,6 +20,7 @@ import { type WindowFlags, windowsFromFlags, withWindowFlags } from '../window-f
 const log = getLogger('sessions');
 
 interface SessionsFlags extends SessionsPortFlags, WindowFlags {
+  maxBadRatio: string;
   keyField: string;
   coPartitioned: boolean;
   maxEventTimeAhead: string;
@@ -61,6 +63,7 @@ export function registerSessions(program: Command, ctx: CliContext): void {
     .option('--idle-timeout <duration>', 'a Kafka partition caught up and silent this long stops holding the watermark back', '1m')
     .option('--bound <duration>', 'out-of-orderness bound: watermark = max event time seen - bound - 1 (Kafka phase, end of archive)', '30s')
     .option('--dead-letter <file>', 'write records without a usable key or event time here (JSONL)')
+    .option(...MAX_BAD_RATIO_OPTION)
     .option('--progress-interval <duration>', 'time between progress updates', '1s')
     .option(...DATANODES_OPTION)
     .action(async (flags: SessionsFlags, cmd: Command) => {
@@ -94,11 +97,12 @@ async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven
     progressIntervalMs: parseDuration(flags.progressInterval, '--progress-interval'),
   };
   const prefetch = positiveInt(flags.prefetch, '--prefetch');
+  const maxBadRatio = parseBadRatio(flags.maxBadRatio);
   const ports = await openSessionsPorts(flags, ctx.stdout, eventTimeGiven);
   const spec: SessionsJobSpec = {
     topic: ports.topic, partitions: ports.partitions, windows, event: { keyField: flags.keyField, eventTime: ports.eventTime, maxAheadMs: durations.maxAheadMs },
     boundMs: durations.boundMs, idleTimeoutMs: durations.idleTimeoutMs, prefetch, onGap: flags.onGap, onCorrupt: flags.onCorrupt,
-    stopAtLive: flags.stopAtLive, checkpointIntervalMs: durations.checkpointIntervalMs, progressIntervalMs: durations.progressIntervalMs,
+    stopAtLive: flags.stopAtLive, checkpointIntervalMs: durations.checkpointIntervalMs, progressIntervalMs: durations.progressIntervalMs, maxBadRatio,
   };
   const late: LineWriter | null = flags.lateOutput ? fileWriter(flags.lateOutput, true) : null;
   const dead: LineWriter | null = flags.deadLetter ? fileWriter(flags.deadLetter, true) : null;

@@ -39,11 +39,13 @@ test('the store writes via temp + rename, finds the latest, keeps savepoints and
   const dir = await mkdtemp(join(tmpdir(), 'oxbow-cp-'));
   const store = new CheckpointStore(new LocalFs(), dir, 2);
   assert.equal(await store.latest(), null);
-  await store.write(sample(1, 'savepoint'));
+  // What the store prints is a URI --from-savepoint takes.
+  assert.equal(await store.write(sample(1, 'savepoint')), `file://${dir}/savepoint-0000000001.json`);
   for (const id of [2, 3, 4]) await store.write(sample(id));
   assert.deepEqual((await readdir(dir)).sort(), ['chk-0000000003.json', 'chk-0000000004.json', 'savepoint-0000000001.json']);
   const latest = await store.latest();
   assert.equal(latest?.checkpoint.id, 4);
+  assert.equal(latest?.path, `file://${dir}/chk-0000000004.json`);
   assert.equal(await store.nextId(1), 5);
   await writeFile(join(dir, 'chk-0000000009.json'), 'garbage');
   await assert.rejects(store.latest(), SavepointError);

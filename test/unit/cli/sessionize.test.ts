@@ -55,7 +55,7 @@ test('--input/--output files, --key-field/--time-field (the old spelling of --ev
 });
 
 test('bad lines are counted and reported with their line numbers; the run goes on', async () => {
-  const run = await sessionize(['--gap', '1s', '--aggregate', 'sum:v'], lines({ userId: 'a', ts: 0, v: 1 }, 'not json', { ts: 5 }, { userId: 'a', ts: 'yesterday', v: 1 }, { userId: 'a', ts: 10, v: 'x' }, '[1]', '', { userId: 'a', ts: 20, v: 2 }));
+  const run = await sessionize(['--gap', '1s', '--aggregate', 'sum:v', '--max-bad-ratio', '1'], lines({ userId: 'a', ts: 0, v: 1 }, 'not json', { ts: 5 }, { userId: 'a', ts: 'yesterday', v: 1 }, { userId: 'a', ts: 10, v: 'x' }, '[1]', '', { userId: 'a', ts: 20, v: 2 }));
   assert.equal(run.code, 0);
   assert.deepEqual(parse(run.stdout).map((r) => r.result), [3]);
   assert.match(run.stderr, /line 2: not JSON/);
@@ -68,11 +68,26 @@ test('bad lines are counted and reported with their line numbers; the run goes o
 
 test('--dead-letter takes the bad lines verbatim instead of stderr', async () => {
   const dead = path.join(dir, 'dead.jsonl');
-  const run = await sessionize(['--gap', '1s', '--dead-letter', dead], lines({ userId: 'a', ts: 0 }, 'oops {', { userId: 'b' }));
+  const run = await sessionize(['--gap', '1s', '--dead-letter', dead, '--max-bad-ratio', '100%'], lines({ userId: 'a', ts: 0 }, 'oops {', { userId: 'b' }));
   assert.equal(run.code, 0);
   assert.equal(readFileSync(dead, 'utf8'), 'oops {\n{"userId":"b"}\n');
   assert.doesNotMatch(run.stderr, /line 2/);
   assert.match(run.stderr, /2 bad lines skipped \(written to/);
+});
+
+test('more bad lines than --max-bad-ratio (default 0.05) fail the run with exit 2 after its output, naming the first', async () => {
+  const good = Array.from({ length: 95 }, (_, i) => ({ userId: 'a', ts: i * 10 }));
+  const withinDefault = await sessionize(['--gap', '1s'], lines(...good, ...Array.from({ length: 5 }, () => ({ ts: 1 }))));
+  assert.equal(withinDefault.code, 0, withinDefault.stderr);
+  const wrongKey = await sessionize(['--gap', '1s', '--key-field', 'user'], lines(...good));
+  assert.equal(wrongKey.code, 2);
+  assert.match(wrongKey.stderr, /95 of 95 records \(100%\) could not be used \(the first: line 1: no key: field 'user'.*--max-bad-ratio 0\.05/);
+  const sixPercent = await sessionize(['--gap', '1s'], lines(...good.slice(0, 94), ...Array.from({ length: 6 }, () => ({ ts: 1 }))));
+  assert.equal(sixPercent.code, 2, sixPercent.stderr);
+  assert.equal(parse(sixPercent.stdout).length, 1, 'the sessions of the good lines are still written');
+  const bad = await sessionize(['--gap', '1s', '--max-bad-ratio', '2'], lines(...good));
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--max-bad-ratio: '2' is not a ratio from 0 to 1/);
 });
 
 test('--strict stops at the first bad line with exit code 2', async () => {

@@ -112,6 +112,6 @@ describe('openArchiveFs', () => {
     const opened = openArchiveFs('file://./fixtures/sample-archive', { cwd });
     assert.ok(opened.fs instanceof LocalFs);
     assert.equal(opened.root, '/home/me/project/fixtures/sample-archive');
-    assert.equal(opened.fs.description, 'file:///home/me/project/fixtures/sample-archive');
+    assert.equal(opened.fs.description, 'file://');
   });
 });

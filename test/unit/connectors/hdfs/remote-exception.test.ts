@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mapWebHdfsError, parseRemoteException } from '../../../../connectors/hdfs/remote-exception.js';
-import { AlreadyExistsError, NotFoundError, PermissionError, RemoteError, UnavailableError } from '../../../../src/errors.js';
+import { AlreadyExistsError, PermissionError, RemoteError, UnavailableError, UsageError } from '../../../../src/errors.js';
 
 const call = (status: number, body: string) => ({ op: 'CREATE', path: '/a/b', status, body, from: 'DataNode 127.0.0.1:9864' });
 
@@ -50,7 +50,11 @@ describe('mapWebHdfsError', () => {
 
   it('maps bare HTTP statuses', () => {
     assert.ok(mapWebHdfsError(call(401, 'Authentication required')) instanceof PermissionError);
-    assert.ok(mapWebHdfsError(call(404, 'no such servlet')) instanceof NotFoundError);
+    // A bare 404 is not WebHDFS answering (it says "not found" with a RemoteException): the URI is wrong, not the path.
+    const notWebHdfs = mapWebHdfsError(call(404, 'no such servlet'));
+    assert.ok(notWebHdfs instanceof UsageError && /not WebHDFS/.test(notWebHdfs.message), notWebHdfs.message);
+    const ipc = mapWebHdfsError(call(404, 'It looks like you are making an HTTP request to a Hadoop IPC port. This is not the correct port for the web interface on this daemon.'));
+    assert.ok(ipc instanceof UsageError && /Hadoop RPC \(IPC\) port, not WebHDFS.*9870/.test(ipc.message), ipc.message);
     assert.ok(mapWebHdfsError(call(504, '')) instanceof UnavailableError);
     const other = mapWebHdfsError(call(418, "I'm a teapot"));
     assert.ok(other instanceof RemoteError && other.remoteException === 'HTTP 418' && other.status === 418 && !other.retriable);
