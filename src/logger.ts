@@ -41,6 +41,16 @@ export function getLogger(component: string): Logger {
   return { enabled: (level) => levelRank[level] >= levelRank[threshold], debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
 
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** One JSON object per record (`--log-format json`): `{"time","level","component","message",...fields}`, bigints as strings. */
+export function formatLogRecordJson(record: LogRecord): string {
+  return JSON.stringify(
+    { time: new Date(record.timestamp).toISOString(), level: record.level, component: record.component, message: record.message, ...record.fields },
+    (_, x: unknown) => (typeof x === 'bigint' ? x.toString() : x),
+  );
+}
+
 /** One human-readable line per record: `2026-11-24T01:02:03.000Z warn archiver: message key=value`. */
 export function formatLogRecord(record: LogRecord): string {
   const fields = Object.entries(record.fields)

@@ -2,7 +2,9 @@
 
 import type { Kafka, Producer } from 'kafkajs';
 import { outputLine, type OutputRecord, type OutputSink } from '../../src/sink/types.js';
+import { UsageError } from '../../src/errors.js';
 import { kafkaCall } from './client.js';
+import { listKafkaPartitions } from './partition-reader.js';
 
 /**
  * Records are buffered and sent at each checkpoint (`prepare`), so what Kafka holds is never ahead of a checkpoint by
@@ -30,7 +32,8 @@ export class KafkaSink implements OutputSink {
 
   private async connected(): Promise<Producer> {
     if (!this.producer) {
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      // Never create the topic: a mistyped --output must not leave a new topic on the broker.
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
       await kafkaCall(this.brokers, 'connecting the output producer', () => producer.connect());
       this.producer = producer;
     }
@@ -50,8 +53,24 @@ export class KafkaSink implements OutputSink {
   }
 
   async commit(): Promise<void> {}
-  async recover(): Promise<void> {}
-  async checkFresh(): Promise<void> {}
+
+  async recover(): Promise<void> {
+    await this.checkTopic();
+  }
+
+  async checkFresh(): Promise<void> {
+    await this.checkTopic();
+  }
+
+  /** The output topic must exist before the job starts (a usage error naming it otherwise), not after a checkpoint interval. */
+  private async checkTopic(): Promise<void> {
+    try {
+      await listKafkaPartitions(this.kafka, this.brokers, this.topic);
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      throw new UsageError(`--output ${this.description}: Kafka at ${this.brokers} has no topic ${this.topic}; create it first (compacted, so that a result sent again after a restore replaces the first)`, { cause: err });
+    }
+  }
 
   async close(): Promise<void> {
     await this.prepare();

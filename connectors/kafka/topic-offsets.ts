@@ -2,8 +2,34 @@
 
 import type { Admin } from 'kafkajs';
 import type { PartitionOffsets } from '../../src/archive/archive-source.js';
+import { UsageError } from '../../src/errors.js';
 import { retry } from '../../src/retry.js';
+import { redactCredentials } from '../../src/redact.js';
 import { kafkaCall } from './client.js';
+
+/**
+ * How long a topic missing from the broker's topic list is looked for again before it is reported missing: a topic
+ * created a moment ago on another broker may take this long to appear in the metadata of the one asked.
+ */
+const TOPIC_APPEAR_MS = 3_000;
+
+class TopicNotListed extends Error {}
+
+/**
+ * Fails within seconds with a UsageError when Kafka has no such topic. Asking for a missing topic's offsets directly
+ * makes kafkajs retry its metadata for about 15 s (a warning each time) before it gives up; the topic list answers at once.
+ */
+export async function assertTopicExists(admin: Admin, brokers: string, topic: string): Promise<void> {
+  try {
+    await retry(async () => {
+      const topics = await kafkaCall(brokers, 'listing topics', () => admin.listTopics());
+      if (!topics.includes(topic)) throw new TopicNotListed();
+    }, { isRetriable: (err) => err instanceof TopicNotListed, retries: Infinity, budgetMs: TOPIC_APPEAR_MS, initialDelayMs: 250, maxDelayMs: 1000, jitter: 0 });
+  } catch (err) {
+    if (!(err instanceof TopicNotListed)) throw err;
+    throw new UsageError(`Kafka at ${redactCredentials(brokers)} has no such topic ${topic}; create it or check --topic`);
+  }
+}
 
 /** How long a topic whose partitions have no serving leader yet (just created, or in an election) is waited for. */
 const LEADER_WAIT_MS = 30_000;
@@ -27,6 +53,7 @@ function leaderPending(err: unknown): boolean {
 }
 
 export async function fetchTopicOffsets(admin: Admin, brokers: string, topic: string): Promise<PartitionOffsets[]> {
+  await assertTopicExists(admin, brokers, topic);
   // Not a leader election, or one that did not end in time: reported as is (kafkaCall named the topic and what to check).
   const offsets = await retry(() => kafkaCall(brokers, `reading the offsets of ${topic}`, () => admin.fetchTopicOffsets(topic)), {
     isRetriable: leaderPending, retries: Infinity, budgetMs: LEADER_WAIT_MS, initialDelayMs: 100, maxDelayMs: 2000, jitter: 0,

@@ -1,8 +1,8 @@
 // The `oxbow` command line: wires the library and the connectors together; the only place that writes to the console.
 
-import { Command, CommanderError } from 'commander';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, OxbowError } from '../errors.js';
-import { formatLogRecord, setLogSink } from '../logger.js';
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, OxbowError, UsageError } from '../errors.js';
+import { formatLogRecord, formatLogRecordJson, LOG_LEVELS, type LogLevel, setLogSink } from '../logger.js';
 import { registerArchive } from './commands/archive.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerSessionize } from './commands/sessionize.js';
@@ -19,13 +19,29 @@ export function buildProgram(ctx: CliContext): Command {
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),
       writeErr: (s) => ctx.stderr.write(s),
-    });
+    })
+    .addOption(new Option('--log-level <level>', 'least severe log lines written to stderr (default: OXBOW_LOG_LEVEL, else info)').choices(LOG_LEVELS))
+    .addOption(new Option('--log-format <format>', 'log lines as text or as one JSON object each').choices(['text', 'json']).default('text'))
+    // The log options may stand before or after the command's name; they take effect before the command runs.
+    .hook('preAction', () => routeLogs(ctx, program.opts()));
   registerArchive(program, ctx);
   registerInspect(program, ctx);
   registerSessionize(program, ctx);
   registerSessions(program, ctx);
   for (const command of program.commands) command.exitOverride().showHelpAfterError();
   return program;
+}
+
+/** Points every logger at stderr, in the chosen format, from the chosen level (flags, else OXBOW_LOG_LEVEL, else info). */
+function routeLogs(ctx: CliContext, opts: { logLevel?: string; logFormat?: string }): void {
+  const env = process.env.OXBOW_LOG_LEVEL;
+  const fromEnv = LOG_LEVELS.find((l) => l === env);
+  if (env !== undefined && env !== '' && fromEnv === undefined) {
+    throw new UsageError(`OXBOW_LOG_LEVEL=${env} is not a log level; use one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const level = (opts.logLevel as LogLevel | undefined) ?? fromEnv ?? 'info';
+  const format = opts.logFormat === 'json' ? formatLogRecordJson : formatLogRecord;
+  setLogSink((record) => ctx.stderr.write(format(record) + '\n'), level);
 }
 
 /** Runs the CLI and resolves to the process exit code; never throws for expected failures. */
@@ -37,9 +53,10 @@ export async function main(argv: string[], ctx: Partial<CliContext> = {}): Promi
     version: ctx.version ?? '0.1.0',
     exitCode: EXIT_OK,
   };
-  setLogSink((record) => full.stderr.write(formatLogRecord(record) + '\n'), process.env.OXBOW_LOG_LEVEL === 'debug' ? 'debug' : 'info');
   const program = buildProgram(full);
   try {
+    // Before the flags are read (a usage error is then printed plainly); the command's own flags may change it.
+    routeLogs(full, {});
     await program.parseAsync(argv);
     return full.exitCode;
   } catch (err) {

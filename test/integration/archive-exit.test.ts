@@ -44,7 +44,7 @@ async function assertNotCreated(topic: string): Promise<void> {
   }
 }
 
-test('a mistyped topic given to sessions and inspect is a usage error naming it, and nothing is created on the broker', { timeout: 90_000 }, async () => {
+test('a mistyped topic given to sessions (input or --output kafka://) and inspect is a usage error naming it, and nothing is created on the broker', { timeout: 90_000 }, async () => {
   const { uri, cleanup } = await tempArchive();
   try {
     const topic = uniqueName('oxbow-it-typo');
@@ -54,6 +54,10 @@ test('a mistyped topic given to sessions and inspect is a usage error naming it,
     const inspect = await runCli(['inspect', '--archive', uri, '--brokers', brokers(), '--topic', topic]);
     assert.notEqual(inspect.code, 0, inspect.stderr);
     assert.match(inspect.stderr + inspect.stdout, new RegExp(topic));
+    const input = await filledTopic('oxbow-it-typo-in', 1, 10);
+    const output = await runCli(['sessions', '--brokers', brokers(), '--topic', input, '--stop-at-live', '--output', `kafka://${topic}`]);
+    assert.equal(output.code, 2, output.stderr);
+    assert.match(output.stderr, new RegExp(`--output kafka://${topic}: Kafka at .* has no topic ${topic}; create it first`));
     await assertNotCreated(topic);
   } finally {
     await cleanup();
