@@ -36,6 +36,28 @@ export interface ArchiverOptions {
   storageRetry?: RetryOptions;
   /** Offsets Kafka deleted before they were archived: stop naming them (`fail`, default) or record the gap and go on (`skip`). */
   onRetentionGap?: RetentionGapPolicy;
+  /** Time between `progress` events (each asks Kafka for its log ends); 0: none. Default 10 s. */
+  progressIntervalMs?: number;
+  now?: () => number;
+}
+
+/** Where one partition stands: archived (published) up to `archivedTo`, read up to `readTo`, Kafka's log end and the lag to it. */
+export interface ArchivePartitionProgress {
+  topic: string;
+  partition: number;
+  archivedTo: bigint;
+  readTo: bigint;
+  /** Kafka's log end when this progress was taken; null when Kafka did not answer. */
+  logEnd: bigint | null;
+  /** `logEnd - archivedTo` (offsets not yet in a published file); null without `logEnd`. */
+  lag: bigint | null;
+}
+
+export interface ArchiveProgress {
+  recordsArchived: number;
+  /** Offsets read per second since the last progress (records, and the few markers a transactional topic holds). */
+  recordsPerSecond: number;
+  partitions: ArchivePartitionProgress[];
 }
 
 export interface ArchiverEvents extends Record<string, unknown> {
@@ -45,6 +67,7 @@ export interface ArchiverEvents extends Record<string, unknown> {
   'retention-gap': { topic: string; partition: number; from: bigint; to: bigint };
   'foreign-file': { path: string; reason: string };
   'caught-up': { topics: string[] };
+  progress: ArchiveProgress;
   'stopped': ArchiverSummary;
 }
 
@@ -81,6 +104,9 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
   private readonly summary: ArchiverSummary = { recordsArchived: 0, filesPublished: 0, eventTimeMissing: 0, foreignFiles: 0, retentionGaps: [] };
   private readonly retired: PartitionWriter[] = [];
   private readonly logStarts = new Map<string, Promise<PartitionOffsets[]>>();
+  private readonly now: () => number;
+  private lastProgress: { at: number; read: bigint } | null = null;
+  private reporting = false;
 
   constructor(options: ArchiverOptions) {
     super();
@@ -88,6 +114,7 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
     for (const t of options.topics) validateTopicName(t, '--topic');
     validateRotation(options.rotation);
     this.o = options;
+    this.now = options.now ?? Date.now;
     this.eventTime = typeof options.eventTime === 'string' ? parseEventTimeDefinition(options.eventTime) : options.eventTime;
     this.done = new Promise((resolve, reject) => {
       this.finished = resolve;
@@ -259,6 +286,32 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
     if (this.o.untilCaughtUp) void this.checkDone(false);
   }
 
+  /** Emits `progress`: every partition's position, Kafka's log ends (asked now) and the lag to them. */
+  private async reportProgress(): Promise<void> {
+    const writers = [...this.slots.values()].map((s) => s.writer).filter((w) => w.isInitialized);
+    const ends = new Map<string, bigint>();
+    for (const topic of new Set(writers.map((w) => w.topic))) {
+      try {
+        for (const p of await this.o.source.fetchOffsets(topic)) ends.set(key(topic, p.partition), p.latest);
+      } catch {
+        // Kafka not answering now: the positions are still worth showing, without lag.
+      }
+    }
+    const at = this.now();
+    const read = writers.reduce((n, w) => n + w.readTo, 0n);
+    const last = this.lastProgress;
+    this.lastProgress = { at, read };
+    const elapsed = last === null ? 0 : at - last.at;
+    this.emit('progress', {
+      recordsArchived: this.finalSummary().recordsArchived,
+      recordsPerSecond: last === null || elapsed <= 0 ? 0 : Math.max(0, Math.round((Number(read - last.read) * 1000) / elapsed)),
+      partitions: writers.map((w) => {
+        const logEnd = ends.get(key(w.topic, w.partition)) ?? null;
+        return { topic: w.topic, partition: w.partition, archivedTo: w.archiveEnd, readTo: w.readTo, logEnd, lag: logEnd === null ? null : logEnd > w.archiveEnd ? logEnd - w.archiveEnd : 0n };
+      }),
+    });
+  }
+
   private async onBatch(batch: SourceBatch): Promise<void> {
     // Only partitions of the current assignment: a batch of one this member no longer owns is another member's to archive.
     const slot = this.slots.get(key(batch.topic, batch.partition));
@@ -356,6 +409,11 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
       });
     }
     if (this.o.untilCaughtUp) void this.checkDone(false);
+    const every = this.o.progressIntervalMs ?? 10_000;
+    if (every > 0 && !this.reporting && (this.lastProgress === null || this.now() - this.lastProgress.at >= every)) {
+      this.reporting = true;
+      void this.reportProgress().finally(() => { this.reporting = false; });
+    }
   }
 
   /**

@@ -6,11 +6,6 @@ import {
   BadRecordError, ConnectionError, CoPartitioningError, CorruptFileError, EventTimeMismatchError, EXIT_FAILED, EXIT_USAGE,
   OffsetGapError, OxbowError, PartitionConflict, SavepointError, SourceStuckError, UnavailableError, UsageError,
 } from '../../src/errors.js';
-import { main } from '../../src/cli/main.js';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
 
 test('errors that ask the user to fix options or input exit 2; every failure of the run exits 1', () => {
   const usage = [
@@ -31,18 +26,4 @@ test('errors that ask the user to fix options or input exit 2; every failure of 
     new OxbowError('IO', 'disk'),
   ];
   for (const err of failed) assert.equal(err.exitCode, EXIT_FAILED, err.name);
-});
-
-test('the CLI exits with the class exit code and prints the message once', async () => {
-  const stderr = new PassThrough();
-  const chunks: string[] = [];
-  stderr.on('data', (c: Buffer) => chunks.push(c.toString()));
-  const dir = await mkdtemp(join(tmpdir(), 'oxbow-errors-'));
-  const savepoint = join(dir, 'savepoint.json');
-  await writeFile(savepoint, 'not a savepoint');
-  const code = await main(['node', 'oxbow', 'sessions', '--archive', `file://${resolve('fixtures/sample-archive')}`, '--from-savepoint', savepoint], { stderr, stdout: new PassThrough() });
-  await rm(dir, { recursive: true });
-  assert.equal(code, EXIT_USAGE, chunks.join(''));
-  assert.equal(chunks.join('').match(/^oxbow: /gm)?.length, 1, chunks.join(''));
-  assert.ok(chunks.join('').startsWith(`oxbow: ${savepoint}: not a usable oxbow savepoint`), chunks.join(''));
 });

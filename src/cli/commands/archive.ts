@@ -5,7 +5,7 @@ import { Option, type Command } from 'commander';
 import { createKafka } from '../../../connectors/kafka/client.js';
 import { KafkaArchiveSource } from '../../../connectors/kafka/kafka-archive-source.js';
 import { parquetFormat } from '../../../connectors/parquet/parquet-format.js';
-import { Archiver } from '../../archive/archiver.js';
+import { Archiver, type ArchiveProgress } from '../../archive/archiver.js';
 import { jsonlGzFormat } from '../../archive/jsonl-format.js';
 import { formatRegistry } from '../../archive/partition-index.js';
 import { DEFAULT_ROTATION } from '../../archive/rotation.js';
@@ -31,6 +31,12 @@ interface ArchiveCliOptions extends StorageCliOptions {
   group?: string;
   untilCaughtUp?: boolean;
   onRetentionGap: 'fail' | 'skip';
+  progressInterval: string;
+}
+
+/** Per partition where the archive stands and its lag to Kafka's log end: `t:0@1200 (lag 35) t:1@1180 (lag 0)`. */
+function partitionsText(p: ArchiveProgress): string {
+  return p.partitions.map((x) => `${x.topic}:${x.partition}@${x.archivedTo}${x.lag === null ? '' : ` (lag ${x.lag})`}`).join(' ');
 }
 
 /** The formats every reader knows; the writer picks one with --format. */
@@ -75,6 +81,7 @@ export function registerArchive(program: Command, ctx: CliContext): void {
     .option('--group <id>', 'consumer group; processes with one group split the partitions (default: one derived from --archive and the topics, so that only processes writing the same archive share work)')
     .option('--until-caught-up', 'stop once the archive reaches the latest offsets read at start')
     .addOption(new Option('--on-retention-gap <policy>', 'offsets Kafka deleted (retention) before they were archived: stop naming them, or record the gap and archive on').choices(['fail', 'skip']).default('fail'))
+    .option('--progress-interval <duration>', 'time between progress updates (each asks Kafka for its log ends); 0 for none', '10s')
     .option(...DATANODES_OPTION)
     .action(async (opts: ArchiveCliOptions, command: Command) => {
       const format = opts.format === 'parquet' ? parquetFormat : opts.format === 'jsonl.gz' ? jsonlGzFormat : null;
@@ -96,6 +103,13 @@ export function registerArchive(program: Command, ctx: CliContext): void {
         fs, root, topics: opts.topic, format, formats: archiveFormats, rotation, eventTime: opts.eventTime,
         eventTimeGiven: command.getOptionValueSource('eventTime') !== 'default',
         untilCaughtUp: opts.untilCaughtUp === true, source, onRetentionGap: opts.onRetentionGap,
+        progressIntervalMs: parseDuration(opts.progressInterval, '--progress-interval'),
+      });
+      // On a terminal one line rewritten in place; otherwise a log line per update.
+      const tty = (ctx.stderr as { isTTY?: boolean }).isTTY === true;
+      archiver.on('progress', ({ payload }) => {
+        if (tty) ctx.stderr.write(`\r\x1b[Karchived ${payload.recordsArchived} records  ${payload.recordsPerSecond}/s  [${partitionsText(payload)}]`);
+        else log.info('progress', { records: payload.recordsArchived, perSecond: payload.recordsPerSecond, partitions: partitionsText(payload) });
       });
       archiver.on('file-published', ({ payload }) => log.info('published', {
         file: payload.entry.name, records: payload.entry.count, reason: payload.reason,

@@ -94,6 +94,44 @@ test('an idle partition publishes its open file within the rotation interval', a
   assert.deepEqual(await archivedOffsets(fs, 1), [range(0, 10)]);
 });
 
+test('progress reports each partition: archived (published) up to, read up to, Kafka\'s log end and the lag', async () => {
+  const fs = new MemoryFs();
+  const source = new FakeSource(100);
+  source.produce('t', 0, range(0, 250));
+  source.produce('t', 1, range(0, 40));
+  let clock = 0;
+  const archiver = new Archiver(options(fs, source, {
+    untilCaughtUp: false, progressIntervalMs: 1000, now: () => clock,
+    rotation: { records: 200, bytes: 1 << 30, intervalMs: 60_000 },
+  }));
+  const reports: import('../../../src/archive/archiver.js').ArchiveProgress[] = [];
+  archiver.on('progress', (e) => reports.push(e.payload));
+  const run = archiver.run();
+  const until = async (done: () => boolean): Promise<void> => {
+    while (!done()) {
+      clock += 1000;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  const reached = (p0: bigint, p1: bigint) => () => reports.some((r) => r.partitions.length === 2 && r.partitions[0]!.readTo === p0 && r.partitions[1]!.readTo === p1);
+  // Every record read (the open files hold the rest of them) and reported.
+  await until(reached(250n, 40n));
+  const settled = reports.at(-1)!;
+  assert.deepEqual(settled.partitions.map((x) => [x.partition, x.archivedTo, x.readTo, x.logEnd, x.lag]), [
+    [0, 200n, 250n, 250n, 50n],
+    [1, 0n, 40n, 40n, 40n],
+  ]);
+  assert.equal(settled.recordsArchived, 200);
+  // 100 more records on partition 1: the next reports count them per second of the (fake) clock.
+  const before = reports.length;
+  source.produce('t', 1, range(40, 140));
+  await until(reached(250n, 140n));
+  await archiver.stop();
+  await run;
+  assert.ok(reports.slice(before).some((r) => r.recordsPerSecond > 0), 'records per second from the offsets read between reports');
+  assert.equal(reports.at(-1)!.partitions[1]!.lag, 140n - reports.at(-1)!.partitions[1]!.archivedTo);
+});
+
 test('stop publishes the open file; oxbow\'s leftover temp files are removed on start, Kafka Connect\'s are left alone', async () => {
   const fs = new MemoryFs();
   const uuid = '0f8fad5b-d9cb-469f-a165-70867728950e';
