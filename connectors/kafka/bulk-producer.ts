@@ -1,6 +1,7 @@
-// Fills topics quickly for benchmarks and integration tests: topic creation and large producer batches, acks from all replicas.
+// Fills topics: topic creation and large producer batches, acks from all replicas, a few batches in flight, an optional
+// rate cap. Used by `oxbow produce`, the benchmarks and the integration tests.
 
-import type { Kafka } from 'kafkajs';
+import { type Kafka, Partitioners } from 'kafkajs';
 import { kafkaCall } from './client.js';
 
 export interface BulkRecord {
@@ -29,18 +30,48 @@ export async function createTopic(kafka: Kafka, brokers: string, topic: string, 
 export async function produceBulk(
   kafka: Kafka, brokers: string, topic: string, count: number, make: (i: number) => BulkRecord, batchSize = 10_000,
 ): Promise<void> {
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  function* records(): Generator<BulkRecord> {
+    for (let i = 0; i < count; i++) yield make(i);
+  }
+  await produceRecords(kafka, brokers, topic, records(), { batchSize });
+}
+
+/**
+ * Sends every record of `records` in batches of `batchSize` (default 10,000), up to 4 batches in flight; with
+ * `perSecond`, never more than that many records a second. Resolves to how many were sent (all acknowledged).
+ */
+export async function produceRecords(
+  kafka: Kafka, brokers: string, topic: string, records: Iterable<BulkRecord>, options: { batchSize?: number; perSecond?: number } = {},
+): Promise<number> {
+  const rate = options.perSecond ?? null;
+  // A rate cap sends small batches (a tenth of a second's worth), so the records leave evenly.
+  const batchSize = rate === null ? options.batchSize ?? 10_000 : Math.max(1, Math.min(options.batchSize ?? 10_000, Math.ceil(rate / 10)));
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await kafkaCall(brokers, 'connecting the producer', () => producer.connect());
+  const began = Date.now();
+  let sent = 0;
   try {
     const inFlight: Promise<unknown>[] = [];
-    for (let start = 0; start < count; start += batchSize) {
-      const messages: BulkRecord[] = [];
-      for (let i = start; i < Math.min(count, start + batchSize); i++) messages.push(make(i));
-      inFlight.push(kafkaCall(brokers, `producing to ${topic}`, () => producer.send({ topic, messages, acks: -1 }), 60_000));
+    let messages: BulkRecord[] = [];
+    const send = async (): Promise<void> => {
+      const batch = messages;
+      messages = [];
+      inFlight.push(kafkaCall(brokers, `producing to ${topic}`, () => producer.send({ topic, messages: batch, acks: -1 }), 60_000));
+      sent += batch.length;
       if (inFlight.length >= 4) await inFlight.shift();
+      if (rate !== null) {
+        const due = began + (sent * 1000) / rate - Date.now();
+        if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
+      }
+    };
+    for (const record of records) {
+      messages.push(record);
+      if (messages.length >= batchSize) await send();
     }
+    if (messages.length > 0) await send();
     await Promise.all(inFlight);
   } finally {
     await producer.disconnect();
   }
+  return sent;
 }

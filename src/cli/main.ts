@@ -5,6 +5,7 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, OxbowError, UsageError } from '../err
 import { formatLogRecord, formatLogRecordJson, LOG_LEVELS, type LogLevel, setLogSink } from '../logger.js';
 import { registerArchive } from './commands/archive.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerProduce } from './commands/produce.js';
 import { registerSessionize } from './commands/sessionize.js';
 import { registerSessions } from './commands/sessions.js';
 import type { CliContext } from './context.js';
@@ -26,6 +27,7 @@ export function buildProgram(ctx: CliContext): Command {
     .hook('preAction', () => routeLogs(ctx, program.opts()));
   registerArchive(program, ctx);
   registerInspect(program, ctx);
+  registerProduce(program, ctx);
   registerSessionize(program, ctx);
   registerSessions(program, ctx);
   for (const command of program.commands) command.exitOverride().showHelpAfterError();

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createTopic } from '../../connectors/kafka/bulk-producer.js';
-import { generateMusicEvents, partitionOf, type MusicEvent } from '../../tools/gen/music-events.js';
+import { generateMusicEvents, partitionOf, type MusicEvent } from '../../src/gen/music-events.js';
 import { brokers, kafka, removeArchive, runCli, uniqueName, webhdfsArchive } from './archive-support.js';
 import { offlineSessions, produceEvents, publishedSessions, summaryValue } from './sessions-support.js';
 

@@ -12,7 +12,7 @@ import { LocalFs } from '../../connectors/local/local-fs.js';
 import { CheckpointStore } from '../../src/checkpoint/store.js';
 import { SessionEngine } from '../../src/engine/session-engine.js';
 import { outputLine } from '../../src/sink/types.js';
-import { generateMusicEvents, partitionOf, type MusicEvent } from '../../tools/gen/music-events.js';
+import { generateMusicEvents, partitionOf, type MusicEvent } from '../../src/gen/music-events.js';
 
 const PARTITIONS = 4;
 const bin = resolve('bin/oxbow.js');

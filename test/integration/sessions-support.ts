@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SessionEngine } from '../../src/engine/session-engine.js';
-import type { MusicEvent } from '../../tools/gen/music-events.js';
+import type { MusicEvent } from '../../src/gen/music-events.js';
 import { kafka } from './archive-support.js';
 
 /** A session line without its partition: topics not keyed by user put one session's events in several partitions. */

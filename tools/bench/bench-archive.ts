@@ -5,8 +5,8 @@ import { committedFilePath, partitionDir } from '../../src/archive/file-name.js'
 import { type ArchiveFileEntry, writePartitionIndex } from '../../src/archive/partition-index.js';
 import { type ArchivedRecord, MetadataAccumulator } from '../../src/archive/record.js';
 import { parquetFormat } from '../../connectors/parquet/parquet-format.js';
-import { partitionOf, playlistName } from '../gen/music-events.js';
-import { Prng } from '../gen/prng.js';
+import { partitionOf, playlistName } from '../../src/gen/music-events.js';
+import { Prng } from '../../src/gen/prng.js';
 
 const HOUR = 3_600_000;
 

@@ -1,7 +1,7 @@
 // Synthetic music events for the engine benchmark: N events over U users, roughly in time order with bounded jitter.
 
 import { createWriteStream } from 'node:fs';
-import { mulberry32 } from '../gen/prng.js';
+import { mulberry32 } from '../../src/gen/prng.js';
 
 export interface EngineDataSpec {
   events: number;

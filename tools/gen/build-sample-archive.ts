@@ -4,7 +4,7 @@
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { LocalFs } from '../../connectors/local/local-fs.js';
-import { generateMusicEvents } from './music-events.js';
+import { generateMusicEvents } from '../../src/gen/music-events.js';
 import { writeMusicArchive } from './music-archive.js';
 
 export const SAMPLE_TOPIC = 'listens';

@@ -4,7 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { Command } from 'commander';
 import { parseDuration, parseEventTime } from '../../src/time.js';
-import { generateMusicEvents, type MusicGenOptions } from './music-events.js';
+import { generateMusicEvents, type MusicGenOptions } from '../../src/gen/music-events.js';
 
 function int(name: string) {
   return (text: string): number => {

@@ -7,7 +7,7 @@ import { formatRegistry } from '../../src/archive/partition-index.js';
 import { PartitionWriter } from '../../src/archive/partition-writer.js';
 import type { ArchiveFormat } from '../../src/archive/record.js';
 import { parquetFormat } from '../../connectors/parquet/parquet-format.js';
-import { partitionOf, type MusicEvent } from './music-events.js';
+import { partitionOf, type MusicEvent } from '../../src/gen/music-events.js';
 
 export interface MusicArchiveOptions {
   fs: ArchiveFs;

@@ -12,7 +12,7 @@ import { createTopic } from '../../../connectors/kafka/bulk-producer.js';
 import { LocalFs } from '../../../connectors/local/local-fs.js';
 import { CheckpointStore } from '../../../src/checkpoint/store.js';
 import { restartService } from '../../../tools/services/services.js';
-import { generateMusicEvents, partitionOf, type MusicEvent } from '../../../tools/gen/music-events.js';
+import { generateMusicEvents, partitionOf, type MusicEvent } from '../../../src/gen/music-events.js';
 import { brokers, kafka, runCli, startCli, topicOffsets, uniqueName } from '../archive-support.js';
 import { offlineSessions, produceEvents, publishedSessions, summaryValue } from '../sessions-support.js';
 

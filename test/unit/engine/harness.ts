@@ -1,7 +1,7 @@
 // A session engine wired to a recording sink, for operator-level tests.
 
 import { SessionEngine, type SessionEngineOptions, type SessionResult, type SessionRetraction } from '../../../src/engine/index.js';
-import { mulberry32 } from '../../../tools/gen/prng.js';
+import { mulberry32 } from '../../../src/gen/prng.js';
 
 export type Output =
   | ({ kind: 'result' } & SessionResult)

@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateMusicEvents, musicEventBatches, partitionOf, type MusicEvent } from '../../../tools/gen/music-events.js';
+import { generateMusicEvents, musicEventBatches, partitionOf, type MusicEvent } from '../../../src/gen/music-events.js';
 
 const day = 86_400_000;
 

@@ -1,4 +1,4 @@
-// Seedable generator of realistic music events (listening sessions, playlist runs, searches, bounded disorder), shared by tests, fixtures and benchmarks.
+// Seedable generator of realistic music events (listening sessions, playlist runs, searches, bounded disorder), for `oxbow produce`, tests, fixtures and benchmarks.
 
 import { MinHeap } from './min-heap.js';
 import { Prng } from './prng.js';

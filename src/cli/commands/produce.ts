@@ -1,0 +1,91 @@
+// `oxbow produce`: music events from the generator into a Kafka topic (created when missing), to try the other commands
+// on real Kafka without writing a producer first.
+
+import { once } from 'node:events';
+import type { Command } from 'commander';
+import { createTopic, produceRecords } from '../../../connectors/kafka/bulk-producer.js';
+import { createKafka, kafkaCall } from '../../../connectors/kafka/client.js';
+import { UsageError } from '../../errors.js';
+import { generateMusicEvents, type MusicEvent } from '../../gen/music-events.js';
+import { getLogger } from '../../logger.js';
+import { parseDuration, parseEventTime } from '../../time.js';
+import type { CliContext } from '../context.js';
+
+const log = getLogger('produce');
+
+interface ProduceFlags {
+  brokers: string;
+  topic: string;
+  partitions: string;
+  keyBy: string;
+  users: string;
+  duration: string;
+  start?: string;
+  seed: string;
+  disorder: string;
+  limit?: string;
+  rate?: string;
+}
+
+function wholeNumber(text: string, what: string, min: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${what}: '${text}' is not a whole number >= ${min}`);
+  return n;
+}
+
+/** The record key of an event: the value of `keyBy` as text, or null (`none`, or an event without that field). */
+function keyOf(event: MusicEvent, keyBy: string): string | null {
+  if (keyBy === 'none') return null;
+  const v = (event as Record<string, unknown>)[keyBy];
+  return v === undefined || v === null ? null : String(v);
+}
+
+export function registerProduce(program: Command, ctx: CliContext): void {
+  program
+    .command('produce')
+    .description('Produce generated music events ({"userId","ts","type","songId","playlistId"}) to a Kafka topic, creating it when missing.')
+    .requiredOption('--brokers <host:port,...>', 'Kafka bootstrap brokers')
+    .requiredOption('--topic <name>', 'topic to produce to')
+    .option('--partitions <n>', 'partitions of the topic when it has to be created', '4')
+    .option('--key-by <field|none>', "record key: an event field (userId, songId, playlistId, type) or 'none' for null keys", 'userId')
+    .option('--users <n>', 'number of users', '100')
+    .option('--duration <duration>', 'event-time span of the events', '1d')
+    .option('--start <time>', 'first event time, epoch ms or ISO-8601 (default: now minus --duration)')
+    .option('--seed <n>', 'random seed: the same seed and options give the same events', '1')
+    .option('--disorder <duration>', 'out-of-orderness bound of the events', '5s')
+    .option('--limit <n>', 'stop after this many events')
+    .option('--rate <n>', 'events per second at most (default: as fast as Kafka takes them)')
+    .action(async (flags: ProduceFlags) => {
+      const partitions = wholeNumber(flags.partitions, '--partitions', 1);
+      const durationMs = parseDuration(flags.duration, '--duration');
+      const start = flags.start === undefined ? Date.now() - durationMs : parseEventTime(flags.start);
+      if (start === null) throw new UsageError(`--start: '${flags.start}' is not epoch ms or ISO-8601`);
+      const limit = flags.limit === undefined ? undefined : wholeNumber(flags.limit, '--limit', 1);
+      const rate = flags.rate === undefined ? null : wholeNumber(flags.rate, '--rate', 1);
+      if (flags.keyBy.trim() === '') throw new UsageError("--key-by: give an event field or 'none'");
+      const events = generateMusicEvents({
+        seed: wholeNumber(flags.seed, '--seed', 0), users: wholeNumber(flags.users, '--users', 1), start, durationMs,
+        maxDisorderMs: parseDuration(flags.disorder, '--disorder'), ...(limit === undefined ? {} : { limit }),
+      });
+
+      const kafka = createKafka({ brokers: flags.brokers, clientId: 'oxbow-produce' });
+      const admin = kafka.admin();
+      await kafkaCall(flags.brokers, 'connecting the admin client', () => admin.connect());
+      let created = false;
+      try {
+        if (!(await kafkaCall(flags.brokers, 'listing topics', () => admin.listTopics())).includes(flags.topic)) {
+          await createTopic(kafka, flags.brokers, flags.topic, partitions);
+          created = true;
+          log.info('topic created', { topic: flags.topic, partitions });
+        }
+      } finally {
+        await admin.disconnect();
+      }
+
+      const records = (function* () {
+        for (const event of events) yield { key: keyOf(event, flags.keyBy), value: JSON.stringify(event) };
+      })();
+      const sent = await produceRecords(kafka, flags.brokers, flags.topic, records, rate === null ? {} : { perSecond: rate });
+      if (!ctx.stdout.write(JSON.stringify({ topic: flags.topic, created, records: sent, keyBy: flags.keyBy }) + '\n')) await once(ctx.stdout, 'drain');
+    });
+}

@@ -1,0 +1,70 @@
+// `oxbow produce` against the real broker, then the path a new user takes with it: produce → archive → sessions,
+// checked against Kafka's own log and an offline pass over every produced event.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { MusicEvent } from '../../src/gen/music-events.js';
+import { brokers, kafkaLog, runCli, uniqueName } from './archive-support.js';
+import { offlineSessions, publishedSessions, summaryValue } from './sessions-support.js';
+
+const events = (log: Awaited<ReturnType<typeof kafkaLog>>) => [...log.values()].flat().map((r) => JSON.parse(r.value!) as MusicEvent);
+
+test('produce creates the topic and writes generated events keyed by user; --key-by none gives null keys', { timeout: 120_000 }, async () => {
+  const topic = uniqueName('oxbow-it-produce');
+  const run = await runCli(['produce', '--brokers', brokers(), '--topic', topic, '--partitions', '3', '--users', '200', '--duration', '6h', '--limit', '600']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), { topic, created: true, records: 600, keyBy: 'userId' });
+  const log = await kafkaLog(topic);
+  assert.deepEqual([...log.keys()].sort(), [0, 1, 2], 'created with --partitions 3');
+  const records = [...log.values()].flat();
+  assert.equal(records.length, 600);
+  for (const r of records) assert.equal(r.key, (JSON.parse(r.value!) as MusicEvent).userId);
+  // Keyed by user: each user's events in one partition.
+  const partitionsOf = new Map<string, Set<number>>();
+  for (const [p, rs] of log) for (const r of rs) (partitionsOf.get(r.key!) ?? partitionsOf.set(r.key!, new Set()).get(r.key!)!).add(p);
+  assert.ok([...partitionsOf.values()].every((s) => s.size === 1));
+
+  const again = await runCli(['produce', '--brokers', brokers(), '--topic', topic, '--key-by', 'none', '--limit', '50']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(JSON.parse(again.stdout), { topic, created: false, records: 50, keyBy: 'none' });
+  const more = [...(await kafkaLog(topic)).values()].flat();
+  assert.equal(more.length, 650);
+  assert.equal(more.filter((r) => r.key === null).length, 50);
+
+  const bad = await runCli(['produce', '--brokers', brokers(), '--topic', topic, '--partitions', '0']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--partitions: '0' is not a whole number >= 1/);
+});
+
+test('produce → archive → sessions with the README defaults gives the offline sessions of every produced event', { timeout: 300_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'oxbow-it-try-'));
+  try {
+    const topic = uniqueName('oxbow-it-try');
+    // Events of the last 12 hours (the default start is now minus --duration), cut at 3000.
+    const produced = await runCli(['produce', '--brokers', brokers(), '--topic', topic, '--users', '300', '--duration', '12h', '--limit', '3000']);
+    assert.equal(produced.code, 0, produced.stderr);
+    const archive = `file://${join(dir, 'archive')}`;
+    const archived = await runCli(['archive', '--brokers', brokers(), '--topic', topic, '--archive', archive, '--until-caught-up']);
+    assert.equal(archived.code, 0, archived.stderr);
+    assert.equal((JSON.parse(archived.stdout) as { records: number }).records, 3000);
+    // 500 more after the archive, in event time after it (as a live tail is): the sessions read them from Kafka,
+    // where the archive ends.
+    const live = await runCli(['produce', '--brokers', brokers(), '--topic', topic, '--users', '2000', '--start', String(Date.now()), '--duration', '30m',
+      '--seed', '2', '--limit', '500']);
+    assert.equal(live.code, 0, live.stderr);
+    const out = join(dir, 'out');
+    const sessions = await runCli(['sessions', '--archive', archive, '--brokers', brokers(), '--topic', topic, '--aggregate', 'listening',
+      '--stop-at-live', '--output', `file://${out}`]);
+    assert.equal(sessions.code, 0, sessions.stderr);
+    assert.equal(summaryValue(sessions.stderr, 'records read'), '3500 (archive 3000, kafka 500)');
+    assert.equal(summaryValue(sessions.stderr, 'late events'), '0');
+    const all = events(await kafkaLog(topic));
+    assert.equal(all.length, 3500);
+    assert.deepEqual(await publishedSessions(out), offlineSessions(all, 30 * 60_000, 'listening'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
