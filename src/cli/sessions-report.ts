@@ -5,6 +5,7 @@
 import type { SessionsJob } from '../job/sessions-job.js';
 import type { JobProgress, JobSummary } from '../job/types.js';
 import { getLogger } from '../logger.js';
+import type { Metrics } from './metrics.js';
 
 const log = getLogger('sessions');
 
@@ -66,4 +67,32 @@ export function summaryText(s: JobSummary): string {
     ['elapsed', `${(s.elapsedMs / 1000).toFixed(3)} s`],
   ];
   return 'summary:\n' + rows.map(([k, v]) => `  ${k.padEnd(26)} ${v}`).join('\n') + '\n';
+}
+
+/** The job's events as metrics (docs/metrics.md): progress sets the gauges, checkpoints and skips count. */
+export function jobMetrics(job: SessionsJob, topic: string, m: Metrics, now: () => number = Date.now): void {
+  job.on('progress', ({ payload: p }) => {
+    m.total('oxbow_sessions_records_total', 'Records read (archive and Kafka)', p.records, { topic });
+    m.set('oxbow_sessions_records_per_second', 'Records read per second since the previous progress', p.eventsPerSecond, { topic });
+    m.total('oxbow_sessions_results_total', 'Session results written', p.results, { topic });
+    m.total('oxbow_sessions_late_events_total', 'Events too late for any session', p.lateEvents, { topic });
+    m.set('oxbow_sessions_open_sessions', 'Sessions open in the engine', p.openSessions, { topic });
+    m.set('oxbow_sessions_files_read', 'Archive files read', p.filesDone, { topic });
+    m.set('oxbow_sessions_files_total', 'Archive files planned', p.filesTotal, { topic });
+    if (Number.isFinite(p.watermark)) {
+      m.set('oxbow_sessions_watermark_seconds', 'Event-time watermark, seconds since the epoch', p.watermark / 1000, { topic });
+      m.set('oxbow_sessions_watermark_lag_seconds', 'Wall clock minus the watermark, seconds', (now() - p.watermark) / 1000, { topic });
+    }
+    for (const x of p.partitions) {
+      if (x.nextOffset !== null) m.set('oxbow_sessions_partition_next_offset', 'Next offset to read, per partition', Number(x.nextOffset), { topic, partition: x.partition, phase: x.phase });
+      if (x.lag !== null) m.set('oxbow_sessions_partition_lag', 'Offsets behind the end Kafka had at the switch, per partition', Number(x.lag), { topic, partition: x.partition });
+    }
+  });
+  job.on('checkpoint', ({ payload: c }) => {
+    m.add('oxbow_sessions_checkpoints_total', 'Checkpoints and savepoints written', 1, { topic });
+    m.set('oxbow_sessions_checkpoint_duration_seconds', 'Duration of the last checkpoint (output prepare, write, publish)', c.durationMs / 1000, { topic });
+    m.set('oxbow_sessions_last_checkpoint_timestamp_seconds', 'When the last checkpoint was taken, seconds since the epoch', now() / 1000, { topic });
+  });
+  job.on('gap-skipped', ({ payload: g }) => m.add('oxbow_sessions_gap_offsets_skipped_total', 'Offsets skipped in gaps (--on-gap warn)', Number(g.to - g.from + 1n), { topic }));
+  job.on('corrupt-file-skipped', () => m.add('oxbow_sessions_corrupt_files_skipped_total', 'Archive files skipped as corrupt', 1, { topic }));
 }

@@ -48,7 +48,7 @@ export interface SessionsJobEvents extends Record<string, unknown> {
   /** Every `progressIntervalMs`, and once at the end. */
   progress: JobProgress;
   /** A checkpoint (or the savepoint of a stop) was written and the output up to it published; `path` null without a store. */
-  checkpoint: { id: number; kind: Checkpoint['kind']; path: string | null };
+  checkpoint: { id: number; kind: Checkpoint['kind']; path: string | null; durationMs: number };
   /** A partition read its archive to the end and reads Kafka from `offset` on; `endOffset` is Kafka's end at that moment. */
   switched: { partition: number; offset: bigint; endOffset: bigint; pauseMs: number };
   /** Offsets in neither the archive nor Kafka, skipped under `onGap: 'warn'`. */
@@ -89,6 +89,7 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
   /** Takes a checkpoint: prepare the output, write the checkpoint atomically, then publish the output. */
   async checkpoint(kind: Checkpoint['kind'], finished = false): Promise<void> {
     const o = this.o;
+    const began = this.now();
     const id = o.store ? await o.store.nextId(this.lastId) : this.lastId + 1;
     this.lastId = id;
     const sinkPosition = await o.sink.prepare(id);
@@ -103,7 +104,7 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
     }
     await o.sink.commit(sinkPosition);
     this.checkpoints++;
-    this.emit('checkpoint', { id, kind, path: o.store ? this.lastCheckpointPath : null });
+    this.emit('checkpoint', { id, kind, path: o.store ? this.lastCheckpointPath : null, durationMs: this.now() - began });
   }
 
   private handle(step: SourceStep<DecodedEvent>): void {
@@ -147,6 +148,7 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
       records: this.records,
       eventsPerSecond: Math.round(((this.records - recordsAtStart) * 1000) / elapsed),
       watermark: this.watermark,
+      ...(({ results, lateEvents, openSessions }) => ({ results, lateEvents, openSessions }))(this.o.engine.stats()),
       partitions: s.positions().map((p) => {
         const end = ends.get(p.partition);
         return {

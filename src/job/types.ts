@@ -23,7 +23,7 @@ export interface JobEngine {
   finish(): void;
   snapshot(): unknown;
   /** Counters for the summary. */
-  stats(): { results: number; retractions: number; lateEvents: number };
+  stats(): { results: number; retractions: number; lateEvents: number; openSessions: number };
 }
 
 export interface JobProgress {
@@ -33,6 +33,10 @@ export interface JobProgress {
   records: number;
   eventsPerSecond: number;
   watermark: number;
+  /** Results written, late events and sessions open now (the engine's counters). */
+  results: number;
+  lateEvents: number;
+  openSessions: number;
   partitions: { partition: number; phase: string; nextOffset: string | null; lag: string | null }[];
 }
 

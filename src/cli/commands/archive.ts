@@ -15,6 +15,7 @@ import { DEFAULT_EVENT_TIME } from '../../event-time.js';
 import { getLogger } from '../../logger.js';
 import { formatDuration, parseDuration, parseSize } from '../../time.js';
 import type { CliContext } from '../context.js';
+import { METRICS_OPTION, openMetrics, type Metrics } from '../metrics.js';
 import { DATANODES_OPTION, storageOpener, type StorageCliOptions } from '../storage.js';
 
 const log = getLogger('archive');
@@ -32,6 +33,25 @@ interface ArchiveCliOptions extends StorageCliOptions {
   untilCaughtUp?: boolean;
   onRetentionGap: 'fail' | 'skip';
   progressInterval: string;
+  metrics?: string;
+}
+
+/** The archiver's events as metrics (docs/metrics.md). */
+function archiverMetrics(archiver: Archiver, m: Metrics): void {
+  archiver.on('progress', ({ payload: p }) => {
+    m.total('oxbow_archive_records_archived_total', 'Records in published archive files', p.recordsArchived);
+    m.set('oxbow_archive_records_per_second', 'Offsets read per second since the previous progress', p.recordsPerSecond);
+    for (const x of p.partitions) {
+      const labels = { topic: x.topic, partition: x.partition };
+      m.set('oxbow_archive_partition_archived_offset', 'End of the published files (next offset), per partition', Number(x.archivedTo), labels);
+      m.set('oxbow_archive_partition_read_offset', 'Next offset to read (the open file included), per partition', Number(x.readTo), labels);
+      if (x.logEnd !== null) m.set('oxbow_archive_partition_log_end_offset', "Kafka's log end, per partition", Number(x.logEnd), labels);
+      if (x.lag !== null) m.set('oxbow_archive_partition_lag', "Offsets in Kafka not yet in a published file, per partition", Number(x.lag), labels);
+    }
+  });
+  archiver.on('file-published', ({ payload }) => m.add('oxbow_archive_files_published_total', 'Archive files published', 1, { topic: payload.entry.topic }));
+  archiver.on('file-discarded', ({ payload }) => m.add('oxbow_archive_files_discarded_total', 'Unpublished files dropped after a storage failure or a conflict (refetched)', 1, { topic: payload.topic }));
+  archiver.on('retention-gap', ({ payload }) => m.add('oxbow_archive_retention_gap_offsets_total', 'Offsets Kafka deleted before they were archived', Number(payload.to - payload.from + 1n), { topic: payload.topic }));
 }
 
 /** Per partition where the archive stands and its lag to Kafka's log end: `t:0@1200 (lag 35) t:1@1180 (lag 0)`. */
@@ -82,6 +102,7 @@ export function registerArchive(program: Command, ctx: CliContext): void {
     .option('--until-caught-up', 'stop once the archive reaches the latest offsets read at start')
     .addOption(new Option('--on-retention-gap <policy>', 'offsets Kafka deleted (retention) before they were archived: stop naming them, or record the gap and archive on').choices(['fail', 'skip']).default('fail'))
     .option('--progress-interval <duration>', 'time between progress updates (each asks Kafka for its log ends); 0 for none', '10s')
+    .option(...METRICS_OPTION)
     .option(...DATANODES_OPTION)
     .action(async (opts: ArchiveCliOptions, command: Command) => {
       const format = opts.format === 'parquet' ? parquetFormat : opts.format === 'jsonl.gz' ? jsonlGzFormat : null;
@@ -126,7 +147,10 @@ export function registerArchive(program: Command, ctx: CliContext): void {
       const onTerm = () => onSignal('SIGTERM');
       process.on('SIGINT', onInt);
       process.on('SIGTERM', onTerm);
+      let metrics: Awaited<ReturnType<typeof openMetrics>> = null;
       try {
+        metrics = await openMetrics(opts.metrics);
+        if (metrics) archiverMetrics(archiver, metrics.registry);
         const summary = await archiver.run();
         ctx.stdout.write(JSON.stringify({
           records: summary.recordsArchived,
@@ -139,6 +163,7 @@ export function registerArchive(program: Command, ctx: CliContext): void {
       } finally {
         process.off('SIGINT', onInt);
         process.off('SIGTERM', onTerm);
+        await metrics?.close();
       }
     });
 }

@@ -13,13 +13,15 @@ import { formatDuration, parseDuration } from '../../time.js';
 import type { CliContext } from '../context.js';
 import { fileWriter, type LineWriter } from '../line-writer.js';
 import { openSessionsPorts, type SessionsPortFlags } from '../sessions-ports.js';
-import { reportJob } from '../sessions-report.js';
+import { METRICS_OPTION, openMetrics } from '../metrics.js';
+import { jobMetrics, reportJob } from '../sessions-report.js';
 import { DATANODES_OPTION } from '../storage.js';
 import { type WindowFlags, windowsFromFlags, withWindowFlags } from '../window-flags.js';
 
 const log = getLogger('sessions');
 
 interface SessionsFlags extends SessionsPortFlags, WindowFlags {
+  metrics?: string;
   maxBadRatio: string;
   keyField: string;
   coPartitioned: boolean;
@@ -64,6 +66,7 @@ export function registerSessions(program: Command, ctx: CliContext): void {
     .option('--bound <duration>', 'out-of-orderness bound: watermark = max event time seen - bound - 1 (Kafka phase, end of archive)', '30s')
     .option('--dead-letter <file>', 'write records without a usable key or event time here (JSONL)')
     .option(...MAX_BAD_RATIO_OPTION)
+    .option(...METRICS_OPTION)
     .option('--progress-interval <duration>', 'time between progress updates', '1s')
     .option(...DATANODES_OPTION)
     .action(async (flags: SessionsFlags, cmd: Command) => {
@@ -113,7 +116,9 @@ async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  let metrics: Awaited<ReturnType<typeof openMetrics>> = null;
   try {
+    metrics = await openMetrics(flags.metrics);
     const job = await assembleSessionsJob(spec, {
       ...ports,
       onLate: late ? (partition, key, ts, event) => late.line(JSON.stringify({ partition, key, ts, event })) : undefined,
@@ -128,10 +133,12 @@ async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven
       log.info('restored', { from: ports.restore.path, positions: ports.restore.checkpoint.positions.map((p) => `${p.partition}:${p.source}@${p.nextOffset ?? '-'}`).join(',') });
     }
     reportJob(job, ports.topic, ctx.stderr, durations.progressIntervalMs);
+    if (metrics) jobMetrics(job, ports.topic, metrics.registry);
     await job.run();
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
+    await metrics?.close();
     await late?.close(true);
     await dead?.close(true);
   }
