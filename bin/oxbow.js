@@ -17,6 +17,13 @@ function finish(code) {
   }, EXIT_GRACE_MS).unref();
 }
 
+// A reader that stops early (`oxbow inspect | head`) closes the pipe: end quietly, as other command-line tools do,
+// with SIGPIPE's conventional status, instead of a stack trace. Nothing oxbow keeps depends on stdout being read.
+process.stdout.on('error', (err) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(141);
+});
+
 main(process.argv).then(finish, (err) => {
   process.stderr.write(`oxbow: ${err instanceof Error ? err.message : String(err)}\n`);
   finish(1);

@@ -6,7 +6,7 @@ import { fetchTopicOffsets } from '../../../connectors/kafka/topic-offsets.js';
 import { kafkaCall } from '../../../connectors/kafka/client.js';
 import { compareWithKafka, type OffsetRange, type PartitionCoverage, partitionCoverage } from '../../archive/coverage.js';
 import { validateTopicName } from '../../archive/file-name.js';
-import { loadPartitionIndex } from '../../archive/partition-index.js';
+import { type ArchiveFileEntry, loadPartitionIndex } from '../../archive/partition-index.js';
 import { listTopicPartitions, listTopics } from '../../archive/reader.js';
 import type { PartitionOffsets } from '../../archive/archive-source.js';
 import type { CliContext } from '../context.js';
@@ -18,6 +18,20 @@ interface InspectCliOptions extends StorageCliOptions {
   topic: string[];
   brokers?: string;
   json?: boolean;
+  files?: boolean;
+}
+
+/** One line per archive file: `  FILE <name>: offsets a..b, N records, B bytes, event time x .. y, format`. */
+function fileLines(entries: readonly ArchiveFileEntry[]): string[] {
+  return entries.map((e) => `  FILE ${e.name}: offsets ${e.startOffset}..${e.endOffset}, ${e.count} records, ${e.length} bytes, event time ${time(e.minEventTime)} .. ${time(e.maxEventTime)}, ${e.format}${e.eventTime === null ? '' : ` (--event-time ${e.eventTime})`}`);
+}
+
+/** What `--files --json` adds to a partition's object: each file's facts, offsets as strings. */
+function fileFacts(entries: readonly ArchiveFileEntry[]): Record<string, unknown>[] {
+  return entries.map((e) => ({
+    name: e.name, startOffset: e.startOffset, endOffset: e.endOffset, records: e.count, bytes: e.length,
+    minEventTime: e.minEventTime, maxEventTime: e.maxEventTime, format: e.format, eventTime: e.eventTime,
+  }));
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -56,6 +70,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .option('--topic <name>', 'topic to inspect (repeatable; default: every topic in the archive)', collect, [] as string[])
     .option('--brokers <host:port,...>', 'compare with Kafka: earliest/latest offsets, what only Kafka holds, what retention deleted')
     .option('--json', 'one JSON object per partition instead of text')
+    .option('--files', 'also list every archive file of each partition (offsets, records, bytes, event time)')
     .option(...DATANODES_OPTION)
     .action(async (opts: InspectCliOptions) => {
       const { fs, root } = storageOpener(opts)(opts.archive);
@@ -83,8 +98,8 @@ export function registerInspect(program: Command, ctx: CliContext): void {
           const k = kafkaOffsets?.get(topic)?.find((o) => o.partition === partition);
           if (k) c.kafka = compareWithKafka(c, k.earliest, k.latest);
           problems += c.gaps.length + (c.kafka?.deletedAndMissing.length ?? 0);
-          if (opts.json) ctx.stdout.write(toJson(c) + '\n');
-          else ctx.stdout.write(describe(c).join('\n') + '\n');
+          if (opts.json) ctx.stdout.write(toJson(opts.files ? { ...c, fileList: fileFacts(listing.entries) } : c) + '\n');
+          else ctx.stdout.write([...describe(c), ...(opts.files ? fileLines(listing.entries) : [])].join('\n') + '\n');
         }
       }
       if (topics.length === 0 && !opts.json) ctx.stdout.write(`no topics under ${opts.archive}\n`);
