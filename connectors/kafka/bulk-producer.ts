@@ -37,7 +37,8 @@ export async function produceBulk(
 }
 
 /**
- * Sends every record of `records` in batches of `batchSize` (default 10,000), up to 4 batches in flight; with
+ * Sends every record of `records` in batches of `batchSize` (default 10,000), each once (an idempotent producer), up to
+ * 4 batches queued; with
  * `perSecond`, never more than that many records a second. Resolves to how many were sent (all acknowledged).
  */
 export async function produceRecords(
@@ -46,7 +47,8 @@ export async function produceRecords(
   const rate = options.perSecond ?? null;
   // A rate cap sends small batches (a tenth of a second's worth), so the records leave evenly.
   const batchSize = rate === null ? options.batchSize ?? 10_000 : Math.max(1, Math.min(options.batchSize ?? 10_000, Math.ceil(rate / 10)));
-  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  // Idempotent: a send retried after a lost answer (a topic whose leaders are still moving) never writes a batch twice.
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
   await kafkaCall(brokers, 'connecting the producer', () => producer.connect());
   const began = Date.now();
   let sent = 0;
