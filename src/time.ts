@@ -1,4 +1,5 @@
-// Durations (`1500ms`, `5s`, `30m`, `2h`, `1d`), sizes (`64MiB`) and event timestamps (epoch ms or ISO-8601) are parsed here and nowhere else.
+// Durations (`1500ms`, `5s`, `30m`, `2h`, `1d`), sizes (`64MiB`), counts and event timestamps (epoch ms or ISO-8601)
+// are parsed here and nowhere else.
 
 import { UsageError } from './errors.js';
 
@@ -36,6 +37,13 @@ export function parseSize(text: string, what = 'size'): number {
     throw new UsageError(`${what}: '${text}' is not a size; write bytes or a unit, e.g. 1048576, 64MiB, 1GB`);
   }
   return Math.round(Number(match[1]) * unit);
+}
+
+/** Parse a COUNT option value: a whole number of at least `min` (digits only: no sign, exponent or fraction). */
+export function parseCount(text: string, what = 'count', min = 1): number {
+  const n = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${what}: '${text}' is not a whole number >= ${min}`);
+  return n;
 }
 
 const isoPattern = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;

@@ -52,8 +52,16 @@ function leaderPending(err: unknown): boolean {
   return false;
 }
 
+/** Topics each admin client has seen listed: the check runs once per client and topic, not on every periodic question. */
+const listed = new WeakMap<Admin, Set<string>>();
+
 export async function fetchTopicOffsets(admin: Admin, brokers: string, topic: string): Promise<PartitionOffsets[]> {
-  await assertTopicExists(admin, brokers, topic);
+  let seen = listed.get(admin);
+  if (!seen?.has(topic)) {
+    await assertTopicExists(admin, brokers, topic);
+    if (!seen) listed.set(admin, (seen = new Set()));
+    seen.add(topic);
+  }
   // Not a leader election, or one that did not end in time: reported as is (kafkaCall named the topic and what to check).
   const offsets = await retry(() => kafkaCall(brokers, `reading the offsets of ${topic}`, () => admin.fetchTopicOffsets(topic)), {
     isRetriable: leaderPending, retries: Infinity, budgetMs: LEADER_WAIT_MS, initialDelayMs: 100, maxDelayMs: 2000, jitter: 0,

@@ -196,8 +196,13 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
     return this.stopping;
   }
 
+  /** Every writer of this run: those of partitions it still holds and those a rebalance retired. */
+  private writers(): PartitionWriter[] {
+    return [...this.retired, ...[...this.slots.values()].map((s) => s.writer)];
+  }
+
   private finalSummary(): ArchiverSummary {
-    const writers = [...this.retired, ...[...this.slots.values()].map((s) => s.writer)];
+    const writers = this.writers();
     this.summary.recordsArchived = writers.reduce((n, w) => n + w.recordsArchived, 0);
     this.summary.eventTimeMissing = writers.reduce((n, w) => n + w.eventTimeMissing, 0);
     return { ...this.summary, retentionGaps: [...this.summary.retentionGaps] };
@@ -303,7 +308,7 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
     this.lastProgress = { at, read };
     const elapsed = last === null ? 0 : at - last.at;
     this.emit('progress', {
-      recordsArchived: this.finalSummary().recordsArchived,
+      recordsArchived: this.writers().reduce((n, w) => n + w.recordsArchived, 0),
       recordsPerSecond: last === null || elapsed <= 0 ? 0 : Math.max(0, Math.round((Number(read - last.read) * 1000) / elapsed)),
       partitions: writers.map((w) => {
         const logEnd = ends.get(key(w.topic, w.partition)) ?? null;

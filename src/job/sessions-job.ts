@@ -182,7 +182,7 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
         await this.checkpoint('checkpoint');
         lastCheckpointAt = this.now();
         // A live job never reaches its end: what it read so far decides, once it is enough to judge by.
-        this.checkBadRatio(BAD_RATIO_MIN_RECORDS);
+        this.failOnBadRatio(BAD_RATIO_MIN_RECORDS);
       }
     }
     const stoppedBy = o.signal?.aborted ? 'signal' : 'end';
@@ -218,12 +218,12 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
       elapsedMs: this.now() - startedAt,
     };
     this.emit('stopped', summary);
-    this.checkBadRatio(0);
+    this.failOnBadRatio(0);
     return summary;
   }
 
   /** Fails the run when too many records were bad, counting those of the runs it was restored from, once `atLeast` were read. */
-  private checkBadRatio(atLeast: number): void {
+  private failOnBadRatio(atLeast: number): void {
     const c = this.counters();
     if (this.o.maxBadRatio !== undefined && c.records! >= atLeast) checkBadRatio(c.badRecords!, c.records!, this.o.maxBadRatio, this.firstBadReason);
   }

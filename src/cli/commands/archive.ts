@@ -13,7 +13,7 @@ import { uriOf } from '../../archive-fs.js';
 import { UsageError } from '../../errors.js';
 import { DEFAULT_EVENT_TIME } from '../../event-time.js';
 import { getLogger } from '../../logger.js';
-import { formatDuration, parseDuration, parseSize } from '../../time.js';
+import { formatDuration, parseCount, parseDuration, parseSize } from '../../time.js';
 import type { CliContext } from '../context.js';
 import { METRICS_OPTION, openMetrics, type Metrics } from '../metrics.js';
 import { DATANODES_OPTION, storageOpener, type StorageCliOptions } from '../storage.js';
@@ -77,13 +77,6 @@ export function defaultArchiveGroup(location: string, topics: readonly string[])
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-function parseCount(text: string, what: string): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
-    throw new UsageError(`${what}: '${text}' is not a whole number >= 1`);
-  }
-  return Number(text);
 }
 
 export function registerArchive(program: Command, ctx: CliContext): void {

@@ -8,7 +8,7 @@ import { createKafka, kafkaCall } from '../../../connectors/kafka/client.js';
 import { UsageError } from '../../errors.js';
 import { generateMusicEvents, type MusicEvent } from '../../gen/music-events.js';
 import { getLogger } from '../../logger.js';
-import { parseDuration, parseEventTime } from '../../time.js';
+import { parseCount, parseDuration, parseEventTime } from '../../time.js';
 import type { CliContext } from '../context.js';
 
 const log = getLogger('produce');
@@ -25,12 +25,6 @@ interface ProduceFlags {
   disorder: string;
   limit?: string;
   rate?: string;
-}
-
-function wholeNumber(text: string, what: string, min: number): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${what}: '${text}' is not a whole number >= ${min}`);
-  return n;
 }
 
 /** The record key of an event: the value of `keyBy` as text, or null (`none`, or an event without that field). */
@@ -56,15 +50,15 @@ export function registerProduce(program: Command, ctx: CliContext): void {
     .option('--limit <n>', 'stop after this many events')
     .option('--rate <n>', 'events per second at most (default: as fast as Kafka takes them)')
     .action(async (flags: ProduceFlags) => {
-      const partitions = wholeNumber(flags.partitions, '--partitions', 1);
+      const partitions = parseCount(flags.partitions, '--partitions');
       const durationMs = parseDuration(flags.duration, '--duration');
       const start = flags.start === undefined ? Date.now() - durationMs : parseEventTime(flags.start);
       if (start === null) throw new UsageError(`--start: '${flags.start}' is not epoch ms or ISO-8601`);
-      const limit = flags.limit === undefined ? undefined : wholeNumber(flags.limit, '--limit', 1);
-      const rate = flags.rate === undefined ? null : wholeNumber(flags.rate, '--rate', 1);
+      const limit = flags.limit === undefined ? undefined : parseCount(flags.limit, '--limit');
+      const rate = flags.rate === undefined ? null : parseCount(flags.rate, '--rate');
       if (flags.keyBy.trim() === '') throw new UsageError("--key-by: give an event field or 'none'");
       const events = generateMusicEvents({
-        seed: wholeNumber(flags.seed, '--seed', 0), users: wholeNumber(flags.users, '--users', 1), start, durationMs,
+        seed: parseCount(flags.seed, '--seed', 0), users: parseCount(flags.users, '--users'), start, durationMs,
         maxDisorderMs: parseDuration(flags.disorder, '--disorder'), ...(limit === undefined ? {} : { limit }),
       });
 

@@ -9,7 +9,7 @@ import { DEFAULT_MAX_AHEAD_MS } from '../../job/decode.js';
 import { MAX_BAD_RATIO_OPTION, parseBadRatio } from '../../job/bad-ratio.js';
 import type { BadRecord } from '../../job/sessions-job.js';
 import { getLogger } from '../../logger.js';
-import { formatDuration, parseDuration } from '../../time.js';
+import { formatDuration, parseCount, parseDuration } from '../../time.js';
 import type { CliContext } from '../context.js';
 import { fileWriter, type LineWriter } from '../line-writer.js';
 import { openSessionsPorts, type SessionsPortFlags } from '../sessions-ports.js';
@@ -74,12 +74,6 @@ export function registerSessions(program: Command, ctx: CliContext): void {
     });
 }
 
-function positiveInt(text: string, what: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${what}: '${text}' is not a whole number >= 1`);
-  return n;
-}
-
 /** A dead letter: where the record came from, why it is one, and its key and value as text. */
 function deadLetterLine(bad: BadRecord): string {
   const text = (b: Uint8Array | null) => (b ? Buffer.from(b).toString('utf8') : null);
@@ -99,7 +93,7 @@ async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven
     idleTimeoutMs: parseDuration(flags.idleTimeout, '--idle-timeout'),
     progressIntervalMs: parseDuration(flags.progressInterval, '--progress-interval'),
   };
-  const prefetch = positiveInt(flags.prefetch, '--prefetch');
+  const prefetch = parseCount(flags.prefetch, '--prefetch');
   const maxBadRatio = parseBadRatio(flags.maxBadRatio);
   const ports = await openSessionsPorts(flags, ctx.stdout, eventTimeGiven);
   const spec: SessionsJobSpec = {
