@@ -3,6 +3,7 @@
 
 import { type Kafka, Partitioners } from 'kafkajs';
 import { kafkaCall } from './client.js';
+import { fetchTopicOffsets } from './topic-offsets.js';
 
 export interface BulkRecord {
   key: string | null;
@@ -12,15 +13,20 @@ export interface BulkRecord {
   timestamp?: string;
 }
 
-/** Creates the topic (no error if it exists); `config` maps Kafka topic configs such as cleanup.policy. */
+/**
+ * Creates the topic (no error if it exists) and returns once its partitions serve; `config` maps Kafka topic configs
+ * such as cleanup.policy. The wait is the one every offsets question uses (fetchTopicOffsets): kafkajs's own
+ * `waitForLeaders` gave up with "no such topic" when the broker's metadata lagged the creation.
+ */
 export async function createTopic(kafka: Kafka, brokers: string, topic: string, partitions: number, config: Record<string, string> = {}): Promise<void> {
   const admin = kafka.admin();
   await kafkaCall(brokers, 'connecting the admin client', () => admin.connect());
   try {
     await kafkaCall(brokers, `creating topic ${topic}`, () => admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }],
     }));
+    await fetchTopicOffsets(admin, brokers, topic);
   } finally {
     await admin.disconnect();
   }

@@ -28,6 +28,12 @@ export function parseBrokers(brokers: string, what = '--brokers'): string[] {
 
 const levelNames: Record<number, LogLevel> = { [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug' };
 
+/**
+ * kafkajs warnings that do not apply to how oxbow uses it: retries are bounded on purpose (a send fails and is reported
+ * instead of retrying forever), and an idempotent producer still writes each retried batch once.
+ */
+const DEMOTED = new Set(['Limiting retries for the idempotent producer may invalidate EoS guarantees']);
+
 /** kafkajs logs go through oxbow's logger; its chatty info lines (joins, commits) are demoted to debug. */
 const oxbowLogCreator: logCreator = () => (entry: LogEntry) => {
   const log = getLogger(`kafkajs.${entry.namespace || 'client'}`);
@@ -35,7 +41,7 @@ const oxbowLogCreator: logCreator = () => (entry: LogEntry) => {
   const { message, timestamp: _t, logger: _l, stack: _s, ...fields } = entry.log as unknown as Record<string, unknown> & { message: string };
   void _t; void _l; void _s;
   // kafkajs logs every retry as an error; oxbow reports the final failure itself, so these are warnings (and no stacks).
-  const mapped = level === 'info' ? 'debug' : level === 'error' ? 'warn' : level;
+  const mapped = level === 'info' || DEMOTED.has(String(message)) ? 'debug' : level === 'error' ? 'warn' : level;
   log[mapped](String(message), fields);
 };
 
