@@ -75,7 +75,7 @@ test('a compacted topic written in transactions (some aborted) archives with hol
   }
 });
 
-test('two archivers in one group split the partitions and end with no gap and no duplicate', { timeout: 300_000 }, async () => {
+test('two archivers in one group split the partitions and end with no gap and no duplicate', { timeout: 120_000 }, async () => {
   const { uri, cleanup } = await tempArchive();
   try {
     const topic = await filledTopic('oxbow-it-group', 4, 200_000);

@@ -32,7 +32,7 @@ async function killTenTimes(archive: string, format: string, topic: string): Pro
   return killed;
 }
 
-test('SIGKILL at 10 random moments, restarted each time: the local JSONL.gz archive holds every offset exactly once', { timeout: 600_000 }, async () => {
+test('SIGKILL at 10 random moments, restarted each time: the local JSONL.gz archive holds every offset exactly once', { timeout: 240_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'oxbow-kill-'));
   try {
     const topic = await filledTopic('oxbow-it-kill', 4, 400_000);
@@ -44,7 +44,7 @@ test('SIGKILL at 10 random moments, restarted each time: the local JSONL.gz arch
   }
 });
 
-test('SIGKILL at 10 random moments, restarted each time: the HDFS Parquet archive holds every offset exactly once', { timeout: 600_000 }, async () => {
+test('SIGKILL at 10 random moments, restarted each time: the HDFS Parquet archive holds every offset exactly once', { timeout: 240_000 }, async () => {
   const archive = webhdfsArchive(`/oxbow-it/${uniqueName('kill')}`);
   try {
     const topic = await filledTopic('oxbow-it-kill-hdfs', 4, 200_000);

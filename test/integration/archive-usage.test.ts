@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runCli } from './archive-support.js';
 
-test('unsafe topic names, malformed URIs, unknown formats and bad durations are usage errors naming the option', async () => {
+test('unsafe topic names, malformed URIs, unknown formats and bad durations are usage errors naming the option', { timeout: 60_000 }, async () => {
   const base = ['archive', '--brokers', '127.0.0.1:1', '--archive', 'file:///tmp/oxbow-never'];
   const cases: [string[], RegExp][] = [
     [['--topic', '../etc'], /--topic: '\.\.\/etc'/],

@@ -9,7 +9,7 @@ import { assertExactlyOnce, brokers, filledTopic, readBack, removeArchive, runCl
 
 const RECORDS = 1_000_000;
 
-test('1,000,000 records on 4 partitions: HDFS Parquet and local JSONL.gz archives hold every offset exactly once', { timeout: 900_000 }, async () => {
+test('1,000,000 records on 4 partitions: HDFS Parquet and local JSONL.gz archives hold every offset exactly once', { timeout: 360_000 }, async () => {
   const hdfsArchive = webhdfsArchive(`/oxbow-it/${uniqueName('archive')}`);
   const dir = await mkdtemp(join(tmpdir(), 'oxbow-archive-'));
   try {

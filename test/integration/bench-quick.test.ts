@@ -12,7 +12,7 @@ function env(name: 'OXBOW_KAFKA_BROKERS' | 'OXBOW_WEBHDFS_URL'): string {
   return value;
 }
 
-test('npm run bench -- --quick: every benchmark reports finite figures and none fails', async () => {
+test('npm run bench -- --quick: every benchmark reports finite figures and none fails', { timeout: 300_000 }, async () => {
   const services = { OXBOW_KAFKA_BROKERS: env('OXBOW_KAFKA_BROKERS'), OXBOW_WEBHDFS_URL: env('OXBOW_WEBHDFS_URL') };
   const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
     const child = spawn(process.execPath, [resolve('dist/tools/bench/main.js'), '--quick'], { env: { ...process.env, ...services }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -39,7 +39,7 @@ after(async () => {
   await admin?.disconnect();
 });
 
-test('a Kafka-only backlog of many batches per partition is read exactly once and --stop-at-live exits 0', async () => {
+test('a Kafka-only backlog of many batches per partition is read exactly once and --stop-at-live exits 0', { timeout: 90_000 }, async () => {
   // One user per record, each its own one-event session: a lost record is a missing user, a repeated one a session of 2 events.
   const start = Date.UTC(2026, 10, 1);
   const chunk = 5_000;

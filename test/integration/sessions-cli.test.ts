@@ -31,7 +31,7 @@ async function copySample(): Promise<string> {
   return dir;
 }
 
-test('npm start\'s command prints sessions on stdout and a summary on stderr', async () => {
+test('npm start\'s command prints sessions on stdout and a summary on stderr', { timeout: 60_000 }, async () => {
   const r = await sessions(['--archive', `file://${sample}`, '--aggregate', 'listening']);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { key: string; partition: number; result: { songs: number } });
@@ -41,7 +41,7 @@ test('npm start\'s command prints sessions on stdout and a summary on stderr', a
   assert.match(r.stderr, new RegExp(`session results\\s+${lines.length}\\n`));
 });
 
-test('a truncated archive file stops the replay naming the file; --on-corrupt skip reports it and goes on', async () => {
+test('a truncated archive file stops the replay naming the file; --on-corrupt skip reports it and goes on', { timeout: 60_000 }, async () => {
   const dir = await copySample();
   const pdir = join(dir, 'topics/listens/partition=0');
   const victim = (await readdir(pdir)).filter((n) => n.endsWith('.parquet')).sort()[3]!;
@@ -57,14 +57,14 @@ test('a truncated archive file stops the replay naming the file; --on-corrupt sk
   assert.match(skipped.stderr, /offsets skipped in gaps\s+0/);
 });
 
-test('replaying an archive in another clock than it was written in is refused naming both (the sample predates recorded definitions: checked per record)', async () => {
+test('replaying an archive in another clock than it was written in is refused naming both (the sample predates recorded definitions: checked per record)', { timeout: 60_000 }, async () => {
   const r = await sessions(['--archive', `file://${sample}`, '--time-field', 'when']);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /--event-time when: archived record at offset \d+ has event time \d+ in the archive, but none by --event-time when/);
   assert.equal(r.stdout, '', 'no session of the wrong clock was printed');
 });
 
-test('records without a usable key or event time are counted and go to --dead-letter; 20% of them exceed --max-bad-ratio\'s default', async () => {
+test('records without a usable key or event time are counted and go to --dead-letter; 20% of them exceed --max-bad-ratio\'s default', { timeout: 60_000 }, async () => {
   const topic = uniqueName('oxbow-it-dead');
   await createTopic(kafka(), brokers(), topic, 1);
   await produceBulk(kafka(), brokers(), topic, 100, (i) => ({
@@ -82,7 +82,7 @@ test('records without a usable key or event time are counted and go to --dead-le
   assert.deepEqual(lines.filter((l) => /no key: field 'userId'/.test(l.reason)).map((l) => Number(l.offset) % 10), Array(10).fill(7));
 });
 
-test('a wrong --key-field (every record bad) on the sample archive exits 2 naming the field; --max-bad-ratio 1 accepts it', async () => {
+test('a wrong --key-field (every record bad) on the sample archive exits 2 naming the field; --max-bad-ratio 1 accepts it', { timeout: 60_000 }, async () => {
   const wrong = await sessions(['--archive', `file://${sample}`, '--key-field', 'user']);
   assert.equal(wrong.code, 2, wrong.stderr);
   assert.match(wrong.stderr, /oxbow: 6670 of 6670 records \(100%\) could not be used \(the first: no key: field 'user'/);
@@ -90,7 +90,7 @@ test('a wrong --key-field (every record bad) on the sample archive exits 2 namin
   assert.equal(accepted.code, 0, accepted.stderr);
 });
 
-test('a savepoint for another partition set is refused with exit code 2; bad options name themselves', async () => {
+test('a savepoint for another partition set is refused with exit code 2; bad options name themselves', { timeout: 60_000 }, async () => {
   const cpDir = await mkdtemp(join(tmpdir(), 'oxbow-cp-'));
   const outDir = await mkdtemp(join(tmpdir(), 'oxbow-out-'));
   const first = await sessions(['--archive', `file://${sample}`, '--checkpoint-dir', `file://${cpDir}`, '--output', `file://${outDir}`]);
@@ -112,7 +112,7 @@ test('a savepoint for another partition set is refused with exit code 2; bad opt
   assert.equal((await sessions(['--partitions', '0'])).code, 2);
 });
 
-test('--partitions naming partitions the topic does not have is a usage error naming them, for the archive and for Kafka', async () => {
+test('--partitions naming partitions the topic does not have is a usage error naming them, for the archive and for Kafka', { timeout: 60_000 }, async () => {
   const archiveOnly = await sessions(['--archive', `file://${sample}`, '--partitions', '0-3']);
   assert.equal(archiveOnly.code, 2, archiveOnly.stderr);
   assert.match(archiveOnly.stderr, /--partitions 0-3: topic listens has no partition 2, 3 in the archive .* \(it has 0, 1\)/);

@@ -126,7 +126,7 @@ let topic: string;
 let archiveRoot: string;
 let cleanOutput: string;
 
-test('archive + Kafka with --stop-at-live emits exactly the sessions of one offline pass, each once, every offset read once', { timeout: 300_000 }, async () => {
+test('archive + Kafka with --stop-at-live emits exactly the sessions of one offline pass, each once, every offset read once', { timeout: 180_000 }, async () => {
   topic = await createTopic(PARTITIONS);
   archiveRoot = `/oxbow-it/sessions-${randomUUID().slice(0, 8)}`;
   await produce(topic, events.slice(0, historyCut), PARTITIONS);
@@ -148,7 +148,7 @@ test('archive + Kafka with --stop-at-live emits exactly the sessions of one offl
   assert.equal(summaryValue(run.stderr, 'offsets skipped in gaps'), '0');
 });
 
-test('SIGKILL in the archive phase and again in the Kafka phase, restarted from the latest checkpoint: the published output equals the uninterrupted run', { timeout: 300_000 }, async () => {
+test('SIGKILL in the archive phase and again in the Kafka phase, restarted from the latest checkpoint: the published output equals the uninterrupted run', { timeout: 180_000 }, async () => {
   assert.ok(cleanOutput, 'the previous test built the topic and the clean output');
   const out = await mkdtemp(join(tmpdir(), 'oxbow-it-out-'));
   const cpDir = await mkdtemp(join(tmpdir(), 'oxbow-it-cp-'));
@@ -197,7 +197,7 @@ test('SIGKILL in the archive phase and again in the Kafka phase, restarted from 
   assert.deepEqual(await published(out), await published(cleanOutput));
 });
 
-test('Kafka retention deleting offsets the archive lacks is a named gap; --on-gap warn skips and reports it', { timeout: 300_000 }, async () => {
+test('Kafka retention deleting offsets the archive lacks is a named gap; --on-gap warn skips and reports it', { timeout: 180_000 }, async () => {
   const gapTopic = await createTopic(1);
   const root = `/oxbow-it/gap-${randomUUID().slice(0, 8)}`;
   const few = events.slice(0, 300);
@@ -220,7 +220,7 @@ test('Kafka retention deleting offsets the archive lacks is a named gap; --on-ga
   assert.equal(summaryValue(warned.stderr, 'records read'), '250 (archive 100, kafka 150)');
 });
 
-test('SIGTERM stops with a savepoint; restoring it with --output kafka:// completes the same sessions, keyed by user', { timeout: 300_000 }, async () => {
+test('SIGTERM stops with a savepoint; restoring it with --output kafka:// completes the same sessions, keyed by user', { timeout: 180_000 }, async () => {
   assert.ok(cleanOutput, 'the first test built the topic');
   const outTopic = await createTopic(1);
   const cpDir = await mkdtemp(join(tmpdir(), 'oxbow-it-cp-'));

@@ -4,11 +4,13 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../src/errors.js';
 import { formatLogRecord, setLogSink } from '../../src/logger.js';
 import { repoRootFromHere, servicesConfig } from '../services/config.js';
 import { servicesStatus, startServices, stopServices } from '../services/services.js';
-import { findTests, isFaultTest, isIntegrationTest } from './find-tests.js';
+import { ensureChromium } from './chromium.js';
+import { findTests, isFaultTest, isIntegrationTest, needsBrowser } from './find-tests.js';
 import { addTotals, formatTotals, parseTapTotals, type TestTotals } from './tap-summary.js';
 
 const USAGE = `usage: npm test [-- --unit] [-- <compiled test files>...]
@@ -55,10 +57,11 @@ function runNodeTest(files: string[], concurrency: number, env: NodeJS.ProcessEn
     '--test',
     `--test-concurrency=${concurrency}`,
     `--test-timeout=${positiveInt('OXBOW_TEST_TIMEOUT', 600) * 1000}`,
-    // People read the spec report; the TAP copy only feeds the closing totals line.
+    // People read the spec report; the TAP copy only feeds the closing totals line. The TAP reporter also writes a
+    // line per file as it ends, and a "still running" line when a minute passes with none ending (file-reporter.ts).
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
-    '--test-reporter=tap',
+    `--test-reporter=${fileURLToPath(new URL('./file-reporter.js', import.meta.url))}`,
     `--test-reporter-destination=${tapFile}`,
     ...files,
   ];
@@ -133,6 +136,10 @@ async function main(): Promise<number> {
       }
     }
     if (interrupted !== undefined) return 130;
+    if (files.some((f) => needsBrowser(repoRoot, f))) {
+      env.OXBOW_CHROMIUM = await ensureChromium(say);
+      say(`OXBOW_CHROMIUM=${env.OXBOW_CHROMIUM}`);
+    }
     // Fault tests stop and restart the services every other file uses: they run last, alone.
     const phases = [
       { name: 'tests', files: files.filter((f) => !isFaultTest(repoRoot, f)), concurrency: positiveInt('OXBOW_TEST_CONCURRENCY', 2) },
