@@ -52,3 +52,8 @@ export function isFaultTest(repoRoot: string, file: string): boolean {
   const parts = relative(join(repoRoot, 'dist', 'test'), file).split(sep);
   return parts[0] === 'integration' && parts[1] === 'faults';
 }
+
+/** True for the files that render a page in headless Chromium (the runner installs it first when missing). */
+export function needsBrowser(repoRoot: string, file: string): boolean {
+  return isIntegrationTest(repoRoot, file) && file.endsWith(`${sep}inspect-html.test.js`);
+}

@@ -1,5 +1,6 @@
 // `oxbow inspect`: what an archive holds per partition (files, offsets, event time, gaps, overlaps, foreign files), and against Kafka.
 
+import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { createKafka } from '../../../connectors/kafka/client.js';
 import { fetchTopicOffsets } from '../../../connectors/kafka/topic-offsets.js';
@@ -9,7 +10,9 @@ import { validateTopicName } from '../../archive/file-name.js';
 import { type ArchiveFileEntry, loadPartitionIndex } from '../../archive/partition-index.js';
 import { listTopicPartitions, listTopics } from '../../archive/reader.js';
 import type { PartitionOffsets } from '../../archive/archive-source.js';
+import { UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
+import { type PagePartition, renderInspectPage } from '../inspect-html.js';
 import { DATANODES_OPTION, storageOpener, type StorageCliOptions } from '../storage.js';
 import { archiveFormats } from './archive.js';
 
@@ -19,6 +22,7 @@ interface InspectCliOptions extends StorageCliOptions {
   brokers?: string;
   json?: boolean;
   files?: boolean;
+  html?: string;
 }
 
 /** One line per archive file: `  FILE <name>: offsets a..b, N records, B bytes, event time x .. y, format`. */
@@ -70,6 +74,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .option('--topic <name>', 'topic to inspect (repeatable; default: every topic in the archive)', collect, [] as string[])
     .option('--brokers <host:port,...>', 'compare with Kafka: earliest/latest offsets, what only Kafka holds, what retention deleted')
     .option('--json', 'one JSON object per partition instead of text')
+    .option('--html <file>', 'also write a self-contained page drawing each partition over offsets and event time, with a table of files')
     .option('--files', 'also list every archive file of each partition (offsets, records, bytes, event time)')
     .option(...DATANODES_OPTION)
     .action(async (opts: InspectCliOptions) => {
@@ -89,6 +94,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
         }
       }
       let problems = 0;
+      const page: PagePartition[] = [];
       for (const topic of topics) {
         const partitions = new Set(await listTopicPartitions(fs, root, topic));
         for (const p of kafkaOffsets?.get(topic) ?? []) partitions.add(p.partition);
@@ -97,10 +103,18 @@ export function registerInspect(program: Command, ctx: CliContext): void {
           const c = partitionCoverage(topic, partition, listing.entries, listing.foreign, listing.indexState);
           const k = kafkaOffsets?.get(topic)?.find((o) => o.partition === partition);
           if (k) c.kafka = compareWithKafka(c, k.earliest, k.latest);
+          page.push({ coverage: c, entries: listing.entries });
           problems += c.gaps.length + (c.kafka?.deletedAndMissing.length ?? 0);
           if (opts.json) ctx.stdout.write(toJson(opts.files ? { ...c, fileList: fileFacts(listing.entries) } : c) + '\n');
           else ctx.stdout.write([...describe(c), ...(opts.files ? fileLines(listing.entries) : [])].join('\n') + '\n');
         }
+      }
+      if (opts.html !== undefined) {
+        const html = renderInspectPage({ archive: opts.archive, generatedAt: new Date(), partitions: page });
+        await writeFile(opts.html, html).catch((err: NodeJS.ErrnoException) => {
+          throw new UsageError(`cannot write the --html page to ${opts.html}: ${err.message}; give a path in a folder that exists and can be written`);
+        });
+        ctx.stderr.write(`inspect: page written to ${opts.html}\n`);
       }
       if (topics.length === 0 && !opts.json) ctx.stdout.write(`no topics under ${opts.archive}\n`);
       // Gaps and lost offsets are findings, not failures of the command; say so in the exit code for scripts.
