@@ -12,7 +12,7 @@ export const EXIT_USAGE = 2;
  */
 export type ErrorCode =
   // classes below
-  | 'USAGE' | 'CONNECTION' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'PERMISSION' | 'UNAVAILABLE' | 'REMOTE' | 'CORRUPT_FILE'
+  | 'USAGE' | 'CONNECTION' | 'AUTHENTICATION' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'PERMISSION' | 'UNAVAILABLE' | 'REMOTE' | 'CORRUPT_FILE'
   | 'OFFSET_GAP' | 'SOURCE_STUCK' | 'SAVEPOINT' | 'BAD_RECORD' | 'PARTITION_CONFLICT'
   // storage: a path of the wrong kind, a non-empty folder, any other local I/O failure
   | 'NOT_A_DIRECTORY' | 'NOT_A_FILE' | 'NOT_EMPTY' | 'IO'
@@ -53,6 +53,13 @@ export class UsageError extends OxbowError {
 
   override get exitCode(): number {
     return EXIT_USAGE;
+  }
+}
+
+/** A service refused the credentials oxbow was given (a wrong password, an unknown user); exit 1, never retried. */
+export class AuthenticationError extends OxbowError {
+  constructor(message: string, options: OxbowErrorOptions = {}) {
+    super('AUTHENTICATION', message, options);
   }
 }
 

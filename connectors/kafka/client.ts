@@ -1,9 +1,11 @@
 // The kafkajs client factory: bounded retries, logs through oxbow's logger, connection failures as ConnectionError naming the brokers.
 
 import kafkajs, { type Kafka, type KafkaConfig, type logCreator, type LogEntry } from 'kafkajs';
-import { ConnectionError, OxbowError, UnavailableError, UsageError } from '../../src/errors.js';
+import { connect as tlsConnect } from 'node:tls';
+import { AuthenticationError, ConnectionError, OxbowError, UnavailableError, UsageError } from '../../src/errors.js';
 import { getLogger, type LogLevel } from '../../src/logger.js';
 import { redactCredentials } from '../../src/redact.js';
+import type { KafkaSecurity } from './client-config.js';
 
 const { Kafka: KafkaClass, logLevel } = kafkajs;
 
@@ -13,6 +15,8 @@ export interface KafkaClientOptions {
   clientId?: string;
   /** How long kafkajs may keep retrying one request before oxbow reports the brokers unreachable. Default 30 s. */
   connectWithinMs?: number;
+  /** TLS and SASL from `--kafka-config` (client-config.ts); plaintext without. */
+  security?: KafkaSecurity;
 }
 
 /** Splits and checks `--brokers`; a UsageError names the bad entry, credentials masked (`user:***@host:9092`). */
@@ -49,8 +53,10 @@ const oxbowLogCreator: logCreator = () => (entry: LogEntry) => {
 export function createKafka(options: KafkaClientOptions): Kafka {
   const brokers = parseBrokers(options.brokers);
   const config: KafkaConfig = {
-    clientId: options.clientId ?? 'oxbow',
+    clientId: options.security?.clientId ?? options.clientId ?? 'oxbow',
     brokers,
+    ...(options.security?.ssl === undefined ? {} : { ssl: options.security.ssl }),
+    ...(options.security?.sasl === undefined ? {} : { sasl: options.security.sasl }),
     connectionTimeout: 3000,
     requestTimeout: 25_000,
     // 300 ms doubling to 5 s, 6 retries: about 20 s of trying before a failure surfaces.
@@ -78,6 +84,9 @@ export function mapKafkaError(err: unknown, givenBrokers: string, doing: string)
   const chain = errorChain(err);
   const names = chain.map((e) => e.name);
   const text = chain.map((e) => e.message).join(': ');
+  if (names.includes('KafkaJSSASLAuthenticationError')) {
+    return new AuthenticationError(`Kafka at ${brokers} refused the credentials while ${doing} (${text}); check the user and password of --kafka-config`, { cause: err });
+  }
   if (names.some((n) => n === 'KafkaJSConnectionError' || n === 'KafkaJSConnectionClosedError' || n === 'KafkaJSRequestTimeoutError')
     || /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|Connection timeout|Closed connection/i.test(text)) {
     return new ConnectionError(brokers, `cannot reach Kafka at ${brokers} while ${doing} (${text}); check that the brokers run and that --brokers names their advertised host:port`, { cause: err });
@@ -104,5 +113,46 @@ export async function kafkaCall<T>(givenBrokers: string, doing: string, fn: () =
     throw mapKafkaError(err, brokers, doing);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Node's TLS verification failures, as what the user should check. */
+const TLS_FAILURES: [RegExp, string][] = [
+  [/CERT_HAS_EXPIRED/, 'its certificate has expired'],
+  [/CERT_NOT_YET_VALID/, 'its certificate is not valid yet'],
+  [/UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_SIGNATURE_FAILURE/, 'its certificate is not signed by a CA this client trusts: set ssl.ca.location to the CA that signed the broker\'s certificate'],
+  [/ERR_TLS_CERT_ALTNAME_INVALID/, 'its certificate is not for the host name in --brokers'],
+  [/EPROTO|wrong version number|packet length too long|ECONNRESET/, 'it did not answer TLS: is this a plaintext listener? (security.protocol SSL/SASL_SSL needs a TLS listener)'],
+];
+
+/**
+ * With TLS configured: one TLS handshake with the first broker that answers, before any Kafka client starts, so a CA
+ * that does not sign the broker's certificate, an expired certificate or a plaintext listener is a UsageError naming the
+ * listener within seconds (kafkajs would retry a failed handshake like a network error for half a minute). A broker
+ * that does not answer at all is left to the client's own connection error.
+ */
+export async function checkKafkaTls(givenBrokers: string, security: KafkaSecurity | undefined, timeoutMs = 5_000): Promise<void> {
+  if (security?.ssl === undefined) return;
+  const ssl = security.ssl;
+  for (const broker of parseBrokers(givenBrokers)) {
+    const i = broker.lastIndexOf(':');
+    const host = broker.slice(0, i).replace(/^\[|\]$/g, '');
+    const port = Number(broker.slice(i + 1));
+    const outcome = await new Promise<Error | 'ok' | 'unreachable'>((resolve) => {
+      const socket = tlsConnect({ ...ssl, host, port, servername: /^[\d.:]+$/.test(host) ? undefined : host, timeout: timeoutMs });
+      const done = (value: Error | 'ok' | 'unreachable') => {
+        socket.destroy();
+        resolve(value);
+      };
+      socket.once('secureConnect', () => done('ok'));
+      socket.once('timeout', () => done('unreachable'));
+      socket.once('error', (err: NodeJS.ErrnoException) => done(/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT/.test(err.code ?? '') ? 'unreachable' : err));
+    });
+    if (outcome === 'ok') return;
+    if (outcome instanceof Error) {
+      const code = (outcome as NodeJS.ErrnoException).code ?? '';
+      const why = TLS_FAILURES.find(([re]) => re.test(`${code} ${outcome.message}`))?.[1] ?? 'the TLS handshake failed';
+      throw new UsageError(`TLS to the Kafka listener ${redactCredentials(broker)} failed: ${why} (${code || outcome.message}); security: ${security.description}`, { cause: outcome });
+    }
   }
 }

@@ -1,8 +1,8 @@
 // What `oxbow sessions` opens from its flags: the archive (and its topic), Kafka, the partitions, the output, the
 // checkpoint store and the checkpoint to restore; and the event-time definition, which may come from the archive.
 
+import { type KafkaCliOptions, kafkaClient } from './kafka-client.js';
 import type { Kafka } from 'kafkajs';
-import { createKafka } from '../../connectors/kafka/client.js';
 import { KafkaPartitionReader, listKafkaPartitions } from '../../connectors/kafka/partition-reader.js';
 import { KafkaSink } from '../../connectors/kafka/sink-kafka.js';
 import { parquetFormat } from '../../connectors/parquet/parquet-format.js';
@@ -24,7 +24,7 @@ import { storageOpener, type StorageCliOptions } from './storage.js';
 
 const log = getLogger('sessions');
 
-export interface SessionsPortFlags extends StorageCliOptions {
+export interface SessionsPortFlags extends StorageCliOptions, KafkaCliOptions {
   archive?: string;
   brokers?: string;
   topic?: string;
@@ -53,7 +53,7 @@ export async function openSessionsPorts(flags: SessionsPortFlags, stdout: NodeJS
   const archive = await openArchive(flags, open);
   const topic = archive.topic;
   if (!topic) throw new UsageError('--topic: name the topic to read from Kafka');
-  const kafka: Kafka | null = flags.brokers ? createKafka({ brokers: flags.brokers, clientId: 'oxbow-sessions' }) : null;
+  const kafka: Kafka | null = flags.brokers ? await kafkaClient(flags, flags.brokers, 'oxbow-sessions') : null;
   const kafkaPartitions = kafka && flags.brokers ? await listKafkaPartitions(kafka, flags.brokers, topic) : [];
   const known = [...new Set([...archive.partitions, ...kafkaPartitions])].sort((a, b) => a - b);
   const partitions = flags.partitions ? parsePartitionSpec(flags.partitions) : known;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  BadRecordError, ConnectionError, CoPartitioningError, CorruptFileError, EventTimeMismatchError, EXIT_FAILED, EXIT_USAGE,
+  AuthenticationError, BadRecordError, ConnectionError, CoPartitioningError, CorruptFileError, EventTimeMismatchError, EXIT_FAILED, EXIT_USAGE,
   OffsetGapError, OxbowError, PartitionConflict, SavepointError, SourceStuckError, UnavailableError, UsageError,
 } from '../../src/errors.js';
 
@@ -18,6 +18,7 @@ test('errors that ask the user to fix options or input exit 2; every failure of 
   for (const err of usage) assert.equal(err.exitCode, EXIT_USAGE, err.name);
   const failed = [
     new ConnectionError('127.0.0.1:9092', 'down'),
+    new AuthenticationError('wrong password'),
     new UnavailableError('safe mode'),
     new CorruptFileError('/a.parquet', 'truncated'),
     new OffsetGapError('t', 0, 1n, 2n, 'hole'),

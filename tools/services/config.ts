@@ -10,6 +10,8 @@ export interface ServicePorts {
   kafka: number;
   /** Kafka KRaft controller listener (only the broker itself talks to it). */
   kafkaController: number;
+  /** Kafka SASL_SSL listener (SCRAM-SHA-512, a CA made at first start): for the secured-cluster tests. */
+  kafkaSaslSsl: number;
   /** NameNode RPC (hdfs://). */
   namenode: number;
   /** NameNode HTTP, which serves WebHDFS. */
@@ -31,11 +33,12 @@ export interface ServicesConfig {
   mvn: string;
 }
 
-export const DEFAULT_PORTS: ServicePorts = { kafka: 9092, kafkaController: 9093, namenode: 8020, webhdfs: 9870 };
+export const DEFAULT_PORTS: ServicePorts = { kafka: 9092, kafkaController: 9093, kafkaSaslSsl: 9094, namenode: 8020, webhdfs: 9870 };
 
 const PORT_VARIABLES: Record<keyof ServicePorts, string> = {
   kafka: 'OXBOW_KAFKA_PORT',
   kafkaController: 'OXBOW_KAFKA_CONTROLLER_PORT',
+  kafkaSaslSsl: 'OXBOW_KAFKA_SASL_SSL_PORT',
   namenode: 'OXBOW_NAMENODE_PORT',
   webhdfs: 'OXBOW_WEBHDFS_PORT',
 };

@@ -181,5 +181,5 @@ export const hdfsService: ServiceDefinition = {
   probe,
   probeKeptData: probeSeed,
   seed,
-  env: (ports) => ['OXBOW_WEBHDFS_URL', `http://127.0.0.1:${ports.webhdfs}`],
+  env: (ports) => ({ OXBOW_WEBHDFS_URL: `http://127.0.0.1:${ports.webhdfs}` }),
 };

@@ -3,25 +3,44 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
-import { access, mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { OxbowError } from '../../src/errors.js';
 import { tailFile } from './processes.js';
 import type { PrepareContext, Probe, ServiceDefinition } from './service.js';
 import type { ServicePorts } from './config.js';
 
-function serverProperties(ports: ServicePorts, dataDir: string): string {
+/** The SCRAM user the SASL_SSL listener knows (its password is made at each fresh start). */
+export const SASL_USER = 'oxbow';
+
+/** The broker's TLS material under the service folder, made once by `ensureTls` and kept across starts. */
+interface Tls {
+  dir: string;
+  caPem: string;
+  keystore: string;
+  password: string;
+}
+
+function serverProperties(ports: ServicePorts, dataDir: string, tls: Tls): string {
+  const sasl = 'listener.name.sasl_ssl';
   return [
     '# Written by `npm run services -- start`; rewritten on every start (a restart keeps it).',
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.bootstrap.servers=127.0.0.1:${ports.kafkaController}`,
-    `listeners=PLAINTEXT://127.0.0.1:${ports.kafka},CONTROLLER://127.0.0.1:${ports.kafkaController}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${ports.kafka}`,
+    `listeners=PLAINTEXT://127.0.0.1:${ports.kafka},CONTROLLER://127.0.0.1:${ports.kafkaController},SASL_SSL://127.0.0.1:${ports.kafkaSaslSsl}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${ports.kafka},SASL_SSL://127.0.0.1:${ports.kafkaSaslSsl}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL',
+    // A secured listener beside the plaintext one, as production clusters have: SCRAM-SHA-512 over TLS.
+    `${sasl}.sasl.enabled.mechanisms=SCRAM-SHA-512`,
+    `${sasl}.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+    `${sasl}.ssl.keystore.type=PKCS12`,
+    `${sasl}.ssl.keystore.location=${tls.keystore}`,
+    `${sasl}.ssl.keystore.password=${tls.password}`,
+    `${sasl}.ssl.key.password=${tls.password}`,
     `log.dirs=${dataDir}`,
     // One node: the internal topics cannot have three replicas, or consumer groups never find a coordinator.
     'offsets.topic.replication.factor=1',
@@ -72,24 +91,83 @@ function jvmArgs(ctx: PrepareContext): string[] {
   return ['-Xms256m', '-Xmx768m', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${join(ctx.dir, 'log4j2.properties')}`, '-cp', ctx.classpath];
 }
 
-/** Runs `kafka.tools.StorageTool format --standalone`, output appended to the service log. */
-async function formatStorage(ctx: PrepareContext, propertiesFile: string): Promise<void> {
-  const args = [...jvmArgs(ctx), 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId(), '-c', propertiesFile];
+/** Runs a JDK tool or a JVM main, output appended to the service log; a non-zero exit fails the start naming `what`. */
+async function runLogged(ctx: PrepareContext, command: string, args: string[], what: string): Promise<void> {
   const fd = openSync(ctx.logFile, 'a');
   try {
     const code = await new Promise<number | null>((resolveRun, reject) => {
-      const child = spawn(ctx.config.java, args, { cwd: ctx.dir, stdio: ['ignore', fd, fd] });
+      const child = spawn(command, args, { cwd: ctx.dir, stdio: ['ignore', fd, fd] });
       child.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new OxbowError('SERVICE_START', err.code === 'ENOENT' ? `"${ctx.config.java}" was not found: install Java 17, or point JAVA at it` : err.message, { cause: err })),
+        reject(new OxbowError('SERVICE_START', err.code === 'ENOENT' ? `"${command}" was not found: install Java 17, or point JAVA at it` : err.message, { cause: err })),
       );
       child.once('close', resolveRun);
     });
     if (code !== 0) {
-      throw new OxbowError('SERVICE_START', `Kafka storage format failed (exit ${code}). Its log is ${ctx.logFile}; last lines:\n${await tailFile(ctx.logFile, 20)}`);
+      throw new OxbowError('SERVICE_START', `${what} failed (exit ${code}). Its log is ${ctx.logFile}; last lines:\n${await tailFile(ctx.logFile, 20)}`);
     }
   } finally {
     closeSync(fd);
   }
+}
+
+/** `kafka.tools.StorageTool format --standalone`, with the SASL_SSL listener's SCRAM user and its password. */
+async function formatStorage(ctx: PrepareContext, propertiesFile: string, saslPassword: string): Promise<void> {
+  const scram = `SCRAM-SHA-512=[name=${SASL_USER},password=${saslPassword}]`;
+  await runLogged(ctx, ctx.config.java, [...jvmArgs(ctx), 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId(), '-c', propertiesFile, '--add-scram', scram], 'Kafka storage format');
+}
+
+/** The JDK's keytool beside the configured java (JAVA=/path/bin/java), else on PATH. */
+function keytool(ctx: PrepareContext): string {
+  return ctx.config.java.includes('/') ? join(dirname(ctx.config.java), 'keytool') : 'keytool';
+}
+
+/**
+ * A CA and a broker certificate for 127.0.0.1 and localhost signed by it, made with the JDK's keytool (Java is needed
+ * anyway) the first time and kept in the service folder, so clients can keep trusting `ca.pem` across starts.
+ */
+async function ensureTls(ctx: PrepareContext): Promise<Tls> {
+  const dir = join(ctx.dir, 'tls');
+  const tls: Tls = { dir, caPem: join(dir, 'ca.pem'), keystore: join(dir, 'broker.p12'), password: '' };
+  const passwordFile = join(dir, 'store-password');
+  try {
+    await access(tls.keystore);
+    await access(tls.caPem);
+    return { ...tls, password: (await readFile(passwordFile, 'utf8')).trim() };
+  } catch {
+    // made below
+  }
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const password = randomBytes(12).toString('hex');
+  const store = (file: string) => ['-keystore', join(dir, file), '-storetype', 'PKCS12', '-storepass', password];
+  const kt = (args: string[], what: string) => runLogged(ctx, keytool(ctx), args, `keytool (${what})`);
+  await kt(['-genkeypair', ...store('ca.p12'), '-alias', 'ca', '-dname', 'CN=oxbow services CA', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '3650', '-ext', 'bc:c'], 'the CA');
+  await kt(['-exportcert', ...store('ca.p12'), '-alias', 'ca', '-rfc', '-file', tls.caPem], 'exporting the CA');
+  await kt(['-genkeypair', ...store('broker.p12'), '-alias', 'broker', '-dname', 'CN=localhost', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '3650'], 'the broker key');
+  await kt(['-certreq', ...store('broker.p12'), '-alias', 'broker', '-file', join(dir, 'broker.csr')], 'the broker request');
+  await kt(['-gencert', ...store('ca.p12'), '-alias', 'ca', '-infile', join(dir, 'broker.csr'), '-outfile', join(dir, 'broker.pem'), '-rfc', '-validity', '3650',
+    '-ext', 'SAN=ip:127.0.0.1,dns:localhost'], 'signing the broker certificate');
+  await kt(['-importcert', ...store('broker.p12'), '-alias', 'ca', '-file', tls.caPem, '-noprompt'], 'importing the CA');
+  await kt(['-importcert', ...store('broker.p12'), '-alias', 'broker', '-file', join(dir, 'broker.pem'), '-noprompt'], 'importing the broker certificate');
+  await writeFile(passwordFile, password, { mode: 0o600 });
+  return { ...tls, password };
+}
+
+/** The client properties file for the SASL_SSL listener (what `oxbow --kafka-config` reads); 0600, it holds the password. */
+export function saslClientConfigFile(serviceDir: string): string {
+  return join(serviceDir, 'client-sasl-ssl.properties');
+}
+
+function saslClientConfig(tls: Tls, password: string): string {
+  return [
+    '# Written by `npm run services -- start` at each fresh start: the SASL_SSL listener of this broker',
+    '# (address in OXBOW_KAFKA_SASL_SSL_BROKERS). Use it with oxbow --kafka-config.',
+    'security.protocol=SASL_SSL',
+    'sasl.mechanism=SCRAM-SHA-512',
+    `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${SASL_USER}" password="${password}";`,
+    `ssl.ca.location=${tls.caPem}`,
+    '',
+  ].join('\n');
 }
 
 function probeAdmin(broker: string) {
@@ -161,6 +239,7 @@ export const kafkaService: ServiceDefinition = {
   ports: (ports) => [
     { port: ports.kafka, what: 'Kafka broker', variable: 'OXBOW_KAFKA_PORT' },
     { port: ports.kafkaController, what: 'Kafka KRaft controller', variable: 'OXBOW_KAFKA_CONTROLLER_PORT' },
+    { port: ports.kafkaSaslSsl, what: 'Kafka SASL_SSL listener', variable: 'OXBOW_KAFKA_SASL_SSL_PORT' },
   ],
   async prepare(ctx) {
     const dataDir = join(ctx.dir, 'data');
@@ -170,13 +249,20 @@ export const kafkaService: ServiceDefinition = {
     } else {
       await rm(dataDir, { recursive: true, force: true });
       await mkdir(dataDir, { recursive: true });
-      await writeFile(propertiesFile, serverProperties(ctx.ports, dataDir));
+      const tls = await ensureTls(ctx);
+      await writeFile(propertiesFile, serverProperties(ctx.ports, dataDir, tls), { mode: 0o600 });
       await writeFile(join(ctx.dir, 'log4j2.properties'), LOG4J2);
-      await formatStorage(ctx, propertiesFile);
+      const saslPassword = randomBytes(12).toString('hex');
+      await formatStorage(ctx, propertiesFile, saslPassword);
+      await writeFile(saslClientConfigFile(ctx.dir), saslClientConfig(tls, saslPassword), { mode: 0o600 });
     }
     return [...jvmArgs(ctx), 'kafka.Kafka', propertiesFile];
   },
   probe,
   probeKeptData: probeLeaders,
-  env: (ports) => ['OXBOW_KAFKA_BROKERS', `127.0.0.1:${ports.kafka}`],
+  env: (ports, dir) => ({
+    OXBOW_KAFKA_BROKERS: `127.0.0.1:${ports.kafka}`,
+    OXBOW_KAFKA_SASL_SSL_BROKERS: `127.0.0.1:${ports.kafkaSaslSsl}`,
+    OXBOW_KAFKA_SASL_SSL_CONFIG: saslClientConfigFile(dir),
+  }),
 };

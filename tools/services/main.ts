@@ -45,7 +45,7 @@ async function run(argv: string[]): Promise<number> {
       const result = await restartService(args.service, config);
       const how = result.killed ? 'killed and restarted' : 'was not running (crashed?); started again';
       process.stderr.write(`${how} with its data in ${(result.durationMs / 1000).toFixed(1)} s: ${describe(result.status)}\n`);
-      printEnv(Object.fromEntries([result.status.env]));
+      printEnv(result.status.env);
       return 0;
     }
     case 'pause': {

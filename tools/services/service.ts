@@ -35,8 +35,8 @@ export interface ServiceDefinition {
   probeKeptData?(ports: ServicePorts): Promise<Probe>;
   /** Leaves behind what `probeKeptData` reads after a restart; called once a fresh start answers, and before a restart's kill. */
   seed?(ports: ServicePorts): Promise<void>;
-  /** The variable the tests read and its value, e.g. OXBOW_KAFKA_BROKERS=127.0.0.1:9092. */
-  env(ports: ServicePorts): [string, string];
+  /** The variables the tests read and their values, e.g. OXBOW_KAFKA_BROKERS=127.0.0.1:9092 (`dir`: the service folder). */
+  env(ports: ServicePorts, dir: string): Record<string, string>;
 }
 
 export interface PrepareContext {
@@ -60,7 +60,7 @@ export interface ServiceStatus {
   pid?: number;
   /** The ports the instance was started with (from its record), else the configured ones. */
   ports: ServicePorts;
-  env: [string, string];
+  env: Record<string, string>;
   logFile: string;
   /** Why it is not answering, when it is not. */
   reason?: string;
@@ -109,7 +109,7 @@ export async function serviceStatus(config: ServicesConfig, def: ServiceDefiniti
   const p = servicePaths(config, def);
   const { pid, ours, record } = await findInstance(config, def);
   const ports = record?.ports ?? config.ports;
-  const base = { name: def.name, title: def.title, ports, env: def.env(ports), logFile: p.logFile };
+  const base = { name: def.name, title: def.title, ports, env: def.env(ports, p.dir), logFile: p.logFile };
   if (pid === undefined || !ours) return { ...base, state: 'stopped' };
   // Asking a stopped JVM would only wait for the probe's timeouts.
   if (isStopped(pid)) return { ...base, state: 'paused', pid, reason: 'its process group is stopped (SIGSTOP); resume it' };

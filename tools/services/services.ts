@@ -27,7 +27,7 @@ export interface ServicesStart {
 }
 
 function envOf(statuses: ServiceStatus[]): Record<string, string> {
-  return Object.fromEntries(statuses.filter((s) => s.state === 'running').map((s) => s.env));
+  return Object.assign({}, ...statuses.filter((s) => s.state === 'running').map((s) => s.env)) as Record<string, string>;
 }
 
 /**

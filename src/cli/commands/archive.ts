@@ -1,8 +1,8 @@
 // `oxbow archive`: Kafka topics into offset-named Parquet or JSONL.gz files on HDFS or the local fs, exactly once, until stopped or caught up.
 
+import { KAFKA_CONFIG_OPTION, type KafkaCliOptions, kafkaClient } from '../kafka-client.js';
 import { createHash } from 'node:crypto';
 import { Option, type Command } from 'commander';
-import { createKafka } from '../../../connectors/kafka/client.js';
 import { KafkaArchiveSource } from '../../../connectors/kafka/kafka-archive-source.js';
 import { parquetFormat } from '../../../connectors/parquet/parquet-format.js';
 import { Archiver, type ArchiveProgress } from '../../archive/archiver.js';
@@ -20,7 +20,7 @@ import { DATANODES_OPTION, storageOpener, type StorageCliOptions } from '../stor
 
 const log = getLogger('archive');
 
-interface ArchiveCliOptions extends StorageCliOptions {
+interface ArchiveCliOptions extends StorageCliOptions, KafkaCliOptions {
   brokers: string;
   topic: string[];
   archive: string;
@@ -96,6 +96,7 @@ export function registerArchive(program: Command, ctx: CliContext): void {
     .addOption(new Option('--on-retention-gap <policy>', 'offsets Kafka deleted (retention) before they were archived: stop naming them, or record the gap and archive on').choices(['fail', 'skip']).default('fail'))
     .option('--progress-interval <duration>', 'time between progress updates (each asks Kafka for its log ends); 0 for none', '10s')
     .option(...METRICS_OPTION)
+    .option(...KAFKA_CONFIG_OPTION)
     .option(...DATANODES_OPTION)
     .action(async (opts: ArchiveCliOptions, command: Command) => {
       const format = opts.format === 'parquet' ? parquetFormat : opts.format === 'jsonl.gz' ? jsonlGzFormat : null;
@@ -111,7 +112,7 @@ export function registerArchive(program: Command, ctx: CliContext): void {
       const location = uriOf(fs, root);
       const group = opts.group ?? defaultArchiveGroup(location, opts.topic);
       log.info('archiving', { topics: opts.topic.join(','), archive: location, group });
-      const kafka = createKafka({ brokers: opts.brokers, clientId: `oxbow-archive-${group}` });
+      const kafka = await kafkaClient(opts, opts.brokers, `oxbow-archive-${group}`);
       const source = new KafkaArchiveSource({ kafka, brokers: opts.brokers, groupId: group });
       const archiver = new Archiver({
         fs, root, topics: opts.topic, format, formats: archiveFormats, rotation, eventTime: opts.eventTime,

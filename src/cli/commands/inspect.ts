@@ -1,8 +1,8 @@
 // `oxbow inspect`: what an archive holds per partition (files, offsets, event time, gaps, overlaps, foreign files), and against Kafka.
 
+import { KAFKA_CONFIG_OPTION, type KafkaCliOptions, kafkaClient } from '../kafka-client.js';
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { createKafka } from '../../../connectors/kafka/client.js';
 import { fetchTopicOffsets } from '../../../connectors/kafka/topic-offsets.js';
 import { kafkaCall } from '../../../connectors/kafka/client.js';
 import { compareWithKafka, type OffsetRange, type PartitionCoverage, partitionCoverage } from '../../archive/coverage.js';
@@ -16,7 +16,7 @@ import { type PagePartition, renderInspectPage } from '../inspect-html.js';
 import { DATANODES_OPTION, storageOpener, type StorageCliOptions } from '../storage.js';
 import { archiveFormats } from './archive.js';
 
-interface InspectCliOptions extends StorageCliOptions {
+interface InspectCliOptions extends StorageCliOptions, KafkaCliOptions {
   archive: string;
   topic: string[];
   brokers?: string;
@@ -76,6 +76,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .option('--json', 'one JSON object per partition instead of text')
     .option('--html <file>', 'also write a self-contained page drawing each partition over offsets and event time, with a table of files')
     .option('--files', 'also list every archive file of each partition (offsets, records, bytes, event time)')
+    .option(...KAFKA_CONFIG_OPTION)
     .option(...DATANODES_OPTION)
     .action(async (opts: InspectCliOptions) => {
       const { fs, root } = storageOpener(opts)(opts.archive);
@@ -83,7 +84,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
       let kafkaOffsets: Map<string, PartitionOffsets[]> | null = null;
       if (opts.brokers) {
         const brokers = opts.brokers;
-        const kafka = createKafka({ brokers, clientId: 'oxbow-inspect' });
+        const kafka = await kafkaClient(opts, brokers, 'oxbow-inspect');
         const admin = kafka.admin();
         await kafkaCall(brokers, 'connecting the admin client', () => admin.connect());
         try {

@@ -1,10 +1,11 @@
 // `oxbow produce`: music events from the generator into a Kafka topic (created when missing), to try the other commands
 // on real Kafka without writing a producer first.
 
+import { KAFKA_CONFIG_OPTION, type KafkaCliOptions, kafkaClient } from '../kafka-client.js';
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import { createTopic, produceRecords } from '../../../connectors/kafka/bulk-producer.js';
-import { createKafka, kafkaCall } from '../../../connectors/kafka/client.js';
+import { kafkaCall } from '../../../connectors/kafka/client.js';
 import { UsageError } from '../../errors.js';
 import { generateMusicEvents, type MusicEvent } from '../../gen/music-events.js';
 import { getLogger } from '../../logger.js';
@@ -13,7 +14,7 @@ import type { CliContext } from '../context.js';
 
 const log = getLogger('produce');
 
-interface ProduceFlags {
+interface ProduceFlags extends KafkaCliOptions {
   brokers: string;
   topic: string;
   partitions: string;
@@ -39,6 +40,7 @@ export function registerProduce(program: Command, ctx: CliContext): void {
     .command('produce')
     .description('Produce generated music events ({"userId","ts","type","songId","playlistId"}) to a Kafka topic, creating it when missing.')
     .requiredOption('--brokers <host:port,...>', 'Kafka bootstrap brokers')
+    .option(...KAFKA_CONFIG_OPTION)
     .requiredOption('--topic <name>', 'topic to produce to')
     .option('--partitions <n>', 'partitions of the topic when it has to be created', '4')
     .option('--key-by <field|none>', "record key: an event field (userId, songId, playlistId, type) or 'none' for null keys", 'userId')
@@ -62,7 +64,7 @@ export function registerProduce(program: Command, ctx: CliContext): void {
         maxDisorderMs: parseDuration(flags.disorder, '--disorder'), ...(limit === undefined ? {} : { limit }),
       });
 
-      const kafka = createKafka({ brokers: flags.brokers, clientId: 'oxbow-produce' });
+      const kafka = await kafkaClient(flags, flags.brokers, 'oxbow-produce');
       const admin = kafka.admin();
       await kafkaCall(flags.brokers, 'connecting the admin client', () => admin.connect());
       let created = false;

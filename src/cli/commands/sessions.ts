@@ -1,6 +1,7 @@
 // `oxbow sessions`: replay the archive in event time into session windows, then carry on over live Kafka from exactly where
 // the archive ends. This file maps flags to the job's specs and ports (src/job/assemble.ts builds and runs the path).
 
+import { KAFKA_CONFIG_OPTION } from '../kafka-client.js';
 import { type Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { DEFAULT_EVENT_TIME, KAFKA_TIMESTAMP } from '../../event-time.js';
@@ -68,6 +69,7 @@ export function registerSessions(program: Command, ctx: CliContext): void {
     .option(...MAX_BAD_RATIO_OPTION)
     .option(...METRICS_OPTION)
     .option('--progress-interval <duration>', 'time between progress updates', '1s')
+    .option(...KAFKA_CONFIG_OPTION)
     .option(...DATANODES_OPTION)
     .action(async (flags: SessionsFlags, cmd: Command) => {
       await runSessions(flags, ctx, cmd.getOptionValueSource('eventTime') !== 'default');

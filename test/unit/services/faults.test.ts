@@ -58,7 +58,7 @@ const fake: ServiceDefinition = {
   async seed() {
     seeds += 1;
   },
-  env: (ports) => ['FAKE_URL', `http://127.0.0.1:${ports.kafka}`],
+  env: (ports) => ({ FAKE_URL: `http://127.0.0.1:${ports.kafka}` }),
 };
 
 /** The stand-in runs on node; a stand-in `mvn` hands out a classpath nobody reads, so no Maven runs. */

@@ -44,6 +44,8 @@ test('start twice (at once, then again) starts each service once; status tells t
   assert.deepEqual(concurrent.results.map((r) => r.status.pid), first.results.map((r) => r.status.pid));
   assert.deepEqual(first.env, {
     OXBOW_KAFKA_BROKERS: `127.0.0.1:${config.ports.kafka}`,
+    OXBOW_KAFKA_SASL_SSL_BROKERS: `127.0.0.1:${config.ports.kafkaSaslSsl}`,
+    OXBOW_KAFKA_SASL_SSL_CONFIG: join(config.stateDir, 'kafka', 'client-sasl-ssl.properties'),
     OXBOW_WEBHDFS_URL: `http://127.0.0.1:${config.ports.webhdfs}`,
   });
   const pids = first.results.map((r) => r.status.pid);

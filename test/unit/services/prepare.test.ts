@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -15,17 +15,24 @@ import type { PrepareContext } from '../../../tools/services/service.js';
 const scratch = await mkdtemp(join(tmpdir(), 'oxbow-prepare-'));
 after(() => rm(scratch, { recursive: true, force: true }));
 
-/** A service folder and a stand-in `java` that only records how it was called (Kafka's format step runs java). */
-async function context(name: string, keepData: boolean): Promise<{ ctx: PrepareContext; calls: () => Promise<string> }> {
+/**
+ * A service folder and stand-ins for `java` and the `keytool` beside it that only record how they were called (Kafka's
+ * format step runs java; its TLS material comes from keytool).
+ */
+async function context(name: string, keepData: boolean): Promise<{ ctx: PrepareContext; calls: () => Promise<string>; keytoolCalls: () => Promise<string> }> {
   const dir = join(scratch, name);
-  await mkdir(dir, { recursive: true });
+  const bin = join(dir, 'bin');
+  await mkdir(bin, { recursive: true });
   const callsFile = join(dir, 'java-calls.txt');
-  const java = join(dir, 'fake-java');
+  const keytoolFile = join(dir, 'keytool-calls.txt');
+  const java = join(bin, 'java');
   await writeFile(java, `#!/bin/sh\necho "$*" >> '${callsFile}'\n`);
+  await writeFile(join(bin, 'keytool'), `#!/bin/sh\necho "$*" >> '${keytoolFile}'\n`);
   await chmod(java, 0o755);
+  await chmod(join(bin, 'keytool'), 0o755);
   const config = { ...(await servicesConfig({ OXBOW_STATE_DIR: scratch })), java };
   const ctx: PrepareContext = { config, ports: config.ports, dir, classpath: '/jars/a.jar', logFile: join(dir, 'service.log'), keepData };
-  return { ctx, calls: () => readFile(callsFile, 'utf8').catch(() => '') };
+  return { ctx, calls: () => readFile(callsFile, 'utf8').catch(() => ''), keytoolCalls: () => readFile(keytoolFile, 'utf8').catch(() => '') };
 }
 
 test('Kafka, fresh: data wiped, server.properties written (retention checked every second from the start), storage formatted', async () => {
@@ -39,6 +46,26 @@ test('Kafka, fresh: data wiped, server.properties written (retention checked eve
   assert.match(properties, /^log\.initial\.task\.delay\.ms=1000$/m);
   assert.match(properties, new RegExp(`^log\\.dirs=${join(ctx.dir, 'data')}$`, 'm'));
   assert.equal(existsSync(join(ctx.dir, 'data', 'old-topic-0')), false, 'the old data is gone');
+});
+
+test('Kafka, fresh: a SASL_SSL listener with a SCRAM user made at format, TLS material from keytool, a 0600 client file with the same password', async () => {
+  const { ctx, calls, keytoolCalls } = await context('kafka-sasl', false);
+  await kafkaService.prepare(ctx);
+  const scram = /--add-scram SCRAM-SHA-512=\[name=oxbow,password=(\w+)\]/.exec(await calls());
+  assert.ok(scram, await calls());
+  const keytool = await keytoolCalls();
+  for (const step of ['-genkeypair .*-alias ca .*-ext bc:c', '-gencert .*-ext SAN=ip:127.0.0.1,dns:localhost', '-importcert .*-alias broker']) assert.match(keytool, new RegExp(step));
+  const properties = await readFile(join(ctx.dir, 'server.properties'), 'utf8');
+  assert.match(properties, new RegExp(`^listeners=.*SASL_SSL://127\\.0\\.0\\.1:${ctx.ports.kafkaSaslSsl}$`, 'm'));
+  assert.match(properties, /^listener\.name\.sasl_ssl\.sasl\.enabled\.mechanisms=SCRAM-SHA-512$/m);
+  const client = join(ctx.dir, 'client-sasl-ssl.properties');
+  assert.equal((await stat(client)).mode & 0o777, 0o600);
+  const text = await readFile(client, 'utf8');
+  assert.ok(text.includes(`username="oxbow" password="${scram[1]}";`));
+  assert.match(text, new RegExp(`^ssl\\.ca\\.location=${join(ctx.dir, 'tls', 'ca.pem')}$`, 'm'));
+  assert.deepEqual(kafkaService.env(ctx.ports, ctx.dir), {
+    OXBOW_KAFKA_BROKERS: `127.0.0.1:${ctx.ports.kafka}`, OXBOW_KAFKA_SASL_SSL_BROKERS: `127.0.0.1:${ctx.ports.kafkaSaslSsl}`, OXBOW_KAFKA_SASL_SSL_CONFIG: client,
+  });
 });
 
 test('Kafka, keepData: no format step, no wipe, server.properties untouched, same JVM arguments', async () => {
