@@ -23,13 +23,16 @@ export function uploadToDataNode(
   method: 'PUT' | 'POST',
   data: Uint8Array | AsyncIterable<Uint8Array>,
   stall: StallTimer,
+  /** PEM of the CA that signed an https:// DataNode's certificate; default Node's bundled CAs. */
+  ca?: string,
 ): Promise<UploadAnswer> {
   return new Promise<UploadAnswer>((resolve, reject) => {
     const url = new URL(location);
     const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
     if (data instanceof Uint8Array) headers['content-length'] = String(data.length);
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = send(url, { method, headers, signal: stall.controller.signal });
+    const req = url.protocol === 'https:'
+      ? httpsRequest(url, { method, headers, signal: stall.controller.signal, ...(ca === undefined ? {} : { ca }) })
+      : httpRequest(url, { method, headers, signal: stall.controller.signal });
     let settled = false;
     let answered = false;
     const settle = (fn: () => void) => {

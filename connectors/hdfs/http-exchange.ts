@@ -1,6 +1,9 @@
 // One HTTP exchange with the NameNode or a DataNode: a stall timeout instead of a total one, and network failures as ConnectionError.
 
-import { ConnectionError, OxbowError } from '../../src/errors.js';
+import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
+import { ConnectionError, OxbowError, UsageError } from '../../src/errors.js';
+import { tlsFailure } from '../../src/tls-failure.js';
 
 export type Role = 'NameNode' | 'DataNode';
 
@@ -100,6 +103,29 @@ function whatToCheck(peer: Peer): string {
     : 'check that the DataNode is running and advertises an address this machine can reach (dfs.datanode.hostname, dfs.datanode.http.address)';
 }
 
+/**
+ * One request without following redirects, answered as a standard Response. http:// goes through fetch; https:// through
+ * node:https, which takes the CA (`ca`, PEM) that signed a private cluster's certificates (fetch cannot be given one).
+ */
+export function exchangeRequest(url: string, init: { method: string; signal: AbortSignal; ca?: string }): Promise<Response> {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'https:') return fetch(url, { method: init.method, redirect: 'manual', signal: init.signal });
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(parsed, { method: init.method, signal: init.signal, ...(init.ca === undefined ? {} : { ca: init.ca }) }, (res) => {
+      const status = res.statusCode ?? 0;
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(res.headers)) {
+        for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, one);
+      }
+      const body = status === 204 || status === 304 ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
+      if (body === null) res.resume();
+      resolve(new Response(body, { status, headers }));
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
 /** Map a rejected fetch or a failed body read to ConnectionError naming the peer and what to check. */
 export function mapNetworkError(err: unknown, peer: Peer, stall: StallTimer, stallMs: number, doing: string): OxbowError {
   if (err instanceof OxbowError) return err;
@@ -110,9 +136,12 @@ export function mapNetworkError(err: unknown, peer: Peer, stall: StallTimer, sta
   }
   const code = errnoOf(err);
   const reason = code ? (reasons[code] ? `${code}: ${reasons[code]}` : code) : err instanceof Error ? err.message : String(err);
-  let hint = whatToCheck(peer);
-  if (code && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code)) {
-    hint = 'the TLS certificate was not accepted; for a private CA set NODE_EXTRA_CA_CERTS to its PEM file';
+  const tls = tlsFailure(code, err instanceof Error ? err.message : String(err));
+  if (tls !== undefined) {
+    // Not a network hiccup: retrying cannot help, the setup must change.
+    const hint = /CA this client trusts/.test(tls) ? ': give the CA that signed it with --webhdfs-ca FILE (PEM)' : '';
+    return new UsageError(`${doing}: TLS to the ${peer.role} at ${peer.origin}${redirected} failed: ${tls}${hint} (${code})`, { cause: err });
   }
+  const hint = whatToCheck(peer);
   return new ConnectionError(address, `${doing}: cannot reach the ${peer.role} at ${peer.origin}${redirected} (${reason}); ${hint}`, { cause: err });
 }

@@ -4,7 +4,7 @@ import { AlreadyExistsError, NotFoundError, RemoteError, UnavailableError, Usage
 import { getLogger } from '../../src/logger.js';
 import { redactCredentials } from '../../src/redact.js';
 import { retry, type RetryOptions } from '../../src/retry.js';
-import { StallTimer, hostPort, mapNetworkError, type Peer } from './http-exchange.js';
+import { StallTimer, exchangeRequest, hostPort, mapNetworkError, type Peer } from './http-exchange.js';
 import { ProducerFailure, uploadToDataNode, type UploadAnswer } from './datanode-upload.js';
 import { RedirectPolicy } from './redirect-policy.js';
 import { mapWebHdfsError } from './remote-exception.js';
@@ -15,8 +15,12 @@ const log = getLogger('webhdfs');
 export interface WebHdfsClientOptions {
   /** The NameNode's HTTP(S) address, `http://127.0.0.1:9870`. */
   url: string;
-  /** HDFS user for simple auth (`user.name`). */
+  /** HDFS user for simple auth (`user.name`); not sent when `delegation` is given. */
   user: string;
+  /** A Hadoop delegation token (URL-safe string, as `hdfs fetchdt` or GETDELEGATIONTOKEN give it): sent as `delegation=` instead of `user.name`. */
+  delegation?: string;
+  /** PEM of the CA(s) that signed the NameNode's and DataNodes' HTTPS certificates (swebhdfs://); default Node's bundled CAs. */
+  ca?: string;
   /** Fail with ConnectionError when a request makes no progress (connect, headers, a body chunk) for this long. Default 20 s. */
   stallTimeoutMs?: number;
   /**
@@ -50,6 +54,8 @@ type Params = Record<string, string | number | boolean | undefined>;
 export class WebHdfsClient {
   readonly url: string;
   readonly user: string;
+  private readonly delegation: string | undefined;
+  private readonly ca: string | undefined;
   private readonly stallMs: number;
   private readonly retryOptions: RetryOptions;
   private readonly nameNode: Peer;
@@ -71,6 +77,8 @@ export class WebHdfsClient {
     if (!Number.isFinite(stallMs) || stallMs <= 0) throw new UsageError(`WebHDFS stallTimeoutMs ${stallMs} must be a positive number of ms`);
     this.url = parsed.origin;
     this.user = options.user;
+    this.delegation = options.delegation;
+    this.ca = options.ca;
     this.stallMs = stallMs;
     this.retryOptions = {
       retries: 5,
@@ -186,7 +194,7 @@ export class WebHdfsClient {
       const stall = new StallTimer(this.stallMs);
       let response: Response;
       try {
-        response = await fetch(location, { method: 'GET', redirect: 'manual', signal: stall.controller.signal });
+        response = await exchangeRequest(location, { method: 'GET', signal: stall.controller.signal, ca: this.ca });
       } catch (err) {
         stall.cancel();
         throw mapNetworkError(err, peer, stall, this.stallMs, doing);
@@ -281,7 +289,7 @@ export class WebHdfsClient {
     const started = Date.now();
     let response: Response;
     try {
-      response = await fetch(url, { method, redirect: 'manual', signal: stall.controller.signal });
+      response = await exchangeRequest(url, { method, signal: stall.controller.signal, ca: this.ca });
     } catch (err) {
       stall.cancel();
       throw mapNetworkError(err, this.nameNode, stall, this.stallMs, doing);
@@ -298,7 +306,7 @@ export class WebHdfsClient {
     const started = Date.now();
     let answer: UploadAnswer;
     try {
-      answer = await uploadToDataNode(location, method, data, stall);
+      answer = await uploadToDataNode(location, method, data, stall, this.ca);
     } catch (err) {
       stall.cancel();
       if (err instanceof ProducerFailure) throw err.error;
@@ -354,17 +362,25 @@ export class WebHdfsClient {
 
   private nameNodeUrl(op: string, path: string, params: Params): string {
     if (!path.startsWith('/')) throw new UsageError(`WebHDFS path '${path}' must be absolute (start with '/')`);
-    const query = new URLSearchParams({ op, 'user.name': this.user });
-    for (const [key, value] of Object.entries(params)) {
-      if (value !== undefined) query.set(key, String(value));
-    }
-    return `${this.url}/webhdfs/v1${encodePath(path)}?${query}`;
+    return `${this.url}/webhdfs/v1${encodePath(path)}?${nameNodeQuery(op, this.delegation === undefined ? { user: this.user } : { delegation: this.delegation }, params)}`;
   }
 
   private logRetry(op: string, path: string, info: { error: unknown; attempt: number; delayMs: number }): void {
     const message = info.error instanceof Error ? info.error.message : String(info.error);
     log.warn('HDFS cannot serve now; retrying', { op, path, attempt: info.attempt, delayMs: info.delayMs, error: message });
   }
+}
+
+/**
+ * The query of a NameNode call: the operation, who asks (`user.name` for simple auth, or `delegation` with a token,
+ * whose user the token names; never both), then the operation's parameters.
+ */
+export function nameNodeQuery(op: string, auth: { user: string } | { delegation: string }, params: Params): URLSearchParams {
+  const query = new URLSearchParams('delegation' in auth ? { op, delegation: auth.delegation } : { op, 'user.name': auth.user });
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined) query.set(key, String(value));
+  }
+  return query;
 }
 
 /** Each segment percent-encoded: `+`, `=`, spaces and `%` in file names reach HDFS as themselves. */

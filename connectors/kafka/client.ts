@@ -5,6 +5,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { AuthenticationError, ConnectionError, OxbowError, UnavailableError, UsageError } from '../../src/errors.js';
 import { getLogger, type LogLevel } from '../../src/logger.js';
 import { redactCredentials } from '../../src/redact.js';
+import { tlsFailure } from '../../src/tls-failure.js';
 import type { KafkaSecurity } from './client-config.js';
 
 const { Kafka: KafkaClass, logLevel } = kafkajs;
@@ -116,15 +117,6 @@ export async function kafkaCall<T>(givenBrokers: string, doing: string, fn: () =
   }
 }
 
-/** Node's TLS verification failures, as what the user should check. */
-const TLS_FAILURES: [RegExp, string][] = [
-  [/CERT_HAS_EXPIRED/, 'its certificate has expired'],
-  [/CERT_NOT_YET_VALID/, 'its certificate is not valid yet'],
-  [/UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_SIGNATURE_FAILURE/, 'its certificate is not signed by a CA this client trusts: set ssl.ca.location to the CA that signed the broker\'s certificate'],
-  [/ERR_TLS_CERT_ALTNAME_INVALID/, 'its certificate is not for the host name in --brokers'],
-  [/EPROTO|wrong version number|packet length too long|ECONNRESET/, 'it did not answer TLS: is this a plaintext listener? (security.protocol SSL/SASL_SSL needs a TLS listener)'],
-];
-
 /**
  * With TLS configured: one TLS handshake with the first broker that answers, before any Kafka client starts, so a CA
  * that does not sign the broker's certificate, an expired certificate or a plaintext listener is a UsageError naming the
@@ -151,8 +143,10 @@ export async function checkKafkaTls(givenBrokers: string, security: KafkaSecurit
     if (outcome === 'ok') return;
     if (outcome instanceof Error) {
       const code = (outcome as NodeJS.ErrnoException).code ?? '';
-      const why = TLS_FAILURES.find(([re]) => re.test(`${code} ${outcome.message}`))?.[1] ?? 'the TLS handshake failed';
-      throw new UsageError(`TLS to the Kafka listener ${redactCredentials(broker)} failed: ${why} (${code || outcome.message}); security: ${security.description}`, { cause: outcome });
+      // A TLS listener that resets a non-TLS hello, or a plaintext one that resets ours: either way no TLS here.
+      const why = tlsFailure(code, outcome.message) ?? (code === 'ECONNRESET' ? tlsFailure('EPROTO', '') : undefined) ?? 'the TLS handshake failed';
+      const hint = /CA this client trusts/.test(why) ? ': set ssl.ca.location to the CA that signed the broker\'s certificate' : '';
+      throw new UsageError(`TLS to the Kafka listener ${redactCredentials(broker)} failed: ${why}${hint} (${code || outcome.message}); security: ${security.description}`, { cause: outcome });
     }
   }
 }

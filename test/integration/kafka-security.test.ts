@@ -140,7 +140,7 @@ test('a wrong password, an unknown mechanism, a CA that did not sign the broker 
     // TLS against the plaintext listener.
     const plaintext = await attempt(brokers(), sasl.config);
     assert.equal(plaintext.code, 2, plaintext.stderr);
-    assert.match(plaintext.stderr, /did not answer TLS: is this a plaintext listener/);
+    assert.match(plaintext.stderr, /did not answer TLS: is this a plaintext/);
 
     assertNoSecret(secret, [wrongPassword, mechanism, wrongCa, expiredRun, plaintext], []);
   } finally {

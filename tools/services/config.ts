@@ -16,6 +16,8 @@ export interface ServicePorts {
   namenode: number;
   /** NameNode HTTP, which serves WebHDFS. */
   webhdfs: number;
+  /** NameNode HTTPS: WebHDFS over TLS (swebhdfs://), certificate signed by a CA made at first start. */
+  webhdfsHttps: number;
 }
 
 export interface ServicesConfig {
@@ -33,7 +35,7 @@ export interface ServicesConfig {
   mvn: string;
 }
 
-export const DEFAULT_PORTS: ServicePorts = { kafka: 9092, kafkaController: 9093, kafkaSaslSsl: 9094, namenode: 8020, webhdfs: 9870 };
+export const DEFAULT_PORTS: ServicePorts = { kafka: 9092, kafkaController: 9093, kafkaSaslSsl: 9094, namenode: 8020, webhdfs: 9870, webhdfsHttps: 9871 };
 
 const PORT_VARIABLES: Record<keyof ServicePorts, string> = {
   kafka: 'OXBOW_KAFKA_PORT',
@@ -41,6 +43,7 @@ const PORT_VARIABLES: Record<keyof ServicePorts, string> = {
   kafkaSaslSsl: 'OXBOW_KAFKA_SASL_SSL_PORT',
   namenode: 'OXBOW_NAMENODE_PORT',
   webhdfs: 'OXBOW_WEBHDFS_PORT',
+  webhdfsHttps: 'OXBOW_WEBHDFS_HTTPS_PORT',
 };
 
 /** The repository root, found from this compiled file (dist/tools/services/config.js) or its source. */

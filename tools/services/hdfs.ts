@@ -1,11 +1,12 @@
 // HDFS with WebHDFS on loopback: one NameNode and one DataNode in a single JVM, from hadoop-client-minicluster's MiniHadoopClusterManager.
 
-import { access, mkdir, rm } from 'node:fs/promises';
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { OxbowError } from '../../src/errors.js';
 import type { ServicePorts } from './config.js';
 import type { Probe, ServiceDefinition } from './service.js';
+import { ensureServerTls, type ServerTls } from './tls.js';
 
 const PROBE_TIMEOUT_MS = 2000;
 
@@ -126,6 +127,22 @@ function miniClusterArgs(ports: ServicePorts, dir: string, keepData: boolean): s
   ];
 }
 
+/** Hadoop reads its HTTPS server keystore from this resource, found on the classpath (the conf folder comes first). */
+function sslServerXml(tls: ServerTls): string {
+  const property = (name: string, value: string) => `  <property><name>${name}</name><value>${value}</value></property>`;
+  return [
+    '<?xml version="1.0"?>',
+    '<!-- Written by oxbow services start: the HTTPS certificate of the NameNode and the DataNode (tls/). -->',
+    '<configuration>',
+    property('ssl.server.keystore.type', 'pkcs12'),
+    property('ssl.server.keystore.location', tls.keystore),
+    property('ssl.server.keystore.password', tls.password),
+    property('ssl.server.keystore.keypassword', tls.password),
+    '</configuration>',
+    '',
+  ].join('\n');
+}
+
 export const hdfsService: ServiceDefinition = {
   name: 'hdfs',
   title: 'HDFS (NameNode + DataNode)',
@@ -133,6 +150,7 @@ export const hdfsService: ServiceDefinition = {
   ports: (ports) => [
     { port: ports.namenode, what: 'HDFS NameNode RPC', variable: 'OXBOW_NAMENODE_PORT' },
     { port: ports.webhdfs, what: 'HDFS NameNode HTTP / WebHDFS', variable: 'OXBOW_WEBHDFS_PORT' },
+    { port: ports.webhdfsHttps, what: 'HDFS NameNode HTTPS / WebHDFS over TLS', variable: 'OXBOW_WEBHDFS_HTTPS_PORT' },
   ],
   async prepare(ctx) {
     const dataDir = join(ctx.dir, 'data');
@@ -147,6 +165,11 @@ export const hdfsService: ServiceDefinition = {
       await mkdir(dataDir, { recursive: true });
       await mkdir(tmpDir, { recursive: true });
     }
+    // WebHDFS over TLS beside plain HTTP, as secured clusters serve it (dfs.http.policy HTTP_AND_HTTPS).
+    const tls = await ensureServerTls(ctx, 'hdfs');
+    const confDir = join(ctx.dir, 'conf');
+    await mkdir(confDir, { recursive: true });
+    await writeFile(join(confDir, 'ssl-server.xml'), sslServerXml(tls), { mode: 0o600 });
     return [
       '-Xms256m',
       '-Xmx1g',
@@ -161,7 +184,7 @@ export const hdfsService: ServiceDefinition = {
       '-Dorg.slf4j.simpleLogger.log.org.apache.hadoop.hdfs.StateChange=warn',
       '-Dorg.slf4j.simpleLogger.log.org.apache.hadoop.hdfs.server.datanode.DataNode.clienttrace=warn',
       '-cp',
-      ctx.classpath,
+      `${confDir}:${ctx.classpath}`,
       ...miniClusterArgs(ctx.ports, ctx.dir, ctx.keepData),
       '-D',
       `hadoop.tmp.dir=${tmpDir}`,
@@ -176,10 +199,20 @@ export const hdfsService: ServiceDefinition = {
       'dfs.datanode.hostname=127.0.0.1',
       '-D',
       'dfs.namenode.datanode.registration.ip-hostname-check=false',
+      '-D',
+      'dfs.http.policy=HTTP_AND_HTTPS',
+      '-D',
+      `dfs.namenode.https-address=127.0.0.1:${ctx.ports.webhdfsHttps}`,
+      '-D',
+      'dfs.datanode.https.address=127.0.0.1:0',
     ];
   },
   probe,
   probeKeptData: probeSeed,
   seed,
-  env: (ports) => ({ OXBOW_WEBHDFS_URL: `http://127.0.0.1:${ports.webhdfs}` }),
+  env: (ports, dir) => ({
+    OXBOW_WEBHDFS_URL: `http://127.0.0.1:${ports.webhdfs}`,
+    OXBOW_WEBHDFS_HTTPS_URL: `https://127.0.0.1:${ports.webhdfsHttps}`,
+    OXBOW_WEBHDFS_CA: join(dir, 'tls', 'ca.pem'),
+  }),
 };

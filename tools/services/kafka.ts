@@ -1,28 +1,18 @@
 // A single-node Kafka 4 broker in KRaft mode (broker and controller in one JVM) on loopback, from org.apache.kafka:kafka_2.13.
 
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
-import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { OxbowError } from '../../src/errors.js';
-import { tailFile } from './processes.js';
 import type { PrepareContext, Probe, ServiceDefinition } from './service.js';
 import type { ServicePorts } from './config.js';
+import { ensureServerTls, runLogged, type ServerTls } from './tls.js';
 
 /** The SCRAM user the SASL_SSL listener knows (its password is made at each fresh start). */
 export const SASL_USER = 'oxbow';
 
-/** The broker's TLS material under the service folder, made once by `ensureTls` and kept across starts. */
-interface Tls {
-  dir: string;
-  caPem: string;
-  keystore: string;
-  password: string;
-}
-
-function serverProperties(ports: ServicePorts, dataDir: string, tls: Tls): string {
+function serverProperties(ports: ServicePorts, dataDir: string, tls: ServerTls): string {
   const sasl = 'listener.name.sasl_ssl';
   return [
     '# Written by `npm run services -- start`; rewritten on every start (a restart keeps it).',
@@ -91,66 +81,10 @@ function jvmArgs(ctx: PrepareContext): string[] {
   return ['-Xms256m', '-Xmx768m', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${join(ctx.dir, 'log4j2.properties')}`, '-cp', ctx.classpath];
 }
 
-/** Runs a JDK tool or a JVM main, output appended to the service log; a non-zero exit fails the start naming `what`. */
-async function runLogged(ctx: PrepareContext, command: string, args: string[], what: string): Promise<void> {
-  const fd = openSync(ctx.logFile, 'a');
-  try {
-    const code = await new Promise<number | null>((resolveRun, reject) => {
-      const child = spawn(command, args, { cwd: ctx.dir, stdio: ['ignore', fd, fd] });
-      child.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new OxbowError('SERVICE_START', err.code === 'ENOENT' ? `"${command}" was not found: install Java 17, or point JAVA at it` : err.message, { cause: err })),
-      );
-      child.once('close', resolveRun);
-    });
-    if (code !== 0) {
-      throw new OxbowError('SERVICE_START', `${what} failed (exit ${code}). Its log is ${ctx.logFile}; last lines:\n${await tailFile(ctx.logFile, 20)}`);
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** `kafka.tools.StorageTool format --standalone`, with the SASL_SSL listener's SCRAM user and its password. */
 async function formatStorage(ctx: PrepareContext, propertiesFile: string, saslPassword: string): Promise<void> {
   const scram = `SCRAM-SHA-512=[name=${SASL_USER},password=${saslPassword}]`;
   await runLogged(ctx, ctx.config.java, [...jvmArgs(ctx), 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId(), '-c', propertiesFile, '--add-scram', scram], 'Kafka storage format');
-}
-
-/** The JDK's keytool beside the configured java (JAVA=/path/bin/java), else on PATH. */
-function keytool(ctx: PrepareContext): string {
-  return ctx.config.java.includes('/') ? join(dirname(ctx.config.java), 'keytool') : 'keytool';
-}
-
-/**
- * A CA and a broker certificate for 127.0.0.1 and localhost signed by it, made with the JDK's keytool (Java is needed
- * anyway) the first time and kept in the service folder, so clients can keep trusting `ca.pem` across starts.
- */
-async function ensureTls(ctx: PrepareContext): Promise<Tls> {
-  const dir = join(ctx.dir, 'tls');
-  const tls: Tls = { dir, caPem: join(dir, 'ca.pem'), keystore: join(dir, 'broker.p12'), password: '' };
-  const passwordFile = join(dir, 'store-password');
-  try {
-    await access(tls.keystore);
-    await access(tls.caPem);
-    return { ...tls, password: (await readFile(passwordFile, 'utf8')).trim() };
-  } catch {
-    // made below
-  }
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const password = randomBytes(12).toString('hex');
-  const store = (file: string) => ['-keystore', join(dir, file), '-storetype', 'PKCS12', '-storepass', password];
-  const kt = (args: string[], what: string) => runLogged(ctx, keytool(ctx), args, `keytool (${what})`);
-  await kt(['-genkeypair', ...store('ca.p12'), '-alias', 'ca', '-dname', 'CN=oxbow services CA', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '3650', '-ext', 'bc:c'], 'the CA');
-  await kt(['-exportcert', ...store('ca.p12'), '-alias', 'ca', '-rfc', '-file', tls.caPem], 'exporting the CA');
-  await kt(['-genkeypair', ...store('broker.p12'), '-alias', 'broker', '-dname', 'CN=localhost', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '3650'], 'the broker key');
-  await kt(['-certreq', ...store('broker.p12'), '-alias', 'broker', '-file', join(dir, 'broker.csr')], 'the broker request');
-  await kt(['-gencert', ...store('ca.p12'), '-alias', 'ca', '-infile', join(dir, 'broker.csr'), '-outfile', join(dir, 'broker.pem'), '-rfc', '-validity', '3650',
-    '-ext', 'SAN=ip:127.0.0.1,dns:localhost'], 'signing the broker certificate');
-  await kt(['-importcert', ...store('broker.p12'), '-alias', 'ca', '-file', tls.caPem, '-noprompt'], 'importing the CA');
-  await kt(['-importcert', ...store('broker.p12'), '-alias', 'broker', '-file', join(dir, 'broker.pem'), '-noprompt'], 'importing the broker certificate');
-  await writeFile(passwordFile, password, { mode: 0o600 });
-  return { ...tls, password };
 }
 
 /** The client properties file for the SASL_SSL listener (what `oxbow --kafka-config` reads); 0600, it holds the password. */
@@ -158,7 +92,7 @@ export function saslClientConfigFile(serviceDir: string): string {
   return join(serviceDir, 'client-sasl-ssl.properties');
 }
 
-function saslClientConfig(tls: Tls, password: string): string {
+function saslClientConfig(tls: ServerTls, password: string): string {
   return [
     '# Written by `npm run services -- start` at each fresh start: the SASL_SSL listener of this broker',
     '# (address in OXBOW_KAFKA_SASL_SSL_BROKERS). Use it with oxbow --kafka-config.',
@@ -249,7 +183,7 @@ export const kafkaService: ServiceDefinition = {
     } else {
       await rm(dataDir, { recursive: true, force: true });
       await mkdir(dataDir, { recursive: true });
-      const tls = await ensureTls(ctx);
+      const tls = await ensureServerTls(ctx, 'broker');
       await writeFile(propertiesFile, serverProperties(ctx.ports, dataDir, tls), { mode: 0o600 });
       await writeFile(join(ctx.dir, 'log4j2.properties'), LOG4J2);
       const saslPassword = randomBytes(12).toString('hex');

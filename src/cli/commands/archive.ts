@@ -16,7 +16,7 @@ import { getLogger } from '../../logger.js';
 import { formatDuration, parseCount, parseDuration, parseSize } from '../../time.js';
 import type { CliContext } from '../context.js';
 import { METRICS_OPTION, openMetrics, type Metrics } from '../metrics.js';
-import { DATANODES_OPTION, storageOpener, type StorageCliOptions } from '../storage.js';
+import { DATANODES_OPTION, WEBHDFS_CA_OPTION, WEBHDFS_TOKEN_OPTION, storageOpener, type StorageCliOptions } from '../storage.js';
 
 const log = getLogger('archive');
 
@@ -98,6 +98,8 @@ export function registerArchive(program: Command, ctx: CliContext): void {
     .option(...METRICS_OPTION)
     .option(...KAFKA_CONFIG_OPTION)
     .option(...DATANODES_OPTION)
+    .option(...WEBHDFS_CA_OPTION)
+    .option(...WEBHDFS_TOKEN_OPTION)
     .action(async (opts: ArchiveCliOptions, command: Command) => {
       const format = opts.format === 'parquet' ? parquetFormat : opts.format === 'jsonl.gz' ? jsonlGzFormat : null;
       if (!format) throw new UsageError(`--format: '${opts.format}' is not a format; use parquet or jsonl.gz`);

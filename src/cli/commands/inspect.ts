@@ -13,7 +13,7 @@ import type { PartitionOffsets } from '../../archive/archive-source.js';
 import { UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { type PagePartition, renderInspectPage } from '../inspect-html.js';
-import { DATANODES_OPTION, storageOpener, type StorageCliOptions } from '../storage.js';
+import { DATANODES_OPTION, WEBHDFS_CA_OPTION, WEBHDFS_TOKEN_OPTION, storageOpener, type StorageCliOptions } from '../storage.js';
 import { archiveFormats } from './archive.js';
 
 interface InspectCliOptions extends StorageCliOptions, KafkaCliOptions {
@@ -78,6 +78,8 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .option('--files', 'also list every archive file of each partition (offsets, records, bytes, event time)')
     .option(...KAFKA_CONFIG_OPTION)
     .option(...DATANODES_OPTION)
+    .option(...WEBHDFS_CA_OPTION)
+    .option(...WEBHDFS_TOKEN_OPTION)
     .action(async (opts: InspectCliOptions) => {
       const { fs, root } = storageOpener(opts)(opts.archive);
       const topics = opts.topic.length > 0 ? opts.topic.map((t) => validateTopicName(t, '--topic')) : await listTopics(fs, root);

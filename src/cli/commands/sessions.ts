@@ -16,7 +16,7 @@ import { fileWriter, type LineWriter } from '../line-writer.js';
 import { openSessionsPorts, type SessionsPortFlags } from '../sessions-ports.js';
 import { METRICS_OPTION, openMetrics } from '../metrics.js';
 import { jobMetrics, reportJob } from '../sessions-report.js';
-import { DATANODES_OPTION } from '../storage.js';
+import { DATANODES_OPTION, WEBHDFS_CA_OPTION, WEBHDFS_TOKEN_OPTION } from '../storage.js';
 import { type WindowFlags, windowsFromFlags, withWindowFlags } from '../window-flags.js';
 
 const log = getLogger('sessions');
@@ -71,6 +71,8 @@ export function registerSessions(program: Command, ctx: CliContext): void {
     .option('--progress-interval <duration>', 'time between progress updates', '1s')
     .option(...KAFKA_CONFIG_OPTION)
     .option(...DATANODES_OPTION)
+    .option(...WEBHDFS_CA_OPTION)
+    .option(...WEBHDFS_TOKEN_OPTION)
     .action(async (flags: SessionsFlags, cmd: Command) => {
       await runSessions(flags, ctx, cmd.getOptionValueSource('eventTime') !== 'default');
     });

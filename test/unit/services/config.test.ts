@@ -28,19 +28,20 @@ test('port variables, state folder and timeout come from the environment', async
     OXBOW_KAFKA_SASL_SSL_PORT: '19094',
     OXBOW_NAMENODE_PORT: '18020',
     OXBOW_WEBHDFS_PORT: '19870',
+    OXBOW_WEBHDFS_HTTPS_PORT: '19871',
     OXBOW_STATE_DIR: '/tmp/oxbow-state',
     OXBOW_SERVICES_TIMEOUT: '30',
   });
-  assert.deepEqual(config.ports, { kafka: 19092, kafkaController: 19093, kafkaSaslSsl: 19094, namenode: 18020, webhdfs: 19870 });
+  assert.deepEqual(config.ports, { kafka: 19092, kafkaController: 19093, kafkaSaslSsl: 19094, namenode: 18020, webhdfs: 19870, webhdfsHttps: 19871 });
   assert.equal(config.stateDir, '/tmp/oxbow-state');
   assert.equal(config.startTimeoutMs, 30_000);
 });
 
-test('OXBOW_SERVICES_PORTS=auto picks five distinct ports, but an explicit port variable wins', async () => {
+test('OXBOW_SERVICES_PORTS=auto picks six distinct ports, but an explicit port variable wins', async () => {
   const config = await servicesConfig({ OXBOW_SERVICES_PORTS: 'auto', OXBOW_KAFKA_PORT: '19092' });
   assert.equal(config.ports.kafka, 19092);
   const ports = Object.values(config.ports);
-  assert.equal(new Set(ports).size, 5);
+  assert.equal(new Set(ports).size, 6);
   for (const port of ports) assert.ok(port > 0 && port < 65536);
 });
 

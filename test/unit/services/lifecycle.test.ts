@@ -47,6 +47,8 @@ test('start twice (at once, then again) starts each service once; status tells t
     OXBOW_KAFKA_SASL_SSL_BROKERS: `127.0.0.1:${config.ports.kafkaSaslSsl}`,
     OXBOW_KAFKA_SASL_SSL_CONFIG: join(config.stateDir, 'kafka', 'client-sasl-ssl.properties'),
     OXBOW_WEBHDFS_URL: `http://127.0.0.1:${config.ports.webhdfs}`,
+    OXBOW_WEBHDFS_HTTPS_URL: `https://127.0.0.1:${config.ports.webhdfsHttps}`,
+    OXBOW_WEBHDFS_CA: join(config.stateDir, 'hdfs', 'tls', 'ca.pem'),
   });
   const pids = first.results.map((r) => r.status.pid);
   for (const pid of pids) assert.ok(pid !== undefined && isAlive(pid));

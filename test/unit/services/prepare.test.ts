@@ -99,6 +99,12 @@ test('HDFS: fresh passes -format and wipes data/ and tmp/; keepData keeps both a
   assert.ok(freshArgs.includes('-format'));
   assert.equal(existsSync(join(fresh.ctx.dir, 'data', 'dfs', 'name-0-1')), false, 'the old namespace is gone');
   assert.equal(existsSync(join(fresh.ctx.dir, 'tmp', 'jetty')), false);
+  // HTTPS beside HTTP: the policy, the NameNode's HTTPS port, and its keystore found through the conf folder.
+  assert.ok(freshArgs.includes('dfs.http.policy=HTTP_AND_HTTPS'));
+  assert.ok(freshArgs.includes(`dfs.namenode.https-address=127.0.0.1:${fresh.ctx.ports.webhdfsHttps}`));
+  assert.ok(freshArgs[freshArgs.indexOf('-cp') + 1]!.startsWith(`${join(fresh.ctx.dir, 'conf')}:`));
+  assert.match(await readFile(join(fresh.ctx.dir, 'conf', 'ssl-server.xml'), 'utf8'), new RegExp(`<name>ssl.server.keystore.location</name><value>${join(fresh.ctx.dir, 'tls', 'hdfs.p12')}</value>`));
+  assert.match(await fresh.keytoolCalls(), /-gencert .*-ext SAN=ip:127.0.0.1,dns:localhost/);
 
   const kept = await context('hdfs-kept', true);
   await mkdir(join(kept.ctx.dir, 'data', 'dfs', 'data', 'data1'), { recursive: true });

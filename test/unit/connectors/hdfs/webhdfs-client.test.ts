@@ -39,6 +39,18 @@ describe('WebHdfsClient', () => {
     hdfs.redirectOrigin = undefined;
   });
 
+  it('with a delegation token, every NameNode call carries the token and no user.name', async () => {
+    const tokened = new WebHdfsClient({ url: hdfs.nameNodeUrl, user: 'etl', delegation: 'HAAEdGVzdAR0ZXN0AIoB', retry: { initialDelayMs: 1, retries: 3 }, env: {} });
+    await tokened.create('/tok/a.txt', new TextEncoder().encode('x'));
+    await tokened.listStatus('/tok');
+    const toNameNode = hdfs.seen.filter((r) => r.server === 'namenode');
+    assert.ok(toNameNode.length >= 3);
+    for (const r of toNameNode) {
+      assert.equal(r.query.get('delegation'), 'HAAEdGVzdAR0ZXN0AIoB', r.query.get('op') ?? '');
+      assert.equal(r.query.has('user.name'), false, r.query.get('op') ?? '');
+    }
+  });
+
   it('creates a file in two steps, streaming the body in chunks, as the given user', async () => {
     await client.create('/t/topics/a+0+000+099.parquet', pieces(64, 16 * 1024));
     const stored = hdfs.nodes.get('/t/topics/a+0+000+099.parquet');
