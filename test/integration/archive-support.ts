@@ -90,6 +90,17 @@ export function startCli(args: string[], onLine?: (line: string, child: ChildPro
   return { child, done };
 }
 
+/** Starts a command with `--metrics 127.0.0.1:0` and resolves to the URL it logs once it serves. */
+export function startWithMetrics(args: string[]): { url: Promise<string>; run: ReturnType<typeof startCli> } {
+  let found: (url: string) => void;
+  const url = new Promise<string>((resolve) => (found = resolve));
+  const run = startCli([...args, '--metrics', '127.0.0.1:0'], (line) => {
+    const m = /serving metrics url=(\S+)/.exec(line);
+    if (m) found(m[1]!);
+  });
+  return { url: Promise.race([url, run.done.then((r) => assert.fail(`the command ended before serving metrics:\n${r.stderr}`))]), run };
+}
+
 export async function runCli(args: string[]): Promise<CliRun> {
   return startCli(args).done;
 }

@@ -11,7 +11,7 @@ import { createServer } from 'node:tls';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import type { MusicEvent } from '../../src/gen/music-events.js';
-import { assertArchiveEqualsLog, brokers, kafkaLog, readBack, runCli, type CliRun, uniqueName } from './archive-support.js';
+import { assertArchiveEqualsLog, brokers, kafkaLog, readBack, runCli, startWithMetrics, type CliRun, uniqueName } from './archive-support.js';
 import { offlineSessions, publishedSessions } from './sessions-support.js';
 
 const run = promisify(execFile);
@@ -79,7 +79,23 @@ test('archive and sessions (archive + live, --stop-at-live) over SASL_SSL give w
     assert.deepEqual(await publishedSessions(join(dir, 'out-sasl')), expected, 'sessions over SASL_SSL = the offline pass');
     assert.deepEqual(await publishedSessions(join(dir, 'out-plain')), expected, 'sessions over plaintext = the offline pass');
     assert.ok(runs.some((r) => r.stderr.includes('SCRAM-SHA-512 as user oxbow')), 'the security in use is logged, by name');
-    assertNoSecret(secret, runs, await filesUnder(dir));
+
+    // A live run with metrics and checkpoints, stopped by SIGTERM: its metrics page and its savepoint hold no secret either.
+    const live = startWithMetrics(['sessions', '--archive', overSasl, ...secured, '--topic', topic, '--aggregate', 'listening',
+      '--output', `file://${join(dir, 'out-live')}`, '--checkpoint-dir', `file://${join(dir, 'checkpoints')}`, '--log-level', 'debug']);
+    const url = await live.url;
+    let page = '';
+    for (let i = 0; i < 100 && !/^oxbow_sessions_records_total/m.test(page); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      page = await (await fetch(url)).text();
+    }
+    assert.match(page, /^oxbow_sessions_records_total/m, 'a metrics page with the run\'s figures');
+    live.run.child.kill('SIGTERM');
+    const stopped = await live.run.done;
+    runs.push(stopped);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stderr, /savepoint written/);
+    assertNoSecret(secret, runs, [...await filesUnder(dir), { path: 'the metrics page', text: page }]);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

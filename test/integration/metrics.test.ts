@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { brokers, filledTopic, kafka, startCli, topicOffsets } from './archive-support.js';
+import { brokers, filledTopic, kafka, startWithMetrics, topicOffsets } from './archive-support.js';
 import { produceBulk } from '../../connectors/kafka/bulk-producer.js';
 
 /** The value of one sample (`name{labels}`), or undefined when it is not there (yet). */
@@ -25,17 +25,6 @@ async function scrapeUntil(url: string, ok: (page: string) => boolean): Promise<
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   assert.fail(`the metrics never showed what was expected; last page:\n${page}`);
-}
-
-/** Starts a command with `--metrics 127.0.0.1:0` and resolves to the URL it logs once it serves. */
-function startWithMetrics(args: string[]): { url: Promise<string>; run: ReturnType<typeof startCli> } {
-  let found: (url: string) => void;
-  const url = new Promise<string>((resolve) => (found = resolve));
-  const run = startCli([...args, '--metrics', '127.0.0.1:0'], (line) => {
-    const m = /serving metrics url=(\S+)/.exec(line);
-    if (m) found(m[1]!);
-  });
-  return { url: Promise.race([url, run.done.then((r) => assert.fail(`the command ended before serving metrics:\n${r.stderr}`))]), run };
 }
 
 const value = (i: number) => ({ key: `u${i % 7}`, value: JSON.stringify({ userId: `u${i % 7}`, ts: 1_732_406_400_000 + i * 1000 }) });
