@@ -124,6 +124,12 @@ export class CorruptFileError extends OxbowError {
   }
 }
 
+/**
+ * A whole, readable file of a format oxbow reads that oxbow did not write (a Parquet footer without oxbow's metadata):
+ * not damage, another writer's file, such as Kafka Connect HDFS's.
+ */
+export class ForeignFormatError extends CorruptFileError {}
+
 /** Offsets that should be somewhere (archive or Kafka) are in neither: a named hole, never a silent skip. */
 export class OffsetGapError extends OxbowError {
   readonly topic: string;

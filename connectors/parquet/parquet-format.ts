@@ -7,7 +7,7 @@ import { ByteChannel } from '../../src/archive/byte-channel.js';
 import {
   type ArchivedRecord, type ArchiveFileMetadata, type ArchiveFileWriter, type ArchiveFormat, metadataFromJson, metadataToJson,
 } from '../../src/archive/record.js';
-import { CorruptFileError, OxbowError } from '../../src/errors.js';
+import { CorruptFileError, ForeignFormatError, OxbowError } from '../../src/errors.js';
 
 /** Key of the archive metadata JSON in the Parquet key-value metadata. */
 export const METADATA_KEY = 'oxbow.archive';
@@ -127,7 +127,10 @@ async function openFile(fs: ArchiveFs, path: string): Promise<{ file: AsyncBuffe
 
 function metadataOf(path: string, footer: FileMetaData): ArchiveFileMetadata {
   const kv = footer.key_value_metadata?.find((e) => e.key === METADATA_KEY);
-  if (!kv?.value) throw new CorruptFileError(path, `${path}: no '${METADATA_KEY}' key-value metadata (not written by oxbow)`);
+  if (!kv?.value) {
+    const writer = footer.key_value_metadata?.some((e) => e.key === 'parquet.avro.schema' || e.key === 'writer.model.name') ? ' (parquet-avro wrote it, as Kafka Connect HDFS does)' : '';
+    throw new ForeignFormatError(path, `${path}: no '${METADATA_KEY}' key-value metadata: not written by oxbow${writer}`);
+  }
   try {
     const m = metadataFromJson(JSON.parse(kv.value));
     if (m.format !== 'parquet') throw new Error(`format is ${m.format}`);

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { joinPath, writeAtomically, type ArchiveFs, type FileStatus } from '../archive-fs.js';
 import { AlreadyExistsError, CorruptFileError, NotFoundError } from '../errors.js';
 import { getLogger } from '../logger.js';
+import { connectFileKind } from './connect-files.js';
 import { compareByOffsets, parseFileName, partitionDir, tempPartitionDir } from './file-name.js';
 import { type ArchiveFileMetadata, type ArchiveFormat, type ArchiveFormatName, metadataFromJson, metadataToJson } from './record.js';
 
@@ -40,6 +41,8 @@ export interface ArchiveFileEntry {
 export interface ForeignFile {
   path: string;
   reason: string;
+  /** Set when the file is another writer's archive file (Kafka Connect HDFS): what it is (connect-files.ts). */
+  connect?: string;
 }
 
 export interface PartitionListing {
@@ -203,7 +206,8 @@ export async function loadPartitionIndex(
     }
     const format = formats.get(parsed.extension);
     if (!format) {
-      foreign.push({ path: status.path, reason: `no reader for extension .${parsed.extension} (known: ${[...formats.keys()].join(', ')})` });
+      const connect = connectFileKind(parsed);
+      foreign.push({ path: status.path, reason: connect ?? `no reader for extension .${parsed.extension} (known: ${[...formats.keys()].join(', ')})`, ...(connect === null ? {} : { connect }) });
       continue;
     }
     seen.add(status.name);
@@ -228,7 +232,8 @@ export async function loadPartitionIndex(
       foreign.push({ path: job.status.path, reason: problem });
     } catch (err) {
       if (!(err instanceof CorruptFileError)) throw err;
-      foreign.push({ path: job.status.path, reason: err.message });
+      const connect = connectFileKind(parseFileName(job.status.name)!, err);
+      foreign.push({ path: job.status.path, reason: err.message, ...(connect === null ? {} : { connect }) });
     }
     return null;
   };

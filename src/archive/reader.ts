@@ -1,7 +1,8 @@
 // The reader API replay and inspect use: topics and partitions of an archive, a partition's files in offset order, a file's records.
 
-import type { ArchiveFs } from '../archive-fs.js';
-import { CorruptFileError, NotFoundError } from '../errors.js';
+import { uriOf, type ArchiveFs } from '../archive-fs.js';
+import { CorruptFileError, NotFoundError, UsageError } from '../errors.js';
+import { CONNECT_NOT_REPLAYED, connectLayoutFolder } from './connect-files.js';
 import { parsePartitionDirName, TEMP_DIR, topicDir, topicsDir, validateTopicName } from './file-name.js';
 import { type ArchiveFileEntry, type FormatRegistry, type ListOptions, loadPartitionIndex } from './partition-index.js';
 import type { ArchivedRecord } from './record.js';
@@ -18,21 +19,45 @@ export async function listTopics(fs: ArchiveFs, root: string): Promise<string[]>
   return listing.filter((s) => s.type === 'directory' && s.name !== TEMP_DIR).map((s) => s.name).sort();
 }
 
-/** Partition numbers that have a `partition=<p>` folder, ascending; other folders are ignored. */
-export async function listTopicPartitions(fs: ArchiveFs, root: string, topic: string): Promise<number[]> {
+export interface TopicLayout {
+  /** Partition numbers that have a `partition=<p>` folder, ascending. */
+  partitions: number[];
+  /** Folders of Kafka Connect's time-based or field partitioners (`year=2024`), with what they are; other folders are ignored. */
+  connectFolders: { path: string; what: string }[];
+}
+
+/** What a topic's folder holds: oxbow's partition folders, and any folders of Kafka Connect's other layouts. */
+export async function listTopicLayout(fs: ArchiveFs, root: string, topic: string): Promise<TopicLayout> {
   let listing;
   try {
     listing = await fs.list(topicDir(root, validateTopicName(topic)));
   } catch (err) {
-    if (err instanceof NotFoundError) return [];
+    if (err instanceof NotFoundError) return { partitions: [], connectFolders: [] };
     throw err;
   }
-  const partitions: number[] = [];
+  const layout: TopicLayout = { partitions: [], connectFolders: [] };
   for (const s of listing) {
-    const p = s.type === 'directory' ? parsePartitionDirName(s.name) : null;
-    if (p !== null) partitions.push(p);
+    if (s.type !== 'directory') continue;
+    const p = parsePartitionDirName(s.name);
+    if (p !== null) layout.partitions.push(p);
+    const what = p === null ? connectLayoutFolder(s.name) : null;
+    if (what !== null) layout.connectFolders.push({ path: s.path, what });
   }
-  return partitions.sort((a, b) => a - b);
+  layout.partitions.sort((a, b) => a - b);
+  return layout;
+}
+
+/**
+ * Partition numbers that have a `partition=<p>` folder, ascending. A topic folder that also holds folders of Kafka
+ * Connect's other layouts is refused (UsageError), since their records would be left out of a replay.
+ */
+export async function listTopicPartitions(fs: ArchiveFs, root: string, topic: string): Promise<number[]> {
+  const layout = await listTopicLayout(fs, root, topic);
+  const first = layout.connectFolders[0];
+  if (first !== undefined) {
+    throw new UsageError(`${uriOf(fs, root)}: topic ${topic} holds ${first.what} at ${first.path}${layout.connectFolders.length > 1 ? ` and ${layout.connectFolders.length - 1} more` : ''}: oxbow reads only topics/<topic>/partition=<p>/; ${CONNECT_NOT_REPLAYED}`);
+  }
+  return layout.partitions;
 }
 
 /** A partition's committed files in offset order, from the index (verified against the folder listing). */

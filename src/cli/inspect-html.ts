@@ -103,7 +103,7 @@ function findings(c: PartitionCoverage): string[] {
   const items: [string, string][] = [];
   for (const g of c.gaps) items.push(['gap', `GAP ${span(g)} (${size(g)} offsets in no file)`]);
   for (const o of c.overlaps) items.push(['overlap', `OVERLAP ${span(o)} in ${o.files[0]} and ${o.files[1]} (readers dedupe by offset)`]);
-  for (const f of c.foreign) items.push(['foreign', `FOREIGN ${f.path}: ${f.reason}`]);
+  for (const f of c.foreign) items.push(f.connect === undefined ? ['foreign', `FOREIGN ${f.path}: ${f.reason}`] : ['connect', `CONNECT ${f.path}: ${f.connect}`]);
   for (const d of c.kafka?.deletedAndMissing ?? []) items.push(['lost', `LOST ${span(d)}: deleted by retention and not in the archive (${size(d)} offsets)`]);
   return items.map(([kind, text]) => `<li class="finding" data-kind="${kind}">${escapeHtml(text)}</li>`);
 }

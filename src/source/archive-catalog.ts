@@ -1,7 +1,8 @@
 // Adapts the archive's reader API (partition index + file reader) to the source's ArchiveCatalog.
 
 import { uriOf, type ArchiveFs } from '../archive-fs.js';
-import { CorruptFileError } from '../errors.js';
+import { CorruptFileError, UsageError } from '../errors.js';
+import { CONNECT_NOT_REPLAYED } from '../archive/connect-files.js';
 import { parseFileName } from '../archive/file-name.js';
 import { loadPartitionIndex, type ArchiveFileEntry, type FormatRegistry } from '../archive/partition-index.js';
 import { readArchiveFile } from '../archive/reader.js';
@@ -17,6 +18,9 @@ interface CatalogFile extends ArchiveFileInfo {
  * A file whose records all lack an event time has no min/max: it counts as -Infinity, so alignment reads it at once
  * and it never holds a watermark back after it is read.
  *
+ * A partition holding Kafka Connect HDFS files is refused (UsageError): replaying only oxbow's files would silently
+ * leave their records out.
+ *
  * A file named like one of this partition's files that the index cannot use (truncated, bad footer, metadata that
  * disagrees with its name) stays in the listing as a corrupt file covering its name's range: reading it raises
  * CorruptFileError naming it, so the replay stops on the file itself (or skips it under --on-corrupt skip) instead of
@@ -27,6 +31,10 @@ export function archiveCatalog(fs: ArchiveFs, root: string, topic: string, forma
     description: uriOf(fs, root),
     async listFiles(partition: number): Promise<ArchiveFileInfo[]> {
       const listing = await loadPartitionIndex(fs, root, topic, partition, formats);
+      const connect = listing.foreign.filter((f) => f.connect !== undefined);
+      if (connect.length > 0) {
+        throw new UsageError(`${uriOf(fs, root)}: topic ${topic} partition ${partition} holds ${connect.length} Kafka Connect HDFS file(s), e.g. ${connect[0]!.path}: ${connect[0]!.connect}; ${CONNECT_NOT_REPLAYED}. Replay an archive oxbow wrote (oxbow archive), or move the Connect files out of this root`);
+      }
       const files: CatalogFile[] = listing.entries.map((entry) => ({
         path: entry.path,
         partition,

@@ -8,7 +8,8 @@ import { kafkaCall } from '../../../connectors/kafka/client.js';
 import { compareWithKafka, type OffsetRange, type PartitionCoverage, partitionCoverage } from '../../archive/coverage.js';
 import { validateTopicName } from '../../archive/file-name.js';
 import { type ArchiveFileEntry, loadPartitionIndex } from '../../archive/partition-index.js';
-import { listTopicPartitions, listTopics } from '../../archive/reader.js';
+import { listTopicLayout, listTopics } from '../../archive/reader.js';
+import { CONNECT_NOT_REPLAYED } from '../../archive/connect-files.js';
 import type { PartitionOffsets } from '../../archive/archive-source.js';
 import { UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
@@ -57,7 +58,7 @@ function describe(c: PartitionCoverage): string[] {
   ];
   for (const g of c.gaps) lines.push(`  GAP ${range(g)} (${count(g)} offsets in no file)`);
   for (const o of c.overlaps) lines.push(`  OVERLAP ${range(o)} in ${o.files[0]} and ${o.files[1]} (readers dedupe by offset)`);
-  for (const f of c.foreign) lines.push(`  FOREIGN ${f.path}: ${f.reason}`);
+  for (const f of c.foreign) lines.push(f.connect === undefined ? `  FOREIGN ${f.path}: ${f.reason}` : `  CONNECT ${f.path}: ${f.connect}; ${CONNECT_NOT_REPLAYED}`);
   if (c.kafka) {
     const k = c.kafka;
     lines.push(`  kafka earliest ${k.earliest}, latest ${k.latest}; archived and in Kafka ${range(k.archivedAndInKafka)}; only in Kafka ${range(k.onlyInKafka)} (${count(k.onlyInKafka)})`);
@@ -97,9 +98,16 @@ export function registerInspect(program: Command, ctx: CliContext): void {
         }
       }
       let problems = 0;
+      let connectFound = false;
       const page: PagePartition[] = [];
       for (const topic of topics) {
-        const partitions = new Set(await listTopicPartitions(fs, root, topic));
+        const layout = await listTopicLayout(fs, root, topic);
+        const partitions = new Set(layout.partitions);
+        if (layout.connectFolders.length > 0) {
+          connectFound = true;
+          if (opts.json) ctx.stdout.write(toJson({ topic, connectFolders: layout.connectFolders }) + '\n');
+          else for (const f of layout.connectFolders) ctx.stdout.write(`${topic}: CONNECT ${f.path}: ${f.what}; ${CONNECT_NOT_REPLAYED}\n`);
+        }
         for (const p of kafkaOffsets?.get(topic) ?? []) partitions.add(p.partition);
         for (const partition of [...partitions].sort((a, b) => a - b)) {
           const listing = await loadPartitionIndex(fs, root, topic, partition, archiveFormats);
@@ -107,6 +115,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
           const k = kafkaOffsets?.get(topic)?.find((o) => o.partition === partition);
           if (k) c.kafka = compareWithKafka(c, k.earliest, k.latest);
           page.push({ coverage: c, entries: listing.entries });
+          if (c.foreign.some((f) => f.connect !== undefined)) connectFound = true;
           problems += c.gaps.length + (c.kafka?.deletedAndMissing.length ?? 0);
           if (opts.json) ctx.stdout.write(toJson(opts.files ? { ...c, fileList: fileFacts(listing.entries) } : c) + '\n');
           else ctx.stdout.write([...describe(c), ...(opts.files ? fileLines(listing.entries) : [])].join('\n') + '\n');
@@ -122,5 +131,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
       if (topics.length === 0 && !opts.json) ctx.stdout.write(`no topics under ${opts.archive}\n`);
       // Gaps and lost offsets are findings, not failures of the command; say so in the exit code for scripts.
       if (problems > 0) ctx.exitCode = 1;
+      // Another writer's files in the root: no replay of this root can be whole, which is an input to fix, not a finding.
+      if (connectFound) ctx.exitCode = 2;
     });
 }

@@ -1,0 +1,65 @@
+// Writes archives the way Kafka Connect HDFS (io.confluent.connect.hdfs) lays them out, for tests and fixtures:
+// committed files `topics/<topic>/partition=<p>/<topic>+<p>+<start>+<end>.<ext>` with offsets padded to 10 digits
+// (`filename.offset.zero.pad.width`) and start/end the first and LAST offset of the file; Parquet through parquet-avro
+// (an Avro schema named `io.confluent.connect.avro.ConnectDefault` in the footer's `parquet.avro.schema`, and
+// `writer.model.name=avro`), JSON lines for JsonFormat; the time-based partitioner's `year=/month=/day=/hour=` folders;
+// and the `+tmp/` and `logs/` folders a running connector keeps. Values only: no offset, key, timestamp or headers.
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+
+/** One record's value as Connect's converter hands it to the format: flat fields of strings and numbers. */
+export type ConnectValue = Record<string, string | number>;
+
+export interface ConnectFile {
+  topic: string;
+  partition: number;
+  /** The Kafka offset of the first value; the file's name covers `start .. start + values.length - 1`. */
+  start: bigint;
+  values: ConnectValue[];
+  format: 'parquet' | 'json';
+  /** Time-based partitioner: the folder path under the topic (e.g. `year=2024/month=11/day=24/hour=10`); default partitioner when absent. */
+  timeFolder?: string;
+}
+
+const pad = (offset: bigint) => offset.toString().padStart(10, '0');
+
+/** The Avro schema Connect's AvroData gives a schemaless struct: a record named ConnectDefault. */
+function avroSchema(sample: ConnectValue): string {
+  const fields = Object.entries(sample).map(([name, v]) => ({ name, type: typeof v === 'number' ? 'long' : 'string' }));
+  return JSON.stringify({ type: 'record', name: 'ConnectDefault', namespace: 'io.confluent.connect.avro', fields });
+}
+
+function parquetBytes(values: ConnectValue[]): ArrayBuffer {
+  const names = Object.keys(values[0]!);
+  return parquetWriteBuffer({
+    columnData: names.map((name) => {
+      const numeric = typeof values[0]![name] === 'number';
+      return numeric
+        ? { name, data: values.map((v) => BigInt(v[name] as number)), type: 'INT64' as const }
+        : { name, data: values.map((v) => String(v[name])), type: 'STRING' as const };
+    }),
+    kvMetadata: [{ key: 'parquet.avro.schema', value: avroSchema(values[0]!) }, { key: 'writer.model.name', value: 'avro' }],
+  });
+}
+
+/** Writes one committed file under `root` and returns its path. */
+export async function writeConnectFile(root: string, file: ConnectFile): Promise<string> {
+  const end = file.start + BigInt(file.values.length) - 1n;
+  const folder = join(root, 'topics', file.topic, file.timeFolder ?? `partition=${file.partition}`);
+  const path = join(folder, `${file.topic}+${file.partition}+${pad(file.start)}+${pad(end)}.${file.format}`);
+  await mkdir(folder, { recursive: true });
+  await writeFile(path, file.format === 'parquet' ? new Uint8Array(parquetBytes(file.values)) : file.values.map((v) => JSON.stringify(v)).join('\n') + '\n');
+  return path;
+}
+
+/** The folders a running connector keeps beside its committed files: a temp file in flight and its write-ahead log. */
+export async function writeConnectWorkFolders(root: string, topic: string, partition: number): Promise<void> {
+  const tmp = join(root, 'topics', '+tmp', topic, `partition=${partition}`, '8c7e2a52-4a8e-4a4b-9a55-0d3e6a3f0c11_tmp.parquet');
+  const wal = join(root, 'logs', topic, String(partition), 'log');
+  for (const path of [tmp, wal]) {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, '');
+  }
+}
