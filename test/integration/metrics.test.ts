@@ -50,6 +50,13 @@ test('archive: read offsets, log ends and lag per partition move as records arri
     run.child.kill('SIGTERM');
     const result = await run.done;
     assert.equal(result.code, 0, result.stderr);
+    // Off a terminal, progress is a log line per --progress-interval: each partition's position and its lag to the log end.
+    const ends = await topicOffsets(topic);
+    const lines = result.stderr.split('\n').filter((l) => / info archive: progress /.test(l));
+    assert.ok(lines.length >= 2, `progress lines:\n${result.stderr}`);
+    const last = lines.at(-1)!;
+    for (const e of ends) assert.ok(last.includes(`${topic}:${e.partition}@`) && / \(lag \d+\)/.test(last), last);
+    assert.match(last, /records=\d+ perSecond=\d+/);
     await rm(dir, { recursive: true, force: true });
   }
 });
