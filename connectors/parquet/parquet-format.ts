@@ -112,10 +112,30 @@ function asyncBuffer(fs: ArchiveFs, path: string, byteLength: number): AsyncBuff
   };
 }
 
-async function openFile(fs: ArchiveFs, path: string): Promise<{ file: AsyncBuffer; footer: FileMetaData }> {
-  const status = await fs.stat(path);
-  if (!status) throw new CorruptFileError(path, `${path}: the archive file does not exist`);
-  const file = asyncBuffer(fs, path, status.length);
+/** Files up to this size are read whole, in one range read, when their records are wanted: one open and read. */
+const WHOLE_FILE_BYTES = 8 << 20;
+
+/** The whole file in memory, served as an AsyncBuffer. */
+async function wholeFile(fs: ArchiveFs, path: string, byteLength: number): Promise<AsyncBuffer> {
+  const bytes = await fs.readRange(path, 0, byteLength);
+  if (bytes.byteLength !== byteLength) throw new CorruptFileError(path, `${path}: ${bytes.byteLength} bytes where the listing said ${byteLength}; the file changed while being read`);
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  return { byteLength, slice: async (start: number, end?: number) => buffer.slice(start, end ?? byteLength) };
+}
+
+/**
+ * The file's footer, and the file to read its rows from. `length` (from the index or the listing) saves a stat;
+ * `forRows`: a small file is then read whole at once, instead of a range read per footer and column chunk (most
+ * archive files are small: an hourly file of a month's replay holds ~150 records).
+ */
+async function openFile(fs: ArchiveFs, path: string, length?: number, forRows = false): Promise<{ file: AsyncBuffer; footer: FileMetaData }> {
+  let byteLength = length;
+  if (byteLength === undefined) {
+    const status = await fs.stat(path);
+    if (!status) throw new CorruptFileError(path, `${path}: the archive file does not exist`);
+    byteLength = status.length;
+  }
+  const file = forRows && byteLength <= WHOLE_FILE_BYTES ? await wholeFile(fs, path, byteLength) : asyncBuffer(fs, path, byteLength);
   try {
     // 64 KiB covers the footer of an archive file in one range read; hyparquet reads more only when it is larger.
     return { file, footer: await parquetMetadataAsync(file, { initialFetchSize: 1 << 16 }) };
@@ -169,15 +189,18 @@ function toRecord(row: Record<string, unknown>): ArchivedRecord {
   };
 }
 
-async function* readParquetBatches(fs: ArchiveFs, path: string): AsyncIterable<ArchivedRecord[]> {
-  const { file, footer } = await openFile(fs, path);
+/** Millisecond timestamps stay numbers: the records want epoch ms, and a Date per value only costs time and garbage. */
+const EPOCH_MS = { timestampFromMilliseconds: (millis: bigint) => Number(millis) };
+
+async function* readParquetBatches(fs: ArchiveFs, path: string, length?: number): AsyncIterable<ArchivedRecord[]> {
+  const { file, footer } = await openFile(fs, path, length, true);
   let rowStart = 0;
   // One row group at a time keeps memory at one row group however large the file is.
   for (const group of footer.row_groups) {
     const rowEnd = rowStart + Number(group.num_rows);
     let rows: Record<string, unknown>[];
     try {
-      rows = await parquetReadObjects({ file, metadata: footer, rowStart, rowEnd, utf8: false });
+      rows = await parquetReadObjects({ file, metadata: footer, rowStart, rowEnd, utf8: false, parsers: EPOCH_MS });
     } catch (err) {
       if (err instanceof OxbowError) throw err;
       throw new CorruptFileError(path, `${path}: cannot read rows ${rowStart}-${rowEnd}: ${(err as Error).message}`, { cause: err });
@@ -198,8 +221,8 @@ export const parquetFormat: ArchiveFormat = {
   extension: 'parquet',
   createWriter: (fs, path) => new ParquetFileWriter(fs, path),
   readBatches: readParquetBatches,
-  async readMetadata(fs, path) {
-    const { footer } = await openFile(fs, path);
+  async readMetadata(fs, path, length) {
+    const { footer } = await openFile(fs, path, length);
     return metadataOf(path, footer);
   },
 };

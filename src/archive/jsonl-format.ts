@@ -168,11 +168,17 @@ async function* rangeChunks(fs: ArchiveFs, path: string, length: number): AsyncI
   }
 }
 
-async function* readJsonlBatches(fs: ArchiveFs, path: string): AsyncIterable<ArchivedRecord[]> {
+/** The file's size: the one the caller knows, else the storage's answer. */
+async function sizeOf(fs: ArchiveFs, path: string, known: number | undefined): Promise<number> {
+  if (known !== undefined) return known;
   const status = await fs.stat(path);
-  if (!status) throw new CorruptFileError(path, `${path}: the archive file vanished while being read`);
+  if (!status) throw new CorruptFileError(path, `${path}: the archive file does not exist`);
+  return status.length;
+}
+
+async function* readJsonlBatches(fs: ArchiveFs, path: string, length?: number): AsyncIterable<ArchivedRecord[]> {
   const gunzip = createGunzip();
-  const source = rangeChunks(fs, path, status.length);
+  const source = rangeChunks(fs, path, await sizeOf(fs, path, length));
   // Feed the compressed ranges in the background; errors surface through the gunzip stream.
   void (async () => {
     try {
@@ -220,10 +226,9 @@ export const jsonlGzFormat: ArchiveFormat = {
   extension: 'jsonl.gz',
   createWriter: (fs, path) => new JsonlWriter(fs, path),
   readBatches: readJsonlBatches,
-  async readMetadata(fs, path) {
-    const status = await fs.stat(path);
-    if (!status) throw new CorruptFileError(path, `${path}: the archive file does not exist`);
-    if (status.length < TRAILER_BYTES) throw new CorruptFileError(path, `${path}: ${status.length} bytes is too short for an oxbow JSONL.gz file`);
-    return parseTrailer(path, await fs.readRange(path, status.length - TRAILER_BYTES, status.length));
+  async readMetadata(fs, path, length) {
+    const size = await sizeOf(fs, path, length);
+    if (size < TRAILER_BYTES) throw new CorruptFileError(path, `${path}: ${size} bytes is too short for an oxbow JSONL.gz file`);
+    return parseTrailer(path, await fs.readRange(path, size - TRAILER_BYTES, size));
   },
 };

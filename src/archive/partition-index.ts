@@ -226,7 +226,7 @@ export async function loadPartitionIndex(
 
   const readFacts = async (job: ReadJob): Promise<ArchiveFileEntry | null> => {
     try {
-      const m = await job.format.readMetadata(fs, job.status.path);
+      const m = await job.format.readMetadata(fs, job.status.path, job.status.length);
       const problem = checkMetadata(topic, partition, job.start, job.end, m);
       if (problem === null) return entryFromMetadata(job.status, m, job.start, job.end);
       foreign.push({ path: job.status.path, reason: problem });

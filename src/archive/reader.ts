@@ -73,7 +73,7 @@ export async function* readArchiveFile(fs: ArchiveFs, entry: ArchiveFileEntry, f
   if (!format) throw new CorruptFileError(entry.path, `${entry.path}: no reader for format ${entry.format}`);
   let count = 0;
   let last = -1n;
-  for await (const batch of format.readBatches(fs, entry.path)) {
+  for await (const batch of format.readBatches(fs, entry.path, entry.length)) {
     for (const r of batch) {
       if (r.offset <= last) throw new CorruptFileError(entry.path, `${entry.path}: offset ${r.offset} follows ${last}; records must be in increasing offset order`);
       last = r.offset;

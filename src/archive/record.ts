@@ -69,10 +69,13 @@ export interface ArchiveFormat {
   readonly extension: string;
   /** Opens a writer whose bytes stream into `path` on `fs`. */
   createWriter(fs: ArchiveFs, path: string): ArchiveFileWriter;
-  /** The file's records in offset order, in batches. */
-  readBatches(fs: ArchiveFs, path: string): AsyncIterable<ArchivedRecord[]>;
-  /** The file's metadata without reading its records (a range read of the footer/trailer). */
-  readMetadata(fs: ArchiveFs, path: string): Promise<ArchiveFileMetadata>;
+  /**
+   * The file's records in offset order, in batches. `length`: the file's size when the caller knows it (the index and
+   * the folder listing do), which saves asking the storage for it.
+   */
+  readBatches(fs: ArchiveFs, path: string, length?: number): AsyncIterable<ArchivedRecord[]>;
+  /** The file's metadata without reading its records (a range read of the footer/trailer); `length` as above. */
+  readMetadata(fs: ArchiveFs, path: string, length?: number): Promise<ArchiveFileMetadata>;
 }
 
 /** Folds one record into running metadata facts; used by writers so the facts match exactly what was written. */
