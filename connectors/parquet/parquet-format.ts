@@ -128,7 +128,7 @@ async function wholeFile(fs: ArchiveFs, path: string, byteLength: number): Promi
  * `forRows`: a small file is then read whole at once, instead of a range read per footer and column chunk (most
  * archive files are small: an hourly file of a month's replay holds ~150 records).
  */
-async function openFile(fs: ArchiveFs, path: string, length?: number, forRows = false): Promise<{ file: AsyncBuffer; footer: FileMetaData }> {
+export async function openParquetFile(fs: ArchiveFs, path: string, length?: number, forRows = false): Promise<{ file: AsyncBuffer; footer: FileMetaData }> {
   let byteLength = length;
   if (byteLength === undefined) {
     const status = await fs.stat(path);
@@ -193,7 +193,7 @@ function toRecord(row: Record<string, unknown>): ArchivedRecord {
 const EPOCH_MS = { timestampFromMilliseconds: (millis: bigint) => Number(millis) };
 
 async function* readParquetBatches(fs: ArchiveFs, path: string, length?: number): AsyncIterable<ArchivedRecord[]> {
-  const { file, footer } = await openFile(fs, path, length, true);
+  const { file, footer } = await openParquetFile(fs, path, length, true);
   let rowStart = 0;
   // One row group at a time keeps memory at one row group however large the file is.
   for (const group of footer.row_groups) {
@@ -222,7 +222,7 @@ export const parquetFormat: ArchiveFormat = {
   createWriter: (fs, path) => new ParquetFileWriter(fs, path),
   readBatches: readParquetBatches,
   async readMetadata(fs, path, length) {
-    const { footer } = await openFile(fs, path, length);
+    const { footer } = await openParquetFile(fs, path, length);
     return metadataOf(path, footer);
   },
 };

@@ -12,8 +12,11 @@ const CONNECT_EXTENSIONS: Record<string, string> = {
   csv: 'a CSV file',
 };
 
-/** The one sentence every Connect finding ends with: what oxbow does about it, and why a partial replay is refused. */
-export const CONNECT_NOT_REPLAYED = 'oxbow does not replay Kafka Connect archives yet, and replaying only the files oxbow wrote would leave these records out';
+/** The one sentence every Connect file finding ends with: which option replays it, and why a partial replay is refused. */
+export const CONNECT_NOT_REPLAYED = 'replay a Kafka Connect archive with --archive-layout connect, in a root of its own: replaying only the files oxbow wrote would leave these records out';
+
+/** The sentence a Connect layout oxbow cannot read ends with. */
+export const CONNECT_LAYOUT_NOT_READ = 'oxbow reads Kafka Connect archives of the default partitioner only (topics/<topic>/partition=<p>/, --archive-layout connect), and replaying only the rest would leave these records out';
 
 /**
  * What a file named like one of the partition's archive files is, when Kafka Connect HDFS (or another writer) made it:

@@ -2,7 +2,7 @@
 
 import { uriOf, type ArchiveFs } from '../archive-fs.js';
 import { CorruptFileError, NotFoundError, UsageError } from '../errors.js';
-import { CONNECT_NOT_REPLAYED, connectLayoutFolder } from './connect-files.js';
+import { CONNECT_LAYOUT_NOT_READ, connectLayoutFolder } from './connect-files.js';
 import { parsePartitionDirName, TEMP_DIR, topicDir, topicsDir, validateTopicName } from './file-name.js';
 import { type ArchiveFileEntry, type FormatRegistry, type ListOptions, loadPartitionIndex } from './partition-index.js';
 import type { ArchivedRecord } from './record.js';
@@ -55,7 +55,7 @@ export async function listTopicPartitions(fs: ArchiveFs, root: string, topic: st
   const layout = await listTopicLayout(fs, root, topic);
   const first = layout.connectFolders[0];
   if (first !== undefined) {
-    throw new UsageError(`${uriOf(fs, root)}: topic ${topic} holds ${first.what} at ${first.path}${layout.connectFolders.length > 1 ? ` and ${layout.connectFolders.length - 1} more` : ''}: oxbow reads only topics/<topic>/partition=<p>/; ${CONNECT_NOT_REPLAYED}`);
+    throw new UsageError(`${uriOf(fs, root)}: topic ${topic} holds ${first.what} at ${first.path}${layout.connectFolders.length > 1 ? ` and ${layout.connectFolders.length - 1} more` : ''}: ${CONNECT_LAYOUT_NOT_READ}`);
   }
   return layout.partitions;
 }

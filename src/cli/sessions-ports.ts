@@ -1,6 +1,7 @@
 // What `oxbow sessions` opens from its flags: the archive (and its topic), Kafka, the partitions, the output, the
 // checkpoint store and the checkpoint to restore; and the event-time definition, which may come from the archive.
 
+import { connectCatalog } from '../../connectors/connect/connect-catalog.js';
 import { type KafkaCliOptions, kafkaClient } from './kafka-client.js';
 import type { Kafka } from 'kafkajs';
 import { KafkaPartitionReader, listKafkaPartitions } from '../../connectors/kafka/partition-reader.js';
@@ -34,6 +35,8 @@ export interface SessionsPortFlags extends StorageCliOptions, KafkaCliOptions {
   fromSavepoint?: string;
   eventTime: string;
   timeField?: string;
+  /** `oxbow` (default) or `connect`: the archive is Kafka Connect HDFS's (connectors/connect/connect-catalog.ts). */
+  archiveLayout?: string;
 }
 
 export interface OpenedPorts {
@@ -65,7 +68,8 @@ export async function openSessionsPorts(flags: SessionsPortFlags, stdout: NodeJS
   if (partitions.length === 0) {
     throw new UsageError(`topic ${topic}: no partitions found in ${flags.archive ?? 'the archive'}${flags.brokers ? ' or Kafka' : ''}; check --archive/--topic or give --partitions`);
   }
-  const eventTime = await chooseEventTime(flags, eventTimeGiven, archive.catalog, partitions);
+  // A Connect archive records no event-time definition: the job's own (given, or the default) reads it.
+  const eventTime = await chooseEventTime(flags, eventTimeGiven, flags.archiveLayout === 'connect' ? null : archive.catalog, partitions);
   const store = flags.checkpointDir ? (({ fs, root }) => new CheckpointStore(fs, root))(open(flags.checkpointDir)) : null;
   return {
     topic, partitions, archive: archive.catalog, eventTime, store,
@@ -87,6 +91,13 @@ async function openArchive(flags: SessionsPortFlags, open: ReturnType<typeof sto
         : `--archive ${flags.archive} holds topics ${topics.join(', ')}; choose one with --topic`);
     }
     topic = topics[0]!;
+  }
+  if (flags.archiveLayout === 'connect') {
+    const eventTime = parseEventTimeDefinition(flags.timeField ?? flags.eventTime, flags.timeField !== undefined ? '--time-field' : '--event-time');
+    return { catalog: connectCatalog(fs, root, topic, eventTime), topic, partitions: await listTopicPartitions(fs, root, topic) };
+  }
+  if (flags.archiveLayout !== undefined && flags.archiveLayout !== 'oxbow') {
+    throw new UsageError(`--archive-layout ${flags.archiveLayout}: use oxbow (files oxbow archive wrote) or connect (Kafka Connect HDFS's default partitioner)`);
   }
   const formats = formatRegistry([parquetFormat, jsonlGzFormat]);
   return { catalog: archiveCatalog(fs, root, topic, formats), topic, partitions: await listTopicPartitions(fs, root, topic) };

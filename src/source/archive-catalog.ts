@@ -33,7 +33,7 @@ export function archiveCatalog(fs: ArchiveFs, root: string, topic: string, forma
       const listing = await loadPartitionIndex(fs, root, topic, partition, formats);
       const connect = listing.foreign.filter((f) => f.connect !== undefined);
       if (connect.length > 0) {
-        throw new UsageError(`${uriOf(fs, root)}: topic ${topic} partition ${partition} holds ${connect.length} Kafka Connect HDFS file(s), e.g. ${connect[0]!.path}: ${connect[0]!.connect}; ${CONNECT_NOT_REPLAYED}. Replay an archive oxbow wrote (oxbow archive), or move the Connect files out of this root`);
+        throw new UsageError(`${uriOf(fs, root)}: topic ${topic} partition ${partition} holds ${connect.length} Kafka Connect HDFS file(s), e.g. ${connect[0]!.path}: ${connect[0]!.connect}; ${CONNECT_NOT_REPLAYED}`);
       }
       const files: CatalogFile[] = listing.entries.map((entry) => ({
         path: entry.path,

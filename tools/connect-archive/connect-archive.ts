@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 
 /** One record's value as Connect's converter hands it to the format: flat fields of strings and numbers. */
-export type ConnectValue = Record<string, string | number>;
+export type ConnectValue = Record<string, string | number | null | undefined>;
 
 export interface ConnectFile {
   topic: string;
@@ -25,32 +25,46 @@ export interface ConnectFile {
 
 const pad = (offset: bigint) => offset.toString().padStart(10, '0');
 
-/** The Avro schema Connect's AvroData gives a schemaless struct: a record named ConnectDefault. */
-function avroSchema(sample: ConnectValue): string {
-  const fields = Object.entries(sample).map(([name, v]) => ({ name, type: typeof v === 'number' ? 'long' : 'string' }));
+/** Every field of the values with its type (a field some values lack is optional, null in those rows). */
+function columnsOf(values: ConnectValue[]): { name: string; numeric: boolean }[] {
+  const seen = new Map<string, boolean>();
+  for (const v of values) for (const [name, x] of Object.entries(v)) if (x !== null && x !== undefined && !seen.has(name)) seen.set(name, typeof x === 'number');
+  return [...seen].map(([name, numeric]) => ({ name, numeric }));
+}
+
+/** The Avro schema Connect's AvroData gives a schemaless struct: a record named ConnectDefault, optional fields as unions with null. */
+function avroSchema(columns: { name: string; numeric: boolean }[]): string {
+  const fields = columns.map(({ name, numeric }) => ({ name, type: ['null', numeric ? 'long' : 'string'], default: null }));
   return JSON.stringify({ type: 'record', name: 'ConnectDefault', namespace: 'io.confluent.connect.avro', fields });
 }
 
-function parquetBytes(values: ConnectValue[]): ArrayBuffer {
-  const names = Object.keys(values[0]!);
-  return parquetWriteBuffer({
-    columnData: names.map((name) => {
-      const numeric = typeof values[0]![name] === 'number';
-      return numeric
-        ? { name, data: values.map((v) => BigInt(v[name] as number)), type: 'INT64' as const }
-        : { name, data: values.map((v) => String(v[name])), type: 'STRING' as const };
-    }),
-    kvMetadata: [{ key: 'parquet.avro.schema', value: avroSchema(values[0]!) }, { key: 'writer.model.name', value: 'avro' }],
+export function connectParquetBytes(values: ConnectValue[]): Uint8Array {
+  const columns = columnsOf(values);
+  const buffer = parquetWriteBuffer({
+    columnData: columns.map(({ name, numeric }) => numeric
+      ? { name, data: values.map((v) => (v[name] === null || v[name] === undefined ? null : BigInt(v[name] as number))), type: 'INT64' as const }
+      : { name, data: values.map((v) => (v[name] === null || v[name] === undefined ? null : String(v[name]))), type: 'STRING' as const }),
+    kvMetadata: [{ key: 'parquet.avro.schema', value: avroSchema(columns) }, { key: 'writer.model.name', value: 'avro' }],
   });
+  return new Uint8Array(buffer);
+}
+
+/** The bytes of a committed file of `format`. */
+export function connectFileBytes(format: 'parquet' | 'json', values: ConnectValue[]): Uint8Array {
+  return format === 'parquet' ? connectParquetBytes(values) : new TextEncoder().encode(values.map((v) => JSON.stringify(v)).join('\n') + '\n');
+}
+
+/** The path of a committed file under `root`, as the connector names it. */
+export function connectFilePath(root: string, file: Omit<ConnectFile, 'values'> & { count: number }): string {
+  const end = file.start + BigInt(file.count) - 1n;
+  return join(root, 'topics', file.topic, file.timeFolder ?? `partition=${file.partition}`, `${file.topic}+${file.partition}+${pad(file.start)}+${pad(end)}.${file.format}`);
 }
 
 /** Writes one committed file under `root` and returns its path. */
 export async function writeConnectFile(root: string, file: ConnectFile): Promise<string> {
-  const end = file.start + BigInt(file.values.length) - 1n;
-  const folder = join(root, 'topics', file.topic, file.timeFolder ?? `partition=${file.partition}`);
-  const path = join(folder, `${file.topic}+${file.partition}+${pad(file.start)}+${pad(end)}.${file.format}`);
-  await mkdir(folder, { recursive: true });
-  await writeFile(path, file.format === 'parquet' ? new Uint8Array(parquetBytes(file.values)) : file.values.map((v) => JSON.stringify(v)).join('\n') + '\n');
+  const path = connectFilePath(root, { ...file, count: file.values.length });
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, connectFileBytes(file.format, file.values));
   return path;
 }
 

@@ -9,7 +9,7 @@ import { compareWithKafka, type OffsetRange, type PartitionCoverage, partitionCo
 import { validateTopicName } from '../../archive/file-name.js';
 import { type ArchiveFileEntry, loadPartitionIndex } from '../../archive/partition-index.js';
 import { listTopicLayout, listTopics } from '../../archive/reader.js';
-import { CONNECT_NOT_REPLAYED } from '../../archive/connect-files.js';
+import { CONNECT_LAYOUT_NOT_READ, CONNECT_NOT_REPLAYED } from '../../archive/connect-files.js';
 import type { PartitionOffsets } from '../../archive/archive-source.js';
 import { UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
@@ -106,7 +106,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
         if (layout.connectFolders.length > 0) {
           connectFound = true;
           if (opts.json) ctx.stdout.write(toJson({ topic, connectFolders: layout.connectFolders }) + '\n');
-          else for (const f of layout.connectFolders) ctx.stdout.write(`${topic}: CONNECT ${f.path}: ${f.what}; ${CONNECT_NOT_REPLAYED}\n`);
+          else for (const f of layout.connectFolders) ctx.stdout.write(`${topic}: CONNECT ${f.path}: ${f.what}; ${CONNECT_LAYOUT_NOT_READ}\n`);
         }
         for (const p of kafkaOffsets?.get(topic) ?? []) partitions.add(p.partition);
         for (const partition of [...partitions].sort((a, b) => a - b)) {

@@ -1,0 +1,81 @@
+// A Kafka Connect HDFS archive on the real HDFS (Parquet files laid out as the connector writes them, from Kafka's own
+// log of the topic), then the live tail in the real Kafka: `oxbow sessions --archive-layout connect --stop-at-live` gives
+// the sessions of an offline pass over every event, also when killed mid-archive and restored from its checkpoint.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createTopic } from '../../connectors/kafka/bulk-producer.js';
+import { LocalFs } from '../../connectors/local/local-fs.js';
+import { openArchiveFs } from '../../connectors/open-archive-fs.js';
+import { CheckpointStore } from '../../src/checkpoint/store.js';
+import { generateMusicEvents, type MusicEvent, partitionOf } from '../../src/gen/music-events.js';
+import { connectFileBytes, connectFilePath, type ConnectValue } from '../../tools/connect-archive/connect-archive.js';
+import { brokers, kafka, kafkaLog, removeArchive, runCli, startCli, uniqueName, webhdfsArchive } from './archive-support.js';
+import { offlineSessions, produceEvents, publishedSessions, summaryValue } from './sessions-support.js';
+
+test('a Connect Parquet archive on HDFS, then live Kafka: the offline sessions, uninterrupted and after a SIGKILL mid-archive', { timeout: 240_000 }, async () => {
+  const topic = uniqueName('oxbow-it-connect');
+  const path = `oxbow-it/${topic}`;
+  const archive = webhdfsArchive(path);
+  const out = await mkdtemp(join(tmpdir(), 'oxbow-it-connect-out-'));
+  const cpDir = await mkdtemp(join(tmpdir(), 'oxbow-it-connect-cp-'));
+  try {
+    await createTopic(kafka(), brokers(), topic, 2);
+    const history = [...generateMusicEvents({ seed: 23, users: 80, durationMs: 2 * 86_400_000 })];
+    await produceEvents(topic, history, (e) => ({ partition: partitionOf(e.userId, 2), key: e.userId }));
+
+    // What the connector would have written: every record of Kafka's log so far, 250 per file, values only.
+    const { fs, root } = openArchiveFs(archive);
+    const log = await kafkaLog(topic);
+    let files = 0;
+    for (const [partition, records] of log) {
+      for (let i = 0; i < records.length; i += 250) {
+        const chunk = records.slice(i, i + 250);
+        const values = chunk.map((r) => JSON.parse(r.value!) as ConnectValue);
+        await fs.writeFile(connectFilePath(root, { topic, partition, start: chunk[0]!.offset, count: chunk.length, format: 'parquet' }), connectFileBytes('parquet', values));
+        files++;
+      }
+    }
+    // The live tail: newer events, only in Kafka.
+    const tail = [...generateMusicEvents({ seed: 29, users: 80, start: Date.now() - 3_600_000, durationMs: 3_600_000 })].slice(0, 400);
+    await produceEvents(topic, tail, (e) => ({ partition: partitionOf(e.userId, 2), key: e.userId }));
+    const everything = [...(await kafkaLog(topic)).values()].flat().map((r) => JSON.parse(r.value!) as MusicEvent);
+    const expected = offlineSessions(everything, 30 * 60_000, 'listening');
+
+    const common = ['sessions', '--archive', archive, '--archive-layout', 'connect', '--brokers', brokers(), '--topic', topic,
+      '--aggregate', 'listening', '--stop-at-live'];
+    const whole = await runCli([...common, '--output', `file://${join(out, 'whole')}`]);
+    assert.equal(whole.code, 0, whole.stderr);
+    assert.equal(summaryValue(whole.stderr, 'archive files read'), String(files));
+    assert.equal(summaryValue(whole.stderr, 'records read'), `${everything.length} (archive ${history.length}, kafka ${tail.length})`);
+    assert.deepEqual(await publishedSessions(join(out, 'whole')), expected);
+
+    // Killed by SIGKILL once a checkpoint stands mid-archive, then restored: the same sessions, each published once.
+    const store = new CheckpointStore(new LocalFs(), cpDir);
+    const resumable = [...common, '--output', `file://${join(out, 'restored')}`, '--checkpoint-dir', `file://${cpDir}`, '--checkpoint-interval', '0ms', '--prefetch', '1'];
+    const first = startCli(resumable);
+    let killed = false;
+    while (first.child.exitCode === null) {
+      const latest = await store.latest().catch(() => null);
+      if (latest && latest.checkpoint.id >= 2 && latest.checkpoint.positions.every((p) => p.source === 'archive')) {
+        first.child.kill('SIGKILL');
+        killed = true;
+        break;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const r1 = await first.done;
+    assert.ok(killed && r1.signal === 'SIGKILL', `the first run ended before it could be killed mid-archive:\n${r1.stderr}`);
+    const r2 = await runCli([...resumable, '--from-savepoint', 'latest']);
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.match(r2.stderr, /restored/);
+    assert.deepEqual(await publishedSessions(join(out, 'restored')), expected);
+  } finally {
+    await removeArchive(archive);
+    await rm(out, { recursive: true, force: true });
+    await rm(cpDir, { recursive: true, force: true });
+  }
+});

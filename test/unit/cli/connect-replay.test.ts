@@ -1,0 +1,72 @@
+// `oxbow sessions --archive-layout connect` over a Kafka Connect HDFS archive on the local fs (Parquet in one
+// partition, JSON lines in the other, files laid out by tools/connect-archive as the connector does): exactly the
+// sessions of an offline pass over every event; what it cannot place exactly is refused by name.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { after, test } from 'node:test';
+import { main } from '../../../src/cli/main.js';
+import { generateMusicEvents, type MusicEvent, partitionOf } from '../../../src/gen/music-events.js';
+import { writeConnectFile, writeConnectWorkFolders, type ConnectValue } from '../../../tools/connect-archive/connect-archive.js';
+import { offlineSessions, sessionKey } from '../../integration/sessions-support.js';
+
+const scratch = await mkdtemp(join(tmpdir(), 'oxbow-connect-replay-'));
+after(() => rm(scratch, { recursive: true, force: true }));
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [stdout, stderr] = [new PassThrough(), new PassThrough()];
+  const out: string[] = [];
+  const err: string[] = [];
+  stdout.on('data', (c: Buffer) => out.push(c.toString()));
+  stderr.on('data', (c: Buffer) => err.push(c.toString()));
+  const code = await main(['node', 'oxbow', ...args], { stdout, stderr });
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+/** Events split by user over two partitions, in each partition's order, written as Connect would: files of `per` records. */
+async function connectArchive(dir: string, events: MusicEvent[], per: number): Promise<void> {
+  for (const partition of [0, 1]) {
+    const mine = events.filter((e) => partitionOf(e.userId, 2) === partition);
+    for (let i = 0; i < mine.length; i += per) {
+      await writeConnectFile(dir, { topic: 'plays', partition, start: BigInt(i), values: mine.slice(i, i + per) as unknown as ConnectValue[], format: partition === 0 ? 'parquet' : 'json' });
+    }
+    await writeConnectWorkFolders(dir, 'plays', partition);
+  }
+}
+
+test('a Connect archive (Parquet and JSON, +tmp and logs folders beside) replays to the offline sessions', async () => {
+  const events = [...generateMusicEvents({ users: 60, limit: 4000, seed: 11 })];
+  const dir = join(scratch, 'whole');
+  await connectArchive(dir, events, 150);
+  for (const aggregate of ['listening', 'playlist-runs']) {
+    const r = await run(['sessions', '--archive', `file://${dir}`, '--archive-layout', 'connect', '--aggregate', aggregate]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.split('\n').filter(Boolean).map(sessionKey).sort(), offlineSessions(events, 30 * 60_000, aggregate), aggregate);
+  }
+  // Without the option the same root is refused by name, never replayed in part or called corrupt.
+  const plain = await run(['sessions', '--archive', `file://${dir}`, '--aggregate', 'listening']);
+  assert.equal(plain.code, 2, plain.stderr);
+  assert.match(plain.stderr, /Kafka Connect HDFS file/);
+});
+
+test('a file holding fewer records than its name spans, the Kafka timestamp as event time, and an unknown layout are usage errors', async () => {
+  const dir = join(scratch, 'holes');
+  const events = [...generateMusicEvents({ users: 5, limit: 30, seed: 3 })] as unknown as ConnectValue[];
+  await writeConnectFile(dir, { topic: 'plays', partition: 0, start: 0n, values: events.slice(0, 10), format: 'parquet' });
+  // As on a compacted topic: the name says 10..29, the file holds 15 records.
+  const { rename } = await import('node:fs/promises');
+  const path = await writeConnectFile(dir, { topic: 'plays', partition: 0, start: 10n, values: events.slice(10, 25), format: 'json' });
+  await rename(path, path.replace('+0000000024.json', '+0000000029.json'));
+  const holes = await run(['sessions', '--archive', `file://${dir}`, '--archive-layout', 'connect', '--aggregate', 'listening']);
+  assert.equal(holes.code, 2, holes.stderr);
+  assert.match(holes.stderr, /plays\+0\+0000000010\+0000000029\.json holds 15 records but its name spans 20 offsets/);
+  const kafkaTime = await run(['sessions', '--archive', `file://${dir}`, '--archive-layout', 'connect', '--event-time', 'kafka-timestamp']);
+  assert.equal(kafkaTime.code, 2);
+  assert.match(kafkaTime.stderr, /Kafka Connect files keep no Kafka timestamps/);
+  const unknown = await run(['sessions', '--archive', `file://${dir}`, '--archive-layout', 'camus']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /--archive-layout camus: use oxbow .* or connect/);
+});
