@@ -5,7 +5,7 @@
 
 import { parquetReadObjects } from 'hyparquet';
 import { uriOf, type ArchiveFs, type FileStatus } from '../../src/archive-fs.js';
-import { compareByOffsets, parseFileName, partitionDir } from '../../src/archive/file-name.js';
+import { compareByOffsets, parseFileName, TEMP_DIR, topicDir } from '../../src/archive/file-name.js';
 import { CorruptFileError, NotFoundError, OxbowError, UsageError } from '../../src/errors.js';
 import { type EventTimeDefinition, eventTimeOfValue } from '../../src/event-time.js';
 import type { ArchiveCatalog, ArchiveFileInfo, SourceRecord } from '../../src/source/types.js';
@@ -57,12 +57,35 @@ async function fileValues(fs: ArchiveFs, file: ConnectFileInfo): Promise<unknown
   }
 }
 
+/** Every file under `dir`, in any depth of folders (`partition=0`, `year=2024/month=11`, `2024/11/24`, `country=PL`). */
+async function walk(fs: ArchiveFs, dir: string): Promise<FileStatus[]> {
+  let listing: FileStatus[];
+  try {
+    listing = await fs.list(dir);
+  } catch (err) {
+    if (err instanceof NotFoundError) return [];
+    throw err;
+  }
+  const out: FileStatus[] = [];
+  for (const status of listing) {
+    if (status.type === 'file') out.push(status);
+    else if (status.name !== TEMP_DIR) out.push(...await walk(fs, status.path));
+  }
+  return out;
+}
+
+export interface ConnectCatalog extends ArchiveCatalog {
+  /** The partitions the archive's file names hold, ascending. */
+  partitions(): Promise<number[]>;
+}
+
 /**
- * A Connect archive of `topic` under `root`: `topics/<topic>/partition=<p>/<topic>+<p>+<first>+<last>.(parquet|json)`.
- * Event times are read with `eventTime` (the job's definition) when files are listed: each file's records are read once
- * for its range, and again when replayed.
+ * A Connect archive of `topic` under `root`: `topics/<topic>/<folders>/<topic>+<p>+<first>+<last>.(parquet|json)`, where
+ * the folders are the default partitioner's `partition=<p>` or the time-based and field partitioners' `name=value`
+ * levels; files are grouped by the partition in their names. Event times are read with `eventTime` (the job's
+ * definition) when files are listed: each file's records are read once for its range, and again when replayed.
  */
-export function connectCatalog(fs: ArchiveFs, root: string, topic: string, eventTime: EventTimeDefinition): ArchiveCatalog {
+export function connectCatalog(fs: ArchiveFs, root: string, topic: string, eventTime: EventTimeDefinition): ConnectCatalog {
   if (eventTime.path === null) {
     throw new UsageError(`--event-time ${eventTime.text}: Kafka Connect files keep no Kafka timestamps; give the value field that holds the event time (e.g. --event-time ts)`);
   }
@@ -104,19 +127,36 @@ export function connectCatalog(fs: ArchiveFs, root: string, topic: string, event
     return info;
   }
 
+  let tree: Promise<Map<number, FileStatus[]>> | undefined;
+  /** The topic's files by the partition their names give, walked once. */
+  const byPartition = () => (tree ??= walk(fs, topicDir(root, topic)).then((files) => {
+    const out = new Map<number, FileStatus[]>();
+    for (const status of files) {
+      const parsed = parseFileName(status.name);
+      if (parsed === null || parsed.topic !== topic) {
+        throw new UsageError(`${status.path}: not a Kafka Connect file of topic ${topic} (<topic>+<partition>+<first offset>+<last offset>.<ext>); --archive-layout connect reads a root of Connect's files alone`);
+      }
+      (out.get(parsed.partition) ?? out.set(parsed.partition, []).get(parsed.partition)!).push(status);
+    }
+    return out;
+  }));
+
   return {
     description,
+    async partitions(): Promise<number[]> {
+      return [...(await byPartition()).keys()].sort((a, b) => a - b);
+    },
     async listFiles(partition: number): Promise<ArchiveFileInfo[]> {
-      let listing: FileStatus[];
-      try {
-        listing = await fs.list(partitionDir(root, topic, partition));
-      } catch (err) {
-        if (err instanceof NotFoundError) return [];
-        throw err;
-      }
       const files: ConnectFileInfo[] = [];
-      for (const status of listing) if (status.type === 'file') files.push(await describe(status, partition));
-      return files.sort(compareByOffsets);
+      for (const status of (await byPartition()).get(partition) ?? []) files.push(await describe(status, partition));
+      files.sort(compareByOffsets);
+      // Files of one partition from several folders must not claim the same offsets.
+      for (let i = 1; i < files.length; i++) {
+        if (files[i]!.startOffset <= files[i - 1]!.endOffset) {
+          throw new UsageError(`${files[i]!.path} and ${files[i - 1]!.path} both name offsets ${files[i]!.startOffset}..${files[i - 1]!.endOffset} of partition ${partition}; an archive of one connector holds each offset once`);
+        }
+      }
+      return files;
     },
     async *readFile(file: ArchiveFileInfo): AsyncIterable<SourceRecord[]> {
       const f = file as ConnectFileInfo;

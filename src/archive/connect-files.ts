@@ -30,12 +30,13 @@ export function connectFileKind(parsed: ParsedFileName, readError?: unknown): st
 }
 
 /**
- * A folder in a topic's folder other than `partition=<p>`: `year=2024` (Connect's TimeBasedPartitioner and its daily
- * and hourly variants) or `<field>=<value>` (FieldPartitioner). Null for folders that are neither.
+ * A folder in a topic's folder other than `partition=<p>`: oxbow writes none, Kafka Connect's other partitioners do:
+ * `year=2024` (time-based with the default path format), `2024` (a path.format such as YYYY/MM/dd), `<field>=<value>`
+ * (field partitioner). Null for `partition=<p>`.
  */
 export function connectLayoutFolder(name: string): string | null {
-  if (/^partition=\d+$/.test(name) || !/^[A-Za-z_][\w.-]*=/.test(name)) return null;
-  return /^(year|month|day|hour|dt|date)=/i.test(name)
-    ? `a folder of Kafka Connect's time-based partitioner (${name})`
-    : `a folder of Kafka Connect's field partitioner (${name})`;
+  if (/^partition=\d+$/.test(name)) return null;
+  if (/^(year|month|day|hour|dt|date)=/i.test(name) || /^\d+$/.test(name)) return `a folder of Kafka Connect's time-based partitioner (${name})`;
+  if (/^[A-Za-z_][\w.-]*=/.test(name)) return `a folder of Kafka Connect's field partitioner (${name})`;
+  return `a folder oxbow does not write (${name}); Kafka Connect's partitioners write such folders`;
 }

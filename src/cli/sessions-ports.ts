@@ -94,7 +94,8 @@ async function openArchive(flags: SessionsPortFlags, open: ReturnType<typeof sto
   }
   if (flags.archiveLayout === 'connect') {
     const eventTime = parseEventTimeDefinition(flags.timeField ?? flags.eventTime, flags.timeField !== undefined ? '--time-field' : '--event-time');
-    return { catalog: connectCatalog(fs, root, topic, eventTime), topic, partitions: await listTopicPartitions(fs, root, topic) };
+    const catalog = connectCatalog(fs, root, topic, eventTime);
+    return { catalog, topic, partitions: await catalog.partitions() };
   }
   if (flags.archiveLayout !== undefined && flags.archiveLayout !== 'oxbow') {
     throw new UsageError(`--archive-layout ${flags.archiveLayout}: use oxbow (files oxbow archive wrote) or connect (Kafka Connect HDFS's default partitioner)`);

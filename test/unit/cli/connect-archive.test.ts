@@ -46,7 +46,8 @@ test('recognising Connect files: by extension, by a Parquet footer without oxbow
   assert.match(connectLayoutFolder('year=2024')!, /time-based partitioner/);
   assert.match(connectLayoutFolder('country=PL')!, /field partitioner/);
   assert.equal(connectLayoutFolder('partition=3'), null);
-  assert.equal(connectLayoutFolder('notes'), null);
+  assert.match(connectLayoutFolder('2024')!, /time-based partitioner \(2024\)/);
+  assert.match(connectLayoutFolder('notes')!, /a folder oxbow does not write \(notes\)/);
 });
 
 test('Connect Parquet files beside oxbow\'s: inspect names them (exit 2), sessions refuses naming one instead of replaying part of the root', async () => {

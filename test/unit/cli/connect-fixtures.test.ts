@@ -1,0 +1,58 @@
+// The Kafka Connect archives in fixtures/connect-archive/ (made by tools/connect-archive/make-fixtures.ts, which is
+// checked to make them byte for byte): the default and the time-based layouts replay to the offline sessions of the
+// events they were made from; the transactional one is refused naming a file.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { after, test } from 'node:test';
+import { main } from '../../../src/cli/main.js';
+import type { MusicEvent } from '../../../src/gen/music-events.js';
+import { makeConnectFixtures } from '../../../tools/connect-archive/make-fixtures.js';
+import { offlineSessions, sessionKey } from '../../integration/sessions-support.js';
+
+const fixtures = resolve('fixtures/connect-archive');
+const scratch = await mkdtemp(join(tmpdir(), 'oxbow-connect-fixtures-'));
+after(() => rm(scratch, { recursive: true, force: true }));
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [stdout, stderr] = [new PassThrough(), new PassThrough()];
+  const out: string[] = [];
+  const err: string[] = [];
+  stdout.on('data', (c: Buffer) => out.push(c.toString()));
+  stderr.on('data', (c: Buffer) => err.push(c.toString()));
+  const code = await main(['node', 'oxbow', ...args], { stdout, stderr });
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+async function files(dir: string): Promise<string[]> {
+  return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+}
+
+const eventsOf = async (name: string) => (await readFile(join(fixtures, name, 'events.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as MusicEvent);
+
+test('the generator makes the committed fixtures byte for byte', async () => {
+  await makeConnectFixtures(join(scratch, 'again'));
+  const made = await files(join(scratch, 'again'));
+  assert.deepEqual(made, await files(fixtures));
+  for (const f of made) assert.ok((await readFile(join(scratch, 'again', f))).equals(await readFile(join(fixtures, f))), f);
+});
+
+test('the default layout (Parquet and JSON) and the time-based layout replay to the offline sessions of their events', async () => {
+  for (const [name, topic] of [['default', 'plays'], ['time-based', 'hourly']] as const) {
+    const r = await run(['sessions', '--archive', `file://${join(fixtures, name, 'archive')}`, '--archive-layout', 'connect', '--topic', topic, '--aggregate', 'listening']);
+    assert.equal(r.code, 0, r.stderr);
+    const expected = offlineSessions(await eventsOf(name), 30 * 60_000, 'listening');
+    assert.ok(expected.length > 0);
+    assert.deepEqual(r.stdout.split('\n').filter(Boolean).map(sessionKey).sort(), expected, name);
+  }
+});
+
+test('the transactional archive, whose files hold fewer records than their names span, is refused naming a file', async () => {
+  const r = await run(['sessions', '--archive', `file://${join(fixtures, 'transactional', 'archive')}`, '--archive-layout', 'connect', '--aggregate', 'listening']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /txn\+0\+0000000000\+0000000010\.parquet holds 10 records but its name spans 11 offsets/);
+  assert.equal(r.stdout, '');
+});
