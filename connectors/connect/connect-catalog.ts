@@ -1,24 +1,43 @@
-// `--archive-layout connect`: a Kafka Connect HDFS archive (default partitioner, Parquet or JSON files) read as the
-// hybrid source's ArchiveCatalog. Connect files hold record values only; a record's offset is its file's first offset
-// plus its position, which is exact only when the file holds as many records as its name spans: any other file is
-// refused by name (compacted or transactional topics leave holes that positions cannot place).
+// `--archive-layout connect`: a Kafka Connect HDFS archive (Parquet or JSON files, any partitioner) read as the hybrid
+// source's ArchiveCatalog. Connect files hold record values only. A record's offset comes from a value field the
+// connector's InsertField transform stored (`offsetField`), else from its position: the file's first offset plus the
+// records before it, which is its Kafka offset when the file holds as many records as its name spans, and otherwise
+// (a compacted or transactional topic) a position within the file that checkpoints and restores still place exactly.
 
 import { parquetReadObjects } from 'hyparquet';
 import { uriOf, type ArchiveFs, type FileStatus } from '../../src/archive-fs.js';
 import { compareByOffsets, parseFileName, TEMP_DIR, topicDir } from '../../src/archive/file-name.js';
 import { CorruptFileError, NotFoundError, OxbowError, UsageError } from '../../src/errors.js';
 import { type EventTimeDefinition, eventTimeOfValue } from '../../src/event-time.js';
+import { getLogger } from '../../src/logger.js';
 import type { ArchiveCatalog, ArchiveFileInfo, SourceRecord } from '../../src/source/types.js';
 import { METADATA_KEY, openParquetFile } from '../parquet/parquet-format.js';
 
 /** Kafka's "no timestamp": Connect files keep none, so no event time is held against one. */
 const NO_TIMESTAMP = -1;
+const log = getLogger('connect-archive');
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 interface ConnectFileInfo extends ArchiveFileInfo {
   format: 'parquet' | 'json';
   length: number;
+  /** The file holds fewer records than its name spans and no offset field tells theirs: offsets are positions. */
+  positional: boolean;
+}
+
+export interface ConnectCatalogOptions {
+  /** The job's event-time definition (a value field: Connect files keep no Kafka timestamps). */
+  eventTime: EventTimeDefinition;
+  /** A value field holding each record's Kafka offset (the InsertField transform's `offset.field`). */
+  offsetField?: string;
+}
+
+/** An offset field's value as an offset, or null when it is not a whole number >= 0. */
+function offsetValue(v: unknown): bigint | null {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+  if (typeof v === 'string' && /^\d+$/.test(v)) return BigInt(v);
+  return null;
 }
 
 /** A value as JSON would have it: int64 columns come back as bigint, timestamp columns as Date. */
@@ -85,7 +104,8 @@ export interface ConnectCatalog extends ArchiveCatalog {
  * levels; files are grouped by the partition in their names. Event times are read with `eventTime` (the job's
  * definition) when files are listed: each file's records are read once for its range, and again when replayed.
  */
-export function connectCatalog(fs: ArchiveFs, root: string, topic: string, eventTime: EventTimeDefinition): ConnectCatalog {
+export function connectCatalog(fs: ArchiveFs, root: string, topic: string, options: ConnectCatalogOptions): ConnectCatalog {
+  const { eventTime, offsetField } = options;
   if (eventTime.path === null) {
     throw new UsageError(`--event-time ${eventTime.text}: Kafka Connect files keep no Kafka timestamps; give the value field that holds the event time (e.g. --event-time ts)`);
   }
@@ -103,14 +123,10 @@ export function connectCatalog(fs: ArchiveFs, root: string, topic: string, event
     const info: ConnectFileInfo = {
       path: status.path, partition, startOffset: parsed.startOffset, endOffset: parsed.endOffset, nextOffset: parsed.endOffset + 1n,
       count: 0, minEventTime: Number.NEGATIVE_INFINITY, maxEventTime: Number.NEGATIVE_INFINITY, eventTime: null,
-      format: parsed.extension, length: status.length,
+      format: parsed.extension, length: status.length, positional: false,
     };
     const values = await fileValues(fs, info);
-    const span = parsed.endOffset - parsed.startOffset + 1n;
-    if (BigInt(values.length) !== span) {
-      throw new UsageError(`${status.path} holds ${values.length} records but its name spans ${span} offsets, so its records' offsets cannot be known `
-        + '(a compacted or transactional topic); --archive-layout connect replays only archives whose files hold every offset they name (docs/archive.md)');
-    }
+    offsetsOf(info, values);
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
     for (const v of values) {
@@ -125,6 +141,29 @@ export function connectCatalog(fs: ArchiveFs, root: string, topic: string, event
       info.maxEventTime = max;
     }
     return info;
+  }
+
+  /**
+   * Each record's offset: from the offset field (checked: increasing, from the name's first to its last offset), else
+   * from its position. A file with more records than its name spans is damaged; with fewer, positions stand in.
+   */
+  function offsetsOf(file: ConnectFileInfo, values: unknown[]): bigint[] {
+    const span = file.endOffset - file.startOffset + 1n;
+    if (offsetField !== undefined) {
+      const offsets = values.map((v, i) => {
+        const o = offsetValue(typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[offsetField] : undefined);
+        if (o === null) throw new UsageError(`${file.path}: record ${i + 1} has no whole-number field '${offsetField}' (--offset-field)`);
+        return o;
+      });
+      const ordered = offsets.every((o, i) => i === 0 || o > offsets[i - 1]!);
+      if (!ordered || offsets[0] !== file.startOffset || offsets.at(-1) !== file.endOffset) {
+        throw new UsageError(`${file.path}: its '${offsetField}' fields run ${offsets[0]}..${offsets.at(-1)}${ordered ? '' : ' out of order'}, but its name says ${file.startOffset}..${file.endOffset}; is --offset-field the InsertField transform's offset.field?`);
+      }
+      return offsets;
+    }
+    if (BigInt(values.length) > span) throw new CorruptFileError(file.path, `${file.path} holds ${values.length} records but its name spans only ${span} offsets`);
+    file.positional = BigInt(values.length) < span;
+    return values.map((_, i) => file.startOffset + BigInt(i));
   }
 
   let tree: Promise<Map<number, FileStatus[]>> | undefined;
@@ -150,6 +189,12 @@ export function connectCatalog(fs: ArchiveFs, root: string, topic: string, event
       const files: ConnectFileInfo[] = [];
       for (const status of (await byPartition()).get(partition) ?? []) files.push(await describe(status, partition));
       files.sort(compareByOffsets);
+      const positional = files.filter((f) => f.positional).length;
+      if (positional > 0) {
+        log.warn('files hold fewer records than their names span (a compacted or transactional topic): records are placed by their position in the file', {
+          topic, partition, files: positional, note: 'sessions, checkpoints and the switch to Kafka stay exact; an offset quoted for such a record (dead letters) is its position; --offset-field gives real offsets',
+        });
+      }
       // Files of one partition from several folders must not claim the same offsets.
       for (let i = 1; i < files.length; i++) {
         if (files[i]!.startOffset <= files[i - 1]!.endOffset) {
@@ -161,9 +206,10 @@ export function connectCatalog(fs: ArchiveFs, root: string, topic: string, event
     async *readFile(file: ArchiveFileInfo): AsyncIterable<SourceRecord[]> {
       const f = file as ConnectFileInfo;
       const values = await fileValues(fs, f);
-      if (BigInt(values.length) !== f.endOffset - f.startOffset + 1n) throw new CorruptFileError(f.path, `${f.path}: changed since it was listed`);
+      if (values.length !== f.count) throw new CorruptFileError(f.path, `${f.path}: changed since it was listed`);
+      const offsets = offsetsOf(f, values);
       yield values.map((v, i) => ({
-        offset: f.startOffset + BigInt(i),
+        offset: offsets[i]!,
         timestamp: NO_TIMESTAMP,
         key: null,
         value: encoder.encode(JSON.stringify(v)),

@@ -37,6 +37,8 @@ export interface SessionsPortFlags extends StorageCliOptions, KafkaCliOptions {
   timeField?: string;
   /** `oxbow` (default) or `connect`: the archive is Kafka Connect HDFS's (connectors/connect/connect-catalog.ts). */
   archiveLayout?: string;
+  /** With `connect`: the value field the connector's InsertField transform stored each record's offset in. */
+  offsetField?: string;
 }
 
 export interface OpenedPorts {
@@ -94,9 +96,10 @@ async function openArchive(flags: SessionsPortFlags, open: ReturnType<typeof sto
   }
   if (flags.archiveLayout === 'connect') {
     const eventTime = parseEventTimeDefinition(flags.timeField ?? flags.eventTime, flags.timeField !== undefined ? '--time-field' : '--event-time');
-    const catalog = connectCatalog(fs, root, topic, eventTime);
+    const catalog = connectCatalog(fs, root, topic, { eventTime, ...(flags.offsetField === undefined ? {} : { offsetField: flags.offsetField }) });
     return { catalog, topic, partitions: await catalog.partitions() };
   }
+  if (flags.offsetField !== undefined) throw new UsageError('--offset-field is for --archive-layout connect (oxbow\'s archives store every offset)');
   if (flags.archiveLayout !== undefined && flags.archiveLayout !== 'oxbow') {
     throw new UsageError(`--archive-layout ${flags.archiveLayout}: use oxbow (files oxbow archive wrote) or connect (Kafka Connect HDFS's default partitioner)`);
   }

@@ -79,3 +79,72 @@ test('a Connect Parquet archive on HDFS, then live Kafka: the offline sessions, 
     await rm(cpDir, { recursive: true, force: true });
   }
 });
+
+test('a Connect archive of a transactional topic (markers inside files and between them): positions stand in for offsets, the same sessions after a SIGKILL', { timeout: 240_000 }, async () => {
+  const topic = uniqueName('oxbow-it-connect-tx');
+  const path = `oxbow-it/${topic}`;
+  const archive = webhdfsArchive(path);
+  const out = await mkdtemp(join(tmpdir(), 'oxbow-it-connect-tx-out-'));
+  const cpDir = await mkdtemp(join(tmpdir(), 'oxbow-it-connect-tx-cp-'));
+  try {
+    await createTopic(kafka(), brokers(), topic, 1);
+    const history = [...generateMusicEvents({ seed: 31, users: 40, durationMs: 86_400_000 })].slice(0, 3000);
+    // Transactions of 250 records: Kafka puts a commit marker after each, an offset that holds no record.
+    const producer = kafka().producer({ transactionalId: `${topic}-tx`, idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    for (let i = 0; i < history.length; i += 250) {
+      const tx = await producer.transaction();
+      await tx.send({ topic, messages: history.slice(i, i + 250).map((e) => ({ key: e.userId, value: JSON.stringify(e), partition: 0 })) });
+      await tx.commit();
+    }
+    await producer.disconnect();
+    // The connector flushes every 500 records: each file holds two transactions and the marker between them.
+    const { fs, root } = openArchiveFs(archive);
+    const records = (await kafkaLog(topic)).get(0)!;
+    assert.equal(records.length, history.length);
+    for (let i = 0; i < records.length; i += 500) {
+      const chunk = records.slice(i, i + 500);
+      const first = chunk[0]!.offset;
+      const count = Number(chunk.at(-1)!.offset - first) + 1;
+      assert.ok(count > chunk.length, 'a marker inside the file');
+      await fs.writeFile(connectFilePath(root, { topic, partition: 0, start: first, count, format: 'parquet' }), connectFileBytes('parquet', chunk.map((r) => JSON.parse(r.value!) as ConnectValue)));
+    }
+    const tail = [...generateMusicEvents({ seed: 37, users: 40, start: Date.now() - 3_600_000, durationMs: 3_600_000 })].slice(0, 300);
+    await produceEvents(topic, tail, () => ({ partition: 0, key: null }));
+    const everything = [...(await kafkaLog(topic)).values()].flat().map((r) => JSON.parse(r.value!) as MusicEvent);
+    const expected = offlineSessions(everything, 30 * 60_000, 'listening');
+
+    const common = ['sessions', '--archive', archive, '--archive-layout', 'connect', '--brokers', brokers(), '--topic', topic,
+      '--aggregate', 'listening', '--stop-at-live', '--on-gap', 'warn'];
+    const whole = await runCli([...common, '--output', `file://${join(out, 'whole')}`]);
+    assert.equal(whole.code, 0, whole.stderr);
+    assert.match(whole.stderr, /placed by their position in the file/);
+    // The markers between files (one between each two files) are skipped as named gaps, nothing else.
+    assert.equal(summaryValue(whole.stderr, 'offsets skipped in gaps'), String(Math.ceil(history.length / 500) - 1));
+    assert.equal(summaryValue(whole.stderr, 'records read'), `${everything.length} (archive ${history.length}, kafka ${tail.length})`);
+    assert.deepEqual(await publishedSessions(join(out, 'whole')), expected);
+
+    const store = new CheckpointStore(new LocalFs(), cpDir);
+    const resumable = [...common, '--output', `file://${join(out, 'restored')}`, '--checkpoint-dir', `file://${cpDir}`, '--checkpoint-interval', '0ms', '--prefetch', '1'];
+    const first = startCli(resumable);
+    let killed = false;
+    while (first.child.exitCode === null) {
+      const latest = await store.latest().catch(() => null);
+      if (latest && latest.checkpoint.id >= 2 && latest.checkpoint.positions.every((p) => p.source === 'archive')) {
+        first.child.kill('SIGKILL');
+        killed = true;
+        break;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const r1 = await first.done;
+    assert.ok(killed && r1.signal === 'SIGKILL', `the first run ended before it could be killed mid-archive:\n${r1.stderr}`);
+    const r2 = await runCli([...resumable, '--from-savepoint', 'latest']);
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.deepEqual(await publishedSessions(join(out, 'restored')), expected);
+  } finally {
+    await removeArchive(archive);
+    await rm(out, { recursive: true, force: true });
+    await rm(cpDir, { recursive: true, force: true });
+  }
+});

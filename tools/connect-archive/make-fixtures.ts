@@ -3,8 +3,8 @@
 //   default/      topic `plays`: partition 0 in Parquet, partition 1 in JSON lines, 100 records a file, with the
 //                 `+tmp/` file and `logs/` write-ahead log a running connector keeps
 //   time-based/   topic `hourly`: one partition, `year=/month=/day=/hour=` folders by event hour, events in order
-//   transactional/ topic `txn`: as a transactional producer leaves it, each commit marker an offset no file holds, so
-//                 every file holds fewer records than its name spans
+//   transactional/ topic `txn`: as a transactional producer leaves it, commit markers are offsets no file holds:
+//                 inside files (each holds fewer records than its name spans) and between them
 // Deterministic: the same code writes the same files.
 
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -57,12 +57,17 @@ export async function makeConnectFixtures(dir = CONNECT_FIXTURES): Promise<void>
   }
   await events(dir, 'time-based', hourly);
 
-  // Ten records a transaction, then its commit marker: a file of one transaction names 11 offsets and holds 10 records.
-  const txn = [...generateMusicEvents({ seed: 7, users: 5, limit: 40 })];
+  // Ten records a transaction, then its commit marker; the connector flushes every 20 records: a file holds two
+  // transactions (21 offsets named, 20 records), and the marker of every second transaction lies between two files.
+  // Each value carries its offset as the InsertField transform (offset.field=kafkaOffset) would add it.
+  const txn = [...generateMusicEvents({ seed: 7, users: 5, limit: 60 })];
   const txnRoot = join(dir, 'transactional', 'archive');
-  for (let t = 0; t < txn.length / 10; t++) {
-    const path = connectFilePath(txnRoot, { topic: 'txn', partition: 0, start: BigInt(t * 11), count: 11, format: 'parquet' });
-    await put(path, connectFileBytes('parquet', values(txn.slice(t * 10, t * 10 + 10))));
+  const offsetOf = (i: number) => Math.floor(i / 10) * 11 + (i % 10);
+  for (let f = 0; f < txn.length / 20; f++) {
+    const chunk = txn.slice(f * 20, f * 20 + 20).map((e, k) => ({ ...e, kafkaOffset: offsetOf(f * 20 + k) }));
+    const first = chunk[0]!.kafkaOffset;
+    const path = connectFilePath(txnRoot, { topic: 'txn', partition: 0, start: BigInt(first), count: chunk.at(-1)!.kafkaOffset - first + 1, format: 'parquet' });
+    await put(path, connectFileBytes('parquet', values(chunk as unknown as MusicEvent[])));
   }
   await events(dir, 'transactional', txn);
 }

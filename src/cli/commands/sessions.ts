@@ -70,6 +70,7 @@ export function registerSessions(program: Command, ctx: CliContext): void {
     .option(...METRICS_OPTION)
     .option('--progress-interval <duration>', 'time between progress updates', '1s')
     .option('--archive-layout <layout>', "oxbow (files oxbow archive wrote) or connect (a Kafka Connect HDFS archive: default partitioner, Parquet or JSON); see docs/archive.md", 'oxbow')
+    .option('--offset-field <field>', "with --archive-layout connect: the value field holding each record's Kafka offset (the connector's InsertField transform, offset.field)")
     .option(...KAFKA_CONFIG_OPTION)
     .option(...DATANODES_OPTION)
     .option(...WEBHDFS_CA_OPTION)

@@ -52,20 +52,16 @@ test('a Connect archive (Parquet and JSON, +tmp and logs folders beside) replays
   assert.match(plain.stderr, /Kafka Connect HDFS file/);
 });
 
-test('a file holding fewer records than its name spans, the Kafka timestamp as event time, and an unknown layout are usage errors', async () => {
-  const dir = join(scratch, 'holes');
+test('the Kafka timestamp as event time, --offset-field without the connect layout, and an unknown layout are usage errors', async () => {
+  const dir = join(scratch, 'options');
   const events = [...generateMusicEvents({ users: 5, limit: 30, seed: 3 })] as unknown as ConnectValue[];
-  await writeConnectFile(dir, { topic: 'plays', partition: 0, start: 0n, values: events.slice(0, 10), format: 'parquet' });
-  // As on a compacted topic: the name says 10..29, the file holds 15 records.
-  const { rename } = await import('node:fs/promises');
-  const path = await writeConnectFile(dir, { topic: 'plays', partition: 0, start: 10n, values: events.slice(10, 25), format: 'json' });
-  await rename(path, path.replace('+0000000024.json', '+0000000029.json'));
-  const holes = await run(['sessions', '--archive', `file://${dir}`, '--archive-layout', 'connect', '--aggregate', 'listening']);
-  assert.equal(holes.code, 2, holes.stderr);
-  assert.match(holes.stderr, /plays\+0\+0000000010\+0000000029\.json holds 15 records but its name spans 20 offsets/);
+  await writeConnectFile(dir, { topic: 'plays', partition: 0, start: 0n, values: events, format: 'parquet' });
   const kafkaTime = await run(['sessions', '--archive', `file://${dir}`, '--archive-layout', 'connect', '--event-time', 'kafka-timestamp']);
   assert.equal(kafkaTime.code, 2);
   assert.match(kafkaTime.stderr, /Kafka Connect files keep no Kafka timestamps/);
+  const offsetField = await run(['sessions', '--archive', 'file://' + dir, '--offset-field', 'o']);
+  assert.equal(offsetField.code, 2);
+  assert.match(offsetField.stderr, /--offset-field is for --archive-layout connect/);
   const unknown = await run(['sessions', '--archive', `file://${dir}`, '--archive-layout', 'camus']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /--archive-layout camus: use oxbow .* or connect/);
