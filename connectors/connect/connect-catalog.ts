@@ -19,9 +19,11 @@ const log = getLogger('connect-archive');
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-interface ConnectFileInfo extends ArchiveFileInfo {
+export interface ConnectFileInfo extends ArchiveFileInfo {
   format: 'parquet' | 'json';
   length: number;
+  /** Records whose value has no usable event time by the definition. */
+  eventTimeMissing: number;
   /** The file holds fewer records than its name spans and no offset field tells theirs: offsets are positions. */
   positional: boolean;
 }
@@ -123,7 +125,7 @@ export function connectCatalog(fs: ArchiveFs, root: string, topic: string, optio
     const info: ConnectFileInfo = {
       path: status.path, partition, startOffset: parsed.startOffset, endOffset: parsed.endOffset, nextOffset: parsed.endOffset + 1n,
       count: 0, minEventTime: Number.NEGATIVE_INFINITY, maxEventTime: Number.NEGATIVE_INFINITY, eventTime: null,
-      format: parsed.extension, length: status.length, positional: false,
+      format: parsed.extension, length: status.length, eventTimeMissing: 0, positional: false,
     };
     const values = await fileValues(fs, info);
     offsetsOf(info, values);
@@ -131,7 +133,10 @@ export function connectCatalog(fs: ArchiveFs, root: string, topic: string, optio
     let max = Number.NEGATIVE_INFINITY;
     for (const v of values) {
       const t = timeOf(v);
-      if (t === null) continue;
+      if (t === null) {
+        info.eventTimeMissing++;
+        continue;
+      }
       if (t < min) min = t;
       if (t > max) max = t;
     }

@@ -38,9 +38,13 @@ export interface KafkaComparison {
   deletedAndMissing: OffsetRange[];
 }
 
+/** What coverage reads of a file: its name, offsets, records, size and event times (oxbow's index entries, or Connect's files). */
+export type CoverageFile = Pick<ArchiveFileEntry, 'name' | 'startOffset' | 'endOffset' | 'nextOffset' | 'count' | 'length' | 'eventTimeMissing' | 'minEventTime' | 'maxEventTime'>
+  & { format: string; eventTime: string | null };
+
 /** Coverage from a partition's entries (offset order): a gap is a start above the highest next offset so far, an overlap one below it. */
 export function partitionCoverage(
-  topic: string, partition: number, entries: readonly ArchiveFileEntry[], foreign: ForeignFile[] = [], indexState = 'fresh',
+  topic: string, partition: number, entries: readonly CoverageFile[], foreign: ForeignFile[] = [], indexState = 'fresh',
 ): PartitionCoverage {
   const c: PartitionCoverage = {
     topic, partition, files: entries.length, records: 0, bytes: 0, start: null, end: null,

@@ -1,12 +1,11 @@
 // `oxbow inspect --html`: one self-contained page drawing each partition's files over offsets and over event time, with
 // gaps, overlaps, what Kafka holds and what retention deleted, and a table of every file. Pure: facts in, HTML out.
 
-import type { OffsetRange, PartitionCoverage } from '../archive/coverage.js';
-import type { ArchiveFileEntry } from '../archive/partition-index.js';
+import type { CoverageFile, OffsetRange, PartitionCoverage } from '../archive/coverage.js';
 
 export interface PagePartition {
   coverage: PartitionCoverage;
-  entries: readonly ArchiveFileEntry[];
+  entries: readonly CoverageFile[];
 }
 
 export interface PageFacts {
@@ -49,7 +48,7 @@ function rect(kind: RangeKind, x0: number, x1: number, y: number, height: number
   return `<rect data-kind="${kind}" ${attrs} x="${x0.toFixed(2)}" y="${y}" width="${width.toFixed(2)}" height="${height}" fill="${fill}"><title>${escapeHtml(label)}</title></rect>`;
 }
 
-function offsetBar(c: PartitionCoverage, entries: readonly ArchiveFileEntry[]): string {
+function offsetBar(c: PartitionCoverage, entries: readonly CoverageFile[]): string {
   const k = c.kafka;
   const starts = [c.start, k?.earliest, ...(k?.deletedAndMissing.map((r) => r.from) ?? [])].filter((o): o is bigint => o !== undefined && o !== null);
   const ends = [c.end, k?.latest].filter((o): o is bigint => o !== undefined && o !== null);
@@ -80,7 +79,7 @@ function offsetBar(c: PartitionCoverage, entries: readonly ArchiveFileEntry[]): 
 }
 
 /** Files by event-time range, in lanes so overlapping ranges do not hide each other. */
-function eventTimeBar(entries: readonly ArchiveFileEntry[], lo: number, hi: number): string {
+function eventTimeBar(entries: readonly CoverageFile[], lo: number, hi: number): string {
   const timed = entries.filter((e) => e.minEventTime !== null && e.maxEventTime !== null).sort((a, b) => a.minEventTime! - b.minEventTime!);
   if (timed.length === 0) return '<p class="empty">no event times recorded in these files</p>';
   const scale = WIDTH / Math.max(hi - lo, 1);
@@ -108,7 +107,7 @@ function findings(c: PartitionCoverage): string[] {
   return items.map(([kind, text]) => `<li class="finding" data-kind="${kind}">${escapeHtml(text)}</li>`);
 }
 
-function fileTable(entries: readonly ArchiveFileEntry[]): string {
+function fileTable(entries: readonly CoverageFile[]): string {
   const rows = entries.map((e) => `<tr data-file="${escapeHtml(e.name)}"><td>${escapeHtml(e.name)}</td><td>${e.startOffset}..${e.nextOffset - 1n}</td>`
     + `<td class="n">${e.count}</td><td class="n">${e.length}</td><td>${time(e.minEventTime)} .. ${time(e.maxEventTime)}</td>`
     + `<td>${escapeHtml(e.format)}${e.eventTime === null ? '' : ` (${escapeHtml(e.eventTime)})`}</td></tr>`);

@@ -5,17 +5,29 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { fetchTopicOffsets } from '../../../connectors/kafka/topic-offsets.js';
 import { kafkaCall } from '../../../connectors/kafka/client.js';
-import { compareWithKafka, type OffsetRange, type PartitionCoverage, partitionCoverage } from '../../archive/coverage.js';
+import { compareWithKafka, type CoverageFile, type OffsetRange, type PartitionCoverage, partitionCoverage } from '../../archive/coverage.js';
 import { validateTopicName } from '../../archive/file-name.js';
-import { type ArchiveFileEntry, loadPartitionIndex } from '../../archive/partition-index.js';
+import { loadPartitionIndex } from '../../archive/partition-index.js';
 import { listTopicLayout, listTopics } from '../../archive/reader.js';
 import { CONNECT_LAYOUT_NOT_READ, CONNECT_NOT_REPLAYED } from '../../archive/connect-files.js';
 import type { PartitionOffsets } from '../../archive/archive-source.js';
 import { UsageError } from '../../errors.js';
+import { DEFAULT_EVENT_TIME, parseEventTimeDefinition } from '../../event-time.js';
+import { type ConnectCatalog, type ConnectFileInfo, connectCatalog } from '../../../connectors/connect/connect-catalog.js';
 import type { CliContext } from '../context.js';
 import { type PagePartition, renderInspectPage } from '../inspect-html.js';
 import { DATANODES_OPTION, WEBHDFS_CA_OPTION, WEBHDFS_TOKEN_OPTION, storageOpener, type StorageCliOptions } from '../storage.js';
 import { archiveFormats } from './archive.js';
+
+/** A Connect file's facts as coverage reads them; `positional` files hold fewer records than their names span. */
+async function connectFiles(catalog: ConnectCatalog, partition: number): Promise<CoverageFile[]> {
+  return (await catalog.listFiles(partition)).map((f) => ({
+    name: f.path.slice(f.path.lastIndexOf('/') + 1), startOffset: f.startOffset, endOffset: f.endOffset, nextOffset: f.nextOffset,
+    count: f.count, length: (f as ConnectFileInfo).length, eventTimeMissing: (f as ConnectFileInfo).eventTimeMissing,
+    minEventTime: Number.isFinite(f.minEventTime) ? f.minEventTime : null, maxEventTime: Number.isFinite(f.maxEventTime) ? f.maxEventTime : null,
+    format: `connect ${(f as ConnectFileInfo).format}${(f as ConnectFileInfo).positional ? ' (offsets by position)' : ''}`, eventTime: null,
+  }));
+}
 
 interface InspectCliOptions extends StorageCliOptions, KafkaCliOptions {
   archive: string;
@@ -24,15 +36,18 @@ interface InspectCliOptions extends StorageCliOptions, KafkaCliOptions {
   json?: boolean;
   files?: boolean;
   html?: string;
+  archiveLayout: string;
+  eventTime: string;
+  offsetField?: string;
 }
 
 /** One line per archive file: `  FILE <name>: offsets a..b, N records, B bytes, event time x .. y, format`. */
-function fileLines(entries: readonly ArchiveFileEntry[]): string[] {
+function fileLines(entries: readonly CoverageFile[]): string[] {
   return entries.map((e) => `  FILE ${e.name}: offsets ${e.startOffset}..${e.endOffset}, ${e.count} records, ${e.length} bytes, event time ${time(e.minEventTime)} .. ${time(e.maxEventTime)}, ${e.format}${e.eventTime === null ? '' : ` (--event-time ${e.eventTime})`}`);
 }
 
 /** What `--files --json` adds to a partition's object: each file's facts, offsets as strings. */
-function fileFacts(entries: readonly ArchiveFileEntry[]): Record<string, unknown>[] {
+function fileFacts(entries: readonly CoverageFile[]): Record<string, unknown>[] {
   return entries.map((e) => ({
     name: e.name, startOffset: e.startOffset, endOffset: e.endOffset, records: e.count, bytes: e.length,
     minEventTime: e.minEventTime, maxEventTime: e.maxEventTime, format: e.format, eventTime: e.eventTime,
@@ -75,6 +90,9 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .option('--topic <name>', 'topic to inspect (repeatable; default: every topic in the archive)', collect, [] as string[])
     .option('--brokers <host:port,...>', 'compare with Kafka: earliest/latest offsets, what only Kafka holds, what retention deleted')
     .option('--json', 'one JSON object per partition instead of text')
+    .option('--archive-layout <layout>', 'oxbow, or connect: a Kafka Connect HDFS archive, described by reading its files (docs/archive.md)', 'oxbow')
+    .option('--event-time <field>', 'with --archive-layout connect: the value field whose range each file shows', DEFAULT_EVENT_TIME)
+    .option('--offset-field <field>', "with --archive-layout connect: the value field holding each record's Kafka offset (InsertField's offset.field)")
     .option('--html <file>', 'also write a self-contained page drawing each partition over offsets and event time, with a table of files')
     .option('--files', 'also list every archive file of each partition (offsets, records, bytes, event time)')
     .option(...KAFKA_CONFIG_OPTION)
@@ -100,8 +118,18 @@ export function registerInspect(program: Command, ctx: CliContext): void {
       let problems = 0;
       let connectFound = false;
       const page: PagePartition[] = [];
+      // --archive-layout connect: Connect's files, described by reading them (connectors/connect/connect-catalog.ts).
+      const catalogs = new Map<string, ConnectCatalog>();
+      const connect = opts.archiveLayout === 'connect'
+        ? (topic: string) => catalogs.get(topic) ?? catalogs.set(topic, connectCatalog(fs, root, topic, {
+          eventTime: parseEventTimeDefinition(opts.eventTime), ...(opts.offsetField === undefined ? {} : { offsetField: opts.offsetField }),
+        })).get(topic)!
+        : null;
+      if (opts.archiveLayout !== 'connect' && opts.archiveLayout !== 'oxbow') {
+        throw new UsageError(`--archive-layout ${opts.archiveLayout}: use oxbow (files oxbow archive wrote) or connect (a Kafka Connect HDFS archive)`);
+      }
       for (const topic of topics) {
-        const layout = await listTopicLayout(fs, root, topic);
+        const layout = connect !== null ? { partitions: await connect(topic).partitions(), connectFolders: [] } : await listTopicLayout(fs, root, topic);
         const partitions = new Set(layout.partitions);
         if (layout.connectFolders.length > 0) {
           connectFound = true;
@@ -110,7 +138,9 @@ export function registerInspect(program: Command, ctx: CliContext): void {
         }
         for (const p of kafkaOffsets?.get(topic) ?? []) partitions.add(p.partition);
         for (const partition of [...partitions].sort((a, b) => a - b)) {
-          const listing = await loadPartitionIndex(fs, root, topic, partition, archiveFormats);
+          const listing = connect !== null
+            ? { entries: await connectFiles(connect(topic), partition), foreign: [], indexState: 'connect' }
+            : await loadPartitionIndex(fs, root, topic, partition, archiveFormats);
           const c = partitionCoverage(topic, partition, listing.entries, listing.foreign, listing.indexState);
           const k = kafkaOffsets?.get(topic)?.find((o) => o.partition === partition);
           if (k) c.kafka = compareWithKafka(c, k.earliest, k.latest);

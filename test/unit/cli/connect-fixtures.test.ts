@@ -69,3 +69,20 @@ test('the transactional archive: markers inside files are placed by position (or
   assert.equal(wrong.code, 2, wrong.stderr);
   assert.match(wrong.stderr, /record 1 has no whole-number field 'songId' \(--offset-field\)/);
 });
+
+test('inspect --archive-layout connect describes the fixtures by reading their files: counts, event times, and the markers as gaps', async () => {
+  const plain = await run(['inspect', '--archive', `file://${join(fixtures, 'default', 'archive')}`, '--archive-layout', 'connect', '--json', '--files']);
+  assert.equal(plain.code, 0, plain.stdout + plain.stderr);
+  const parts = plain.stdout.trim().split('\n').map((l) => JSON.parse(l) as { partition: number; records: number; gaps: unknown[]; start: string; end: string; fileList: { format: string }[] });
+  const events = await eventsOf('default');
+  assert.deepEqual(parts.map((p) => p.partition), [0, 1]);
+  assert.equal(parts.reduce((n, p) => n + p.records, 0), events.length, 'every event is counted once');
+  for (const p of parts) assert.deepEqual([p.gaps, p.start, p.end], [[], '0', String(p.records)]);
+  assert.deepEqual([...new Set(parts.flatMap((p) => p.fileList.map((f) => f.format)))].sort(), ['connect json', 'connect parquet']);
+
+  const txn = await run(['inspect', '--archive', `file://${join(fixtures, 'transactional', 'archive')}`, '--archive-layout', 'connect', '--files']);
+  assert.equal(txn.code, 1, 'holes between files are findings');
+  assert.match(txn.stdout, /GAP 21 \(1 offsets in no file\)/);
+  assert.match(txn.stdout, /GAP 43 \(1 offsets in no file\)/);
+  assert.match(txn.stdout, /FILE txn\+0\+0000000000\+0000000020\.parquet: offsets 0\.\.20, 20 records, .* connect parquet \(offsets by position\)/);
+});
