@@ -32,26 +32,32 @@ function columnsOf(values: ConnectValue[]): { name: string; numeric: boolean }[]
   return [...seen].map(([name, numeric]) => ({ name, numeric }));
 }
 
-/** The Avro schema Connect's AvroData gives a schemaless struct: a record named ConnectDefault, optional fields as unions with null. */
-function avroSchema(columns: { name: string; numeric: boolean }[]): string {
+/**
+ * The Avro schema Connect's AvroData makes of a struct schema, optional fields as unions with null: a struct without a
+ * name becomes `io.confluent.connect.avro.ConnectDefault`; a named one keeps its name, which AvroData also records in
+ * the `connect.name` property (and the schema version in `connect.version`).
+ */
+function avroSchema(columns: { name: string; numeric: boolean }[], schemaName?: string): string {
   const fields = columns.map(({ name, numeric }) => ({ name, type: ['null', numeric ? 'long' : 'string'], default: null }));
-  return JSON.stringify({ type: 'record', name: 'ConnectDefault', namespace: 'io.confluent.connect.avro', fields });
+  if (schemaName === undefined) return JSON.stringify({ type: 'record', name: 'ConnectDefault', namespace: 'io.confluent.connect.avro', fields });
+  const dot = schemaName.lastIndexOf('.');
+  return JSON.stringify({ type: 'record', name: schemaName.slice(dot + 1), namespace: schemaName.slice(0, Math.max(dot, 0)), fields, 'connect.version': 1, 'connect.name': schemaName });
 }
 
-export function connectParquetBytes(values: ConnectValue[]): Uint8Array {
+export function connectParquetBytes(values: ConnectValue[], schemaName?: string): Uint8Array {
   const columns = columnsOf(values);
   const buffer = parquetWriteBuffer({
     columnData: columns.map(({ name, numeric }) => numeric
       ? { name, data: values.map((v) => (v[name] === null || v[name] === undefined ? null : BigInt(v[name] as number))), type: 'INT64' as const }
       : { name, data: values.map((v) => (v[name] === null || v[name] === undefined ? null : String(v[name]))), type: 'STRING' as const }),
-    kvMetadata: [{ key: 'parquet.avro.schema', value: avroSchema(columns) }, { key: 'writer.model.name', value: 'avro' }],
+    kvMetadata: [{ key: 'parquet.avro.schema', value: avroSchema(columns, schemaName) }, { key: 'writer.model.name', value: 'avro' }],
   });
   return new Uint8Array(buffer);
 }
 
-/** The bytes of a committed file of `format`. */
-export function connectFileBytes(format: 'parquet' | 'json', values: ConnectValue[]): Uint8Array {
-  return format === 'parquet' ? connectParquetBytes(values) : new TextEncoder().encode(values.map((v) => JSON.stringify(v)).join('\n') + '\n');
+/** The bytes of a committed file of `format` (`schemaName`: the Connect value schema's name, if it has one). */
+export function connectFileBytes(format: 'parquet' | 'json', values: ConnectValue[], schemaName?: string): Uint8Array {
+  return format === 'parquet' ? connectParquetBytes(values, schemaName) : new TextEncoder().encode(values.map((v) => JSON.stringify(v)).join('\n') + '\n');
 }
 
 /** The path of a committed file under `root`, as the connector names it. */

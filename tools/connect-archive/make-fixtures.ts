@@ -2,7 +2,8 @@
 // as the connector lays them out (connect-archive.ts), each beside the events it was made from:
 //   default/      topic `plays`: partition 0 in Parquet, partition 1 in JSON lines, 100 records a file, with the
 //                 `+tmp/` file and `logs/` write-ahead log a running connector keeps
-//   time-based/   topic `hourly`: one partition, `year=/month=/day=/hour=` folders by event hour, events in order
+//   time-based/   topic `hourly`: one partition, `year=/month=/day=/hour=` folders by event hour, events in order, a
+//                 named value schema (Avro record `com.example.music.Listen` with `connect.name` and `connect.version`)
 //   transactional/ topic `txn`: as a transactional producer leaves it, commit markers are offsets no file holds:
 //                 inside files (each holds fewer records than its name spans) and between them
 // Deterministic: the same code writes the same files.
@@ -52,7 +53,7 @@ export async function makeConnectFixtures(dir = CONNECT_FIXTURES): Promise<void>
     while (j < hourly.length && Math.floor(hourly[j]!.ts / 3_600_000) === hour) j++;
     const d = new Date(hour * 3_600_000);
     const timeFolder = `year=${d.getUTCFullYear()}/month=${pad2(d.getUTCMonth() + 1)}/day=${pad2(d.getUTCDate())}/hour=${pad2(d.getUTCHours())}`;
-    await put(connectFilePath(timeRoot, { topic: 'hourly', partition: 0, start: BigInt(i), count: j - i, format: 'parquet', timeFolder }), connectFileBytes('parquet', values(hourly.slice(i, j))));
+    await put(connectFilePath(timeRoot, { topic: 'hourly', partition: 0, start: BigInt(i), count: j - i, format: 'parquet', timeFolder }), connectFileBytes('parquet', values(hourly.slice(i, j)), 'com.example.music.Listen'));
     i = j;
   }
   await events(dir, 'time-based', hourly);
