@@ -30,7 +30,8 @@ async function events(dir: string, name: string, list: MusicEvent[]): Promise<vo
 }
 
 export async function makeConnectFixtures(dir = CONNECT_FIXTURES): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
+  // Only what this writes is replaced (README.md beside it is written by hand).
+  for (const name of ['default', 'time-based', 'transactional']) await rm(join(dir, name), { recursive: true, force: true });
 
   const plays = [...generateMusicEvents({ seed: 5, users: 30, limit: 600 })];
   const root = join(dir, 'default', 'archive');

@@ -36,7 +36,7 @@ const eventsOf = async (name: string) => (await readFile(join(fixtures, name, 'e
 test('the generator makes the committed fixtures byte for byte', async () => {
   await makeConnectFixtures(join(scratch, 'again'));
   const made = await files(join(scratch, 'again'));
-  assert.deepEqual(made, await files(fixtures));
+  assert.deepEqual(made, (await files(fixtures)).filter((f) => f !== 'README.md'));
   for (const f of made) assert.ok((await readFile(join(scratch, 'again', f))).equals(await readFile(join(fixtures, f))), f);
 });
 
