@@ -5,7 +5,7 @@
 // (a compacted or transactional topic) a position within the file that checkpoints and restores still place exactly.
 
 import { parquetReadObjects } from 'hyparquet';
-import { uriOf, type ArchiveFs, type FileStatus } from '../../src/archive-fs.js';
+import { joinPath, uriOf, writeAtomically, type ArchiveFs, type FileStatus } from '../../src/archive-fs.js';
 import { compareByOffsets, parseFileName, TEMP_DIR, topicDir } from '../../src/archive/file-name.js';
 import { CorruptFileError, NotFoundError, OxbowError, UsageError } from '../../src/errors.js';
 import { type EventTimeDefinition, eventTimeOfValue } from '../../src/event-time.js';
@@ -95,6 +95,23 @@ async function walk(fs: ArchiveFs, dir: string): Promise<FileStatus[]> {
   return out;
 }
 
+/** Where a partition's cached file facts live: beside `topics/`, in oxbow's own folder, never in Connect's folders. */
+export function connectFactsPath(root: string, topic: string, partition: number): string {
+  return joinPath(root, '+oxbow', 'connect-facts', topic, `partition=${partition}.json`);
+}
+
+/** What listing learns of a file by reading it, kept so the next listing need not read it again. */
+interface CachedFacts {
+  length: number;
+  count: number;
+  min: number | null;
+  max: number | null;
+  missing: number;
+  positional: boolean;
+}
+
+const FACTS_VERSION = 1;
+
 export interface ConnectCatalog extends ArchiveCatalog {
   /** The partitions the archive's file names hold, ascending. */
   partitions(): Promise<number[]>;
@@ -148,6 +165,16 @@ export function connectCatalog(fs: ArchiveFs, root: string, topic: string, optio
     return info;
   }
 
+  /** A file described by its cached facts (its name gives the offsets; its length matched). */
+  function fromFacts(status: FileStatus, partition: number, facts: CachedFacts): ConnectFileInfo {
+    const parsed = parseFileName(status.name)!;
+    return {
+      path: status.path, partition, startOffset: parsed.startOffset, endOffset: parsed.endOffset, nextOffset: parsed.endOffset + 1n,
+      count: facts.count, minEventTime: facts.min ?? Number.NEGATIVE_INFINITY, maxEventTime: facts.max ?? Number.NEGATIVE_INFINITY, eventTime: null,
+      format: parsed.extension as 'parquet' | 'json', length: status.length, eventTimeMissing: facts.missing, positional: facts.positional,
+    };
+  }
+
   /**
    * Each record's offset: from the offset field (checked: increasing, from the name's first to its last offset), else
    * from its position. A file with more records than its name spans is damaged; with fewer, positions stand in.
@@ -171,6 +198,41 @@ export function connectCatalog(fs: ArchiveFs, root: string, topic: string, optio
     return values.map((_, i) => file.startOffset + BigInt(i));
   }
 
+  /**
+   * The cached facts of a partition's files, for this event-time definition and offset field; empty when there are
+   * none or they cannot be read (then the files are read, as without a cache).
+   */
+  async function cachedFacts(partition: number): Promise<Map<string, CachedFacts>> {
+    try {
+      const path = connectFactsPath(root, topic, partition);
+      const status = await fs.stat(path);
+      if (status === null) return new Map();
+      const json = JSON.parse(decoder.decode(await fs.readRange(path, 0, status.length))) as { version?: unknown; eventTime?: unknown; offsetField?: unknown; files?: Record<string, CachedFacts> };
+      if (json.version !== FACTS_VERSION || json.eventTime !== eventTime.text || json.offsetField !== (offsetField ?? null) || typeof json.files !== 'object') return new Map();
+      return new Map(Object.entries(json.files ?? {}));
+    } catch (err) {
+      log.debug('cached Connect file facts not used', { topic, partition, error: (err as Error).message });
+      return new Map();
+    }
+  }
+
+  /** Best effort: a root oxbow may not write to (a read-only mount, no permission) only costs reading the files again. */
+  async function saveFacts(partition: number, files: ConnectFileInfo[]): Promise<void> {
+    const facts: Record<string, CachedFacts> = {};
+    for (const f of files) {
+      facts[f.path.slice(f.path.lastIndexOf('/') + 1)] = {
+        length: f.length, count: f.count, missing: f.eventTimeMissing, positional: f.positional,
+        min: Number.isFinite(f.minEventTime) ? f.minEventTime : null, max: Number.isFinite(f.maxEventTime) ? f.maxEventTime : null,
+      };
+    }
+    const body = { version: FACTS_VERSION, eventTime: eventTime.text, offsetField: offsetField ?? null, files: facts };
+    try {
+      await writeAtomically(fs, connectFactsPath(root, topic, partition), encoder.encode(JSON.stringify(body)));
+    } catch (err) {
+      log.debug('cannot keep Connect file facts; files will be read again next time', { topic, partition, error: (err as Error).message });
+    }
+  }
+
   let tree: Promise<Map<number, FileStatus[]>> | undefined;
   /** The topic's files by the partition their names give, walked once. */
   const byPartition = () => (tree ??= walk(fs, topicDir(root, topic)).then((files) => {
@@ -192,7 +254,17 @@ export function connectCatalog(fs: ArchiveFs, root: string, topic: string, optio
     },
     async listFiles(partition: number): Promise<ArchiveFileInfo[]> {
       const files: ConnectFileInfo[] = [];
-      for (const status of (await byPartition()).get(partition) ?? []) files.push(await describe(status, partition));
+      const cached = await cachedFacts(partition);
+      let read = 0;
+      for (const status of (await byPartition()).get(partition) ?? []) {
+        const hit = cached.get(status.name);
+        if (hit !== undefined && hit.length === status.length) files.push(fromFacts(status, partition, hit));
+        else {
+          files.push(await describe(status, partition));
+          read++;
+        }
+      }
+      if (read > 0 || cached.size !== files.length) await saveFacts(partition, files);
       files.sort(compareByOffsets);
       const positional = files.filter((f) => f.positional).length;
       if (positional > 0) {

@@ -3,7 +3,7 @@
 // events they were made from; the transactional one is refused naming a file.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -13,9 +13,12 @@ import type { MusicEvent } from '../../../src/gen/music-events.js';
 import { makeConnectFixtures } from '../../../tools/connect-archive/make-fixtures.js';
 import { offlineSessions, sessionKey } from '../../integration/sessions-support.js';
 
-const fixtures = resolve('fixtures/connect-archive');
+const committed = resolve('fixtures/connect-archive');
 const scratch = await mkdtemp(join(tmpdir(), 'oxbow-connect-fixtures-'));
 after(() => rm(scratch, { recursive: true, force: true }));
+// Replays keep file facts beside the archive (+oxbow/connect-facts): they run on a copy, never in the checkout.
+const fixtures = join(scratch, 'fixtures');
+await cp(committed, fixtures, { recursive: true });
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const [stdout, stderr] = [new PassThrough(), new PassThrough()];
@@ -36,8 +39,8 @@ const eventsOf = async (name: string) => (await readFile(join(fixtures, name, 'e
 test('the generator makes the committed fixtures byte for byte', async () => {
   await makeConnectFixtures(join(scratch, 'again'));
   const made = await files(join(scratch, 'again'));
-  assert.deepEqual(made, (await files(fixtures)).filter((f) => f !== 'README.md'));
-  for (const f of made) assert.ok((await readFile(join(scratch, 'again', f))).equals(await readFile(join(fixtures, f))), f);
+  assert.deepEqual(made, (await files(committed)).filter((f) => f !== 'README.md'));
+  for (const f of made) assert.ok((await readFile(join(scratch, 'again', f))).equals(await readFile(join(committed, f))), f);
 });
 
 test('the default layout (Parquet and JSON) and the time-based layout replay to the offline sessions of their events', async () => {

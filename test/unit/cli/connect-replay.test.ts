@@ -10,7 +10,7 @@ import { PassThrough } from 'node:stream';
 import { after, test } from 'node:test';
 import { main } from '../../../src/cli/main.js';
 import { generateMusicEvents, type MusicEvent, partitionOf } from '../../../src/gen/music-events.js';
-import { writeConnectFile, writeConnectWorkFolders, type ConnectValue } from '../../../tools/connect-archive/connect-archive.js';
+import { connectFileBytes, writeConnectFile, writeConnectWorkFolders, type ConnectValue } from '../../../tools/connect-archive/connect-archive.js';
 import { offlineSessions, sessionKey } from '../../integration/sessions-support.js';
 
 const scratch = await mkdtemp(join(tmpdir(), 'oxbow-connect-replay-'));
@@ -65,4 +65,37 @@ test('the Kafka timestamp as event time, --offset-field without the connect layo
   const unknown = await run(['sessions', '--archive', `file://${dir}`, '--archive-layout', 'camus']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /--archive-layout camus: use oxbow .* or connect/);
+});
+
+test('file facts are kept beside the archive (never in Connect\'s folders): a second listing reads no Connect file, and a changed file is read again', async () => {
+  const { LocalFs } = await import('../../../connectors/local/local-fs.js');
+  const { connectCatalog, connectFactsPath } = await import('../../../connectors/connect/connect-catalog.js');
+  const { parseEventTimeDefinition } = await import('../../../src/event-time.js');
+  const dir = join(scratch, 'facts');
+  await connectArchive(dir, [...generateMusicEvents({ users: 20, limit: 900, seed: 13 })], 100);
+  const reads: string[] = [];
+  const fs = new LocalFs();
+  const counting = Object.assign(Object.create(fs) as InstanceType<typeof LocalFs>, {
+    readRange: (path: string, start: number, end: number) => {
+      reads.push(path);
+      return fs.readRange(path, start, end);
+    },
+  });
+  const list = async () => {
+    reads.length = 0;
+    const catalog = connectCatalog(counting, dir, 'plays', { eventTime: parseEventTimeDefinition('ts') });
+    return { files: await catalog.listFiles(0), connectReads: reads.filter((p) => p.includes('/topics/')).length };
+  };
+  const first = await list();
+  assert.ok(first.files.length >= 4 && first.connectReads >= first.files.length, `first listing read ${first.connectReads} files`);
+  const { readFile: read, writeFile: write } = await import('node:fs/promises');
+  assert.ok((await read(connectFactsPath(dir, 'plays', 0), 'utf8')).includes('"eventTime":"ts"'));
+  const second = await list();
+  assert.equal(second.connectReads, 0, 'the second listing used the kept facts');
+  assert.deepEqual(second.files, first.files);
+  // A file that changed size is read again.
+  const changed = first.files[0]!.path;
+  await write(changed, connectFileBytes('parquet', [...generateMusicEvents({ users: 20, limit: 60, seed: 99 })] as unknown as ConnectValue[]));
+  const third = await list();
+  assert.equal(third.connectReads, 1);
 });
