@@ -14,16 +14,43 @@ import { CheckpointStore } from '../../src/checkpoint/store.js';
 import { generateMusicEvents, type MusicEvent, partitionOf } from '../../src/gen/music-events.js';
 import { connectFileBytes, connectFilePath, type ConnectValue } from '../../tools/connect-archive/connect-archive.js';
 import { brokers, kafka, kafkaLog, removeArchive, runCli, startCli, uniqueName, webhdfsArchive } from './archive-support.js';
-import { offlineSessions, produceEvents, publishedSessions, summaryValue } from './sessions-support.js';
+import { killAtCheckpoint, offlineSessions, produceEvents, publishedSessions, summaryValue } from './sessions-support.js';
+
+/** A fresh topic with `partitions` partitions, an HDFS archive root and scratch folders, all removed afterwards. */
+async function withTopicAndArchive(prefix: string, partitions: number, fn: (t: { topic: string; archive: string; out: string; cpDir: string }) => Promise<void>): Promise<void> {
+  const topic = uniqueName(prefix);
+  const archive = webhdfsArchive(`oxbow-it/${topic}`);
+  const out = await mkdtemp(join(tmpdir(), `${prefix}-out-`));
+  const cpDir = await mkdtemp(join(tmpdir(), `${prefix}-cp-`));
+  try {
+    await createTopic(kafka(), brokers(), topic, partitions);
+    await fn({ topic, archive, out, cpDir });
+  } finally {
+    await removeArchive(archive);
+    await rm(out, { recursive: true, force: true });
+    await rm(cpDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs `common` with checkpoints, kills it by SIGKILL once a checkpoint stands mid-archive, restores it from that
+ * checkpoint: the published sessions are `expected`, each once.
+ */
+async function killedMidArchiveThenRestored(common: string[], out: string, cpDir: string, expected: string[]): Promise<void> {
+  const store = new CheckpointStore(new LocalFs(), cpDir);
+  const resumable = [...common, '--output', `file://${join(out, 'restored')}`, '--checkpoint-dir', `file://${cpDir}`, '--checkpoint-interval', '0ms', '--prefetch', '1'];
+  const first = startCli(resumable);
+  const killed = await killAtCheckpoint(first.child, store, (c) => c.id >= 2 && c.positions.every((p) => p.source === 'archive'));
+  const r1 = await first.done;
+  assert.ok(killed && r1.signal === 'SIGKILL', `the first run ended before it could be killed mid-archive:\n${r1.stderr}`);
+  const r2 = await runCli([...resumable, '--from-savepoint', 'latest']);
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.match(r2.stderr, /restored/);
+  assert.deepEqual(await publishedSessions(join(out, 'restored')), expected);
+}
 
 test('a Connect Parquet archive on HDFS, then live Kafka: the offline sessions, uninterrupted and after a SIGKILL mid-archive', { timeout: 240_000 }, async () => {
-  const topic = uniqueName('oxbow-it-connect');
-  const path = `oxbow-it/${topic}`;
-  const archive = webhdfsArchive(path);
-  const out = await mkdtemp(join(tmpdir(), 'oxbow-it-connect-out-'));
-  const cpDir = await mkdtemp(join(tmpdir(), 'oxbow-it-connect-cp-'));
-  try {
-    await createTopic(kafka(), brokers(), topic, 2);
+  await withTopicAndArchive('oxbow-it-connect', 2, async ({ topic, archive, out, cpDir }) => {
     const history = [...generateMusicEvents({ seed: 23, users: 80, durationMs: 2 * 86_400_000 })];
     await produceEvents(topic, history, (e) => ({ partition: partitionOf(e.userId, 2), key: e.userId }));
 
@@ -53,41 +80,12 @@ test('a Connect Parquet archive on HDFS, then live Kafka: the offline sessions, 
     assert.equal(summaryValue(whole.stderr, 'records read'), `${everything.length} (archive ${history.length}, kafka ${tail.length})`);
     assert.deepEqual(await publishedSessions(join(out, 'whole')), expected);
 
-    // Killed by SIGKILL once a checkpoint stands mid-archive, then restored: the same sessions, each published once.
-    const store = new CheckpointStore(new LocalFs(), cpDir);
-    const resumable = [...common, '--output', `file://${join(out, 'restored')}`, '--checkpoint-dir', `file://${cpDir}`, '--checkpoint-interval', '0ms', '--prefetch', '1'];
-    const first = startCli(resumable);
-    let killed = false;
-    while (first.child.exitCode === null) {
-      const latest = await store.latest().catch(() => null);
-      if (latest && latest.checkpoint.id >= 2 && latest.checkpoint.positions.every((p) => p.source === 'archive')) {
-        first.child.kill('SIGKILL');
-        killed = true;
-        break;
-      }
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    const r1 = await first.done;
-    assert.ok(killed && r1.signal === 'SIGKILL', `the first run ended before it could be killed mid-archive:\n${r1.stderr}`);
-    const r2 = await runCli([...resumable, '--from-savepoint', 'latest']);
-    assert.equal(r2.code, 0, r2.stderr);
-    assert.match(r2.stderr, /restored/);
-    assert.deepEqual(await publishedSessions(join(out, 'restored')), expected);
-  } finally {
-    await removeArchive(archive);
-    await rm(out, { recursive: true, force: true });
-    await rm(cpDir, { recursive: true, force: true });
-  }
+    await killedMidArchiveThenRestored(common, out, cpDir, expected);
+  });
 });
 
 test('a Connect archive of a transactional topic (markers inside files and between them): positions stand in for offsets, the same sessions after a SIGKILL', { timeout: 240_000 }, async () => {
-  const topic = uniqueName('oxbow-it-connect-tx');
-  const path = `oxbow-it/${topic}`;
-  const archive = webhdfsArchive(path);
-  const out = await mkdtemp(join(tmpdir(), 'oxbow-it-connect-tx-out-'));
-  const cpDir = await mkdtemp(join(tmpdir(), 'oxbow-it-connect-tx-cp-'));
-  try {
-    await createTopic(kafka(), brokers(), topic, 1);
+  await withTopicAndArchive('oxbow-it-connect-tx', 1, async ({ topic, archive, out, cpDir }) => {
     const history = [...generateMusicEvents({ seed: 31, users: 40, durationMs: 86_400_000 })].slice(0, 3000);
     // Transactions of 250 records: Kafka puts a commit marker after each, an offset that holds no record.
     const producer = kafka().producer({ transactionalId: `${topic}-tx`, idempotent: true, maxInFlightRequests: 1 });
@@ -124,27 +122,6 @@ test('a Connect archive of a transactional topic (markers inside files and betwe
     assert.equal(summaryValue(whole.stderr, 'records read'), `${everything.length} (archive ${history.length}, kafka ${tail.length})`);
     assert.deepEqual(await publishedSessions(join(out, 'whole')), expected);
 
-    const store = new CheckpointStore(new LocalFs(), cpDir);
-    const resumable = [...common, '--output', `file://${join(out, 'restored')}`, '--checkpoint-dir', `file://${cpDir}`, '--checkpoint-interval', '0ms', '--prefetch', '1'];
-    const first = startCli(resumable);
-    let killed = false;
-    while (first.child.exitCode === null) {
-      const latest = await store.latest().catch(() => null);
-      if (latest && latest.checkpoint.id >= 2 && latest.checkpoint.positions.every((p) => p.source === 'archive')) {
-        first.child.kill('SIGKILL');
-        killed = true;
-        break;
-      }
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    const r1 = await first.done;
-    assert.ok(killed && r1.signal === 'SIGKILL', `the first run ended before it could be killed mid-archive:\n${r1.stderr}`);
-    const r2 = await runCli([...resumable, '--from-savepoint', 'latest']);
-    assert.equal(r2.code, 0, r2.stderr);
-    assert.deepEqual(await publishedSessions(join(out, 'restored')), expected);
-  } finally {
-    await removeArchive(archive);
-    await rm(out, { recursive: true, force: true });
-    await rm(cpDir, { recursive: true, force: true });
-  }
+    await killedMidArchiveThenRestored(common, out, cpDir, expected);
+  });
 });

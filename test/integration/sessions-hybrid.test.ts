@@ -13,6 +13,7 @@ import { CheckpointStore } from '../../src/checkpoint/store.js';
 import { SessionEngine } from '../../src/engine/session-engine.js';
 import { outputLine } from '../../src/sink/types.js';
 import { generateMusicEvents, partitionOf, type MusicEvent } from '../../src/gen/music-events.js';
+import { killAtCheckpoint } from './sessions-support.js';
 
 const PARTITIONS = 4;
 const bin = resolve('bin/oxbow.js');
@@ -159,34 +160,17 @@ test('SIGKILL in the archive phase and again in the Kafka phase, restarted from 
 
   // Run 1: killed as soon as a checkpoint shows progress while every partition still reads the archive.
   const first = start(common);
-  let killedInArchive = false;
-  while (first.child.exitCode === null) {
-    const latest = await store.latest().catch(() => null);
-    if (latest && latest.checkpoint.id >= 3 && latest.checkpoint.positions.every((p) => p.source === 'archive')) {
-      first.child.kill('SIGKILL');
-      killedInArchive = true;
-      break;
-    }
-    await new Promise((r) => setImmediate(r));
-  }
+  const killedInArchive = await killAtCheckpoint(first.child, store, (c) => c.id >= 3 && c.positions.every((p) => p.source === 'archive'));
   const r1 = await first.done;
   assert.ok(killedInArchive && r1.signal === 'SIGKILL', `run 1 ended before it could be killed in the archive phase:\n${r1.stderr}`);
 
   // Run 2: follows Kafka (no --stop-at-live); killed once every partition reads Kafka and has reached its end.
   const second = start([...common, '--from-savepoint', 'latest']);
-  let killedInKafka = false;
-  while (second.child.exitCode === null) {
-    const latest = await store.latest().catch(() => null);
-    if (latest && latest.checkpoint.positions.every((p) => p.source === 'kafka')) {
-      const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]));
-      if (latest.checkpoint.positions.every((p) => p.nextOffset === ends.get(p.partition))) {
-        second.child.kill('SIGKILL');
-        killedInKafka = true;
-        break;
-      }
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const killedInKafka = await killAtCheckpoint(second.child, store, async (c) => {
+    if (!c.positions.every((p) => p.source === 'kafka')) return false;
+    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]));
+    return c.positions.every((p) => p.nextOffset === ends.get(p.partition));
+  }, 20);
   const r2 = await second.done;
   assert.ok(killedInKafka && r2.signal === 'SIGKILL', `run 2 ended before it could be killed in the Kafka phase:\n${r2.stderr}`);
   assert.match(r2.stderr, /restored/);

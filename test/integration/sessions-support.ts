@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Checkpoint } from '../../src/checkpoint/format.js';
+import type { CheckpointStore } from '../../src/checkpoint/store.js';
 import { SessionEngine } from '../../src/engine/session-engine.js';
 import type { MusicEvent } from '../../src/gen/music-events.js';
 import { kafka } from './archive-support.js';
@@ -58,4 +60,26 @@ export async function produceEvents(topic: string, events: readonly MusicEvent[]
   } finally {
     await producer.disconnect();
   }
+}
+
+/**
+ * Kills a running command with SIGKILL the moment its latest checkpoint satisfies `when` (checked as often as the loop
+ * can, or every `pollMs` when `when` asks a service: a checkpoint is written every few records with
+ * --checkpoint-interval 0ms). Resolves true when it killed it, false when the command ended first.
+ */
+export async function killAtCheckpoint(
+  child: { exitCode: number | null; kill(signal: NodeJS.Signals): boolean },
+  store: CheckpointStore,
+  when: (checkpoint: Checkpoint) => boolean | Promise<boolean>,
+  pollMs = 0,
+): Promise<boolean> {
+  while (child.exitCode === null) {
+    const latest = await store.latest().catch(() => null);
+    if (latest && await when(latest.checkpoint)) {
+      child.kill('SIGKILL');
+      return true;
+    }
+    await new Promise((resolve) => (pollMs === 0 ? setImmediate(resolve) : setTimeout(resolve, pollMs)));
+  }
+  return false;
 }

@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, test } from 'node:test';
-import { main } from '../../../src/cli/main.js';
+import { runInProcess } from './run-in-process.js';
 import { connectFileKind, connectLayoutFolder } from '../../../src/archive/connect-files.js';
 import { parseFileName } from '../../../src/archive/file-name.js';
 import { ForeignFormatError } from '../../../src/errors.js';
@@ -27,15 +26,7 @@ async function root(name: string, add: (dir: string) => Promise<unknown>): Promi
   return dir;
 }
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const [stdout, stderr] = [new PassThrough(), new PassThrough()];
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c.toString()));
-  stderr.on('data', (c: Buffer) => err.push(c.toString()));
-  const code = await main(['node', 'oxbow', ...args], { stdout, stderr });
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const run = runInProcess;
 
 test('recognising Connect files: by extension, by a Parquet footer without oxbow metadata; and Connect\'s other layouts', () => {
   const parsed = (name: string) => parseFileName(name)!;

@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, test } from 'node:test';
-import { main } from '../../../src/cli/main.js';
+import { runInProcess } from './run-in-process.js';
 import type { MusicEvent } from '../../../src/gen/music-events.js';
 import { makeConnectFixtures } from '../../../tools/connect-archive/make-fixtures.js';
 import { offlineSessions, sessionKey } from '../../integration/sessions-support.js';
@@ -20,15 +19,7 @@ after(() => rm(scratch, { recursive: true, force: true }));
 const fixtures = join(scratch, 'fixtures');
 await cp(committed, fixtures, { recursive: true });
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const [stdout, stderr] = [new PassThrough(), new PassThrough()];
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c.toString()));
-  stderr.on('data', (c: Buffer) => err.push(c.toString()));
-  const code = await main(['node', 'oxbow', ...args], { stdout, stderr });
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const run = runInProcess;
 
 async function files(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();

@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, test } from 'node:test';
-import { main } from '../../../src/cli/main.js';
+import { runInProcess } from './run-in-process.js';
 import { generateMusicEvents, type MusicEvent, partitionOf } from '../../../src/gen/music-events.js';
 import { connectFileBytes, writeConnectFile, writeConnectWorkFolders, type ConnectValue } from '../../../tools/connect-archive/connect-archive.js';
 import { offlineSessions, sessionKey } from '../../integration/sessions-support.js';
@@ -16,15 +15,7 @@ import { offlineSessions, sessionKey } from '../../integration/sessions-support.
 const scratch = await mkdtemp(join(tmpdir(), 'oxbow-connect-replay-'));
 after(() => rm(scratch, { recursive: true, force: true }));
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const [stdout, stderr] = [new PassThrough(), new PassThrough()];
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c.toString()));
-  stderr.on('data', (c: Buffer) => err.push(c.toString()));
-  const code = await main(['node', 'oxbow', ...args], { stdout, stderr });
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const run = runInProcess;
 
 /** Events split by user over two partitions, in each partition's order, written as Connect would: files of `per` records. */
 async function connectArchive(dir: string, events: MusicEvent[], per: number): Promise<void> {
