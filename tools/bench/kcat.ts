@@ -1,4 +1,5 @@
-// The native floor of Kafka reading: kcat consuming a topic to /dev/null against a plain kafkajs consume of the same topic, alternated.
+// The native floor of Kafka reading: kcat consuming a topic to /dev/null against a plain kafkajs consume of the same topic,
+// alternated; and a plain @platformatic/kafka consume of the same topic beside them (report only: oxbow uses kafkajs).
 
 import type { BenchContext, BenchRow, Benchmark } from './bench-types.js';
 import { type BenchArchiveSpec, tailEvents } from './bench-archive.js';
@@ -13,12 +14,7 @@ const PARTITIONS = 4;
  */
 export async function kcatFloor(brokers: string, topic: string, records: number, runs: number): Promise<{ kcat: number | null; plain: number; plainRssMb: number }> {
   const kcat = findKcat();
-  const plainRun = async () => {
-    const run = await runNode([benchScript('bench-consume.js'), brokers, topic]);
-    const read = Number(/^records (\d+)$/m.exec(run.stdout)?.[1]);
-    if (read !== records) throw new Error(`kcat bench: the plain kafkajs consumer read ${read} records of ${records}`);
-    return run;
-  };
+  const plainRun = () => consumeRun('bench-consume.js', 'kafkajs', brokers, topic, records);
   if (!kcat) {
     const plain: Awaited<ReturnType<typeof plainRun>>[] = [];
     for (let i = 0; i < runs; i++) plain.push(await plainRun());
@@ -26,6 +22,14 @@ export async function kcatFloor(brokers: string, topic: string, records: number,
   }
   const { a, b } = await alternate(() => kcatConsume(kcat, brokers, topic), plainRun, runs);
   return { kcat: records / median(a), plain: records / median(b.map((r) => r.wallS)), plainRssMb: Math.max(...b.map((r) => r.peakRssMb ?? 0)) };
+}
+
+/** One whole-topic read by a plain consumer script; its count must be the topic's. */
+async function consumeRun(script: string, client: string, brokers: string, topic: string, records: number): Promise<Awaited<ReturnType<typeof runNode>>> {
+  const run = await runNode([benchScript(script), brokers, topic]);
+  const read = Number(/^records (\d+)$/m.exec(run.stdout)?.[1]);
+  if (read !== records) throw new Error(`kcat bench: the plain ${client} consumer read ${read} records of ${records}`);
+  return run;
 }
 
 export const benchmark: Benchmark = {
@@ -44,8 +48,23 @@ export const benchmark: Benchmark = {
       const n = records.length;
       const got = await kcatFloor(brokers, topic, n, runs);
       const label = `${n.toLocaleString('en-US')} music events, ${PARTITIONS} partitions`;
+      const platformaticRuns: Awaited<ReturnType<typeof runNode>>[] = [];
+      for (let i = 0; i < runs; i++) platformaticRuns.push(await consumeRun('bench-consume-platformatic.js', '@platformatic/kafka', brokers, topic, n));
+      const platformatic = n / median(platformaticRuns.map((r) => r.wallS));
+      const platformaticRow: BenchRow = {
+        id: 'kcat.platformatic-records-per-second',
+        title: `plain @platformatic/kafka 1.22 consume vs plain kafkajs (${label})`,
+        value: platformatic,
+        unit: 'records/s',
+        baseline: { title: 'plain kafkajs consume', value: got.plain, unit: 'records/s' },
+        ratio: platformatic / got.plain,
+        goal: 'report: the other pure-JS client on the same topic (oxbow keeps kafkajs)',
+        runs,
+        peakRssMb: Math.max(...platformaticRuns.map((r) => r.peakRssMb ?? 0)),
+        notes: 'whole-process wall time, start-up and connection included; its async iterator, message by message',
+      };
       if (got.kcat === null) {
-        return [{
+        return [platformaticRow, {
           id: 'kcat.records-per-second',
           title: `kcat not installed: plain kafkajs consume only (${label})`,
           value: got.plain,
@@ -55,7 +74,7 @@ export const benchmark: Benchmark = {
           notes: 'kcat not installed (Debian package kcat): no native floor in this run',
         }];
       }
-      return [{
+      return [platformaticRow, {
         id: 'kcat.records-per-second',
         title: `plain kafkajs consume vs kcat -C to /dev/null (${label})`,
         value: got.plain,
