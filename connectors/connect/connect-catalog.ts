@@ -53,25 +53,29 @@ function jsonValue(v: unknown): unknown {
   return v;
 }
 
-/** The records of one file as plain JSON values, in file order. */
-async function fileValues(fs: ArchiveFs, file: ConnectFileInfo): Promise<unknown[]> {
+/**
+ * The records of one file as plain JSON values, in file order; for a JSON file also its lines, each record's value as
+ * the connector wrote it (so replay hands those on instead of writing every value out again).
+ */
+async function fileValues(fs: ArchiveFs, file: ConnectFileInfo): Promise<{ values: unknown[]; lines: string[] | null }> {
   if (file.format === 'json') {
     const text = decoder.decode(await fs.readRange(file.path, 0, file.length));
     const lines = text.split('\n').filter((l) => l.trim() !== '');
-    return lines.map((line, i) => {
+    const values = lines.map((line, i) => {
       try {
         return JSON.parse(line) as unknown;
       } catch {
         throw new CorruptFileError(file.path, `${file.path}: line ${i + 1} is not JSON`);
       }
     });
+    return { values, lines };
   }
   const { file: buffer, footer } = await openParquetFile(fs, file.path, file.length, true);
   if (footer.key_value_metadata?.some((e) => e.key === METADATA_KEY)) {
     throw new UsageError(`${file.path} was written by oxbow, not Kafka Connect: replay oxbow's files without --archive-layout connect, and keep the two apart`);
   }
   try {
-    return (await parquetReadObjects({ file: buffer, metadata: footer })).map(jsonValue);
+    return { values: (await parquetReadObjects({ file: buffer, metadata: footer })).map(jsonValue), lines: null };
   } catch (err) {
     if (err instanceof OxbowError) throw err;
     throw new CorruptFileError(file.path, `${file.path}: cannot read its rows: ${(err as Error).message}`, { cause: err });
@@ -115,13 +119,14 @@ const FACTS_VERSION = 1;
 export interface ConnectCatalog extends ArchiveCatalog {
   /** The partitions the archive's file names hold, ascending. */
   partitions(): Promise<number[]>;
+  listFiles(partition: number): Promise<ConnectFileInfo[]>;
 }
 
 /**
  * A Connect archive of `topic` under `root`: `topics/<topic>/<folders>/<topic>+<p>+<first>+<last>.(parquet|json)`, where
  * the folders are the default partitioner's `partition=<p>` or the time-based and field partitioners' `name=value`
  * levels; files are grouped by the partition in their names. Event times are read with `eventTime` (the job's
- * definition) when files are listed: each file's records are read once for its range, and again when replayed.
+ * definition) when a file is first listed, and kept (connectFactsPath); replay reads each file once more.
  */
 export function connectCatalog(fs: ArchiveFs, root: string, topic: string, options: ConnectCatalogOptions): ConnectCatalog {
   const { eventTime, offsetField } = options;
@@ -131,20 +136,23 @@ export function connectCatalog(fs: ArchiveFs, root: string, topic: string, optio
   const description = uriOf(fs, root);
   const timeOf = (value: unknown) => eventTimeOfValue(eventTime, value, NO_TIMESTAMP);
 
-  async function describe(status: FileStatus, partition: number): Promise<ConnectFileInfo> {
-    const parsed = parseFileName(status.name);
-    if (parsed === null || parsed.topic !== topic || parsed.partition !== partition) {
-      throw new UsageError(`${status.path}: not a Kafka Connect file of ${topic} partition ${partition} (<topic>+<partition>+<first offset>+<last offset>.<ext>)`);
-    }
+  /** A file's facts that its name and size give; the rest (count, event times) is read or cached. */
+  function nameFacts(status: FileStatus, partition: number): ConnectFileInfo {
+    const parsed = parseFileName(status.name)!;
     if (parsed.extension !== 'parquet' && parsed.extension !== 'json') {
       throw new UsageError(`${status.path}: .${parsed.extension} files are not read; --archive-layout connect reads Connect's Parquet and JSON formats`);
     }
-    const info: ConnectFileInfo = {
+    return {
       path: status.path, partition, startOffset: parsed.startOffset, endOffset: parsed.endOffset, nextOffset: parsed.endOffset + 1n,
       count: 0, minEventTime: Number.NEGATIVE_INFINITY, maxEventTime: Number.NEGATIVE_INFINITY, eventTime: null,
       format: parsed.extension, length: status.length, eventTimeMissing: 0, positional: false,
     };
-    const values = await fileValues(fs, info);
+  }
+
+  /** A file's facts by reading it: its record count, its offsets' fit to its name, its event-time range. */
+  async function describe(status: FileStatus, partition: number): Promise<ConnectFileInfo> {
+    const info = nameFacts(status, partition);
+    const { values } = await fileValues(fs, info);
     offsetsOf(info, values);
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
@@ -165,13 +173,11 @@ export function connectCatalog(fs: ArchiveFs, root: string, topic: string, optio
     return info;
   }
 
-  /** A file described by its cached facts (its name gives the offsets; its length matched). */
+  /** A file described by its cached facts (its size matched theirs). */
   function fromFacts(status: FileStatus, partition: number, facts: CachedFacts): ConnectFileInfo {
-    const parsed = parseFileName(status.name)!;
     return {
-      path: status.path, partition, startOffset: parsed.startOffset, endOffset: parsed.endOffset, nextOffset: parsed.endOffset + 1n,
-      count: facts.count, minEventTime: facts.min ?? Number.NEGATIVE_INFINITY, maxEventTime: facts.max ?? Number.NEGATIVE_INFINITY, eventTime: null,
-      format: parsed.extension as 'parquet' | 'json', length: status.length, eventTimeMissing: facts.missing, positional: facts.positional,
+      ...nameFacts(status, partition), count: facts.count, eventTimeMissing: facts.missing, positional: facts.positional,
+      minEventTime: facts.min ?? Number.NEGATIVE_INFINITY, maxEventTime: facts.max ?? Number.NEGATIVE_INFINITY,
     };
   }
 
@@ -252,7 +258,7 @@ export function connectCatalog(fs: ArchiveFs, root: string, topic: string, optio
     async partitions(): Promise<number[]> {
       return [...(await byPartition()).keys()].sort((a, b) => a - b);
     },
-    async listFiles(partition: number): Promise<ArchiveFileInfo[]> {
+    async listFiles(partition: number): Promise<ConnectFileInfo[]> {
       const files: ConnectFileInfo[] = [];
       const cached = await cachedFacts(partition);
       let read = 0;
@@ -282,14 +288,14 @@ export function connectCatalog(fs: ArchiveFs, root: string, topic: string, optio
     },
     async *readFile(file: ArchiveFileInfo): AsyncIterable<SourceRecord[]> {
       const f = file as ConnectFileInfo;
-      const values = await fileValues(fs, f);
+      const { values, lines } = await fileValues(fs, f);
       if (values.length !== f.count) throw new CorruptFileError(f.path, `${f.path}: changed since it was listed`);
       const offsets = offsetsOf(f, values);
       yield values.map((v, i) => ({
         offset: offsets[i]!,
         timestamp: NO_TIMESTAMP,
         key: null,
-        value: encoder.encode(JSON.stringify(v)),
+        value: encoder.encode(lines?.[i] ?? JSON.stringify(v)),
         eventTime: timeOf(v),
       }));
     },

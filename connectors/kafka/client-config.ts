@@ -62,8 +62,8 @@ function jaasCredentials(jaas: string, file: string): { module: string; username
   return { module: m[1]!, username: options.get('username'), password: options.get('password') };
 }
 
-/** Reads a PEM file a property names; a UsageError names the property and the path, never the contents. */
-export type ReadPem = (path: string) => string;
+/** Reads the PEM file `property` names; a UsageError names the property and the path, never the contents. */
+export type ReadPem = (path: string, property: string) => string;
 
 /**
  * The security a client properties file asks for. Throws UsageError (exit 2) for anything oxbow cannot do as written,
@@ -99,15 +99,15 @@ export function kafkaSecurityFromProperties(text: string, file: string, env: Nod
   if (protocol === 'SSL' || protocol === 'SASL_SSL') {
     ssl = {};
     if (caPath !== undefined) {
-      ssl.ca = [readPem(caPath)];
+      ssl.ca = [readPem(caPath, 'ssl.ca.location')];
       description.push(`CA ${caPath}`);
     }
     if ((certPath === undefined) !== (keyPath === undefined)) {
       throw new UsageError(`${file}: a client certificate needs both ssl.certificate.location and ssl.key.location`);
     }
     if (certPath !== undefined && keyPath !== undefined) {
-      ssl.cert = readPem(certPath);
-      ssl.key = readPem(keyPath);
+      ssl.cert = readPem(certPath, 'ssl.certificate.location');
+      ssl.key = readPem(keyPath, 'ssl.key.location');
       if (keyPassword !== undefined) ssl.passphrase = keyPassword;
       description.push(`client certificate ${certPath}`);
     }

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import type { Kafka } from 'kafkajs';
 import { checkKafkaTls, createKafka } from '../../connectors/kafka/client.js';
-import { type KafkaSecurity, kafkaSecurityFromProperties } from '../../connectors/kafka/client-config.js';
+import { type KafkaSecurity, kafkaSecurityFromProperties, type ReadPem } from '../../connectors/kafka/client-config.js';
 import { UsageError } from '../errors.js';
 import { getLogger } from '../logger.js';
 
@@ -21,15 +21,16 @@ export const KAFKA_CONFIG_OPTION = [
   'Kafka client properties file (security.protocol, sasl.mechanism, sasl.jaas.config, ssl.ca.location, ...; secrets as ${env:NAME}); see docs/security.md',
 ] as const;
 
-function readPemFile(file: string, property: string): (path: string) => string {
-  return (path) => {
+/** Reads the PEM files a client properties file names; errors name the file, the property and the path. */
+function readPemFile(file: string): ReadPem {
+  return (path, property) => {
     let text: string;
     try {
       text = readFileSync(path, 'utf8');
     } catch (err) {
-      throw new UsageError(`${file}: ${property === '' ? 'a file' : property} names ${path}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new UsageError(`${file}: ${property} names ${path}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
-    if (!text.includes('-----BEGIN ')) throw new UsageError(`${file}: ${path} is not a PEM file (no '-----BEGIN' line); convert it, e.g. openssl x509 -in CERT -out cert.pem`);
+    if (!text.includes('-----BEGIN ')) throw new UsageError(`${file}: ${property} names ${path}, which is not a PEM file (no '-----BEGIN' line); convert it, e.g. openssl x509 -in CERT -out cert.pem`);
     return text;
   };
 }
@@ -44,7 +45,7 @@ export async function loadKafkaSecurity(opts: KafkaCliOptions): Promise<KafkaSec
   } catch (err) {
     throw new UsageError(`--kafka-config ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give the path of a Kafka client properties file`);
   }
-  const security = kafkaSecurityFromProperties(text, file, process.env, readPemFile(file, ''));
+  const security = kafkaSecurityFromProperties(text, file, process.env, readPemFile(file));
   if (security.unused.length > 0) log.warn(`${file}: not used by oxbow: ${security.unused.join(', ')}`);
   log.info('Kafka client security', { file, security: security.description });
   return security;

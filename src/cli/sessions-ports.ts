@@ -21,7 +21,7 @@ import type { OutputSink } from '../sink/types.js';
 import { archiveCatalog, recordedEventTimes } from '../source/archive-catalog.js';
 import { parsePartitionSpec } from '../source/partition-spec.js';
 import type { ArchiveCatalog, LiveReader } from '../source/types.js';
-import { storageOpener, type StorageCliOptions } from './storage.js';
+import { type ArchiveLayout, checkArchiveLayout, storageOpener, type StorageCliOptions } from './storage.js';
 
 const log = getLogger('sessions');
 
@@ -36,7 +36,7 @@ export interface SessionsPortFlags extends StorageCliOptions, KafkaCliOptions {
   eventTime: string;
   timeField?: string;
   /** `oxbow` (default) or `connect`: the archive is Kafka Connect HDFS's (connectors/connect/connect-catalog.ts). */
-  archiveLayout?: string;
+  archiveLayout?: ArchiveLayout;
   /** With `connect`: the value field the connector's InsertField transform stored each record's offset in. */
   offsetField?: string;
 }
@@ -94,14 +94,11 @@ async function openArchive(flags: SessionsPortFlags, open: ReturnType<typeof sto
     }
     topic = topics[0]!;
   }
+  checkArchiveLayout({ archiveLayout: flags.archiveLayout ?? 'oxbow', offsetField: flags.offsetField });
   if (flags.archiveLayout === 'connect') {
     const eventTime = parseEventTimeDefinition(flags.timeField ?? flags.eventTime, flags.timeField !== undefined ? '--time-field' : '--event-time');
     const catalog = connectCatalog(fs, root, topic, { eventTime, ...(flags.offsetField === undefined ? {} : { offsetField: flags.offsetField }) });
     return { catalog, topic, partitions: await catalog.partitions() };
-  }
-  if (flags.offsetField !== undefined) throw new UsageError('--offset-field is for --archive-layout connect (oxbow\'s archives store every offset)');
-  if (flags.archiveLayout !== undefined && flags.archiveLayout !== 'oxbow') {
-    throw new UsageError(`--archive-layout ${flags.archiveLayout}: use oxbow (files oxbow archive wrote) or connect (Kafka Connect HDFS's default partitioner)`);
   }
   const formats = formatRegistry([parquetFormat, jsonlGzFormat]);
   return { catalog: archiveCatalog(fs, root, topic, formats), topic, partitions: await listTopicPartitions(fs, root, topic) };

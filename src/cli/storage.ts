@@ -1,6 +1,7 @@
 // Storage URIs as every command opens them: one `--datanodes` option, passed to the WebHDFS client of each URI.
 
 import { readFileSync } from 'node:fs';
+import { Option } from 'commander';
 import { openArchiveFs, type OpenArchiveFsOptions, type OpenedArchiveFs } from '../../connectors/open-archive-fs.js';
 import { UsageError } from '../errors.js';
 
@@ -54,4 +55,28 @@ export function webhdfsOptions(opts: StorageCliOptions, env: NodeJS.ProcessEnv =
 export function storageOpener(opts: StorageCliOptions): (uri: string) => OpenedArchiveFs {
   const webhdfs = webhdfsOptions(opts);
   return (uri) => openArchiveFs(uri, { webhdfs });
+}
+
+/** Which writer's archive a command reads: oxbow's own, or Kafka Connect HDFS's (connectors/connect/connect-catalog.ts). */
+export type ArchiveLayout = 'oxbow' | 'connect';
+
+export interface ArchiveLayoutCliOptions {
+  archiveLayout: ArchiveLayout;
+  offsetField?: string;
+}
+
+/** `--archive-layout` and `--offset-field`, for the commands that read archives: `.addOption(o)` for each. */
+export function archiveLayoutOptions(): Option[] {
+  return [
+    new Option('--archive-layout <layout>', 'oxbow (files oxbow archive wrote) or connect (a Kafka Connect HDFS archive, Parquet or JSON, any partitioner); see docs/archive.md')
+      .choices(['oxbow', 'connect']).default('oxbow'),
+    new Option('--offset-field <field>', "with --archive-layout connect: the value field holding each record's Kafka offset (the connector's InsertField transform, offset.field)"),
+  ];
+}
+
+/** `--offset-field` belongs to the Connect layout: oxbow's archives store every offset. */
+export function checkArchiveLayout(opts: ArchiveLayoutCliOptions): void {
+  if (opts.offsetField !== undefined && opts.archiveLayout !== 'connect') {
+    throw new UsageError("--offset-field is for --archive-layout connect (oxbow's archives store every offset)");
+  }
 }

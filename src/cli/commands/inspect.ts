@@ -13,32 +13,30 @@ import { CONNECT_LAYOUT_NOT_READ, CONNECT_NOT_REPLAYED } from '../../archive/con
 import type { PartitionOffsets } from '../../archive/archive-source.js';
 import { UsageError } from '../../errors.js';
 import { DEFAULT_EVENT_TIME, parseEventTimeDefinition } from '../../event-time.js';
-import { type ConnectCatalog, type ConnectFileInfo, connectCatalog } from '../../../connectors/connect/connect-catalog.js';
+import { type ConnectCatalog, connectCatalog } from '../../../connectors/connect/connect-catalog.js';
 import type { CliContext } from '../context.js';
 import { type PagePartition, renderInspectPage } from '../inspect-html.js';
-import { DATANODES_OPTION, WEBHDFS_CA_OPTION, WEBHDFS_TOKEN_OPTION, storageOpener, type StorageCliOptions } from '../storage.js';
+import { archiveLayoutOptions, checkArchiveLayout, DATANODES_OPTION, WEBHDFS_CA_OPTION, WEBHDFS_TOKEN_OPTION, storageOpener, type ArchiveLayoutCliOptions, type StorageCliOptions } from '../storage.js';
 import { archiveFormats } from './archive.js';
 
 /** A Connect file's facts as coverage reads them; `positional` files hold fewer records than their names span. */
 async function connectFiles(catalog: ConnectCatalog, partition: number): Promise<CoverageFile[]> {
   return (await catalog.listFiles(partition)).map((f) => ({
     name: f.path.slice(f.path.lastIndexOf('/') + 1), startOffset: f.startOffset, endOffset: f.endOffset, nextOffset: f.nextOffset,
-    count: f.count, length: (f as ConnectFileInfo).length, eventTimeMissing: (f as ConnectFileInfo).eventTimeMissing,
+    count: f.count, length: f.length, eventTimeMissing: f.eventTimeMissing,
     minEventTime: Number.isFinite(f.minEventTime) ? f.minEventTime : null, maxEventTime: Number.isFinite(f.maxEventTime) ? f.maxEventTime : null,
-    format: `connect ${(f as ConnectFileInfo).format}${(f as ConnectFileInfo).positional ? ' (offsets by position)' : ''}`, eventTime: null,
+    format: `connect ${f.format}${f.positional ? ' (offsets by position)' : ''}`, eventTime: null,
   }));
 }
 
-interface InspectCliOptions extends StorageCliOptions, KafkaCliOptions {
+interface InspectCliOptions extends StorageCliOptions, KafkaCliOptions, ArchiveLayoutCliOptions {
   archive: string;
   topic: string[];
   brokers?: string;
   json?: boolean;
   files?: boolean;
   html?: string;
-  archiveLayout: string;
   eventTime: string;
-  offsetField?: string;
 }
 
 /** One line per archive file: `  FILE <name>: offsets a..b, N records, B bytes, event time x .. y, format`. */
@@ -90,9 +88,9 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .option('--topic <name>', 'topic to inspect (repeatable; default: every topic in the archive)', collect, [] as string[])
     .option('--brokers <host:port,...>', 'compare with Kafka: earliest/latest offsets, what only Kafka holds, what retention deleted')
     .option('--json', 'one JSON object per partition instead of text')
-    .option('--archive-layout <layout>', 'oxbow, or connect: a Kafka Connect HDFS archive, described by reading its files (docs/archive.md)', 'oxbow')
+    .addOption(archiveLayoutOptions()[0]!)
+    .addOption(archiveLayoutOptions()[1]!)
     .option('--event-time <field>', 'with --archive-layout connect: the value field whose range each file shows', DEFAULT_EVENT_TIME)
-    .option('--offset-field <field>', "with --archive-layout connect: the value field holding each record's Kafka offset (InsertField's offset.field)")
     .option('--html <file>', 'also write a self-contained page drawing each partition over offsets and event time, with a table of files')
     .option('--files', 'also list every archive file of each partition (offsets, records, bytes, event time)')
     .option(...KAFKA_CONFIG_OPTION)
@@ -118,6 +116,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
       let problems = 0;
       let connectFound = false;
       const page: PagePartition[] = [];
+      checkArchiveLayout(opts);
       // --archive-layout connect: Connect's files, described by reading them (connectors/connect/connect-catalog.ts).
       const catalogs = new Map<string, ConnectCatalog>();
       const connect = opts.archiveLayout === 'connect'
@@ -125,9 +124,6 @@ export function registerInspect(program: Command, ctx: CliContext): void {
           eventTime: parseEventTimeDefinition(opts.eventTime), ...(opts.offsetField === undefined ? {} : { offsetField: opts.offsetField }),
         })).get(topic)!
         : null;
-      if (opts.archiveLayout !== 'connect' && opts.archiveLayout !== 'oxbow') {
-        throw new UsageError(`--archive-layout ${opts.archiveLayout}: use oxbow (files oxbow archive wrote) or connect (a Kafka Connect HDFS archive)`);
-      }
       for (const topic of topics) {
         const layout = connect !== null ? { partitions: await connect(topic).partitions(), connectFolders: [] } : await listTopicLayout(fs, root, topic);
         const partitions = new Set(layout.partitions);

@@ -16,7 +16,7 @@ import { fileWriter, type LineWriter } from '../line-writer.js';
 import { openSessionsPorts, type SessionsPortFlags } from '../sessions-ports.js';
 import { METRICS_OPTION, openMetrics } from '../metrics.js';
 import { jobMetrics, reportJob } from '../sessions-report.js';
-import { DATANODES_OPTION, WEBHDFS_CA_OPTION, WEBHDFS_TOKEN_OPTION } from '../storage.js';
+import { archiveLayoutOptions, DATANODES_OPTION, WEBHDFS_CA_OPTION, WEBHDFS_TOKEN_OPTION } from '../storage.js';
 import { type WindowFlags, windowsFromFlags, withWindowFlags } from '../window-flags.js';
 
 const log = getLogger('sessions');
@@ -69,8 +69,8 @@ export function registerSessions(program: Command, ctx: CliContext): void {
     .option(...MAX_BAD_RATIO_OPTION)
     .option(...METRICS_OPTION)
     .option('--progress-interval <duration>', 'time between progress updates', '1s')
-    .option('--archive-layout <layout>', "oxbow (files oxbow archive wrote) or connect (a Kafka Connect HDFS archive: default partitioner, Parquet or JSON); see docs/archive.md", 'oxbow')
-    .option('--offset-field <field>', "with --archive-layout connect: the value field holding each record's Kafka offset (the connector's InsertField transform, offset.field)")
+    .addOption(archiveLayoutOptions()[0]!)
+    .addOption(archiveLayoutOptions()[1]!)
     .option(...KAFKA_CONFIG_OPTION)
     .option(...DATANODES_OPTION)
     .option(...WEBHDFS_CA_OPTION)

@@ -8,9 +8,9 @@ import { UsageError } from '../../../../src/errors.js';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const pems = new Map([['/etc/kafka/ca.pem', PEM], ['/etc/kafka/client.pem', PEM + 'cert'], ['/etc/kafka/client.key', '-----BEGIN PRIVATE KEY-----\nk\n']]);
-const readPem = (path: string) => {
+const readPem = (path: string, property: string) => {
   const text = pems.get(path);
-  if (text === undefined) throw new UsageError(`cannot read ${path}`);
+  if (text === undefined) throw new UsageError(`${property}: cannot read ${path}`);
   return text;
 };
 const parse = (text: string, env: NodeJS.ProcessEnv = {}) => kafkaSecurityFromProperties(text, 'client.properties', env, readPem);
@@ -65,7 +65,7 @@ test('what oxbow cannot do as written is refused naming the property, never echo
   refused('security.protocol=SASL_SSL\nsasl.mechanism=PLAIN\nsasl.jaas.config=username="a" password="s3cret"\n', /sasl\.jaas\.config is not '<LoginModule> required/);
   refused('security.protocol=SSL\nssl.truststore.location=/etc/kafka/truststore.jks\nssl.truststore.password=s3cret\n', /ssl\.truststore\.location \(a JKS or PKCS12 store\) is not supported: give PEM files/);
   refused('security.protocol=SSL\nssl.certificate.location=/etc/kafka/client.pem\n', /needs both ssl\.certificate\.location and ssl\.key\.location/);
-  refused('security.protocol=SSL\nssl.ca.location=/nowhere/ca.pem\n', /cannot read \/nowhere\/ca\.pem/);
+  refused('security.protocol=SSL\nssl.ca.location=/nowhere/ca.pem\n', /ssl\.ca\.location: cannot read \/nowhere\/ca\.pem/);
   refused('sasl.mechanism=PLAIN\nsasl.username=a\nsasl.password=s3cret\n', /sasl\.\* settings are set but security\.protocol is PLAINTEXT/);
   refused('security.protocol=PLAINTEXT\nssl.ca.location=/etc/kafka/ca.pem\n', /ssl\.\* locations are set but security\.protocol is PLAINTEXT/);
 });
