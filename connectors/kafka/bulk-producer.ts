@@ -1,8 +1,8 @@
 // Fills topics: topic creation and large producer batches, acks from all replicas, a few batches in flight, an optional
 // rate cap. Used by `oxbow produce`, the benchmarks and the integration tests.
 
-import { type Kafka, Partitioners } from 'kafkajs';
-import { kafkaCall } from './client.js';
+import type { Kafka } from 'kafkajs';
+import { createProducer, kafkaCall } from './client.js';
 import { fetchTopicOffsets } from './topic-offsets.js';
 
 export interface BulkRecord {
@@ -54,7 +54,7 @@ export async function produceRecords(
   // A rate cap sends small batches (a tenth of a second's worth), so the records leave evenly.
   const batchSize = rate === null ? options.batchSize ?? 10_000 : Math.max(1, Math.min(options.batchSize ?? 10_000, Math.ceil(rate / 10)));
   // Idempotent: a send retried after a lost answer (a topic whose leaders are still moving) never writes a batch twice.
-  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
+  const producer = createProducer(kafka);
   await kafkaCall(brokers, 'connecting the producer', () => producer.connect());
   const began = Date.now();
   let sent = 0;

@@ -1,6 +1,6 @@
 // The kafkajs client factory: bounded retries, logs through oxbow's logger, connection failures as ConnectionError naming the brokers.
 
-import kafkajs, { type Kafka, type KafkaConfig, type logCreator, type LogEntry } from 'kafkajs';
+import kafkajs, { type Kafka, type KafkaConfig, type logCreator, type LogEntry, type Producer } from 'kafkajs';
 import { connect as tlsConnect } from 'node:tls';
 import { AuthenticationError, ConnectionError, OxbowError, UnavailableError, UsageError } from '../../src/errors.js';
 import { getLogger, type LogLevel } from '../../src/logger.js';
@@ -8,7 +8,7 @@ import { redactCredentials } from '../../src/redact.js';
 import { tlsFailure } from '../../src/tls-failure.js';
 import type { KafkaSecurity } from './client-config.js';
 
-const { Kafka: KafkaClass, logLevel } = kafkajs;
+const { Kafka: KafkaClass, logLevel, Partitioners } = kafkajs;
 
 export interface KafkaClientOptions {
   /** `host:port[,host:port...]` as given to --brokers. */
@@ -66,6 +66,14 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     logCreator: oxbowLogCreator,
   };
   return new KafkaClass(config);
+}
+
+/**
+ * The producer every oxbow writer uses: idempotent (a retried batch is written once), never creating a topic, and
+ * kafkajs's default partitioner (the Java client's murmur2 placement of keys).
+ */
+export function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
 }
 
 function errorChain(err: unknown): Error[] {

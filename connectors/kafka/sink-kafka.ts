@@ -1,9 +1,9 @@
 // `--output kafka://topic`: session results keyed by user (a re-emission overwrites on a compacted topic), retractions as tombstones.
 
-import { type Kafka, Partitioners, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { outputLine, type OutputRecord, type OutputSink } from '../../src/sink/types.js';
 import { UsageError } from '../../src/errors.js';
-import { kafkaCall } from './client.js';
+import { createProducer, kafkaCall } from './client.js';
 import { listKafkaPartitions } from './partition-reader.js';
 
 /**
@@ -33,7 +33,7 @@ export class KafkaSink implements OutputSink {
   private async connected(): Promise<Producer> {
     if (!this.producer) {
       // Never create the topic: a mistyped --output must not leave a new topic on the broker.
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+      const producer = createProducer(this.kafka);
       await kafkaCall(this.brokers, 'connecting the output producer', () => producer.connect());
       this.producer = producer;
     }

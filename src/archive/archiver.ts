@@ -201,9 +201,13 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
     return [...this.retired, ...[...this.slots.values()].map((s) => s.writer)];
   }
 
+  private recordsArchived(): number {
+    return this.writers().reduce((n, w) => n + w.recordsArchived, 0);
+  }
+
   private finalSummary(): ArchiverSummary {
     const writers = this.writers();
-    this.summary.recordsArchived = writers.reduce((n, w) => n + w.recordsArchived, 0);
+    this.summary.recordsArchived = this.recordsArchived();
     this.summary.eventTimeMissing = writers.reduce((n, w) => n + w.eventTimeMissing, 0);
     return { ...this.summary, retentionGaps: [...this.summary.retentionGaps] };
   }
@@ -303,16 +307,16 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
       }
     }
     const at = this.now();
-    const read = writers.reduce((n, w) => n + w.readTo, 0n);
+    const read = writers.reduce((n, w) => n + w.nextExpected, 0n);
     const last = this.lastProgress;
     this.lastProgress = { at, read };
     const elapsed = last === null ? 0 : at - last.at;
     this.emit('progress', {
-      recordsArchived: this.writers().reduce((n, w) => n + w.recordsArchived, 0),
+      recordsArchived: this.recordsArchived(),
       recordsPerSecond: last === null || elapsed <= 0 ? 0 : Math.max(0, Math.round((Number(read - last.read) * 1000) / elapsed)),
       partitions: writers.map((w) => {
         const logEnd = ends.get(key(w.topic, w.partition)) ?? null;
-        return { topic: w.topic, partition: w.partition, archivedTo: w.archiveEnd, readTo: w.readTo, logEnd, lag: logEnd === null ? null : logEnd > w.archiveEnd ? logEnd - w.archiveEnd : 0n };
+        return { topic: w.topic, partition: w.partition, archivedTo: w.archiveEnd, readTo: w.nextExpected, logEnd, lag: logEnd === null ? null : logEnd > w.archiveEnd ? logEnd - w.archiveEnd : 0n };
       }),
     });
   }

@@ -127,11 +127,6 @@ export class PartitionWriter {
     return this.committedNext;
   }
 
-  /** The next offset to read: past the open file's records, or the archive's end when no file is open. */
-  get readTo(): bigint {
-    return this.expectedNext;
-  }
-
   get fileCount(): number {
     return this.entries.length;
   }

@@ -141,6 +141,7 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
     const ends = s.liveEndOffsets();
     const kinds = new Set(phases.filter((p) => p.phase !== 'finished').map((p) => p.phase));
     const elapsed = Math.max(1, this.now() - startedAt);
+    const engine = this.o.engine.stats();
     return {
       phase: kinds.size === 0 ? 'done' : kinds.size > 1 ? 'mixed' : (kinds.values().next().value as 'archive' | 'kafka'),
       filesDone: s.stats.filesDone,
@@ -148,7 +149,9 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
       records: this.records,
       eventsPerSecond: Math.round(((this.records - recordsAtStart) * 1000) / elapsed),
       watermark: this.watermark,
-      ...(({ results, lateEvents, openSessions }) => ({ results, lateEvents, openSessions }))(this.o.engine.stats()),
+      results: engine.results,
+      lateEvents: engine.lateEvents,
+      openSessions: engine.openSessions,
       partitions: s.positions().map((p) => {
         const end = ends.get(p.partition);
         return {
