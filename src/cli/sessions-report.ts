@@ -6,6 +6,7 @@ import type { SessionsJob } from '../job/sessions-job.js';
 import type { JobProgress, JobSummary } from '../job/types.js';
 import { getLogger } from '../logger.js';
 import type { Metrics } from './metrics.js';
+import { statusLine } from './status-line.js';
 
 const log = getLogger('sessions');
 
@@ -23,10 +24,10 @@ function progressLine(p: JobProgress): string {
  * end; switches, skips and checkpoints are log lines (docs/sessions.md, "Events"); the summary follows the run.
  */
 export function reportJob(job: SessionsJob, topic: string, stderr: NodeJS.WritableStream & { isTTY?: boolean }, intervalMs: number): void {
-  const tty = stderr.isTTY === true;
+  const line = statusLine(stderr);
   let lastLogged = 0;
   job.on('progress', ({ payload: p }) => {
-    if (tty) stderr.write(`\r\x1b[K${progressLine(p)}`);
+    if (line.tty) line.show(progressLine(p));
     else if (Date.now() - lastLogged >= Math.max(intervalMs, 10_000) || p.phase === 'done') {
       lastLogged = Date.now();
       log.info('progress', { files: `${p.filesDone}/${p.filesTotal}`, records: p.records, perSecond: p.eventsPerSecond, watermark: fmtTime(p.watermark), phases: p.partitions.map((x) => `${x.partition}:${x.phase}`).join(',') });
@@ -42,7 +43,7 @@ export function reportJob(job: SessionsJob, topic: string, stderr: NodeJS.Writab
     } else if (c.path !== null) log.debug('checkpoint written', { id: c.id, path: c.path });
   });
   job.on('stopped', ({ payload: summary }) => {
-    if (tty) stderr.write('\n');
+    line.end();
     stderr.write(summaryText(summary));
   });
 }

@@ -17,6 +17,7 @@ import { formatDuration, parseCount, parseDuration, parseSize } from '../../time
 import type { CliContext } from '../context.js';
 import { METRICS_OPTION, openMetrics, type Metrics } from '../metrics.js';
 import { DATANODES_OPTION, WEBHDFS_CA_OPTION, WEBHDFS_TOKEN_OPTION, storageOpener, type StorageCliOptions } from '../storage.js';
+import { statusLine } from '../status-line.js';
 
 const log = getLogger('archive');
 
@@ -123,9 +124,9 @@ export function registerArchive(program: Command, ctx: CliContext): void {
         progressIntervalMs: parseDuration(opts.progressInterval, '--progress-interval'),
       });
       // On a terminal one line rewritten in place; otherwise a log line per update.
-      const tty = (ctx.stderr as { isTTY?: boolean }).isTTY === true;
+      const line = statusLine(ctx.stderr);
       archiver.on('progress', ({ payload }) => {
-        if (tty) ctx.stderr.write(`\r\x1b[Karchived ${payload.recordsArchived} records  ${payload.recordsPerSecond}/s  [${partitionsText(payload)}]`);
+        if (line.tty) line.show(`archived ${payload.recordsArchived} records  ${payload.recordsPerSecond}/s  [${partitionsText(payload)}]`);
         else log.info('progress', { records: payload.recordsArchived, perSecond: payload.recordsPerSecond, partitions: partitionsText(payload) });
       });
       archiver.on('file-published', ({ payload }) => log.info('published', {
@@ -147,7 +148,7 @@ export function registerArchive(program: Command, ctx: CliContext): void {
       try {
         metrics = await openMetrics(opts.metrics);
         if (metrics) archiverMetrics(archiver, metrics.registry);
-        const summary = await archiver.run();
+        const summary = await archiver.run().finally(() => line.end());
         ctx.stdout.write(JSON.stringify({
           records: summary.recordsArchived,
           files: summary.filesPublished,
