@@ -1,5 +1,5 @@
-// fixtures/sample-archive/ (an archive of oxbow 0.1: 3 days of music events, 2 partitions) as the job-path tests read
-// it, and the oracle they compare with: every archived event through one engine in event-time order.
+// fixtures/sample-archive/'s listens (an archive of oxbow 0.1: 3 days of music events, 2 partitions) as the job-path
+// tests read it, and the oracle they compare with: every archived event through one engine in event-time order.
 
 import { resolve } from 'node:path';
 import { LocalFs } from '../../connectors/local/local-fs.js';
@@ -19,7 +19,7 @@ export const sampleFs = new LocalFs();
 export const sampleCatalog = archiveCatalog(sampleFs, resolve('fixtures/sample-archive'), 'listens', formatRegistry([parquetFormat, jsonlGzFormat]));
 export const sampleOptions: SessionEngineOptions = { gapMs: 30 * 60_000, aggregate: 'listening' };
 
-/** The spec of a replay of the sample archive alone (no Kafka), as `oxbow sessions --archive fixtures/sample-archive` runs it. */
+/** The spec of a replay of the sample archive alone (no Kafka), as `oxbow sessions --archive fixtures/sample-archive --topic listens` runs it. */
 export function sampleSpec(over: Partial<SessionsJobSpec> = {}): SessionsJobSpec {
   return {
     topic: 'listens', partitions: [0, 1], windows: sessionWindows(sampleOptions),
