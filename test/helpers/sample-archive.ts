@@ -18,6 +18,17 @@ import { archiveCatalog } from '../../src/source/archive-catalog.js';
 export const sampleFs = new LocalFs();
 export const sampleCatalog = archiveCatalog(sampleFs, resolve('fixtures/sample-archive'), 'listens', formatRegistry([parquetFormat, jsonlGzFormat]));
 export const sampleOptions: SessionEngineOptions = { gapMs: 30 * 60_000, aggregate: 'listening' };
+/** The sample's profiles topic (`--profiles profiles`). */
+export const sampleProfilesCatalog = archiveCatalog(sampleFs, resolve('fixtures/sample-archive'), 'profiles', formatRegistry([parquetFormat, jsonlGzFormat]));
+/** `spec.profiles` of a job over the sample with `--profiles profiles`. */
+export const sampleProfilesSpec = { topic: 'profiles', partitions: [0, 1], eventTime: parseEventTimeDefinition('ts') };
+
+/** The oracle's as-of join: the version of `key` with the greatest time <= `at` (the later on equal times); null for none or a tombstone. */
+export function profileAsOf(versions: readonly { userId: string; ts: number; value: object | null }[], key: string, at: number): object | null {
+  let found: object | null = null;
+  for (const v of versions) if (v.userId === key && v.ts <= at) found = v.value;
+  return found;
+}
 
 /** The spec of a replay of the sample archive alone (no Kafka), as `oxbow sessions --archive fixtures/sample-archive --topic listens` runs it. */
 export function sampleSpec(over: Partial<SessionsJobSpec> = {}): SessionsJobSpec {
