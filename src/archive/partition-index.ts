@@ -1,5 +1,6 @@
 // The per-partition index `_oxbow-index.json`: each committed file's facts, verified against the folder listing, rebuilt from the files when stale.
 
+import { mapConcurrently } from '../concurrency.js';
 import { randomUUID } from 'node:crypto';
 import { joinPath, writeAtomically, type ArchiveFs, type FileStatus } from '../archive-fs.js';
 import { AlreadyExistsError, CorruptFileError, NotFoundError } from '../errors.js';
@@ -146,20 +147,6 @@ interface ReadJob {
   start: bigint;
   end: bigint;
   format: ArchiveFormat;
-}
-
-/** `fn` over every item, at most `limit` at a time; results in the items' order. */
-async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /**

@@ -1,6 +1,7 @@
 // Builds benchmark archives fast: months of hourly Parquet files of music events written straight to the fs (no Kafka), one index per partition at the end.
 
 import type { ArchiveFs } from '../../src/archive-fs.js';
+import { mapConcurrently } from '../../src/concurrency.js';
 import { committedFilePath, partitionDir } from '../../src/archive/file-name.js';
 import { type ArchiveFileEntry, writePartitionIndex } from '../../src/archive/partition-index.js';
 import { type ArchivedRecord, MetadataAccumulator } from '../../src/archive/record.js';
@@ -84,14 +85,6 @@ export function eventJson(e: Ev): string {
     : `{"userId":"u${e.user}","ts":${e.ts},"type":"song","songId":"s${(e.playlist * 7919 + e.song) % 800}","playlistId":"${playlistName(e.playlist)}"}`;
 }
 
-/** Runs `fn` over `items` with at most `limit` at once (HDFS writes wait on round trips, not on CPU). */
-async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
-
 /**
  * Writes the archive: per period (an hour by default) and partition one Parquet file named by its offsets, then one index per partition
  * (file lengths from a single folder listing), so a year of files costs no per-file index rewrite.
@@ -105,7 +98,7 @@ export async function writeBenchArchive(fs: ArchiveFs, root: string, spec: Bench
   let maxEventTime = spec.startMs;
   let pending: { p: number; rows: ArchivedRecord[] }[] = [];
   const flush = async (): Promise<void> => {
-    await pool(pending, concurrency, async ({ p, rows }) => {
+    await mapConcurrently(pending, concurrency, async ({ p, rows }) => {
       const acc = new MetadataAccumulator();
       for (const r of rows) acc.add(r);
       const first = rows[0]!.offset;
