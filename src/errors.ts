@@ -56,6 +56,13 @@ export class UsageError extends OxbowError {
   }
 }
 
+/** Kafka has no topic of that name (a usage error: the name is wrong or the topic not created yet). */
+export class UnknownTopicError extends UsageError {
+  constructor(readonly topic: string, message: string) {
+    super(message);
+  }
+}
+
 /** A service refused the credentials oxbow was given (a wrong password, an unknown user); exit 1, never retried. */
 export class AuthenticationError extends OxbowError {
   constructor(message: string, options: OxbowErrorOptions = {}) {

@@ -2,7 +2,7 @@
 
 import type { Admin } from 'kafkajs';
 import type { PartitionOffsets } from '../../src/archive/archive-source.js';
-import { UsageError } from '../../src/errors.js';
+import { UnknownTopicError } from '../../src/errors.js';
 import { retry } from '../../src/retry.js';
 import { redactCredentials } from '../../src/redact.js';
 import { kafkaCall } from './client.js';
@@ -27,7 +27,7 @@ export async function assertTopicExists(admin: Admin, brokers: string, topic: st
     }, { isRetriable: (err) => err instanceof TopicNotListed, retries: Infinity, budgetMs: TOPIC_APPEAR_MS, initialDelayMs: 250, maxDelayMs: 1000, jitter: 0 });
   } catch (err) {
     if (!(err instanceof TopicNotListed)) throw err;
-    throw new UsageError(`Kafka at ${redactCredentials(brokers)} has no such topic ${topic}; create it or check --topic`);
+    throw new UnknownTopicError(topic, `Kafka at ${redactCredentials(brokers)} has no such topic ${topic}; create it or check --topic`);
   }
 }
 

@@ -12,7 +12,7 @@ import { formatRegistry } from '../archive/partition-index.js';
 import { listTopicPartitions, listTopics } from '../archive/reader.js';
 import type { Checkpoint } from '../checkpoint/format.js';
 import { CheckpointStore, readCheckpoint } from '../checkpoint/store.js';
-import { UsageError } from '../errors.js';
+import { UnknownTopicError, UsageError } from '../errors.js';
 import { DEFAULT_EVENT_TIME, type EventTimeDefinition, parseEventTimeDefinition } from '../event-time.js';
 import { getLogger } from '../logger.js';
 import { FileSink } from '../sink/file-sink.js';
@@ -39,6 +39,9 @@ export interface SessionsPortFlags extends StorageCliOptions, KafkaCliOptions {
   archiveLayout?: ArchiveLayout;
   /** With `connect`: the value field the connector's InsertField transform stored each record's offset in. */
   offsetField?: string;
+  /** `--profiles TOPIC` and its time (`--profile-time`; undefined: the profiles archive's own, else `ts`). */
+  profiles?: string;
+  profileTime?: string;
 }
 
 export interface OpenedPorts {
@@ -50,6 +53,8 @@ export interface OpenedPorts {
   store: CheckpointStore | null;
   restore: { path: string; checkpoint: Checkpoint } | null;
   eventTime: EventTimeDefinition;
+  /** With `--profiles`: the profiles topic's partitions, archive, Kafka reader and the time of its versions. */
+  profiles: { topic: string; partitions: number[]; archive: ArchiveCatalog | null; live: LiveReader | null; eventTime: EventTimeDefinition } | null;
 }
 
 /** Opens everything the flags name; usage errors (a missing topic, no partitions, a bad output) before any reading. */
@@ -72,9 +77,10 @@ export async function openSessionsPorts(flags: SessionsPortFlags, stdout: NodeJS
   }
   // A Connect archive records no event-time definition: the job's own (given, or the default) reads it.
   const eventTime = await chooseEventTime(flags, eventTimeGiven, flags.archiveLayout === 'connect' ? null : archive.catalog, partitions);
+  const profiles = flags.profiles !== undefined ? await openProfiles(flags, open, kafka, flags.profiles) : null;
   const store = flags.checkpointDir ? (({ fs, root }) => new CheckpointStore(fs, root))(open(flags.checkpointDir)) : null;
   return {
-    topic, partitions, archive: archive.catalog, eventTime, store,
+    topic, partitions, archive: archive.catalog, eventTime, store, profiles,
     live: kafka && flags.brokers ? new KafkaPartitionReader({ kafka, brokers: flags.brokers, topic }) : null,
     output: openOutput(flags, kafka, stdout, open),
     restore: await loadRestore(flags, store, open),
@@ -86,7 +92,8 @@ async function openArchive(flags: SessionsPortFlags, open: ReturnType<typeof sto
   const { fs, root } = open(flags.archive);
   let topic = flags.topic ?? null;
   if (topic === null) {
-    const topics = await listTopics(fs, root);
+    // The profiles topic lives in the same archive: it is not a candidate for the events topic.
+    const topics = (await listTopics(fs, root)).filter((t) => t !== flags.profiles);
     if (topics.length !== 1) {
       throw new UsageError(topics.length === 0
         ? `--archive ${flags.archive}: no topics/ folder with archived topics there; check the path`
@@ -95,13 +102,50 @@ async function openArchive(flags: SessionsPortFlags, open: ReturnType<typeof sto
     topic = topics[0]!;
   }
   checkArchiveLayout({ archiveLayout: flags.archiveLayout ?? 'oxbow', offsetField: flags.offsetField });
+  const eventTime = parseEventTimeDefinition(flags.timeField ?? flags.eventTime, flags.timeField !== undefined ? '--time-field' : '--event-time');
+  return { topic, ...await topicArchive(flags, open, topic, eventTime) };
+}
+
+/** One topic's files in the archive root: its catalogue (oxbow's layout or Kafka Connect's) and the partitions it has. */
+async function topicArchive(flags: SessionsPortFlags, open: ReturnType<typeof storageOpener>, topic: string, eventTime: EventTimeDefinition): Promise<{ catalog: ArchiveCatalog; partitions: number[] }> {
+  const { fs, root } = open(flags.archive!);
   if (flags.archiveLayout === 'connect') {
-    const eventTime = parseEventTimeDefinition(flags.timeField ?? flags.eventTime, flags.timeField !== undefined ? '--time-field' : '--event-time');
     const catalog = connectCatalog(fs, root, topic, { eventTime, ...(flags.offsetField === undefined ? {} : { offsetField: flags.offsetField }) });
-    return { catalog, topic, partitions: await catalog.partitions() };
+    return { catalog, partitions: await catalog.partitions() };
   }
   const formats = formatRegistry([parquetFormat, jsonlGzFormat]);
-  return { catalog: archiveCatalog(fs, root, topic, formats), topic, partitions: await listTopicPartitions(fs, root, topic) };
+  return { catalog: archiveCatalog(fs, root, topic, formats), partitions: await listTopicPartitions(fs, root, topic) };
+}
+
+/**
+ * The profiles topic (`--profiles`): every partition the archive or Kafka has (a topic in neither is a usage error), and
+ * the time of its versions: `--profile-time`, else what its archive records, else `ts`.
+ */
+async function openProfiles(flags: SessionsPortFlags, open: ReturnType<typeof storageOpener>, kafka: Kafka | null, topic: string): Promise<NonNullable<OpenedPorts['profiles']>> {
+  if (topic === '') throw new UsageError('--profiles: name the profiles topic');
+  if (topic === flags.topic) throw new UsageError(`--profiles ${topic}: that is the events topic (--topic); name the topic that holds the profiles`);
+  const given = flags.profileTime !== undefined ? parseEventTimeDefinition(flags.profileTime, '--profile-time') : null;
+  const archive = flags.archive ? await topicArchive(flags, open, topic, given ?? parseEventTimeDefinition(DEFAULT_EVENT_TIME)) : null;
+  const kafkaPartitions = kafka && flags.brokers ? await listKafkaPartitions(kafka, flags.brokers, topic).catch((err: unknown) => {
+    // Archived but not (or no longer) in Kafka: the archive alone is read.
+    if (err instanceof UnknownTopicError) return [];
+    throw err;
+  }) : [];
+  const partitions = [...new Set([...(archive?.partitions ?? []), ...kafkaPartitions])].sort((a, b) => a - b);
+  if (partitions.length === 0) {
+    const where = [flags.archive ? `the archive ${flags.archive}` : '', flags.brokers ? `Kafka at ${flags.brokers}` : ''].filter(Boolean).join(' nor ');
+    throw new UsageError(`--profiles ${topic}: neither ${where} has that topic; archive it (oxbow archive --topic ${topic}) or check its name`);
+  }
+  let eventTime = given;
+  if (eventTime === null) {
+    const recorded = archive && flags.archiveLayout !== 'connect' ? [...(await recordedEventTimes(archive.catalog, partitions))] : [];
+    if (recorded.length > 1) throw new UsageError(`--profiles ${topic}: its archived files record different event-time definitions (${recorded.join(', ')}); an archive must be written in one clock`);
+    eventTime = parseEventTimeDefinition(recorded[0] ?? DEFAULT_EVENT_TIME, '--profile-time');
+  }
+  return {
+    topic, partitions, eventTime, archive: archive?.catalog ?? null,
+    live: kafka && flags.brokers && kafkaPartitions.length > 0 ? new KafkaPartitionReader({ kafka, brokers: flags.brokers, topic }) : null,
+  };
 }
 
 function openOutput(flags: SessionsPortFlags, kafka: Kafka | null, stdout: NodeJS.WritableStream, open: ReturnType<typeof storageOpener>): OutputSink {

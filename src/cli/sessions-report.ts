@@ -23,7 +23,7 @@ function progressLine(p: JobProgress): string {
  * Listens to the job: progress is a line rewritten in place on a terminal, else an info log line every 10 s and at the
  * end; switches, skips and checkpoints are log lines (docs/sessions.md, "Events"); the summary follows the run.
  */
-export function reportJob(job: SessionsJob, topic: string, stderr: NodeJS.WritableStream & { isTTY?: boolean }, intervalMs: number): void {
+export function reportJob(job: SessionsJob, stderr: NodeJS.WritableStream & { isTTY?: boolean }, intervalMs: number): void {
   const line = statusLine(stderr);
   let lastLogged = 0;
   job.on('progress', ({ payload: p }) => {
@@ -33,9 +33,9 @@ export function reportJob(job: SessionsJob, topic: string, stderr: NodeJS.Writab
       log.info('progress', { files: `${p.filesDone}/${p.filesTotal}`, records: p.records, perSecond: p.eventsPerSecond, watermark: fmtTime(p.watermark), phases: p.partitions.map((x) => `${x.partition}:${x.phase}`).join(',') });
     }
   });
-  job.on('switched', ({ payload: s }) => log.info('partition switched to Kafka', { topic, partition: s.partition, offset: s.offset.toString(), endOffset: s.endOffset.toString() }));
-  job.on('gap-skipped', ({ payload: g }) => log.warn('offset gap skipped (--on-gap warn)', { topic, partition: g.partition, from: g.from.toString(), to: g.to.toString(), where: g.where }));
-  job.on('corrupt-file-skipped', ({ payload: c }) => log.warn('corrupt archive file skipped (--on-corrupt skip)', { path: c.path, error: c.message }));
+  job.on('switched', ({ payload: s }) => log.info('partition switched to Kafka', { topic: s.topic, partition: s.partition, offset: s.offset.toString(), endOffset: s.endOffset.toString() }));
+  job.on('gap-skipped', ({ payload: g }) => log.warn('offset gap skipped (--on-gap warn)', { topic: g.topic, partition: g.partition, from: g.from.toString(), to: g.to.toString(), where: g.where }));
+  job.on('corrupt-file-skipped', ({ payload: c }) => log.warn('corrupt archive file skipped (--on-corrupt skip)', { topic: c.topic, path: c.path, error: c.message }));
   job.on('checkpoint', ({ payload: c }) => {
     if (c.kind === 'savepoint') {
       if (c.path !== null) log.info('stopped with a savepoint', { path: c.path });
@@ -67,6 +67,13 @@ export function summaryText(s: JobSummary): string {
     ['final watermark', s.watermark === null ? '-' : fmtTime(s.watermark)],
     ['elapsed', `${(s.elapsedMs / 1000).toFixed(3)} s`],
   ];
+  if (s.profiles) {
+    const p = s.profiles;
+    rows.splice(rows.findIndex(([k]) => k === 'late events') + 1, 0,
+      ['profile versions', `${p.versions} (tombstones ${p.tombstones})`],
+      ['late profile versions', p.late],
+      ['sessions without a profile', p.withoutProfile]);
+  }
   return 'summary:\n' + rows.map(([k, v]) => `  ${k.padEnd(26)} ${v}`).join('\n') + '\n';
 }
 

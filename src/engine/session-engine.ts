@@ -111,6 +111,11 @@ export class SessionEngine {
     this.advanceWatermark(Infinity);
   }
 
+  /** Start of the earliest open session of `key` (chains are ordered by start); undefined when it has none. */
+  earliestOpenStart(key: string): number | undefined {
+    return this.chains.heads.get(key)?.start;
+  }
+
   openSessionCount(): number {
     return this.chains.size;
   }

@@ -9,7 +9,11 @@ import type { SessionWindows } from '../engine/window-spec.js';
 import { resultRecord, retractionRecord, type OutputSink } from '../sink/types.js';
 import { HybridSource, type HybridSourceOptions } from '../source/hybrid-source.js';
 import type { ArchiveCatalog, LiveReader } from '../source/types.js';
-import { createDecoder, type EventSpec } from './decode.js';
+import { createDecoder, createProfileDecoder, type EventSpec } from './decode.js';
+import { ProfileJoin } from '../join/profile-join.js';
+import { MergedSource, PROFILES_POLL_MS } from '../source/merged-source.js';
+import type { EventTimeDefinition } from '../event-time.js';
+import type { JobSource } from './types.js';
 import { SessionsJob, type BadRecord } from './sessions-job.js';
 
 /** What the job computes and how it reads time; nothing here opens a connection. The replay options mean what they mean for the HybridSource. */
@@ -23,6 +27,11 @@ export interface SessionsJobSpec extends Pick<HybridSourceOptions, 'boundMs' | '
   progressIntervalMs?: number;
   /** More bad records than this share fails the run after its summary (see bad-ratio.ts). Default: no limit. */
   maxBadRatio?: number;
+  /**
+   * `--profiles`: join each result with the version of this topic valid at its start (docs/sessions.md, "Enrichment"):
+   * its partitions, the time of a version (`--profile-time`) and the fields a result carries (undefined: all).
+   */
+  profiles?: { topic: string; partitions: number[]; eventTime: EventTimeDefinition; fields?: string[] };
 }
 
 /** What the job reads from and writes to, opened by the caller. */
@@ -31,6 +40,8 @@ export interface SessionsJobPorts {
   live: LiveReader | null;
   output: OutputSink;
   store: CheckpointStore | null;
+  /** With `spec.profiles`: the profiles topic's archive and Kafka reader (null where the job has none). */
+  profiles?: { archive: ArchiveCatalog | null; live: LiveReader | null } | null;
   /** The checkpoint to continue from, and where it was read (for messages); null: a fresh start. */
   restore: { path: string; checkpoint: Checkpoint } | null;
   onLate?: (partition: number, key: string, ts: number, event: Record<string, unknown>) => void;
@@ -49,41 +60,66 @@ export function engineToOutput(output: OutputSink, onLate?: SessionsJobPorts['on
 }
 
 /**
- * The job, ready to run. A restore checks that the checkpoint is this job's (topic, partitions), finishes the output's
- * interrupted publish and continues the engine and every partition from it; a fresh start refuses an output that
- * already holds another run's results.
+ * The job, ready to run. A restore checks that the checkpoint is this job's (topic, partitions, profiles), finishes the
+ * output's interrupted publish and continues the engine and every partition from it; a fresh start refuses an output
+ * that already holds another run's results.
  */
 export async function assembleSessionsJob(spec: SessionsJobSpec, ports: SessionsJobPorts): Promise<SessionsJob> {
   const { restore, output } = ports;
   if (restore) {
-    checkCheckpointFits(restore.path, restore.checkpoint, spec.topic, spec.partitions);
+    checkCheckpointFits(restore.path, restore.checkpoint, spec.topic, spec.partitions, spec.profiles ?? null);
     await output.recover(restore.checkpoint.sink);
   } else {
     await output.checkFresh();
   }
-  const sink = engineToOutput(output, ports.onLate);
-  const engine = restore && restore.checkpoint.engine !== null
+  // With profiles the engine's results pass through the join, which needs the engine's open sessions to know which
+  // versions can still be needed: it asks through `engine`, set just below.
+  let engine: SessionEngine | null = null;
+  const join = spec.profiles
+    ? new ProfileJoin({
+      output, late: (partition, key, ts, event) => ports.onLate?.(partition, key, ts, event),
+      gapMs: spec.windows.gapMs, allowedLatenessMs: spec.windows.allowedLatenessMs,
+      earliestOpenStart: (key) => engine?.earliestOpenStart(key), fields: spec.profiles.fields,
+    }, restore?.checkpoint.profiles?.join)
+    : null;
+  const sink = join ?? engineToOutput(output, ports.onLate);
+  engine = restore && restore.checkpoint.engine !== null
     ? SessionEngine.restore(restore.checkpoint.engine, spec.windows, sink, restore.path)
     : new SessionEngine(spec.windows, sink);
   const aggregate = spec.windows.aggregate;
-  const source = new HybridSource({
+  const replay = {
+    boundMs: spec.boundMs, idleTimeoutMs: spec.idleTimeoutMs, prefetch: spec.prefetch, onGap: spec.onGap, onCorrupt: spec.onCorrupt,
+    stopAtLive: spec.stopAtLive, signal: ports.signal, now: ports.now,
+  };
+  const events = new HybridSource({
+    ...replay,
     topic: spec.topic,
     partitions: spec.partitions,
     archive: ports.archive,
     live: ports.live,
-    positions: restore ? new Map(restore.checkpoint.positions.map((p) => [p.partition, p.nextOffset])) : undefined,
+    positions: restore ? positionsOf(restore.checkpoint.positions) : undefined,
     watermarks: restore?.checkpoint.watermarks,
-    boundMs: spec.boundMs,
-    idleTimeoutMs: spec.idleTimeoutMs,
-    prefetch: spec.prefetch,
-    onGap: spec.onGap,
-    onCorrupt: spec.onCorrupt,
-    stopAtLive: spec.stopAtLive,
     eventTime: spec.event.eventTime.text,
     decode: createDecoder({ ...spec.event, check: aggregate.check?.bind(aggregate) }),
-    signal: ports.signal,
-    now: ports.now,
   });
+  let source: JobSource = events;
+  if (spec.profiles) {
+    const restored = restore?.checkpoint.profiles;
+    const profiles = new HybridSource({
+      ...replay,
+      topic: spec.profiles.topic,
+      partitions: spec.profiles.partitions,
+      archive: ports.profiles?.archive ?? null,
+      live: ports.profiles?.live ?? null,
+      positions: restored ? positionsOf(restored.positions) : undefined,
+      watermarks: restored?.watermarks,
+      eventTime: spec.profiles.eventTime.text,
+      decode: createProfileDecoder({ eventTime: spec.profiles.eventTime, maxAheadMs: spec.event.maxAheadMs }),
+      // Asked between the events' batches: a quiet profiles topic must not hold the events up.
+      pollMs: PROFILES_POLL_MS,
+    });
+    source = new MergedSource(events, profiles, spec.profiles.topic, ports.now);
+  }
   return new SessionsJob({
     topic: spec.topic,
     partitions: spec.partitions,
@@ -93,10 +129,15 @@ export async function assembleSessionsJob(spec: SessionsJobSpec, ports: Sessions
     store: ports.store,
     checkpointIntervalMs: spec.checkpointIntervalMs,
     restoredFrom: restore?.checkpoint ?? null,
+    profiles: join && spec.profiles ? { join, partitions: spec.profiles.partitions } : undefined,
     onBadRecord: ports.onBadRecord,
     progressIntervalMs: spec.progressIntervalMs,
     maxBadRatio: spec.maxBadRatio,
     signal: ports.signal,
     now: ports.now,
   });
+}
+
+function positionsOf(positions: Checkpoint['positions']): Map<number, bigint | null> {
+  return new Map(positions.map((p) => [p.partition, p.nextOffset]));
 }

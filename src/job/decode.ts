@@ -39,6 +39,18 @@ function isoTime(ms: number): string {
   return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms`;
 }
 
+/** Why an event time cannot be true (too far ahead of its record's Kafka timestamp or, read live, of the clock), or null. */
+function impossibleTime(maxAheadMs: number, ts: number, kafkaTimestamp: number, now: number | null): string | null {
+  // A Kafka timestamp <= 0 (or none) means none was set (old message formats): nothing to hold the time against.
+  if (kafkaTimestamp > 0 && ts - kafkaTimestamp > maxAheadMs) {
+    return `event time ${isoTime(ts)} is more than ${formatDuration(maxAheadMs)} ahead of its Kafka record timestamp ${isoTime(kafkaTimestamp)} (--max-event-time-ahead)`;
+  }
+  if (now !== null && ts - now > maxAheadMs) {
+    return `event time ${isoTime(ts)} is more than ${formatDuration(maxAheadMs)} ahead of the clock (--max-event-time-ahead)`;
+  }
+  return null;
+}
+
 /**
  * An event from a parsed JSON value: its key, its time by the definition (`kafkaTimestamp`: the record's, NaN for a JSON
  * line without one), the impossible-time checks, the aggregate's check. A string says why it is not one. Shared by the
@@ -51,13 +63,8 @@ export function decodeObject(spec: EventSpec, value: unknown, kafkaTimestamp: nu
   if (typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'boolean') return `no key: field '${spec.keyField}' is missing or not a string or number`;
   const ts = eventTimeOfValue(spec.eventTime, event, kafkaTimestamp);
   if (ts === null) return `no time: field '${spec.eventTime.text}' is missing or not epoch ms or ISO-8601`;
-  // A Kafka timestamp <= 0 (or none) means none was set (old message formats): nothing to hold the time against.
-  if (kafkaTimestamp > 0 && ts - kafkaTimestamp > spec.maxAheadMs) {
-    return `event time ${isoTime(ts)} is more than ${formatDuration(spec.maxAheadMs)} ahead of its Kafka record timestamp ${isoTime(kafkaTimestamp)} (--max-event-time-ahead)`;
-  }
-  if (now !== null && ts - now > spec.maxAheadMs) {
-    return `event time ${isoTime(ts)} is more than ${formatDuration(spec.maxAheadMs)} ahead of the clock (--max-event-time-ahead)`;
-  }
+  const impossible = impossibleTime(spec.maxAheadMs, ts, kafkaTimestamp, now);
+  if (impossible !== null) return impossible;
   const why = spec.check?.(event) ?? null;
   if (why !== null) return why;
   return { key: String(k), ts, event };
@@ -69,24 +76,66 @@ export function decodeObject(spec: EventSpec, value: unknown, kafkaTimestamp: nu
  * another clock is refused, never replayed); a record read live is also held to the wall clock.
  */
 export function createDecoder(spec: EventSpec, now: () => number = Date.now): (record: SourceRecord, phase: 'archive' | 'kafka') => Decoded {
-  const { eventTime } = spec;
   return (record, phase) => {
     if (record.value === null) return 'the value is empty (null)';
-    let v: unknown;
-    try {
-      v = JSON.parse(decoder.decode(record.value));
-    } catch {
-      return 'the value is not JSON';
-    }
-    if (phase === 'archive') {
-      const ts = typeof v === 'object' && v !== null ? eventTimeOfValue(eventTime, v, record.timestamp) : null;
-      if (ts !== record.eventTime) {
-        throw new EventTimeMismatchError(
-          `--event-time ${eventTime.text}: archived record at offset ${record.offset} has event time ${record.eventTime ?? 'none'} in the archive, ` +
-          `but ${ts ?? 'none'} by --event-time ${eventTime.text}; the archive was written with another event-time definition ` +
-          `(oxbow 0.1 archives default to kafka-timestamp). Pass the archive's definition with --event-time, or archive the topic again with --event-time ${eventTime.text}`);
-      }
-    }
+    const v = parseValue(record.value);
+    if (v === NOT_JSON) return 'the value is not JSON';
+    if (phase === 'archive') checkArchivedTime(spec.eventTime, '--event-time', v, record);
     return decodeObject(spec, v, record.timestamp, phase === 'kafka' ? now() : null);
+  };
+}
+
+const NOT_JSON = Symbol('not JSON');
+
+function parseValue(value: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(value));
+  } catch {
+    return NOT_JSON;
+  }
+}
+
+/**
+ * An archived record carries the event time the archiver stored; the job's reading of the value must give the same, or
+ * the archive is in another clock than the job (refused, never replayed). `option` names the job's definition.
+ */
+function checkArchivedTime(eventTime: EventTimeDefinition, option: string, v: unknown, record: SourceRecord): void {
+  const ts = typeof v === 'object' && v !== null ? eventTimeOfValue(eventTime, v, record.timestamp) : null;
+  if (ts !== record.eventTime) {
+    throw new EventTimeMismatchError(
+      `${option} ${eventTime.text}: archived record at offset ${record.offset} has event time ${record.eventTime ?? 'none'} in the archive, ` +
+      `but ${ts ?? 'none'} by ${option} ${eventTime.text}; the archive was written with another event-time definition ` +
+      `(oxbow 0.1 archives default to kafka-timestamp). Pass the archive's definition with ${option}, or archive the topic again with --event-time ${eventTime.text}`);
+  }
+}
+
+/** A profile version: the user it belongs to (the record key), its time, and its value (null: a tombstone). */
+export interface ProfileVersion {
+  key: string;
+  ts: number;
+  value: Record<string, unknown> | null;
+}
+
+/**
+ * The decoder of the profiles topic's records (docs/sessions.md, "Enrichment"): the key is the Kafka record key as text;
+ * a value's time is by `eventTime` (`--profile-time`), a tombstone's is its Kafka timestamp; impossible times are bad
+ * records as for events.
+ */
+export function createProfileDecoder(spec: { eventTime: EventTimeDefinition; maxAheadMs: number }, now: () => number = Date.now): (record: SourceRecord, phase: 'archive' | 'kafka') => ProfileVersion | string {
+  return (record, phase) => {
+    if (record.key === null || record.key.length === 0) return 'profile without a key: the Kafka record key names the user';
+    const key = decoder.decode(record.key);
+    const clock = phase === 'kafka' ? now() : null;
+    if (record.value === null) {
+      if (!(record.timestamp > 0)) return 'profile tombstone without a Kafka timestamp: its time is unknown';
+      return impossibleTime(spec.maxAheadMs, record.timestamp, record.timestamp, clock) ?? { key, ts: record.timestamp, value: null };
+    }
+    const v = parseValue(record.value);
+    if (v === NOT_JSON) return 'the profile value is not JSON';
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'the profile value is JSON but not an object';
+    if (phase === 'archive') checkArchivedTime(spec.eventTime, '--profile-time', v, record);
+    const ts = eventTimeOfValue(spec.eventTime, v, record.timestamp);
+    if (ts === null) return `profile without a time: field '${spec.eventTime.text}' is missing or not epoch ms or ISO-8601 (--profile-time)`;
+    return impossibleTime(spec.maxAheadMs, ts, record.timestamp, clock) ?? { key, ts, value: v as Record<string, unknown> };
   };
 }

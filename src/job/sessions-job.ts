@@ -4,11 +4,10 @@ import type { CheckpointStore } from '../checkpoint/store.js';
 import type { Checkpoint } from '../checkpoint/format.js';
 import { EventEmitterOf } from '../events.js';
 import { checkBadRatio } from './bad-ratio.js';
-import type { SourceStep } from '../source/hybrid-source.js';
+import type { ProfileJoin } from '../join/profile-join.js';
 import type { SourceRecord } from '../source/types.js';
 import type { OutputSink } from '../sink/types.js';
-import type { DecodedEvent } from './decode.js';
-import type { JobEngine, JobProgress, JobSource, JobSummary } from './types.js';
+import type { JobEngine, JobProgress, JobSource, JobStep, JobSummary } from './types.js';
 
 export interface BadRecord {
   topic: string;
@@ -29,6 +28,11 @@ export interface SessionsJobOptions {
   checkpointIntervalMs: number;
   /** The checkpoint this run was restored from (its id numbers the next ones; its counters carry on). */
   restoredFrom: Checkpoint | null;
+  /**
+   * With --profiles: the join between the engine and the output (the engine's sink) and the profiles topic's partitions;
+   * the job hands it each profile version and each watermark, and checkpoints it with `source.profiles`' positions.
+   */
+  profiles?: { join: ProfileJoin; partitions: number[] };
   /** Where records that cannot be used go (the dead-letter output); they are counted either way. */
   onBadRecord?: (bad: BadRecord) => void;
   /**
@@ -50,11 +54,11 @@ export interface SessionsJobEvents extends Record<string, unknown> {
   /** A checkpoint (or the savepoint of a stop) was written and the output up to it published; `path` null without a store. */
   checkpoint: { id: number; kind: Checkpoint['kind']; path: string | null; durationMs: number };
   /** A partition read its archive to the end and reads Kafka from `offset` on; `endOffset` is Kafka's end at that moment. */
-  switched: { partition: number; offset: bigint; endOffset: bigint; pauseMs: number };
+  switched: { topic: string; partition: number; offset: bigint; endOffset: bigint; pauseMs: number };
   /** Offsets in neither the archive nor Kafka, skipped under `onGap: 'warn'`. */
-  'gap-skipped': { partition: number; from: bigint; to: bigint; where: 'archive' | 'kafka' };
+  'gap-skipped': { topic: string; partition: number; from: bigint; to: bigint; where: 'archive' | 'kafka' };
   /** An archive file that could not be read, skipped under `onCorrupt: 'skip'`. */
-  'corrupt-file-skipped': { partition: number; path: string; message: string };
+  'corrupt-file-skipped': { topic: string; partition: number; path: string; message: string };
   /** The run ended (end of input or a stop). */
   stopped: JobSummary;
 }
@@ -100,6 +104,14 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
         // After finish() every session has fired: the final checkpoint holds no engine state (a restore from it starts empty).
         engine: finished ? null : o.engine.snapshot(), sink: sinkPosition, counters: { ...this.counters(), finished: finished ? 1 : 0 },
       };
+      const profiles = o.source.profiles;
+      if (o.profiles && profiles) {
+        o.profiles.join.sweep();
+        checkpoint.profiles = {
+          topic: profiles.topic, partitions: o.profiles.partitions, positions: profiles.positions(), watermarks: profiles.watermarks.snapshot(),
+          join: o.profiles.join.snapshot(),
+        };
+      }
       this.lastCheckpointPath = await o.store.write(checkpoint);
     }
     await o.sink.commit(sinkPosition);
@@ -107,17 +119,23 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
     this.emit('checkpoint', { id, kind, path: o.store ? this.lastCheckpointPath : null, durationMs: this.now() - began });
   }
 
-  private handle(step: SourceStep<DecodedEvent>): void {
+  private handle(step: JobStep): void {
     const o = this.o;
-    if (step.kind === 'records') {
+    if (step.kind === 'profiles') {
+      const { records, decoded } = step;
+      this.records += records.length;
+      for (let i = 0; i < decoded.length; i++) {
+        const d = decoded[i]!;
+        if (typeof d === 'string') this.bad(o.source.profiles?.topic ?? o.topic, step.partition, records[i]!, d);
+        else o.profiles?.join.addVersion(d.key, d.ts, d.value);
+      }
+    } else if (step.kind === 'records') {
       const { records, decoded } = step;
       this.records += records.length;
       for (let i = 0; i < decoded.length; i++) {
         const d = decoded[i]!;
         if (typeof d === 'string') {
-          this.badRecords++;
-          this.firstBadReason ??= d;
-          o.onBadRecord?.({ topic: o.topic, partition: step.partition, offset: records[i]!.offset, reason: d, record: records[i]! });
+          this.bad(o.topic, step.partition, records[i]!, d);
           continue;
         }
         this.events++;
@@ -125,14 +143,22 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
       }
     } else if (step.kind === 'watermark') {
       this.watermark = step.watermark;
+      // Results waiting for this watermark go out before what the engine fires at it.
+      o.profiles?.join.advance(step.watermark);
       o.engine.advanceWatermark(step.watermark);
     } else if (step.kind === 'switch') {
-      this.emit('switched', { partition: step.partition, offset: step.offset, endOffset: step.endOffset, pauseMs: step.pauseMs });
+      this.emit('switched', { topic: step.topic ?? o.topic, partition: step.partition, offset: step.offset, endOffset: step.endOffset, pauseMs: step.pauseMs });
     } else if (step.kind === 'gap') {
-      this.emit('gap-skipped', { partition: step.partition, from: step.from, to: step.to, where: step.where });
+      this.emit('gap-skipped', { topic: step.topic ?? o.topic, partition: step.partition, from: step.from, to: step.to, where: step.where });
     } else if (step.kind === 'corrupt') {
-      this.emit('corrupt-file-skipped', { partition: step.partition, path: step.path, message: step.message });
+      this.emit('corrupt-file-skipped', { topic: step.topic ?? o.topic, partition: step.partition, path: step.path, message: step.message });
     }
+  }
+
+  private bad(topic: string, partition: number, record: SourceRecord, reason: string): void {
+    this.badRecords++;
+    this.firstBadReason ??= reason;
+    this.o.onBadRecord?.({ topic, partition, offset: record.offset, reason, record });
   }
 
   private progress(startedAt: number, recordsAtStart: number): JobProgress {
@@ -190,6 +216,7 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
     }
     const stoppedBy = o.signal?.aborted ? 'signal' : 'end';
     if (stoppedBy === 'end') {
+      o.profiles?.join.advance(Number.POSITIVE_INFINITY);
       o.engine.finish();
       await this.checkpoint('checkpoint', true);
     } else {
@@ -216,6 +243,7 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
       checkpoints: this.checkpoints,
       switchPauseMs: s.switchPauseMs.length ? Math.max(...s.switchPauseMs) : null,
       watermark: Number.isFinite(this.watermark) ? this.watermark : null,
+      profiles: o.profiles ? { ...o.profiles.join.stats } : null,
       stoppedBy,
       lastCheckpoint: this.lastCheckpointPath,
       elapsedMs: this.now() - startedAt,

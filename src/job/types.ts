@@ -1,13 +1,20 @@
 // What the sessions job needs from the session engine and from its source (the engine's and the hybrid source's own
 // classes satisfy them) and what it reports.
 
+import type { ProfileJoinStats } from '../join/profile-join.js';
 import type { SourcePosition, SourceStats, SourceStep } from '../source/hybrid-source.js';
+import type { ProfilesStep } from '../source/merged-source.js';
 import type { WatermarkTracker } from '../source/watermarks.js';
-import type { DecodedEvent } from './decode.js';
+import type { DecodedEvent, ProfileVersion } from './decode.js';
+
+/** What the job reads: the events topic's steps, and with `--profiles` the profiles topic's records (merged-source.ts). */
+export type JobStep = SourceStep<DecodedEvent> | ProfilesStep<ProfileVersion>;
 
 /** The job's view of its source: decoded steps, and what checkpoints and progress read from it. */
 export interface JobSource {
-  steps(): AsyncIterable<SourceStep<DecodedEvent>>;
+  steps(): AsyncIterable<JobStep>;
+  /** With `--profiles`: the profiles topic's positions and watermarks, as a checkpoint records them. */
+  readonly profiles?: { topic: string; positions(): SourcePosition[]; watermarks: Pick<WatermarkTracker, 'snapshot'> };
   /** Where each partition stands now (between steps): what a checkpoint records. */
   positions(): SourcePosition[];
   /** End offsets Kafka had at each partition's switch (progress shows the lag to them). */
@@ -56,6 +63,8 @@ export interface JobSummary {
   checkpoints: number;
   switchPauseMs: number | null;
   watermark: number | null;
+  /** With `--profiles`: the join's counts (docs/sessions.md, "Enrichment"); null without. */
+  profiles: ProfileJoinStats | null;
   stoppedBy: 'end' | 'signal';
   lastCheckpoint: string | null;
   elapsedMs: number;

@@ -2,9 +2,12 @@
 
 import type { SessionResult, SessionRetraction } from '../engine/types.js';
 
-/** One output line. `session` carries the aggregate's result; `retraction` withdraws an earlier result with these bounds. */
+/**
+ * One output line. `session` carries the aggregate's result (and, with `--profiles`, the profile valid at its start, null
+ * for none); `retraction` withdraws an earlier result with these bounds.
+ */
 export type OutputRecord =
-  | { type: 'session'; key: string; partition: number; start: number; end: number; firing: string; result: unknown }
+  | { type: 'session'; key: string; partition: number; start: number; end: number; firing: string; result: unknown; profile?: Record<string, unknown> | null }
   | { type: 'retraction'; key: string; partition: number; start: number; end: number };
 
 /**
@@ -25,13 +28,14 @@ export interface OutputSink {
 }
 
 /**
- * The one encoding of a result line: `{key, partition, start, end, firing, result}` and `{retract: true, key, partition,
- * start, end}`. `oxbow sessionize` (no source partitions) leaves `partition` out.
+ * The one encoding of a result line: `{key, partition, start, end, firing, result}` (plus `profile` when enriched) and
+ * `{retract: true, key, partition, start, end}`. `oxbow sessionize` (no source partitions) leaves `partition` out.
  */
 export function outputLine(r: OutputRecord, withPartition = true): string {
   if (r.type === 'session') {
     return withPartition
-      ? JSON.stringify({ key: r.key, partition: r.partition, start: r.start, end: r.end, firing: r.firing, result: r.result })
+      // JSON.stringify leaves out a `profile` that is undefined (a job without --profiles).
+      ? JSON.stringify({ key: r.key, partition: r.partition, start: r.start, end: r.end, firing: r.firing, result: r.result, profile: r.profile })
       : JSON.stringify({ key: r.key, start: r.start, end: r.end, firing: r.firing, result: r.result });
   }
   return withPartition

@@ -66,9 +66,10 @@ export type SourceStep<D extends Timed = Timed> =
   | { kind: 'records'; partition: number; phase: 'archive' | 'kafka'; records: SourceRecord[]; decoded: (D | string)[] }
   | { kind: 'file-done'; partition: number; path: string }
   | { kind: 'watermark'; watermark: number }
-  | { kind: 'switch'; partition: number; offset: bigint; endOffset: bigint; pauseMs: number }
-  | { kind: 'gap'; partition: number; from: bigint; to: bigint; where: 'archive' | 'kafka' }
-  | { kind: 'corrupt'; partition: number; path: string; message: string }
+  // `topic` is set by a source that reads two topics (merged-source.ts) on the steps of its second one.
+  | { kind: 'switch'; partition: number; offset: bigint; endOffset: bigint; pauseMs: number; topic?: string }
+  | { kind: 'gap'; partition: number; from: bigint; to: bigint; where: 'archive' | 'kafka'; topic?: string }
+  | { kind: 'corrupt'; partition: number; path: string; message: string; topic?: string }
   | { kind: 'finished'; partition: number }
   | { kind: 'idle' };
 

@@ -155,6 +155,17 @@ export class WatermarkTracker {
    * When every partition has finished it stays where it is; the caller fires what remains with the engine's finish().
    */
   jobWatermark(): number {
+    const min = this.heldWatermark();
+    if (min !== Number.POSITIVE_INFINITY && min > this.job) this.job = min;
+    return this.job;
+  }
+
+  /**
+   * The minimum watermark over partitions that still deliver and are not idle; +Infinity when none holds the job back.
+   * It can fall (an idle partition receives records again); jobWatermark() keeps the job's from doing so. A job reading
+   * two topics takes the minimum of both trackers' held watermarks.
+   */
+  heldWatermark(): number {
     const now = this.now();
     const newest = this.newestActivity();
     let min = Number.POSITIVE_INFINITY;
@@ -162,8 +173,7 @@ export class WatermarkTracker {
       if (s.phase === 'finished' || this.idleAt(s, now, newest)) continue;
       if (s.watermark < min) min = s.watermark;
     }
-    if (min !== Number.POSITIVE_INFINITY && min > this.job) this.job = min;
-    return this.job;
+    return min;
   }
 
   view(): PartitionWatermarkState[] {

@@ -37,6 +37,7 @@ interface SessionsFlags extends SessionsPortFlags, WindowFlags {
   bound: string;
   deadLetter?: string;
   progressInterval: string;
+  profileFields?: string;
 }
 
 export function registerSessions(program: Command, ctx: CliContext): void {
@@ -65,6 +66,9 @@ export function registerSessions(program: Command, ctx: CliContext): void {
     .addOption(new Option('--on-corrupt <policy>', 'a corrupt archive file: stop naming it, or skip and report').choices(['error', 'skip']).default('error'))
     .option('--idle-timeout <duration>', 'a Kafka partition caught up and silent this long stops holding the watermark back', '1m')
     .option('--bound <duration>', 'out-of-orderness bound: watermark = max event time seen - bound - 1 (Kafka phase, end of archive)', '30s')
+    .option('--profiles <topic>', 'enrich each session with the profile version valid at its start, from this topic (archive and Kafka; keyed by user)')
+    .option('--profile-fields <list>', 'with --profiles: comma-separated profile value fields a result carries (default: all)')
+    .option('--profile-time <field|kafka-timestamp>', `with --profiles: time of a profile version (default: the profiles archive's own, else ${DEFAULT_EVENT_TIME}); a tombstone's is its Kafka timestamp`)
     .option('--dead-letter <file>', 'write records without a usable key or event time here (JSONL)')
     .option(...MAX_BAD_RATIO_OPTION)
     .option(...METRICS_OPTION)
@@ -90,6 +94,11 @@ async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven
   if (!flags.archive && !flags.brokers) throw new UsageError('give --archive URI, --brokers HOST:PORT with --topic, or both');
   if (flags.stopAtLive && !flags.brokers) throw new UsageError('--stop-at-live needs --brokers (without Kafka the replay stops at the archive\'s end anyway)');
   if (flags.keyField === '') throw new UsageError('--key-field: give a field name');
+  if (flags.profiles === undefined && (flags.profileFields !== undefined || flags.profileTime !== undefined)) {
+    throw new UsageError(`${flags.profileFields !== undefined ? '--profile-fields' : '--profile-time'} needs --profiles TOPIC`);
+  }
+  const profileFields = flags.profileFields?.split(',').map((f) => f.trim());
+  if (profileFields?.some((f) => f === '')) throw new UsageError(`--profile-fields ${flags.profileFields}: give comma-separated field names`);
   // Every flag is read before anything is opened.
   const windows = windowsFromFlags(flags, flags.coPartitioned);
   const durations = {
@@ -106,6 +115,7 @@ async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven
     topic: ports.topic, partitions: ports.partitions, windows, event: { keyField: flags.keyField, eventTime: ports.eventTime, maxAheadMs: durations.maxAheadMs },
     boundMs: durations.boundMs, idleTimeoutMs: durations.idleTimeoutMs, prefetch, onGap: flags.onGap, onCorrupt: flags.onCorrupt,
     stopAtLive: flags.stopAtLive, checkpointIntervalMs: durations.checkpointIntervalMs, progressIntervalMs: durations.progressIntervalMs, maxBadRatio,
+    ...(ports.profiles ? { profiles: { topic: ports.profiles.topic, partitions: ports.profiles.partitions, eventTime: ports.profiles.eventTime, fields: profileFields } } : {}),
   };
   const late: LineWriter | null = flags.lateOutput ? fileWriter(flags.lateOutput, true) : null;
   const dead: LineWriter | null = flags.deadLetter ? fileWriter(flags.deadLetter, true) : null;
@@ -125,14 +135,15 @@ async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven
       onBadRecord: dead ? (bad) => dead.line(deadLetterLine(bad)) : undefined,
       signal: controller.signal,
     }).catch(async (err: unknown) => {
-      // Nothing ran: the live reader's clients are closed here, not by the source.
+      // Nothing ran: the live readers' clients are closed here, not by the source.
       await ports.live?.close();
+      await ports.profiles?.live?.close();
       throw err;
     });
     if (ports.restore) {
       log.info('restored', { from: ports.restore.path, positions: ports.restore.checkpoint.positions.map((p) => `${p.partition}:${p.source}@${p.nextOffset ?? '-'}`).join(',') });
     }
-    reportJob(job, ports.topic, ctx.stderr, durations.progressIntervalMs);
+    reportJob(job, ctx.stderr, durations.progressIntervalMs);
     if (metrics) jobMetrics(job, ports.topic, metrics.registry);
     await job.run();
   } finally {
