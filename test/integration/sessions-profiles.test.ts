@@ -395,12 +395,14 @@ test('killed with SIGKILL in the archive phase and again reading Kafka, restored
   const common = ['sessions', '--archive', archive, '--brokers', brokers(), '--topic', eventsTopic, '--profiles', profilesTopic,
     '--aggregate', 'count', '--gap', '30m', '--output', `file://${join(dir, 'out')}`, '--checkpoint-dir', `file://${cpDir}`,
     '--checkpoint-interval', '0ms', '--prefetch', '1'];
-  const readsKafka = (c: Checkpoint) => /"source":"kafka"/.test(JSON.stringify(c));
+  const positions = (c: Checkpoint) => [...c.positions, ...(c.profiles?.positions ?? [])];
+  const readsKafka = (c: Checkpoint) => positions(c).some((p) => p.source === 'kafka');
 
   const first = startCli([...common, '--stop-at-live']);
   const killedInArchive = await killAtCheckpoint(first.child, store, (c) => c.id >= 3 && !readsKafka(c));
   const r1 = await first.done;
   assert.ok(killedInArchive && r1.signal === 'SIGKILL', `run 1 ended before it could be killed in the archive phase:\n${r1.stderr}`);
+  assert.ok((await store.latest())?.checkpoint.profiles, 'the checkpoint of a job with --profiles carries the profiles part (format 2)');
 
   // Run 2 follows Kafka (no --stop-at-live), so it is still running when a checkpoint shows a partition reading Kafka.
   const second = startCli([...common, '--from-savepoint', 'latest']);
