@@ -256,9 +256,33 @@ function planProfiles(): ProfilePlan {
 
 const plan = planProfiles();
 /** Two records with their own keys that only roll each partition's active segment, so Kafka compacts what precedes. */
-const rollers = (round: number): Version[] => Array.from({ length: PROFILE_PARTITIONS }, (_, p) => ({
-  key: `roller-${p}`, partition: p, time: ROLLER_TIME, seq: -1, value: { userId: `roller-${p}`, country: 'XX', tier: 'roller', ts: ROLLER_TIME, round },
+const rollers = (round: number, prefix = 'roller', time = ROLLER_TIME): Version[] => Array.from({ length: PROFILE_PARTITIONS }, (_, p) => ({
+  key: `${prefix}-${p}`, partition: p, time, seq: -1, value: { userId: `${prefix}-${p}`, country: 'XX', tier: prefix, ts: time, round },
 }));
+
+/**
+ * Polls Kafka's log of the profiles topic until every version of `versions` that a later produced record of its key
+ * superseded is gone (compacted away), for up to 180 s; `nudge` runs at the start and once a minute after. Returns the
+ * versions of `versions` no longer in Kafka.
+ */
+async function compacted(topic: string, versions: readonly Version[], nudge: (round: number) => Promise<void>): Promise<{ gone: Set<Version>; seconds: number }> {
+  const superseded = versions.filter((v) => produced.some((o) => o.key === v.key && o.seq > v.seq));
+  let gone = new Set<Version>();
+  let rounds = 0;
+  const began = Date.now();
+  while (Date.now() - began < 180_000) {
+    if ((Date.now() - began) / 60_000 >= rounds) await nudge(rounds++);
+    const log = await kafkaLog(topic);
+    const present = new Set([...log].flatMap(([p, records]) => records.map((r) => `${p}:${r.offset}`)));
+    gone = new Set(versions.filter((v) => !present.has(`${v.partition}:${offsetOf.get(v)}`)));
+    if (superseded.every((v) => gone.has(v))) break;
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+  const left = superseded.filter((v) => !gone.has(v));
+  assert.deepEqual(left.map((v) => `${v.partition}:${offsetOf.get(v)} ${v.key}`), [],
+    `Kafka did not compact ${topic} within 180 s: ${left.length} superseded versions still in its log (${gone.size} of ${versions.length} gone)`);
+  return { gone, seconds: Math.round((Date.now() - began) / 1000) };
+}
 
 /** Every profile record produced, in produce order (`seq` set), and the offset each got in its partition. */
 const produced: Version[] = [];
@@ -329,38 +353,29 @@ test('a year archived to HDFS, profiles compacted in Kafka, then a live tail: ev
 
   // Kafka compacts the archived profile versions: roll each partition's active segment (the rollers), then wait until
   // every version a later record of its key superseded is gone from Kafka's log, Kafka then holding the newest version
-  // per key only (the log cleaner looks every 15 s).
+  // per key only (the log cleaner looks every 15 s). One roll is enough; another follows a minute later, just in case.
   const history = [...produced];
-  const superseded = history.filter((v) => history.some((o) => o.key === v.key && o.seq > v.seq));
+  const produceNoted = async (versions: Version[]) => {
+    await produceProfiles(profilesTopic, versions);
+    noteProduced(versions);
+  };
+  const first = await compacted(profilesTopic, history, (round) => produceNoted(rollers(round)));
   // The answers with the live versions too: a live version replaces an archived answer only for later sessions.
-  const neededAnswers = expectedOutput(sessions, EVENT_PARTITIONS, [...history, ...plan.tail]).chosen.filter((v): v is Version => v !== null && history.includes(v));
-  let rounds = 0;
-  let gone = new Set<Version>();
-  const began = Date.now();
-  while (Date.now() - began < 180_000) {
-    // One roll is enough; another a minute later in case the first came before the cleaner's view of the segment.
-    if ((Date.now() - began) / 60_000 >= rounds) {
-      const roll = rollers(rounds++);
-      await produceProfiles(profilesTopic, roll);
-      noteProduced(roll);
-    }
-    const log = await kafkaLog(profilesTopic);
-    const present = new Set([...log].flatMap(([p, records]) => records.map((r) => `${p}:${r.offset}`)));
-    gone = new Set(history.filter((v) => !present.has(`${v.partition}:${offsetOf.get(v)}`)));
-    if (superseded.every((v) => gone.has(v))) break;
-    await new Promise((r) => setTimeout(r, 3000));
-  }
-  const neededGone = new Set(neededAnswers.filter((v) => gone.has(v)));
-  const left = superseded.filter((v) => !gone.has(v));
-  assert.deepEqual(left.map((v) => `${v.partition}:${offsetOf.get(v)}`), [],
-    `Kafka did not compact ${profilesTopic} within 180 s: ${left.length} superseded versions still in its log (${gone.size} of ${history.length} gone)`);
+  const neededGone = new Set(expectedOutput(sessions, EVENT_PARTITIONS, [...history, ...plan.tail]).chosen.filter((v): v is Version => v !== null && first.gone.has(v)));
   assert.ok(neededGone.size > 0, 'versions sessions need are gone from Kafka');
-  t.diagnostic(`compacted after ${((Date.now() - began) / 1000).toFixed(0)} s (${rounds} roll(s)): ${gone.size} of ${history.length} archived profile records gone from Kafka (${superseded.length} superseded), ${neededGone.size} of them answers of sessions`);
+  t.diagnostic(`history compacted after ${first.seconds} s: ${first.gone.size} of ${history.length} archived profile records gone from Kafka, ${neededGone.size} of them answers of sessions`);
 
-  // The live tail: the rest of the events and further profile changes, produced before the job runs.
+  // The live tail: the rest of the events and further profile changes (after new rollers that supersede those right
+  // at the archive's end), then closers that roll the tail's segment. Kafka compacts the tail too before the job runs:
+  // the first offset after each partition's archive, and the live equal-time pair's first version, are holes in Kafka.
   await produceEvents(eventsTopic, events.slice(cut), byUser);
-  await produceProfiles(profilesTopic, plan.tail);
-  noteProduced(plan.tail);
+  const atArchiveEnd = produced.filter((v) => v.key?.startsWith('roller-') && !history.includes(v) && !produced.some((o) => o.key === v.key && o.seq < v.seq));
+  await produceNoted([...rollers(99, 'roller', ROLLER_TIME + 1000), ...plan.tail]);
+  const tailAndRollers = produced.filter((v) => !history.includes(v));
+  const second = await compacted(profilesTopic, tailAndRollers, (round) => produceNoted(rollers(round, 'closer', lastEventTime + 60_000 + round)));
+  assert.equal(atArchiveEnd.length, PROFILE_PARTITIONS);
+  for (const v of atArchiveEnd) assert.ok(second.gone.has(v), `offset ${offsetOf.get(v)} of partition ${v.partition}, right after the archive, was compacted away`);
+  t.diagnostic(`live tail compacted after ${second.seconds} s: ${second.gone.size} of ${tailAndRollers.length} live records gone from Kafka`);
 
   expected = expectedOutput(sessions, EVENT_PARTITIONS, produced);
   // The data exercises what it should: sessions without a profile, sessions whose version only the archive still
