@@ -81,7 +81,6 @@ export function decodeCheckpoint(path: string, text: string): Checkpoint {
   const watermarks = decodeWatermarks(path, doc.watermarks, 'watermarks');
   const profiles = doc.version >= 2 && doc.profiles !== undefined ? decodeProfiles(path, doc.profiles) : undefined;
   return {
-    ...(profiles ? { profiles } : {}),
     kind: doc.kind === 'savepoint' ? 'savepoint' : 'checkpoint',
     id: Number.isSafeInteger(doc.id) ? (doc.id as number) : fail(path, '"id" is missing'),
     createdAt: Number.isNaN(createdAt) ? 0 : createdAt,
@@ -92,6 +91,7 @@ export function decodeCheckpoint(path: string, text: string): Checkpoint {
     engine: doc.engine,
     sink: doc.sink ?? null,
     counters: (doc.counters as Record<string, number> | undefined) ?? {},
+    ...(profiles ? { profiles } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
-// Seedable generator of realistic music events (listening sessions, playlist runs, searches, bounded disorder), for `oxbow produce`, tests, fixtures and benchmarks.
+// Seedable generator of realistic music events (listening sessions, playlist runs, searches, bounded disorder), and of
+// the same users' slowly changing profiles, for `oxbow produce`, tests, fixtures and benchmarks.
 
 import { MinHeap } from './min-heap.js';
 import { Prng } from './prng.js';
@@ -80,12 +81,16 @@ export function partitionOf(userId: string, partitions: number): number {
   return h % partitions;
 }
 
+/** The options both generators share: one options object gives the events and the profiles of the same users. */
+type CommonGenOptions = Pick<MusicGenOptions, 'seed' | 'users' | 'start' | 'durationMs'>;
+
+function resolveCommon(options: CommonGenOptions): Required<CommonGenOptions> {
+  return { seed: options.seed ?? 1, users: options.users ?? 100, start: options.start ?? DEFAULT_START, durationMs: options.durationMs ?? DAY };
+}
+
 function resolve(options: MusicGenOptions): Required<Omit<MusicGenOptions, 'limit'>> & { limit: number } {
   const o = {
-    seed: options.seed ?? 1,
-    users: options.users ?? 100,
-    start: options.start ?? DEFAULT_START,
-    durationMs: options.durationMs ?? DAY,
+    ...resolveCommon(options),
     sessionsPerDay: options.sessionsPerDay ?? 3,
     meanSongsPerSession: options.meanSongsPerSession ?? 12,
     minSongGapMs: options.minSongGapMs ?? 150_000,
@@ -197,4 +202,93 @@ export async function* musicEventBatches(options: MusicGenOptions = {}, batchSiz
     }
   }
   if (batch.length > 0) yield batch;
+}
+
+/** A user's profile, the value of a profiles topic (compacted, keyed by userId); `ts` in epoch ms. */
+export interface Profile {
+  userId: string;
+  country: string;
+  tier: ProfileTier;
+  ts: number;
+}
+
+export type ProfileTier = 'free' | 'student' | 'premium' | 'family';
+
+/**
+ * One record of the profiles topic: key `userId` (UTF-8 text, as in the events), Kafka timestamp `ts`, value `value`.
+ * A null value is a tombstone: the profile was deleted at `ts`, which a tombstone carries only as its Kafka timestamp.
+ */
+export interface ProfileVersion {
+  userId: string;
+  ts: number;
+  value: Profile | null;
+}
+
+export interface ProfileGenOptions extends CommonGenOptions {
+  /** Initial versions fall in [start - leadMs, start), so sessions from the start find one. Default 1 day. */
+  leadMs?: number;
+  /** Chance that a user has no initial version (signs up later, or never). Default 0.1. */
+  noProfileProbability?: number;
+  /** Changes per user over the period, uniform in [0, maxChanges], at uniform times. Default 4. */
+  maxChanges?: number;
+  /** Chance that a change deletes the profile (a tombstone). Default 0.1. */
+  tombstoneProbability?: number;
+  /** Chance that a change of a user without a profile creates one (a re-creation after a tombstone, a late sign-up). Default 0.5. */
+  createProbability?: number;
+}
+
+const countries = ['PL', 'DE', 'US', 'GB', 'FR', 'SE', 'BR', 'JP', 'IN', 'ES'];
+const tiers: readonly ProfileTier[] = ['free', 'student', 'premium', 'family'];
+
+/**
+ * The profile versions of the users `u0` … `u<n-1>` of generateMusicEvents with the same options, in time order (the
+ * order a producer writes them; equal times in user order): a profile changes a few times over the period, not per
+ * event, which is what an event-time temporal join of sessions with profiles needs to be tested on. Memory holds every
+ * version (at most 1 + maxChanges per user) to sort them once.
+ */
+export function* generateProfileVersions(options: ProfileGenOptions = {}): Generator<ProfileVersion> {
+  const o = {
+    ...resolveCommon(options),
+    leadMs: options.leadMs ?? DAY,
+    noProfileProbability: options.noProfileProbability ?? 0.1,
+    maxChanges: options.maxChanges ?? 4,
+    tombstoneProbability: options.tombstoneProbability ?? 0.1,
+    createProbability: options.createProbability ?? 0.5,
+  };
+  if (!(o.users > 0 && o.durationMs > 0)) throw new RangeError('profile generator: users and durationMs must be > 0');
+  if (!(o.leadMs >= 0 && Number.isInteger(o.maxChanges) && o.maxChanges >= 0)) {
+    throw new RangeError('profile generator: need leadMs >= 0 and a whole maxChanges >= 0');
+  }
+  const rng = new Prng(o.seed);
+  const created = (userId: string, ts: number): Profile => ({ userId, country: rng.pick(countries), tier: rng.pick(tiers), ts });
+  const other = <T>(items: readonly T[], not: T): T => rng.pick(items.filter((x) => x !== not));
+  const versions: ProfileVersion[] = [];
+  for (let i = 0; i < o.users; i++) {
+    const userId = `u${i}`;
+    let current: Profile | null = null;
+    if (!rng.chance(o.noProfileProbability)) {
+      current = created(userId, o.start - o.leadMs + Math.floor(rng.next() * o.leadMs));
+      versions.push({ userId, ts: current.ts, value: current });
+    }
+    const times = Array.from({ length: rng.int(0, o.maxChanges) }, () => o.start + Math.floor(rng.next() * o.durationMs)).sort((a, b) => a - b);
+    for (const ts of times) {
+      let next: Profile | null;
+      if (current === null) {
+        if (!rng.chance(o.createProbability)) continue;
+        next = created(userId, ts);
+      } else if (rng.chance(o.tombstoneProbability)) {
+        next = null;
+      } else if (rng.chance(0.7)) {
+        // Plans change more often than countries; either way the new version differs from the one it replaces.
+        next = { ...current, tier: other(tiers, current.tier), ts };
+      } else {
+        next = { ...current, country: other(countries, current.country), ts };
+      }
+      current = next;
+      versions.push({ userId, ts, value: next });
+    }
+  }
+  // Array.prototype.sort is stable: versions of equal time stay in user order, a user's own in the order made.
+  versions.sort((a, b) => a.ts - b.ts);
+  yield* versions;
 }

@@ -1,5 +1,5 @@
-// fixtures/sample-archive/ (an archive of oxbow 0.1: 3 days of music events, 2 partitions) as the job-path tests read
-// it, and the oracle they compare with: every archived event through one engine in event-time order.
+// fixtures/sample-archive/'s listens (an archive of oxbow 0.1: 3 days of music events, 2 partitions) as the job-path
+// tests read it, and the oracle they compare with: every archived event through one engine in event-time order.
 
 import { resolve } from 'node:path';
 import { LocalFs } from '../../connectors/local/local-fs.js';
@@ -18,8 +18,19 @@ import { archiveCatalog } from '../../src/source/archive-catalog.js';
 export const sampleFs = new LocalFs();
 export const sampleCatalog = archiveCatalog(sampleFs, resolve('fixtures/sample-archive'), 'listens', formatRegistry([parquetFormat, jsonlGzFormat]));
 export const sampleOptions: SessionEngineOptions = { gapMs: 30 * 60_000, aggregate: 'listening' };
+/** The sample's profiles topic (`--profiles profiles`). */
+export const sampleProfilesCatalog = archiveCatalog(sampleFs, resolve('fixtures/sample-archive'), 'profiles', formatRegistry([parquetFormat, jsonlGzFormat]));
+/** `spec.profiles` of a job over the sample with `--profiles profiles`. */
+export const sampleProfilesSpec = { topic: 'profiles', partitions: [0, 1], eventTime: parseEventTimeDefinition('ts') };
 
-/** The spec of a replay of the sample archive alone (no Kafka), as `oxbow sessions --archive fixtures/sample-archive` runs it. */
+/** The oracle's as-of join: the version of `key` with the greatest time <= `at` (the later on equal times); null for none or a tombstone. */
+export function profileAsOf(versions: readonly { userId: string; ts: number; value: object | null }[], key: string, at: number): object | null {
+  let found: object | null = null;
+  for (const v of versions) if (v.userId === key && v.ts <= at) found = v.value;
+  return found;
+}
+
+/** The spec of a replay of the sample archive alone (no Kafka), as `oxbow sessions --archive fixtures/sample-archive --topic listens` runs it. */
 export function sampleSpec(over: Partial<SessionsJobSpec> = {}): SessionsJobSpec {
   return {
     topic: 'listens', partitions: [0, 1], windows: sessionWindows(sampleOptions),

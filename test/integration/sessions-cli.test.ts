@@ -32,7 +32,7 @@ async function copySample(): Promise<string> {
 }
 
 test('npm start\'s command prints sessions on stdout and a summary on stderr', { timeout: 60_000 }, async () => {
-  const r = await sessions(['--archive', `file://${sample}`, '--aggregate', 'listening']);
+  const r = await sessions(['--archive', `file://${sample}`, '--topic', 'listens', '--aggregate', 'listening']);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { key: string; partition: number; result: { songs: number } });
   assert.ok(lines.length > 300);
@@ -48,17 +48,17 @@ test('a truncated archive file stops the replay naming the file; --on-corrupt sk
   // Half the file: the index sees the new length, reads the footer and finds none.
   const full = (await readFile(join(pdir, victim))).length;
   await writeFile(join(pdir, victim), (await readFile(join(pdir, victim))).subarray(0, Math.floor(full / 2)));
-  const failed = await sessions(['--archive', `file://${dir}`]);
+  const failed = await sessions(['--archive', `file://${dir}`, '--topic', 'listens']);
   assert.notEqual(failed.code, 0);
   assert.match(failed.stderr, new RegExp(victim.replace(/[+.]/g, '\\$&')));
-  const skipped = await sessions(['--archive', `file://${dir}`, '--on-corrupt', 'skip']);
+  const skipped = await sessions(['--archive', `file://${dir}`, '--topic', 'listens', '--on-corrupt', 'skip']);
   assert.equal(skipped.code, 0, skipped.stderr);
   assert.match(skipped.stderr, /corrupt files skipped\s+1/);
   assert.match(skipped.stderr, /offsets skipped in gaps\s+0/);
 });
 
 test('replaying an archive in another clock than it was written in is refused naming both (the sample predates recorded definitions: checked per record)', { timeout: 60_000 }, async () => {
-  const r = await sessions(['--archive', `file://${sample}`, '--time-field', 'when']);
+  const r = await sessions(['--archive', `file://${sample}`, '--topic', 'listens', '--time-field', 'when']);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /--event-time when: archived record at offset \d+ has event time \d+ in the archive, but none by --event-time when/);
   assert.equal(r.stdout, '', 'no session of the wrong clock was printed');
@@ -83,37 +83,37 @@ test('records without a usable key or event time are counted and go to --dead-le
 });
 
 test('a wrong --key-field (every record bad) on the sample archive exits 2 naming the field; --max-bad-ratio 1 accepts it', { timeout: 60_000 }, async () => {
-  const wrong = await sessions(['--archive', `file://${sample}`, '--key-field', 'user']);
+  const wrong = await sessions(['--archive', `file://${sample}`, '--topic', 'listens', '--key-field', 'user']);
   assert.equal(wrong.code, 2, wrong.stderr);
   assert.match(wrong.stderr, /oxbow: 6670 of 6670 records \(100%\) could not be used \(the first: no key: field 'user'/);
-  const accepted = await sessions(['--archive', `file://${sample}`, '--key-field', 'user', '--max-bad-ratio', '1']);
+  const accepted = await sessions(['--archive', `file://${sample}`, '--topic', 'listens', '--key-field', 'user', '--max-bad-ratio', '1']);
   assert.equal(accepted.code, 0, accepted.stderr);
 });
 
 test('a savepoint for another partition set is refused with exit code 2; bad options name themselves', { timeout: 60_000 }, async () => {
   const cpDir = await mkdtemp(join(tmpdir(), 'oxbow-cp-'));
   const outDir = await mkdtemp(join(tmpdir(), 'oxbow-out-'));
-  const first = await sessions(['--archive', `file://${sample}`, '--checkpoint-dir', `file://${cpDir}`, '--output', `file://${outDir}`]);
+  const first = await sessions(['--archive', `file://${sample}`, '--topic', 'listens', '--checkpoint-dir', `file://${cpDir}`, '--output', `file://${outDir}`]);
   assert.equal(first.code, 0, first.stderr);
   const saved = (await readdir(cpDir)).filter((n) => n.endsWith('.json'));
   assert.equal(saved.length, 1);
   // The summary names the checkpoint by the URI --from-savepoint takes.
   const printed = /last checkpoint\s+(\S+)/.exec(first.stderr)?.[1];
   assert.equal(printed, `file://${join(cpDir, saved[0]!)}`);
-  const other = await sessions(['--archive', `file://${sample}`, '--partitions', '0', '--from-savepoint', printed!]);
+  const other = await sessions(['--archive', `file://${sample}`, '--topic', 'listens', '--partitions', '0', '--from-savepoint', printed!]);
   assert.equal(other.code, 2);
   assert.match(other.stderr, /covers partitions 0,1, this job reads 0/);
-  const again = await sessions(['--archive', `file://${sample}`, '--output', `file://${outDir}`]);
+  const again = await sessions(['--archive', `file://${sample}`, '--topic', 'listens', '--output', `file://${outDir}`]);
   assert.equal(again.code, 2);
   assert.match(again.stderr, /already holds published parts/);
-  const bad = await sessions(['--archive', `file://${sample}`, '--allowed-lateness', 'soon']);
+  const bad = await sessions(['--archive', `file://${sample}`, '--topic', 'listens', '--allowed-lateness', 'soon']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--allowed-lateness: 'soon' is not a duration/);
   assert.equal((await sessions(['--partitions', '0'])).code, 2);
 });
 
 test('--partitions naming partitions the topic does not have is a usage error naming them, for the archive and for Kafka', { timeout: 60_000 }, async () => {
-  const archiveOnly = await sessions(['--archive', `file://${sample}`, '--partitions', '0-3']);
+  const archiveOnly = await sessions(['--archive', `file://${sample}`, '--topic', 'listens', '--partitions', '0-3']);
   assert.equal(archiveOnly.code, 2, archiveOnly.stderr);
   assert.match(archiveOnly.stderr, /--partitions 0-3: topic listens has no partition 2, 3 in the archive .* \(it has 0, 1\)/);
   const topic = uniqueName('oxbow-it-parts');

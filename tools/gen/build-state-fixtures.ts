@@ -4,13 +4,18 @@
 // Run: npm run build && node dist/tools/gen/build-state-fixtures.js
 
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { LocalFs } from '../../connectors/local/local-fs.js';
 import { parquetFormat } from '../../connectors/parquet/parquet-format.js';
 import { jsonlGzFormat } from '../../src/archive/jsonl-format.js';
 import { formatRegistry } from '../../src/archive/partition-index.js';
 import { encodeCheckpoint, type Checkpoint } from '../../src/checkpoint/format.js';
+import { CheckpointStore } from '../../src/checkpoint/store.js';
+import { sessionWindows } from '../../src/engine/window-spec.js';
+import { assembleSessionsJob } from '../../src/job/assemble.js';
+import { MemorySink } from '../../test/helpers/memory-sink.js';
 import { SessionEngine, type SessionEngineOptions, type SessionResult, type SessionRetraction } from '../../src/engine/index.js';
 import { parseEventTimeDefinition } from '../../src/event-time.js';
 import { createDecoder, DEFAULT_MAX_AHEAD_MS, type DecodedEvent } from '../../src/job/decode.js';
@@ -69,6 +74,33 @@ async function checkpointSample(name: string, files: number): Promise<void> {
   await writeOnce(`${root}/checkpoints/${name}.json`, encodeCheckpoint(checkpoint));
 }
 
+/**
+ * A savepoint of `oxbow sessions --profiles profiles` over the sample archive (checkpoint format 2), taken by the job
+ * path itself: the run is stopped (as by SIGTERM) after its `checkpoints`-th checkpoint, mid-replay of both topics.
+ */
+async function profilesCheckpointSample(name: string, checkpoints: number): Promise<void> {
+  const fs = new LocalFs();
+  const dir = await mkdtemp(join(tmpdir(), 'oxbow-fixture-'));
+  const catalog = (topic: string) => archiveCatalog(fs, resolve('fixtures/sample-archive'), topic, formatRegistry([parquetFormat, jsonlGzFormat]));
+  const stop = new AbortController();
+  const store = new CheckpointStore(fs, dir);
+  const job = await assembleSessionsJob({
+    topic: 'listens', partitions: [0, 1], windows: sessionWindows({ gapMs: 30 * 60_000, aggregate: 'listening' }),
+    event: { keyField: 'userId', eventTime: parseEventTimeDefinition('ts'), maxAheadMs: DEFAULT_MAX_AHEAD_MS },
+    boundMs: 30_000, checkpointIntervalMs: 0, prefetch: 1,
+    profiles: { topic: 'profiles', partitions: [0, 1], eventTime: parseEventTimeDefinition('ts') },
+  }, {
+    archive: catalog('listens'), live: null, output: new MemorySink(), store, restore: null, signal: stop.signal,
+    profiles: { archive: catalog('profiles'), live: null }, now: () => Date.UTC(2026, 10, 29),
+  });
+  job.on('checkpoint', ({ payload }) => { if (payload.id >= checkpoints) stop.abort(); });
+  await job.run();
+  const saved = await store.latest();
+  if (saved?.checkpoint.kind !== 'savepoint' || !saved.checkpoint.profiles) throw new Error('build-state-fixtures: the run left no savepoint with profiles');
+  await writeOnce(`${root}/checkpoints/${name}.json`, encodeCheckpoint(saved.checkpoint));
+  await rm(dir, { recursive: true, force: true });
+}
+
 async function main(): Promise<void> {
   await mkdir(`${root}/checkpoints`, { recursive: true });
   // Keyed across partitions: u1's session was opened from partition 0 and extended by partition 1's events.
@@ -86,6 +118,7 @@ async function main(): Promise<void> {
     e.advanceWatermark(5000);
   });
   await checkpointSample(`v${CURRENT_FORMAT_VERSION}-listening-mid-replay`, 9);
+  await profilesCheckpointSample(`v${CURRENT_FORMAT_VERSION}-listening-profiles-mid-replay`, 12);
 }
 
 main().catch((err: unknown) => {

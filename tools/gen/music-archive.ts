@@ -1,4 +1,5 @@
-// Writes music events into an oxbow archive with the archiver's own writer (PartitionWriter): one file per partition per event-time period.
+// Writes generated music records (events, profile versions) into an oxbow archive with the archiver's own writer
+// (PartitionWriter): one file per partition per event-time period.
 
 import type { ArchiveFs } from '../../src/archive-fs.js';
 import { parseEventTimeDefinition } from '../../src/event-time.js';
@@ -7,22 +8,35 @@ import { formatRegistry } from '../../src/archive/partition-index.js';
 import { PartitionWriter } from '../../src/archive/partition-writer.js';
 import type { ArchiveFormat } from '../../src/archive/record.js';
 import { parquetFormat } from '../../connectors/parquet/parquet-format.js';
-import { partitionOf, type MusicEvent } from '../../src/gen/music-events.js';
+import { partitionOf, type MusicEvent, type ProfileVersion } from '../../src/gen/music-events.js';
 
-export interface MusicArchiveOptions {
+/** What the archive needs of a generated item: its user (the partition) and time (the file period, the Kafka timestamp). */
+type Generated = { userId: string; ts: number };
+
+/** The record of an item: its key (UTF-8 text) and value (JSON text, null for a tombstone). */
+export type ToRecord<T> = (item: T) => { key: string; value: unknown };
+
+/** Events as the sample's listens were archived: an empty key, the event as the value. */
+export const eventRecord: ToRecord<MusicEvent> = (event) => ({ key: '', value: event });
+
+/** Profile versions as a compacted topic holds them: keyed by the user, a tombstone's value null. */
+export const profileRecord: ToRecord<ProfileVersion> = (version) => ({ key: version.userId, value: version.value });
+
+export interface MusicArchiveOptions<T extends Generated> {
   fs: ArchiveFs;
   root: string;
   topic: string;
   partitions: number;
-  /** Events in arrival (= offset) order; each goes to partitionOf(userId). */
-  events: Iterable<MusicEvent>;
-  /** A new file starts when an event's arrival crosses a multiple of this period (1 h gives hourly files). */
+  /** Items in arrival (= offset) order; each goes to partitionOf(userId), with Kafka timestamp ts. */
+  items: Iterable<T>;
+  record: ToRecord<T>;
+  /** A new file starts when an item's time crosses a multiple of this period (1 h gives hourly files). */
   periodMs: number;
   format?: 'parquet' | 'jsonl.gz';
   /** First offset of every partition (an archive of a topic whose early records retention already deleted). */
   firstOffset?: bigint;
   /** Called with every record as it is archived (tests keep the truth). */
-  onRecord?: (partition: number, offset: bigint, event: MusicEvent) => void;
+  onRecord?: (partition: number, offset: bigint, item: T) => void;
 }
 
 export interface MusicArchiveResult {
@@ -34,7 +48,7 @@ export interface MusicArchiveResult {
 
 const encoder = new TextEncoder();
 
-export async function writeMusicArchive(o: MusicArchiveOptions): Promise<MusicArchiveResult> {
+export async function writeMusicArchive<T extends Generated>(o: MusicArchiveOptions<T>): Promise<MusicArchiveResult> {
   const format: ArchiveFormat = o.format === 'jsonl.gz' ? jsonlGzFormat : parquetFormat;
   const formats = formatRegistry([parquetFormat, jsonlGzFormat]);
   const controller = new AbortController();
@@ -60,7 +74,7 @@ export async function writeMusicArchive(o: MusicArchiveOptions): Promise<MusicAr
   }
   let files = 0;
   let records = 0;
-  const pending: { offset: bigint; value: Uint8Array; ts: number }[][] = writers.map(() => []);
+  const pending: { offset: bigint; key: Uint8Array; value: Uint8Array | null; ts: number }[][] = writers.map(() => []);
   const flush = async (p: number, publish: boolean): Promise<void> => {
     const batch = pending[p]!;
     if (batch.length > 0) {
@@ -68,21 +82,23 @@ export async function writeMusicArchive(o: MusicArchiveOptions): Promise<MusicAr
       const last = batch[batch.length - 1]!.offset;
       await writers[p]!.handleBatch({
         topic: o.topic, partition: p, fetchedOffset: first, firstOffset: first, nextOffset: last + 1n, highWatermark: last + 1n,
-        records: batch.map((r) => ({ offset: r.offset, timestamp: r.ts, key: encoder.encode(''), value: r.value, headers: [] })),
+        records: batch.map((r) => ({ offset: r.offset, timestamp: r.ts, key: r.key, value: r.value, headers: [] })),
       });
       pending[p] = [];
     }
     if (publish && (await writers[p]!.publish('interval'))) files++;
   };
-  for (const event of o.events) {
-    const p = partitionOf(event.userId, o.partitions);
-    const bucket = Math.floor(event.ts / o.periodMs);
+  for (const item of o.items) {
+    const p = partitionOf(item.userId, o.partitions);
+    const bucket = Math.floor(item.ts / o.periodMs);
     if (!Number.isNaN(period[p]!) && bucket > period[p]!) await flush(p, true);
     if (Number.isNaN(period[p]!) || bucket > period[p]!) period[p] = bucket;
     const offset = next[p]!;
     next[p] = offset + 1n;
-    pending[p]!.push({ offset, value: encoder.encode(JSON.stringify(event)), ts: event.ts });
-    o.onRecord?.(p, offset, event);
+    const { key, value } = o.record(item);
+    // A tombstone's value is null, so the writer stores a null event time for it (no `ts` field to read).
+    pending[p]!.push({ offset, key: encoder.encode(key), value: value === null ? null : encoder.encode(JSON.stringify(value)), ts: item.ts });
+    o.onRecord?.(p, offset, item);
     records++;
     if (pending[p]!.length >= 5000) await flush(p, false);
   }

@@ -55,7 +55,7 @@ test('Connect Parquet files beside oxbow\'s: inspect names them (exit 2), sessio
   const p0 = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { partition: number; foreign: { connect?: string }[] }).find((o) => o.partition === 0)!;
   assert.equal(p0.foreign.filter((f) => f.connect !== undefined).length, 1);
 
-  const sessions = await run(['sessions', '--archive', `file://${dir}`, '--aggregate', 'listening']);
+  const sessions = await run(['sessions', '--archive', `file://${dir}`, '--topic', 'listens', '--aggregate', 'listening']);
   assert.equal(sessions.code, 2, sessions.stderr);
   assert.match(sessions.stderr, /topic listens partition 0 holds 1 Kafka Connect HDFS file\(s\), e\.g\. \S+listens\+0\+0000003386\+0000003425\.parquet/);
   assert.equal(sessions.stdout, '', 'no partial output');
@@ -63,7 +63,7 @@ test('Connect Parquet files beside oxbow\'s: inspect names them (exit 2), sessio
 
 test('a Connect JSON file, once skipped without a word, and a Connect-only root, once "corrupt", are refused the same way', async () => {
   const json = await root('mixed-json', (d) => writeConnectFile(d, { topic: 'listens', partition: 1, start: 3284n, values: values(10), format: 'json' }));
-  const sessions = await run(['sessions', '--archive', `file://${json}`, '--aggregate', 'listening']);
+  const sessions = await run(['sessions', '--archive', `file://${json}`, '--topic', 'listens', '--aggregate', 'listening']);
   assert.equal(sessions.code, 2, sessions.stderr);
   assert.match(sessions.stderr, /partition 1 holds 1 Kafka Connect HDFS file\(s\).*a JSON file \(Kafka Connect JsonFormat\)/);
 
@@ -80,7 +80,7 @@ test('a time-based layout (year=/month=/day=/hour=), once invisible, is named by
   const inspect = await run(['inspect', '--archive', `file://${dir}`]);
   assert.equal(inspect.code, 2, inspect.stdout);
   assert.match(inspect.stdout, /listens: CONNECT \S+year=2024: a folder of Kafka Connect's time-based partitioner \(year=2024\)/);
-  const sessions = await run(['sessions', '--archive', `file://${dir}`, '--aggregate', 'listening']);
+  const sessions = await run(['sessions', '--archive', `file://${dir}`, '--topic', 'listens', '--aggregate', 'listening']);
   assert.equal(sessions.code, 2, sessions.stderr);
   assert.match(sessions.stderr, /topic listens holds a folder of Kafka Connect's time-based partitioner \(year=2024\).*default partitioner only/);
 });

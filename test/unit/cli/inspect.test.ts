@@ -20,18 +20,18 @@ async function inspect(args: string[]): Promise<{ code: number; stdout: string }
 }
 
 /** The archive files in a partition folder, by name, as the file system lists them. */
-async function folderFiles(partition: number): Promise<string[]> {
-  return (await readdir(join(sample, 'topics', 'listens', `partition=${partition}`))).filter((n) => /\+\d+\+\d+\.(parquet|jsonl\.gz)$/.test(n)).sort();
+async function folderFiles(topic: string, partition: number): Promise<string[]> {
+  return (await readdir(join(sample, 'topics', topic, `partition=${partition}`))).filter((n) => /\+\d+\+\d+\.(parquet|jsonl\.gz)$/.test(n)).sort();
 }
 
-test('--files lists every file of each partition, contiguous in offsets, adding up to the partition line', async () => {
+test('--files lists every file of each partition of every topic, contiguous in offsets, adding up to the partition line', async () => {
   const run = await inspect(['--files']);
   assert.equal(run.code, 0, run.stdout);
-  for (const partition of [0, 1]) {
-    const block = run.stdout.split(/\n(?=listens\/)/).find((b) => b.startsWith(`listens/${partition}:`))!;
+  for (const [topic, partition] of [['listens', 0], ['listens', 1], ['profiles', 0], ['profiles', 1]] as const) {
+    const block = run.stdout.split(/\n(?=\S+\/\d+: )/).find((b) => b.startsWith(`${topic}/${partition}:`))!;
     const header = /: (\d+) files, (\d+) records/.exec(block)!;
     const files = [...block.matchAll(/^ {2}FILE (\S+): offsets (\d+)\.\.(\d+), (\d+) records/gm)];
-    assert.deepEqual(files.map((f) => f[1]).sort(), await folderFiles(partition));
+    assert.deepEqual(files.map((f) => f[1]).sort(), await folderFiles(topic, partition));
     assert.equal(files.length, Number(header[1]));
     assert.equal(files.reduce((n, f) => n + Number(f[4]), 0), Number(header[2]));
     for (let i = 1; i < files.length; i++) assert.equal(Number(files[i]![2]), Number(files[i - 1]![3]) + 1, `file ${i} of partition ${partition} starts where the previous ends`);
@@ -44,16 +44,16 @@ test('--files --json adds fileList to each partition object', async () => {
   const run = await inspect(['--files', '--json']);
   assert.equal(run.code, 0);
   for (const line of run.stdout.trim().split('\n')) {
-    const c = JSON.parse(line) as { partition: number; files: number; fileList: { name: string; records: number; startOffset: string }[] };
+    const c = JSON.parse(line) as { topic: string; partition: number; files: number; fileList: { name: string; records: number; startOffset: string }[] };
     assert.equal(c.fileList.length, c.files);
-    assert.deepEqual(c.fileList.map((f) => f.name).sort(), await folderFiles(c.partition));
+    assert.deepEqual(c.fileList.map((f) => f.name).sort(), await folderFiles(c.topic, c.partition));
     assert.equal(typeof c.fileList[0]!.startOffset, 'string');
   }
 });
 
 test('a reader that closes the pipe early (| head) ends the process quietly with status 141, no stack trace', async () => {
   // The sample's sessions are about 80 KB of output, more than a pipe holds: the writer meets the closed pipe.
-  const child = spawn(process.execPath, [resolve('bin/oxbow.js'), 'sessions', '--archive', sample, '--aggregate', 'listening'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [resolve('bin/oxbow.js'), 'sessions', '--archive', sample, '--topic', 'listens', '--aggregate', 'listening'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   // Read one chunk, then close our end, as `head -1` does.

@@ -16,7 +16,7 @@ test('the CLI exits with the class exit code and prints the message once', async
   const dir = await mkdtemp(join(tmpdir(), 'oxbow-errors-'));
   const savepoint = join(dir, 'savepoint.json');
   await writeFile(savepoint, 'not a savepoint');
-  const code = await main(['node', 'oxbow', 'sessions', '--archive', `file://${resolve('fixtures/sample-archive')}`, '--from-savepoint', savepoint], { stderr, stdout: new PassThrough() });
+  const code = await main(['node', 'oxbow', 'sessions', '--archive', `file://${resolve('fixtures/sample-archive')}`, '--topic', 'listens', '--from-savepoint', savepoint], { stderr, stdout: new PassThrough() });
   await rm(dir, { recursive: true });
   assert.equal(code, EXIT_USAGE, chunks.join(''));
   assert.equal(chunks.join('').match(/^oxbow: /gm)?.length, 1, chunks.join(''));
@@ -32,7 +32,7 @@ test('--log-format json writes each log line as a JSON object; --log-level warn 
     return { code, stderr: chunks.join('') };
   };
   const sample = `file://${resolve('fixtures/sample-archive')}`;
-  const json = await run(['sessions', '--archive', sample, '--log-format', 'json']);
+  const json = await run(['sessions', '--archive', sample, '--topic', 'listens', '--log-format', 'json']);
   assert.equal(json.code, 0, json.stderr);
   const logLines = json.stderr.slice(0, json.stderr.indexOf('summary:')).split('\n').filter((l) => l !== '');
   assert.ok(logLines.length > 0, json.stderr);
@@ -45,7 +45,7 @@ test('--log-format json writes each log line as a JSON object; --log-level warn 
   }
   assert.ok(logLines.some((l) => (JSON.parse(l) as { message: string }).message === 'progress'), 'the end-of-run progress line is an info record');
   // Global options may also come before the command.
-  const quiet = await run(['--log-level', 'warn', 'sessions', '--archive', sample]);
+  const quiet = await run(['--log-level', 'warn', 'sessions', '--archive', sample, '--topic', 'listens']);
   assert.equal(quiet.code, 0, quiet.stderr);
   assert.doesNotMatch(quiet.stderr, / info /);
   assert.match(quiet.stderr, /^summary:/m);

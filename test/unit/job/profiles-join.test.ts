@@ -1,0 +1,113 @@
+// `oxbow sessions --profiles` over the sample archive, through the job path the CLI runs: every result carries the
+// profile version an offline as-of join over the generator's versions gives (the oracle never reads oxbow's archive of
+// them), with early firings held until the watermark passes their start, and a crash + restore publishes it exactly once.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CheckpointStore } from '../../../src/checkpoint/store.js';
+import { sessionWindows } from '../../../src/engine/window-spec.js';
+import { SavepointError } from '../../../src/errors.js';
+import { assembleSessionsJob } from '../../../src/job/assemble.js';
+import { FileSink } from '../../../src/sink/file-sink.js';
+import type { ArchiveCatalog } from '../../../src/source/types.js';
+import { sampleProfiles } from '../../../tools/gen/build-sample-archive.js';
+import { MemorySink } from '../../helpers/memory-sink.js';
+import { offlineSampleSessions, profileAsOf, sampleCatalog, sampleFs, sampleOptions, sampleProfilesCatalog, sampleProfilesSpec, sampleSpec } from '../../helpers/sample-archive.js';
+
+const versions = [...sampleProfiles()];
+
+/** The oracle: every offline session with the version valid at its start. */
+async function offlineEnriched(): Promise<string[]> {
+  return (await offlineSampleSessions()).map((line) => {
+    const r = JSON.parse(line) as { key: string; start: number };
+    return JSON.stringify({ ...r, profile: profileAsOf(versions, r.key, r.start) });
+  }).sort();
+}
+
+test('every session carries the profile version valid at its start, as an offline as-of join over every version gives', async () => {
+  const output = new MemorySink();
+  const job = await assembleSessionsJob(sampleSpec({ profiles: sampleProfilesSpec }), {
+    archive: sampleCatalog, live: null, output, store: null, restore: null, profiles: { archive: sampleProfilesCatalog, live: null },
+  });
+  const summary = await job.run();
+  const want = await offlineEnriched();
+  assert.deepEqual([...output.lines].sort(), want);
+  const nulls = want.filter((l) => (JSON.parse(l) as { profile: unknown }).profile === null).length;
+  assert.ok(nulls > 0 && nulls < want.length / 2, `some sessions find no profile (${nulls} of ${want.length})`);
+  assert.deepEqual(summary.profiles, { versions: versions.length, tombstones: versions.filter((v) => v.value === null).length, late: 0, withoutProfile: nulls });
+  assert.equal(summary.records, summary.events + versions.length, 'records read count both topics');
+});
+
+test('early firings (continuous trigger) wait for the watermark to pass their start and carry the version valid then', async () => {
+  const output = new MemorySink();
+  const windows = sessionWindows({ ...sampleOptions, trigger: 'continuous:5m' });
+  const job = await assembleSessionsJob(sampleSpec({ windows, profiles: { ...sampleProfilesSpec } }), {
+    archive: sampleCatalog, live: null, output, store: null, restore: null, profiles: { archive: sampleProfilesCatalog, live: null },
+  });
+  await job.run();
+  const lines = output.lines.map((l) => JSON.parse(l) as { key: string; start: number; firing: string; profile: unknown });
+  assert.ok(lines.some((l) => l.firing === 'early'), 'the trigger fired early');
+  for (const l of lines) assert.deepEqual(l.profile, profileAsOf(versions, l.key, l.start), `${l.firing} result of ${l.key} at ${l.start}`);
+  // The on-time results are the sessions of the offline pass.
+  const onTime = output.lines.filter((l) => (JSON.parse(l) as { firing: string }).firing === 'on-time').map((l) => JSON.stringify({ ...JSON.parse(l) as object }));
+  assert.equal(onTime.length, (await offlineEnriched()).length);
+});
+
+/** Fails reading the n-th file it is asked for: a crash in the middle of the replay. */
+function crashing(catalog: ArchiveCatalog, n: number): ArchiveCatalog {
+  let reads = 0;
+  return { description: catalog.description, listFiles: (p) => catalog.listFiles(p), readFile(file) {
+    if (++reads === n) throw new Error('simulated crash');
+    return catalog.readFile(file);
+  } };
+}
+
+async function runOnce(outDir: string, cpDir: string, profiles: ArchiveCatalog): Promise<void> {
+  const store = new CheckpointStore(sampleFs, cpDir, 2);
+  const job = await assembleSessionsJob(sampleSpec({ boundMs: 5000, prefetch: 2, checkpointIntervalMs: 0, profiles: sampleProfilesSpec }), {
+    archive: sampleCatalog, live: null, output: new FileSink(sampleFs, outDir), store, restore: await store.latest(), profiles: { archive: profiles, live: null },
+  });
+  await job.run();
+}
+
+async function published(dir: string): Promise<string[]> {
+  const lines: string[] = [];
+  for (const n of (await readdir(dir)).filter((x) => x.startsWith('part-')).sort()) lines.push(...(await readFile(join(dir, n), 'utf8')).split('\n').filter(Boolean));
+  return lines;
+}
+
+test('crashing while reading the profiles and restoring from the latest checkpoint (format 2) publishes the enriched sessions exactly once', async () => {
+  const out = await mkdtemp(join(tmpdir(), 'oxbow-out-'));
+  const cp = await mkdtemp(join(tmpdir(), 'oxbow-cp-'));
+  await assert.rejects(runOnce(out, cp, crashing(sampleProfilesCatalog, 4)), /simulated crash/);
+  const store = new CheckpointStore(sampleFs, cp);
+  const latest = await store.latest();
+  assert.ok(latest?.checkpoint.profiles, 'checkpoints before the crash carry the profiles');
+  assert.equal(JSON.parse(await readFile(latest.path.replace(/^file:\/\//, ''), 'utf8')).version, 2);
+  await assert.rejects(runOnce(out, cp, crashing(sampleProfilesCatalog, 2)), /simulated crash/);
+  await runOnce(out, cp, sampleProfilesCatalog);
+  const got = (await published(out)).sort();
+  assert.equal(new Set(got).size, got.length, 'no result published twice');
+  assert.deepEqual(got, await offlineEnriched());
+});
+
+test('a checkpoint taken without --profiles cannot restore a job with them, nor the reverse', async () => {
+  const cp = await mkdtemp(join(tmpdir(), 'oxbow-cp-'));
+  const store = new CheckpointStore(sampleFs, cp);
+  const plain = await assembleSessionsJob(sampleSpec(), { archive: sampleCatalog, live: null, output: new MemorySink(), store, restore: null });
+  await plain.run();
+  const restore = (await store.latest())!;
+  await assert.rejects(assembleSessionsJob(sampleSpec({ profiles: sampleProfilesSpec }), {
+    archive: sampleCatalog, live: null, output: new MemorySink(), store, restore, profiles: { archive: sampleProfilesCatalog, live: null },
+  }), (e: unknown) => e instanceof SavepointError && /taken without --profiles/.test(e.message));
+  const withProfiles = await mkdtemp(join(tmpdir(), 'oxbow-cp-'));
+  const store2 = new CheckpointStore(sampleFs, withProfiles);
+  await (await assembleSessionsJob(sampleSpec({ profiles: sampleProfilesSpec }), {
+    archive: sampleCatalog, live: null, output: new MemorySink(), store: store2, restore: null, profiles: { archive: sampleProfilesCatalog, live: null },
+  })).run();
+  await assert.rejects(assembleSessionsJob(sampleSpec(), { archive: sampleCatalog, live: null, output: new MemorySink(), store: store2, restore: (await store2.latest())! }),
+    (e: unknown) => e instanceof SavepointError && /taken with --profiles profiles; pass --profiles profiles/.test(e.message));
+});
