@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { openArchiveFs } from '../../connectors/open-archive-fs.js';
 import type { Checkpoint } from '../../src/checkpoint/format.js';
 import type { CheckpointStore } from '../../src/checkpoint/store.js';
 import { SessionEngine } from '../../src/engine/session-engine.js';
@@ -82,4 +83,16 @@ export async function killAtCheckpoint(
     await new Promise((resolve) => (pollMs === 0 ? setImmediate(resolve) : setTimeout(resolve, pollMs)));
   }
   return false;
+}
+
+/**
+ * The raw lines a file output published at `uri` (`file:///dir` or `webhdfs://nn:port/dir`): parts only, never pending
+ * files, in part order, each line as written.
+ */
+export async function publishedLines(uri: string): Promise<string[]> {
+  const { fs, root } = openArchiveFs(uri);
+  const parts = (await fs.list(root)).filter((f) => f.type === 'file' && f.name.startsWith('part-')).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const lines: string[] = [];
+  for (const part of parts) lines.push(...Buffer.from(await fs.readFile(part.path)).toString('utf8').split('\n').filter(Boolean));
+  return lines;
 }
