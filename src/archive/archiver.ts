@@ -83,7 +83,15 @@ interface Slot {
   writer: PartitionWriter;
   /** Serializes everything done to one partition (batches, timer publishes, stop). */
   chain: Promise<void>;
+  /** Where the partition stood when last seen making progress, and since when: a partition stalled below the log start is asked about. */
+  stalled?: { at: number; offset: bigint };
 }
+
+/**
+ * A partition that has read nothing for this long while Kafka holds more than it archived is checked against Kafka's log
+ * start: retention may have deleted what it waits for, and a fetch reset to the log start brings no record that shows it.
+ */
+const STALL_CHECK_MS = 5000;
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
@@ -403,6 +411,38 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
     }
   }
 
+  /**
+   * Partitions that read nothing for STALL_CHECK_MS, with no open file, are checked against Kafka's log start, as at
+   * positioning: offsets retention deleted after the archiver positioned are a retention gap (or, with nothing archived
+   * yet, where the archive begins), never an endless wait for records Kafka no longer has.
+   */
+  private checkStalled(): void {
+    const now = this.now();
+    for (const slot of this.slots.values()) {
+      const w = slot.writer;
+      if (!w.positioned || w.fenced || w.hasOpenFile || this.stopping) {
+        slot.stalled = undefined;
+        continue;
+      }
+      if (slot.stalled === undefined || slot.stalled.offset !== w.nextExpected) {
+        slot.stalled = { at: now, offset: w.nextExpected };
+        continue;
+      }
+      if (now - slot.stalled.at < STALL_CHECK_MS) continue;
+      slot.stalled = { at: now, offset: w.nextExpected };
+      void this.serialize(slot, async () => {
+        if (w.fenced || this.stopping || w.hasOpenFile) return;
+        try {
+          const outcome = await w.checkLogStart();
+          if (!(await this.apply(w, outcome))) return;
+          if (outcome.seekTo !== null || w.nextExpected !== slot.stalled?.offset) this.o.source.seek(w.topic, w.partition, outcome.seekTo ?? w.nextExpected);
+        } catch (err) {
+          await this.recover(w, err);
+        }
+      });
+    }
+  }
+
   private onTick(): void {
     for (const slot of this.slots.values()) {
       const w = slot.writer;
@@ -417,6 +457,7 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
         }
       });
     }
+    this.checkStalled();
     if (this.o.untilCaughtUp) void this.checkDone(false);
     const every = this.o.progressIntervalMs ?? 10_000;
     if (every > 0 && !this.reporting && (this.lastProgress === null || this.now() - this.lastProgress.at >= every)) {

@@ -109,7 +109,7 @@ export async function assembleSessionsJob(spec: SessionsJobSpec, ports: Sessions
       ...replay,
       topic: spec.profiles.topic,
       partitions: spec.profiles.partitions,
-      archive: ports.profiles?.archive ?? null,
+      archive: ports.profiles?.archive ? untimedFirst(ports.profiles.archive) : null,
       live: ports.profiles?.live ?? null,
       positions: restored ? positionsOf(restored.positions) : undefined,
       watermarks: restored?.watermarks,
@@ -117,6 +117,9 @@ export async function assembleSessionsJob(spec: SessionsJobSpec, ports: Sessions
       decode: createProfileDecoder({ eventTime: spec.profiles.eventTime, maxAheadMs: spec.event.maxAheadMs }),
       // Asked between the events' batches: a quiet profiles topic must not hold the events up.
       pollMs: PROFILES_POLL_MS,
+      // Its few files are read when the watermark needs them; read ahead, they all sat decoded in memory at once
+      // (peak RSS of a month with 13,862 versions: 171 MB read ahead, 121 MB one at a time; 107 MB without profiles).
+      prefetch: 1,
     });
     source = new MergedSource(events, profiles, spec.profiles.topic, ports.now);
   }
@@ -136,6 +139,19 @@ export async function assembleSessionsJob(spec: SessionsJobSpec, ports: Sessions
     signal: ports.signal,
     now: ports.now,
   });
+}
+
+/**
+ * A profiles file holding records without a stored event time (tombstones, whose time is their Kafka timestamp, which
+ * the index does not record) may hold a version older than its minimum: it counts as having no minimum, so its
+ * partition's watermark stays before it until it is read, and the alignment reads it as early as its offset allows.
+ */
+function untimedFirst(catalog: ArchiveCatalog): ArchiveCatalog {
+  return {
+    description: catalog.description,
+    listFiles: async (partition) => (await catalog.listFiles(partition)).map((f) => ((f.eventTimeMissing ?? 0) > 0 ? { ...f, minEventTime: Number.NEGATIVE_INFINITY } : f)),
+    readFile: (file) => catalog.readFile(file),
+  };
 }
 
 function positionsOf(positions: Checkpoint['positions']): Map<number, bigint | null> {

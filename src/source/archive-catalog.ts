@@ -45,6 +45,7 @@ export function archiveCatalog(fs: ArchiveFs, root: string, topic: string, forma
         minEventTime: entry.minEventTime ?? Number.NEGATIVE_INFINITY,
         maxEventTime: entry.maxEventTime ?? Number.NEGATIVE_INFINITY,
         eventTime: entry.eventTime,
+        eventTimeMissing: entry.eventTimeMissing,
         entry,
         corrupt: null,
       }));

@@ -12,6 +12,8 @@ export interface ArchiveFileInfo {
   maxEventTime: number;
   /** The event-time definition min/max (and the records' event times) follow; null when the file did not record one. */
   eventTime: string | null;
+  /** Records without a stored event time, outside min/max (tombstones when the time is a value field); undefined: unknown. */
+  eventTimeMissing?: number;
 }
 
 /** One record as the source hands it on: its offset, event time when known, and the original key/value bytes. */

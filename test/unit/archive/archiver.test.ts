@@ -248,6 +248,34 @@ test('an archive begun after retention already deleted the topic\'s first offset
   assert.deepEqual(await archivedOffsets(fs, 1), [range(300, 800)]);
 });
 
+/** Retention runs right after the archiver positions the partition: the fetch resets to the log start and brings nothing. */
+class RetentionAfterSeek extends FakeSource {
+  constructor(private readonly deleteTo: bigint) {
+    super(100);
+  }
+  override seek(topic: string, partition: number, offset: bigint): void {
+    super.seek(topic, partition, offset);
+    this.deleteBefore(topic, partition, this.deleteTo);
+  }
+}
+
+test('retention deleting every offset still to archive after the partition was positioned ends --until-caught-up: a gap named, not an endless wait', { timeout: 30_000 }, async () => {
+  const fs = new MemoryFs();
+  const first = new FakeSource(100);
+  first.produce('t', 0, range(0, 500));
+  await new Archiver(options(fs, first)).run();
+  // 500..999 arrive, and Kafka deletes them all just as the second run positions the partition: no fetch brings a record.
+  const failing = new RetentionAfterSeek(1000n);
+  failing.logs.set('t', first.logs.get('t')!);
+  failing.produce('t', 0, range(500, 1000));
+  await assert.rejects(new Archiver(options(fs, failing)).run(), (err: unknown) => err instanceof OffsetGapError && err.from === 500n && err.to === 999n);
+  assert.deepEqual(await archivedOffsets(fs, 1), [range(0, 500)], 'what was archived before the gap is kept');
+  const skipping = new RetentionAfterSeek(1000n);
+  skipping.logs.set('t', failing.logs.get('t')!);
+  const summary = await new Archiver(options(fs, skipping, { onRetentionGap: 'skip' })).run();
+  assert.deepEqual(summary.retentionGaps, [{ topic: 't', partition: 0, from: 500n, to: 999n }]);
+});
+
 /** A source that counts what was opened and closed, and can fail or hold one startup step. */
 class TrackedSource extends FakeSource {
   started = 0;

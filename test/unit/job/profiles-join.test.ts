@@ -12,7 +12,8 @@ import { sessionWindows } from '../../../src/engine/window-spec.js';
 import { SavepointError } from '../../../src/errors.js';
 import { assembleSessionsJob } from '../../../src/job/assemble.js';
 import { FileSink } from '../../../src/sink/file-sink.js';
-import type { ArchiveCatalog } from '../../../src/source/types.js';
+import type { ArchiveCatalog, SourceRecord } from '../../../src/source/types.js';
+import { FakeCatalog, file } from '../source/fakes.js';
 import { sampleProfiles } from '../../../tools/gen/build-sample-archive.js';
 import { MemorySink } from '../../helpers/memory-sink.js';
 import { offlineSampleSessions, profileAsOf, sampleCatalog, sampleFs, sampleOptions, sampleProfilesCatalog, sampleProfilesSpec, sampleSpec } from '../../helpers/sample-archive.js';
@@ -110,4 +111,27 @@ test('a checkpoint taken without --profiles cannot restore a job with them, nor 
   })).run();
   await assert.rejects(assembleSessionsJob(sampleSpec(), { archive: sampleCatalog, live: null, output: new MemorySink(), store: store2, restore: (await store2.latest())! }),
     (e: unknown) => e instanceof SavepointError && /taken with --profiles profiles; pass --profiles profiles/.test(e.message));
+});
+
+test('a tombstone whose Kafka time is older than the other versions of its file is read before any session needs it', async () => {
+  // The index records no event time for a tombstone (its time is its Kafka timestamp), so its file's minimum (100)
+  // says nothing about it: the file must be read before the watermark passes 50, not once it reaches 99.
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const version = (offset: number, key: string, ts: number): SourceRecord => ({ offset: BigInt(offset), timestamp: ts, key: enc(key), value: enc(JSON.stringify({ userId: key, ts })), eventTime: ts });
+  const tombstone = (offset: number, key: string, ts: number): SourceRecord => ({ offset: BigInt(offset), timestamp: ts, key: enc(key), value: null, eventTime: null });
+  const event = (offset: number, key: string, ts: number): SourceRecord => ({ offset: BigInt(offset), timestamp: ts, key: null, value: enc(JSON.stringify({ userId: key, ts })), eventTime: ts });
+  const info = (topic: string, start: number, records: SourceRecord[]) => {
+    const times = records.flatMap((r) => (r.eventTime === null ? [] : [r.eventTime]));
+    return { info: { ...file(0, start, times).info, path: `/a/topics/${topic}/partition=0/${topic}+0+${start}.parquet`, count: records.length, endOffset: BigInt(start + records.length - 1), nextOffset: BigInt(start + records.length), eventTimeMissing: records.length - times.length }, records };
+  };
+  const profiles = new FakeCatalog().add(info('p', 0, [version(0, 'u1', 10), version(1, 'u3', 80)])).add(info('p', 2, [tombstone(2, 'u1', 50), version(3, 'u2', 100)]));
+  const events = new FakeCatalog().add(info('e', 0, [event(0, 'u1', 60), event(1, 'u1', 200)]));
+  const output = new MemorySink();
+  const job = await assembleSessionsJob({
+    ...sampleSpec({ topic: 'e', partitions: [0], boundMs: 0, windows: sessionWindows({ gapMs: 5, aggregate: 'count' }) }),
+    profiles: { topic: 'p', partitions: [0], eventTime: sampleProfilesSpec.eventTime },
+  }, { archive: events, live: null, output, store: null, restore: null, profiles: { archive: profiles, live: null } });
+  const summary = await job.run();
+  assert.deepEqual(output.lines.map((l) => (JSON.parse(l) as { start: number; profile: unknown }).profile), [null, null], 'u1 was deleted at 50, before both sessions');
+  assert.equal(summary.profiles?.late, 0);
 });
