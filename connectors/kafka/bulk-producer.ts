@@ -10,6 +10,7 @@ export interface BulkRecord {
   value: string | Buffer | null;
   partition?: number;
   headers?: Record<string, string>;
+  /** The record's Kafka timestamp, epoch ms as text; default: the producer's clock. */
   timestamp?: string;
 }
 

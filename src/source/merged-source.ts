@@ -18,8 +18,6 @@ export interface ProfilesStep<P extends Timed = Timed> {
 
 /** A source that reads the second topic would leave a partition's pull this long unanswered at most. */
 export const PROFILES_POLL_MS = 50;
-/** Neither topic waits longer than this for its turn: a quiet profiles topic must still be read and confirmed caught up. */
-const TURN_MS = 1000;
 
 type Side = 'events' | 'profiles';
 
@@ -69,15 +67,14 @@ export class MergedSource<E extends Timed, P extends Timed> {
 
   /**
    * The lower watermark's topic is read first (profiles on a tie, so versions come before the events they enrich); a
-   * topic that had nothing new yields the next turn to the other, and neither waits more than TURN_MS. Which topic is
-   * read when decides memory and latency only: results wait for the joint watermark either way.
+   * topic that had nothing new yields the next turn to the other. A topic ahead is not read until the other catches up:
+   * nothing it could deliver is needed before then (its versions are later than its watermark), and a replay of the
+   * events is not slowed by looking at a quiet profiles topic. Which topic is read when decides memory and latency
+   * only: results wait for the joint watermark either way.
    */
   private choose(done: Record<Side, boolean>, pulledAt: Record<Side, number>, idle: Record<Side, boolean>): Side {
     if (done.events) return 'profiles';
     if (done.profiles) return 'events';
-    const now = this.now();
-    if (now - pulledAt.profiles >= TURN_MS) return 'profiles';
-    if (now - pulledAt.events >= TURN_MS) return 'events';
     const pick: Side = this.profileSource.watermarks.heldWatermark() <= this.events.watermarks.heldWatermark() ? 'profiles' : 'events';
     const other: Side = pick === 'profiles' ? 'events' : 'profiles';
     return idle[pick] && pulledAt[other] < pulledAt[pick] ? other : pick;

@@ -163,7 +163,7 @@ export async function readBack(archive: string, topic: string, partitions: numbe
 }
 
 /** Kafka's own log of a topic, record by record: what an archive of it must hold, offset by offset. */
-export type KafkaLog = Map<number, { offset: bigint; key: string | null; value: string | null }[]>;
+export type KafkaLog = Map<number, { offset: bigint; key: string | null; value: string | null; timestamp: number }[]>;
 
 /**
  * Reads every record Kafka holds for the topic now, from each partition's log start to its high watermark, with a
@@ -185,7 +185,7 @@ export async function kafkaLog(topic: string): Promise<KafkaLog> {
         eachBatch: async ({ batch }) => {
           const records = log.get(batch.partition)!;
           for (const m of batch.messages) {
-            if (BigInt(m.offset) < end.get(batch.partition)!) records.push({ offset: BigInt(m.offset), key: m.key === null ? null : m.key.toString('utf8'), value: m.value === null ? null : m.value.toString('utf8') });
+            if (BigInt(m.offset) < end.get(batch.partition)!) records.push({ offset: BigInt(m.offset), key: m.key === null ? null : m.key.toString('utf8'), value: m.value === null ? null : m.value.toString('utf8'), timestamp: Number(m.timestamp) });
           }
           if (BigInt(batch.lastOffset()) + 1n >= end.get(batch.partition)!) remaining.delete(batch.partition);
           if (remaining.size === 0) {

@@ -6,8 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { MusicEvent } from '../../src/gen/music-events.js';
-import { brokers, kafkaLog, runCli, uniqueName } from './archive-support.js';
+import { generateProfileVersions, type MusicEvent } from '../../src/gen/music-events.js';
+import { brokers, kafka, kafkaLog, runCli, uniqueName } from './archive-support.js';
 import { offlineSessions, publishedSessions, summaryValue } from './sessions-support.js';
 
 const events = (log: Awaited<ReturnType<typeof kafkaLog>>) => [...log.values()].flat().map((r) => JSON.parse(r.value!) as MusicEvent);
@@ -37,6 +37,39 @@ test('produce creates the topic and writes generated events keyed by user; --key
   const bad = await runCli(['produce', '--brokers', brokers(), '--topic', topic, '--partitions', '0']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--partitions: '0' is not a whole number >= 1/);
+});
+
+test('produce --profiles-topic writes the same users\' profile versions to a compacted topic: keyed by user, Kafka timestamp = their time, tombstones as null values', { timeout: 120_000 }, async () => {
+  const topic = uniqueName('oxbow-it-produce-ev');
+  const profilesTopic = uniqueName('oxbow-it-produce-pr');
+  const args = ['--users', '80', '--duration', '30d', '--start', '2026-01-01T00:00:00Z', '--seed', '7', '--limit', '500'];
+  const run = await runCli(['produce', '--brokers', brokers(), '--topic', topic, '--partitions', '2', '--profiles-topic', profilesTopic, ...args]);
+  assert.equal(run.code, 0, run.stderr);
+  // The oracle is the generator with the same options, not oxbow's report of what it sent.
+  const want = [...generateProfileVersions({ seed: 7, users: 80, start: Date.UTC(2026, 0, 1), durationMs: 30 * 86_400_000 })];
+  assert.ok(want.some((v) => v.value === null) && want.length > 80, `the generator gives tombstones and changes (${want.length} versions)`);
+  assert.deepEqual(JSON.parse(run.stdout), { topic, created: true, records: 500, keyBy: 'userId', profiles: { topic: profilesTopic, created: true, records: want.length } });
+  const log = await kafkaLog(profilesTopic);
+  assert.deepEqual([...log.keys()].sort(), [0, 1], 'created with --partitions 2');
+  const got = [...log.values()].flat();
+  const text = (v: { userId: string; ts: number; value: object | null }) => `${v.userId} ${v.ts} ${v.value === null ? 'null' : JSON.stringify(v.value)}`;
+  assert.deepEqual(got.map((r) => text({ userId: r.key!, ts: r.timestamp, value: r.value === null ? null : JSON.parse(r.value) as object })).sort(), want.map(text).sort());
+  for (const rs of log.values()) {
+    // A user's versions sit in one partition, in the generator's (time) order.
+    const users = new Set(rs.map((r) => r.key));
+    for (const u of users) assert.deepEqual(rs.filter((r) => r.key === u).map((r) => r.timestamp), want.filter((v) => v.userId === u).map((v) => v.ts));
+  }
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    const described = await admin.describeConfigs({ resources: [{ type: 2, name: profilesTopic, configNames: ['cleanup.policy'] }], includeSynonyms: false });
+    assert.equal(described.resources[0]!.configEntries.find((c) => c.configName === 'cleanup.policy')?.configValue, 'compact');
+  } finally {
+    await admin.disconnect();
+  }
+  const same = await runCli(['produce', '--brokers', brokers(), '--topic', topic, '--profiles-topic', topic, '--limit', '1']);
+  assert.equal(same.code, 2, same.stderr);
+  assert.match(same.stderr, /--profiles-topic: name a topic other than --topic/);
 });
 
 test('produce → archive → sessions with the README defaults gives the offline sessions of every produced event', { timeout: 300_000 }, async () => {

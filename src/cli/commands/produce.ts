@@ -1,5 +1,6 @@
-// `oxbow produce`: music events from the generator into a Kafka topic (created when missing), to try the other commands
-// on real Kafka without writing a producer first.
+// `oxbow produce`: music events from the generator into a Kafka topic (created when missing), and optionally the same
+// users' profile versions into a compacted topic, to try the other commands (and `sessions --profiles`) on real Kafka
+// without writing a producer first.
 
 import { KAFKA_CONFIG_OPTION, type KafkaCliOptions, kafkaClient } from '../kafka-client.js';
 import { once } from 'node:events';
@@ -7,7 +8,7 @@ import type { Command } from 'commander';
 import { createTopic, produceRecords } from '../../../connectors/kafka/bulk-producer.js';
 import { kafkaCall } from '../../../connectors/kafka/client.js';
 import { UsageError } from '../../errors.js';
-import { generateMusicEvents, type MusicEvent } from '../../gen/music-events.js';
+import { generateMusicEvents, generateProfileVersions, type MusicEvent } from '../../gen/music-events.js';
 import { getLogger } from '../../logger.js';
 import { parseCount, parseDuration, parseEventTime } from '../../time.js';
 import type { CliContext } from '../context.js';
@@ -26,6 +27,7 @@ interface ProduceFlags extends KafkaCliOptions {
   disorder: string;
   limit?: string;
   rate?: string;
+  profilesTopic?: string;
 }
 
 /** The record key of an event: the value of `keyBy` as text, or null (`none`, or an event without that field). */
@@ -51,6 +53,7 @@ export function registerProduce(program: Command, ctx: CliContext): void {
     .option('--disorder <duration>', 'out-of-orderness bound of the events', '5s')
     .option('--limit <n>', 'stop after this many events')
     .option('--rate <n>', 'events per second at most (default: as fast as Kafka takes them)')
+    .option('--profiles-topic <name>', "also produce the users' profile versions (a few changes over --duration, some deletions) to this topic, keyed by userId with Kafka timestamp = ts; created compacted when missing")
     .action(async (flags: ProduceFlags) => {
       const partitions = parseCount(flags.partitions, '--partitions');
       const durationMs = parseDuration(flags.duration, '--duration');
@@ -64,24 +67,42 @@ export function registerProduce(program: Command, ctx: CliContext): void {
         maxDisorderMs: parseDuration(flags.disorder, '--disorder'), ...(limit === undefined ? {} : { limit }),
       });
 
+      if (flags.profilesTopic !== undefined && (flags.profilesTopic === '' || flags.profilesTopic === flags.topic)) {
+        throw new UsageError('--profiles-topic: name a topic other than --topic for the profiles');
+      }
+
       const kafka = await kafkaClient(flags, flags.brokers, 'oxbow-produce');
       const admin = kafka.admin();
       await kafkaCall(flags.brokers, 'connecting the admin client', () => admin.connect());
+      /** Creates `topic` when missing (with `config`); true when it did. */
+      const ensureTopic = async (topic: string, config: Record<string, string> = {}): Promise<boolean> => {
+        if ((await kafkaCall(flags.brokers, 'listing topics', () => admin.listTopics())).includes(topic)) return false;
+        await createTopic(kafka, flags.brokers, topic, partitions, config);
+        log.info('topic created', { topic, partitions, ...config });
+        return true;
+      };
       let created = false;
+      let profilesCreated = false;
       try {
-        if (!(await kafkaCall(flags.brokers, 'listing topics', () => admin.listTopics())).includes(flags.topic)) {
-          await createTopic(kafka, flags.brokers, flags.topic, partitions);
-          created = true;
-          log.info('topic created', { topic: flags.topic, partitions });
-        }
+        created = await ensureTopic(flags.topic);
+        // A profiles topic keeps the newest version per user, as such topics do; the archive keeps every version.
+        if (flags.profilesTopic !== undefined) profilesCreated = await ensureTopic(flags.profilesTopic, { 'cleanup.policy': 'compact' });
       } finally {
         await admin.disconnect();
       }
 
+      let profiles: { topic: string; created: boolean; records: number } | undefined;
+      if (flags.profilesTopic !== undefined) {
+        const versions = generateProfileVersions({ seed: parseCount(flags.seed, '--seed', 0), users: parseCount(flags.users, '--users'), start, durationMs });
+        const records = (function* () {
+          for (const v of versions) yield { key: v.userId, value: v.value === null ? null : JSON.stringify(v.value), timestamp: String(v.ts) };
+        })();
+        profiles = { topic: flags.profilesTopic, created: profilesCreated, records: await produceRecords(kafka, flags.brokers, flags.profilesTopic, records) };
+      }
       const records = (function* () {
         for (const event of events) yield { key: keyOf(event, flags.keyBy), value: JSON.stringify(event) };
       })();
       const sent = await produceRecords(kafka, flags.brokers, flags.topic, records, rate === null ? {} : { perSecond: rate });
-      if (!ctx.stdout.write(JSON.stringify({ topic: flags.topic, created, records: sent, keyBy: flags.keyBy }) + '\n')) await once(ctx.stdout, 'drain');
+      if (!ctx.stdout.write(JSON.stringify({ topic: flags.topic, created, records: sent, keyBy: flags.keyBy, ...(profiles ? { profiles } : {}) }) + '\n')) await once(ctx.stdout, 'drain');
     });
 }
