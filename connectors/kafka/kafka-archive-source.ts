@@ -1,5 +1,6 @@
 // The archiver's Kafka side with kafkajs: a consumer group member that delivers per-partition batches, seeks, and commits informational offsets.
 
+import { toBytes } from './record-bytes.js';
 import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
 import type { ArchiveSource, PartitionOffsets, FetchedRecord, SourceBatch, SourceHandlers, TopicPartition } from '../../src/archive/archive-source.js';
 import type { ArchivedHeader, ArchivedRecord } from '../../src/archive/record.js';
@@ -18,13 +19,6 @@ export interface KafkaArchiveSourceOptions {
   partitionsConsumedConcurrently?: number;
 }
 
-const encoder = new TextEncoder();
-
-/** A view onto kafkajs's buffer, not a copy: the buffer is the record's own slice and lives as long as the record does. */
-function toBytes(v: Buffer | string | null | undefined): Uint8Array | null {
-  if (v === null || v === undefined) return null;
-  return typeof v === 'string' ? encoder.encode(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-}
 
 /** kafkajs hands headers as an object (repeated keys as arrays); each value becomes one header, in the order kafkajs gives. */
 function toHeaders(headers: IHeaders | undefined): ArchivedHeader[] {

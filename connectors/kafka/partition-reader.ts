@@ -1,5 +1,6 @@
 // The live side of the hybrid source: reads chosen partitions of a topic from exact offsets (kafkajs, seek), pulled batch by batch.
 
+import { toBytes } from './record-bytes.js';
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { LiveBatch, LiveReader, SourceRecord } from '../../src/source/types.js';
@@ -152,8 +153,8 @@ export class KafkaPartitionReader implements LiveReader {
             records.push({
               offset,
               timestamp: Number(m.timestamp),
-              key: m.key ? new Uint8Array(m.key) : null,
-              value: m.value ? new Uint8Array(m.value) : null,
+              key: toBytes(m.key),
+              value: toBytes(m.value),
               eventTime: null,
             });
           }
