@@ -13,7 +13,7 @@ export interface ProfileJoinOptions {
   /** The engine's gap and allowed lateness: no new session can start before watermark - gap - lateness. */
   gapMs: number;
   allowedLatenessMs: number;
-  /** Start of the key's earliest open session (it may still fire, and needs the version valid then); undefined: none. */
+  /** Start of the key's earliest open session (it may still fire, or grow back by up to a gap); undefined: none. */
   earliestOpenStart: (key: string) => number | undefined;
   /** Value fields a result carries in `profile`; undefined: every field. */
   fields?: readonly string[];
@@ -121,11 +121,14 @@ export class ProfileJoin implements SessionSink {
     return out;
   }
 
-  /** The earliest time a lookup of `key` can still ask for. */
+  /**
+   * The earliest time a lookup of `key` can still ask for: a new session starts after watermark - gap - lateness, and an
+   * event merging into an open session (never late) can move its start back by up to a gap.
+   */
   private cutoff(key: string): number {
     let cutoff = this.watermark - this.o.gapMs - this.o.allowedLatenessMs;
     const open = this.o.earliestOpenStart(key);
-    if (open !== undefined && open < cutoff) cutoff = open;
+    if (open !== undefined && open - this.o.gapMs < cutoff) cutoff = open - this.o.gapMs;
     for (const r of this.pending) if (r.type === 'session' && r.key === key && r.start < cutoff) cutoff = r.start;
     return cutoff;
   }

@@ -78,12 +78,24 @@ test('versions a still-open session or a waiting result needs survive pruning; t
   join.sweep();
   // u1: its open session starts at 105, so the version valid then (v1) stays; u2: only the newest.
   assert.equal(join.table.versions, 3);
+  // An event at 96 would merge into u1's open session [105, ...) and move its start to 96: the version valid at 96 must
+  // still be there, even when it is older than the session's start.
+  join.addVersion('u4', 10, { v: 0 });
+  open.set('u4', 105);
+  join.addVersion('u4', 90, { v: 1 });
+  join.addVersion('u4', 100, { v: 2 });
+  join.sweep();
+  assert.deepEqual(join.table.at('u4', 96), { v: 1 });
+  assert.equal(join.table.versions, 5, 'u4 keeps v1 and v2; v0 (before 105 - gap and older than v1) is gone');
+  open.delete('u4');
+  join.table.prune('u4', Infinity);
+  assert.equal(join.table.versions, 4);
   open.delete('u1');
   join.result({ key: 'u3', partition: 0, start: 2000, end: 2010, firing: 'early', result: 0 });
   join.addVersion('u3', 1500, { v: 1 });
   join.addVersion('u3', 1600, { v: 2 });
   join.sweep();
-  assert.equal(join.table.versions, 4, 'u1 down to v2; u3 keeps both (the waiting result needs the version at 2000, v2, and cutoff is the watermark - gap)');
+  assert.equal(join.table.versions, 5, 'u1 down to v2, u4 one; u3 keeps both (the waiting result needs the version at 2000, v2, and cutoff is the watermark - gap)');
   join.advance(2000);
   assert.deepEqual(out.map((r) => r.type === 'session' && r.profile), [{ v: 2 }]);
   const restored = new ProfileJoin({ output: { write: () => {} }, gapMs: 10, allowedLatenessMs: 0, earliestOpenStart: () => undefined }, JSON.parse(JSON.stringify(join.snapshot())));
