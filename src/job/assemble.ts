@@ -2,6 +2,8 @@
 // policy, the engine → output adapter, the decoder and the hybrid source. The CLI and the tests run this same path.
 
 import { checkCheckpointFits, type Checkpoint } from '../checkpoint/format.js';
+import { SavepointError } from '../errors.js';
+import { formatDuration } from '../time.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import { SessionEngine } from '../engine/session-engine.js';
 import type { SessionSink } from '../engine/types.js';
@@ -68,6 +70,7 @@ export async function assembleSessionsJob(spec: SessionsJobSpec, ports: Sessions
   const { restore, output } = ports;
   if (restore) {
     checkCheckpointFits(restore.path, restore.checkpoint, spec.topic, spec.partitions, spec.profiles ?? null);
+    if (spec.profiles) checkProfilesWindow(restore.path, restore.checkpoint, spec.windows);
     await output.recover(restore.checkpoint.sink);
   } else {
     await output.checkFresh();
@@ -152,6 +155,19 @@ function untimedFirst(catalog: ArchiveCatalog): ArchiveCatalog {
     listFiles: async (partition) => (await catalog.listFiles(partition)).map((f) => ((f.eventTimeMissing ?? 0) > 0 ? { ...f, minEventTime: Number.NEGATIVE_INFINITY } : f)),
     readFile: (file) => catalog.readFile(file),
   };
+}
+
+/**
+ * The profile versions a checkpoint kept are those the sessions could still need under its gap and allowed lateness; a
+ * restore that widens either could need one already dropped, so it is refused, saying what to pass.
+ */
+function checkProfilesWindow(path: string, checkpoint: Checkpoint, windows: SessionWindows): void {
+  const config = (checkpoint.engine as { config?: { gapMs?: unknown; allowedLatenessMs?: unknown } } | null)?.config;
+  if (typeof config?.gapMs !== 'number' || typeof config.allowedLatenessMs !== 'number') return;
+  if (windows.gapMs > config.gapMs || windows.allowedLatenessMs > config.allowedLatenessMs) {
+    throw new SavepointError(path, `${path}: this savepoint joins profiles under --gap ${formatDuration(config.gapMs)} --allowed-lateness ${formatDuration(config.allowedLatenessMs)}; ` +
+      `it kept no profile versions a wider gap or lateness could need. Restore with at most those, or start without --from-savepoint`);
+  }
 }
 
 function positionsOf(positions: Checkpoint['positions']): Map<number, bigint | null> {

@@ -1,5 +1,6 @@
 // The profile versions a temporal join can still need: per key, versions ordered by time (equal times in arrival order),
-// looked up "as of" a time, and pruned to the newest version at or before a cutoff so memory follows users, not history.
+// looked up "as of" a time, and pruned to the newest version at or before a cutoff so memory follows users, not history
+// (one entry per user, a deleted one included).
 
 /** A profile version's value (the fields kept), or null for a tombstone (the profile is deleted from its time on). */
 export type ProfileValue = Record<string, unknown> | null;
@@ -45,26 +46,22 @@ export class ProfileTable {
   }
 
   /**
-   * Drops what no lookup at or after `cutoff` can return: the versions before the newest one at or before it, and that
-   * one too when it is a tombstone (no version and a tombstone answer alike). A key left with nothing is forgotten.
+   * Drops what no lookup at or after `cutoff` can return: the versions before the newest one at or before it. That one
+   * stays even when it is a tombstone: a late version older than the deletion must not bring the profile back.
    */
   prune(key: string, cutoff: number): void {
     const list = this.byKey.get(key);
     if (list === undefined) return;
-    let i = -1;
-    while (i + 1 < list.length && list[i + 1]!.t <= cutoff) i++;
-    const drop = i >= 0 && list[i]!.v === null ? i + 1 : i;
-    if (drop <= 0) return;
+    let drop = 0;
+    while (drop + 1 < list.length && list[drop + 1]!.t <= cutoff) drop++;
+    if (drop === 0) return;
     list.splice(0, drop);
     this.versions -= drop;
-    if (list.length === 0) this.byKey.delete(key);
   }
 
-  /** Prunes every key that holds more than one version, or only a tombstone, with its own cutoff. */
+  /** Prunes every key that holds more than one version, with its own cutoff. */
   sweep(cutoffOf: (key: string) => number): void {
-    for (const [key, list] of this.byKey) {
-      if (list.length > 1 || list[0]!.v === null) this.prune(key, cutoffOf(key));
-    }
+    for (const [key, list] of this.byKey) if (list.length > 1) this.prune(key, cutoffOf(key));
   }
 
   snapshot(): ProfileTableSnapshot {

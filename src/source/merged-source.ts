@@ -16,8 +16,11 @@ export interface ProfilesStep<P extends Timed = Timed> {
   decoded: (P | string)[];
 }
 
-/** A source that reads the second topic would leave a partition's pull this long unanswered at most. */
-export const PROFILES_POLL_MS = 50;
+/**
+ * How long a pull of the profiles topic waits for records. Short: after each events batch its idle partitions must be
+ * confirmed caught up again (linked trackers), so it is asked often, and must not hold the events up.
+ */
+export const PROFILES_POLL_MS = 5;
 
 type Side = 'events' | 'profiles';
 
@@ -29,7 +32,10 @@ export class MergedSource<E extends Timed, P extends Timed> {
     private readonly profileSource: HybridSource<P>,
     readonly profilesTopic: string,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    events.watermarks.link(profileSource.watermarks);
+    profileSource.watermarks.link(events.watermarks);
+  }
 
   get watermarks(): Pick<WatermarkTracker, 'snapshot' | 'view'> {
     return this.events.watermarks;

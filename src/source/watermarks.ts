@@ -41,6 +41,7 @@ const fromJson = (n: number | null): number => (n === null ? Number.NEGATIVE_INF
 export class WatermarkTracker {
   private readonly partitions = new Map<number, PartitionWatermarkState>();
   private job = Number.NEGATIVE_INFINITY;
+  private readonly linked: WatermarkTracker[] = [];
 
   /** How old a caught-up confirmation may be and still count (Kafka unreachable for longer: nothing is confirmed). */
   readonly confirmationTtlMs: number;
@@ -143,8 +144,23 @@ export class WatermarkTracker {
       && now - s.confirmedAt <= this.confirmationTtlMs && s.confirmedAt >= newestActivity;
   }
 
-  /** Wall-clock ms of the newest record read from any partition still reading Kafka. */
+  /**
+   * Another tracker of the same job (the other topic of a job reading two): a partition here is idle only if confirmed
+   * caught up after the newest record read there too, so a record already in Kafka here is not passed over because the
+   * other topic's records were read first.
+   */
+  link(other: WatermarkTracker): void {
+    this.linked.push(other);
+  }
+
+  /** Wall-clock ms of the newest record read from any partition still reading Kafka, here or in a linked tracker. */
   private newestActivity(): number {
+    let newest = this.ownNewestActivity();
+    for (const other of this.linked) newest = Math.max(newest, other.ownNewestActivity());
+    return newest;
+  }
+
+  private ownNewestActivity(): number {
     let newest = Number.NEGATIVE_INFINITY;
     for (const s of this.partitions.values()) if (s.phase === 'kafka' && s.lastActivity > newest) newest = s.lastActivity;
     return newest;

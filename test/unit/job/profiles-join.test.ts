@@ -135,3 +135,22 @@ test('a tombstone whose Kafka time is older than the other versions of its file 
   assert.deepEqual(output.lines.map((l) => (JSON.parse(l) as { start: number; profile: unknown }).profile), [null, null], 'u1 was deleted at 50, before both sessions');
   assert.equal(summary.profiles?.late, 0);
 });
+
+test('a restore with profiles that widens --gap or --allowed-lateness is refused (the versions it could need were dropped); narrowing is allowed', async () => {
+  const cp = await mkdtemp(join(tmpdir(), 'oxbow-cp-'));
+  const store = new CheckpointStore(sampleFs, cp);
+  const stop = new AbortController();
+  const job = await assembleSessionsJob(sampleSpec({ checkpointIntervalMs: 0, profiles: sampleProfilesSpec }), {
+    archive: sampleCatalog, live: null, output: new MemorySink(), store, restore: null, signal: stop.signal, profiles: { archive: sampleProfilesCatalog, live: null },
+  });
+  job.on('checkpoint', ({ payload }) => { if (payload.id >= 5) stop.abort(); });
+  await job.run();
+  const restore = (await store.latest())!;
+  assert.equal(restore.checkpoint.kind, 'savepoint');
+  const ports = { archive: sampleCatalog, live: null, output: new MemorySink(), store: null, restore, profiles: { archive: sampleProfilesCatalog, live: null } };
+  for (const windows of [sessionWindows({ ...sampleOptions, gapMs: 31 * 60_000 }), sessionWindows({ ...sampleOptions, allowedLatenessMs: 1000 })]) {
+    await assert.rejects(assembleSessionsJob(sampleSpec({ windows, profiles: sampleProfilesSpec }), ports),
+      (e: unknown) => e instanceof SavepointError && /--gap 30m --allowed-lateness 0ms/.test(e.message) && /Restore with at most those/.test(e.message));
+  }
+  await assembleSessionsJob(sampleSpec({ windows: sessionWindows({ ...sampleOptions, gapMs: 20 * 60_000 }), profiles: sampleProfilesSpec }), ports);
+});

@@ -68,3 +68,28 @@ test('both topics switch to Kafka; a profiles topic caught up and silent for the
   assert.deepEqual(steps.flatMap((s) => (s.kind === 'profiles' ? (s.decoded as (Timed | string)[]).map((d) => (d as Timed).ts) : [])), [90, 95, 200]);
   assert.ok(eventsLive.closed && profilesLive.closed, 'breaking out closes both Kafka readers');
 });
+
+test('an idle profiles topic is confirmed caught up again after the events read: a version already in Kafka is read before the watermark passes it', async () => {
+  let now = 1000;
+  const clock = () => now;
+  const eventsLive = new FakeLive(1).append(0, 2, [1000]);
+  const profilesLive = new FakeLive(1).append(0, 2, [900]);
+  const profiles = new HybridSource(opts({ archive: new FakeCatalog().add(file(0, 0, [90, 95])), live: profilesLive, idleTimeoutMs: 1000, now: clock, topic: 'p' }));
+  const merged = new MergedSource(new HybridSource(opts({ archive: new FakeCatalog().add(file(0, 0, [100, 110])), live: eventsLive, idleTimeoutMs: 1000, now: clock })), profiles, 'p', clock);
+  let offset = 3;
+  let appendedAt: number | null = null;
+  let steps = 0;
+  for await (const s of merged.steps()) {
+    now += 50;
+    if (++steps > 20_000) assert.fail('the profile version was never read');
+    // Events keep arriving, each at the clock's time (bound 0: the events' watermark follows the clock).
+    if (s.kind === 'records') eventsLive.append(0, offset++, [now]);
+    if (appendedAt === null && now >= 20_000 && profiles.watermarks.heldWatermark() === Number.POSITIVE_INFINITY) {
+      appendedAt = now;
+      profilesLive.append(0, 3, [now]);
+    }
+    if (appendedAt !== null && s.kind === 'watermark') assert.ok(s.watermark < appendedAt, `the joint watermark ${s.watermark} passed the version at ${appendedAt}, unread in Kafka`);
+    if (appendedAt !== null && s.kind === 'profiles') break;
+  }
+  assert.ok(appendedAt !== null, 'the profiles topic became idle while the events flowed');
+});
