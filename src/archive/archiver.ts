@@ -88,8 +88,9 @@ interface Slot {
 }
 
 /**
- * A partition that has read nothing for this long while Kafka holds more than it archived is checked against Kafka's log
- * start: retention may have deleted what it waits for, and a fetch reset to the log start brings no record that shows it.
+ * A partition that has read nothing for this long (with no file open) is checked against Kafka's log start: retention
+ * may have deleted what it waits for, and a fetch reset to the log start brings no record that shows it. A caught-up
+ * partition is asked too (one offsets request per topic); Kafka then confirms nothing and nothing changes.
  */
 const STALL_CHECK_MS = 5000;
 
@@ -433,9 +434,11 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
       void this.serialize(slot, async () => {
         if (w.fenced || this.stopping || w.hasOpenFile) return;
         try {
+          const before = w.nextExpected;
           const outcome = await w.checkLogStart();
           if (!(await this.apply(w, outcome))) return;
-          if (outcome.seekTo !== null || w.nextExpected !== slot.stalled?.offset) this.o.source.seek(w.topic, w.partition, outcome.seekTo ?? w.nextExpected);
+          // Only a jump moves the fetch; a partition that simply read on meanwhile is left where it is.
+          if (outcome.seekTo !== null || w.nextExpected !== before) this.o.source.seek(w.topic, w.partition, outcome.seekTo ?? w.nextExpected);
         } catch (err) {
           await this.recover(w, err);
         }

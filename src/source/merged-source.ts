@@ -35,6 +35,8 @@ export class MergedSource<E extends Timed, P extends Timed> {
   ) {
     events.watermarks.link(profileSource.watermarks);
     profileSource.watermarks.link(events.watermarks);
+    // Restored trackers carry their job watermarks: the joint one continues from the lower, never from -Infinity.
+    this.last = Math.min(events.watermarks.jobWatermark(), profileSource.watermarks.jobWatermark());
   }
 
   get watermarks(): Pick<WatermarkTracker, 'snapshot' | 'view'> {
