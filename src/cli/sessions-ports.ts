@@ -136,12 +136,10 @@ async function openProfiles(flags: SessionsPortFlags, open: ReturnType<typeof st
     const where = [flags.archive ? `the archive ${flags.archive}` : '', flags.brokers ? `Kafka at ${flags.brokers}` : ''].filter(Boolean).join(' nor ');
     throw new UsageError(`--profiles ${topic}: neither ${where} has that topic; archive it (oxbow archive --topic ${topic}) or check its name`);
   }
-  let eventTime = given;
-  if (eventTime === null) {
-    const recorded = archive && flags.archiveLayout !== 'connect' ? [...(await recordedEventTimes(archive.catalog, partitions))] : [];
-    if (recorded.length > 1) throw new UsageError(`--profiles ${topic}: its archived files record different event-time definitions (${recorded.join(', ')}); an archive must be written in one clock`);
-    eventTime = parseEventTimeDefinition(recorded[0] ?? DEFAULT_EVENT_TIME, '--profile-time');
-  }
+  // A Connect archive records no definition: the default reads it, as for the events.
+  const eventTime = given ?? (archive && flags.archiveLayout !== 'connect'
+    ? await archiveEventTime(archive.catalog, partitions, `--profiles ${topic}`, '--profile-time')
+    : parseEventTimeDefinition(DEFAULT_EVENT_TIME, '--profile-time'));
   return {
     topic, partitions, eventTime, archive: archive?.catalog ?? null,
     live: kafka && flags.brokers && kafkaPartitions.length > 0 ? new KafkaPartitionReader({ kafka, brokers: flags.brokers, topic }) : null,
@@ -182,10 +180,15 @@ async function chooseEventTime(flags: SessionsPortFlags, explicit: boolean, cata
   }
   if (flags.timeField !== undefined) return parseEventTimeDefinition(flags.timeField, '--time-field');
   if (explicit || catalog === null) return parseEventTimeDefinition(flags.eventTime);
+  return archiveEventTime(catalog, partitions, `--archive ${flags.archive}`, '--event-time');
+}
+
+/** The definition a topic's archived files record (one, or refused as mixed clocks), else the default. */
+async function archiveEventTime(catalog: ArchiveCatalog, partitions: number[], what: string, option: string): Promise<EventTimeDefinition> {
   const recorded = [...(await recordedEventTimes(catalog, partitions))];
   if (recorded.length > 1) {
-    throw new UsageError(`--archive ${flags.archive}: its files record different event-time definitions (${recorded.join(', ')}); an archive must be written in one clock`);
+    throw new UsageError(`${what}: its files record different event-time definitions (${recorded.join(', ')}); an archive must be written in one clock`);
   }
-  if (recorded.length === 1) log.info('event time as the archive records it', { eventTime: recorded[0] });
-  return parseEventTimeDefinition(recorded[0] ?? DEFAULT_EVENT_TIME);
+  if (recorded.length === 1) log.info('event time as the archive records it', { option, eventTime: recorded[0] });
+  return parseEventTimeDefinition(recorded[0] ?? DEFAULT_EVENT_TIME, option);
 }

@@ -117,6 +117,7 @@ export async function assembleSessionsJob(spec: SessionsJobSpec, ports: Sessions
       positions: restored ? positionsOf(restored.positions) : undefined,
       watermarks: restored?.watermarks,
       eventTime: spec.profiles.eventTime.text,
+      eventTimeOption: '--profile-time',
       decode: createProfileDecoder({ eventTime: spec.profiles.eventTime, maxAheadMs: spec.event.maxAheadMs }),
       // Asked between the events' batches: a quiet profiles topic must not hold the events up.
       pollMs: PROFILES_POLL_MS,

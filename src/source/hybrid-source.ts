@@ -54,6 +54,8 @@ export interface HybridSourceOptions<D extends Timed = Timed> {
    * any is read, since their order and file-boundary watermarks are in that other clock.
    */
   eventTime: string;
+  /** The option that sets `eventTime`, for messages. Default `--event-time`. */
+  eventTimeOption?: string;
   /** How a retriable storage failure (listing or reading the archive) is retried before the replay stops. Default STORAGE_RETRY. */
   storageRetry?: RetryOptions;
   /** How long one live poll waits before reporting idleness. Default 500 ms. */
@@ -163,7 +165,8 @@ export class HybridSource<D extends Timed = Timed> {
           });
           const other = files.find((f) => f.eventTime !== null && f.eventTime !== o.eventTime);
           if (other) {
-            throw new EventTimeMismatchError(`the archive ${o.archive.description} was written with --event-time ${other.eventTime} (e.g. ${other.path}); this job reads --event-time ${o.eventTime}. Pass --event-time ${other.eventTime}, or leave --event-time out to use the archive's own`);
+            const option = o.eventTimeOption ?? '--event-time';
+            throw new EventTimeMismatchError(`the archive ${o.archive.description} was written with --event-time ${other.eventTime} (e.g. ${other.path}); this job reads ${option} ${o.eventTime}. Pass ${option} ${other.eventTime}, or leave ${option} out to use the archive's own`);
           }
           const plan = planPartitionFiles(p, files, pos.nextOffset);
           for (const g of plan.gaps) yield this.gap(p, g.range.from, g.range.to, 'archive');

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointStore } from '../../../src/checkpoint/store.js';
 import { sessionWindows } from '../../../src/engine/window-spec.js';
-import { SavepointError } from '../../../src/errors.js';
+import { EventTimeMismatchError, SavepointError } from '../../../src/errors.js';
+import { parseEventTimeDefinition } from '../../../src/event-time.js';
 import { assembleSessionsJob } from '../../../src/job/assemble.js';
 import { FileSink } from '../../../src/sink/file-sink.js';
 import type { ArchiveCatalog, SourceRecord } from '../../../src/source/types.js';
@@ -153,4 +154,11 @@ test('a restore with profiles that widens --gap or --allowed-lateness is refused
       (e: unknown) => e instanceof SavepointError && /--gap 30m --allowed-lateness 0ms/.test(e.message) && /Restore with at most those/.test(e.message));
   }
   await assembleSessionsJob(sampleSpec({ windows: sessionWindows({ ...sampleOptions, gapMs: 20 * 60_000 }), profiles: sampleProfilesSpec }), ports);
+});
+
+test('a profiles archive in another clock than --profile-time is refused before any record, naming --profile-time', async () => {
+  const job = await assembleSessionsJob(sampleSpec({ profiles: { ...sampleProfilesSpec, eventTime: parseEventTimeDefinition('kafka-timestamp') } }), {
+    archive: sampleCatalog, live: null, output: new MemorySink(), store: null, restore: null, profiles: { archive: sampleProfilesCatalog, live: null },
+  });
+  await assert.rejects(job.run(), (e: unknown) => e instanceof EventTimeMismatchError && /this job reads --profile-time kafka-timestamp\. Pass --profile-time ts/.test(e.message));
 });
