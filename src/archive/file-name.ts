@@ -74,6 +74,12 @@ export function parseFileName(name: string): ParsedFileName | null {
   return { topic, partition: p, startOffset, endOffset, extension };
 }
 
+/** The extension of an archive file name (`parquet` of `t+0+..+...parquet`): what follows the end offset's dot. */
+export function fileExtension(name: string): string {
+  const end = name.lastIndexOf('+');
+  return name.slice(name.indexOf('.', end) + 1);
+}
+
 /** Numeric order by start then end offset: the order replay reads files in, whatever the padding. */
 export function compareByOffsets(a: { startOffset: bigint; endOffset: bigint }, b: { startOffset: bigint; endOffset: bigint }): number {
   if (a.startOffset !== b.startOffset) return a.startOffset < b.startOffset ? -1 : 1;

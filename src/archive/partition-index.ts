@@ -6,7 +6,7 @@ import { joinPath, writeAtomically, type ArchiveFs, type FileStatus } from '../a
 import { AlreadyExistsError, CorruptFileError, NotFoundError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import { connectFileKind } from './connect-files.js';
-import { compareByOffsets, parseFileName, partitionDir, tempPartitionDir } from './file-name.js';
+import { compareByOffsets, fileExtension, parseFileName, partitionDir, tempPartitionDir } from './file-name.js';
 import { type ArchiveFileMetadata, type ArchiveFormat, type ArchiveFormatName, metadataFromJson, metadataToJson } from './record.js';
 
 const log = getLogger('archive-index');
@@ -182,6 +182,17 @@ export async function loadPartitionIndex(
       foreign.push({ path: status.path, reason: 'a folder inside a partition folder' });
       continue;
     }
+    const hit = known.get(status.name);
+    // An entry is used only when its file has that name and size and its facts can be true of a file of that name
+    // (the entry's offsets are its name's; the name's topic and partition are this folder's).
+    if (hit && hit.length === status.length && status.name.startsWith(`${topic}+${partition}+`) && formats.has(fileExtension(status.name))
+      && checkMetadata(topic, partition, hit.startOffset, hit.endOffset, hit) === null) {
+      seen.add(status.name);
+      const entry = hit.path === status.path ? hit : { ...hit, path: status.path };
+      entries.push(entry);
+      fromIndex.add(entry);
+      continue;
+    }
     const parsed = parseFileName(status.name);
     if (!parsed) {
       foreign.push({ path: status.path, reason: 'the name is not <topic>+<partition>+<start>+<end>.<ext>' });
@@ -198,15 +209,7 @@ export async function loadPartitionIndex(
       continue;
     }
     seen.add(status.name);
-    const hit = known.get(status.name);
-    // An entry is used only when its file has that name and size and its facts can be true of a file of that name.
-    if (hit && hit.length === status.length && checkMetadata(topic, partition, parsed.startOffset, parsed.endOffset, hit) === null) {
-      const entry = { ...hit, path: status.path };
-      entries.push(entry);
-      fromIndex.add(entry);
-    } else {
-      toRead.push({ status, start: parsed.startOffset, end: parsed.endOffset, format });
-    }
+    toRead.push({ status, start: parsed.startOffset, end: parsed.endOffset, format });
   }
   for (const name of known.keys()) if (!seen.has(name)) changed = true;
   if (toRead.length > 0) changed = true;
@@ -232,7 +235,8 @@ export async function loadPartitionIndex(
   entries.sort(compareByOffsets);
   const suspects = entries.filter((e, i) => fromIndex.has(e) && (
     (i + 1 < entries.length && e.nextOffset > entries[i + 1]!.startOffset) || (i === entries.length - 1 && (options.verifyLast ?? true))));
-  const statusOf = new Map(listing.map((st) => [st.name, st] as const));
+  const suspectNames = new Set(suspects.map((e) => e.name));
+  const statusOf = new Map(listing.filter((st) => suspectNames.has(st.name)).map((st) => [st.name, st] as const));
   const checked = await mapConcurrently(suspects, options.concurrency ?? 8, async (e) => {
     const parsed = parseFileName(e.name)!;
     return readFacts({ status: statusOf.get(e.name)!, start: parsed.startOffset, end: parsed.endOffset, format: formats.get(parsed.extension)! });

@@ -112,7 +112,11 @@ export async function assembleSessionsJob(spec: SessionsJobSpec, ports: Sessions
       ...replay,
       topic: spec.profiles.topic,
       partitions: spec.profiles.partitions,
-      archive: ports.profiles?.archive ? untimedFirst(ports.profiles.archive) : null,
+      archive: ports.profiles?.archive ?? null,
+      // A profiles file holding records without a stored event time (tombstones, whose time is their Kafka timestamp,
+      // which the index does not record) may hold a version older than its minimum: it is read as early as its offset
+      // allows, and its partition's watermark stays before it until then.
+      untimedFirst: true,
       live: ports.profiles?.live ?? null,
       positions: restored ? positionsOf(restored.positions) : undefined,
       watermarks: restored?.watermarks,
@@ -143,19 +147,6 @@ export async function assembleSessionsJob(spec: SessionsJobSpec, ports: Sessions
     signal: ports.signal,
     now: ports.now,
   });
-}
-
-/**
- * A profiles file holding records without a stored event time (tombstones, whose time is their Kafka timestamp, which
- * the index does not record) may hold a version older than its minimum: it counts as having no minimum, so its
- * partition's watermark stays before it until it is read, and the alignment reads it as early as its offset allows.
- */
-function untimedFirst(catalog: ArchiveCatalog): ArchiveCatalog {
-  return {
-    description: catalog.description,
-    listFiles: async (partition) => (await catalog.listFiles(partition)).map((f) => ((f.eventTimeMissing ?? 0) > 0 ? { ...f, minEventTime: Number.NEGATIVE_INFINITY } : f)),
-    readFile: (file) => catalog.readFile(file),
-  };
 }
 
 /**

@@ -3,16 +3,11 @@
 import { uriOf, type ArchiveFs } from '../archive-fs.js';
 import { CorruptFileError, UsageError } from '../errors.js';
 import { CONNECT_NOT_REPLAYED } from '../archive/connect-files.js';
-import { parseFileName } from '../archive/file-name.js';
-import { loadPartitionIndex, type ArchiveFileEntry, type FormatRegistry } from '../archive/partition-index.js';
+import { fileExtension, parseFileName } from '../archive/file-name.js';
+import { loadPartitionIndex, type FormatRegistry } from '../archive/partition-index.js';
 import { readArchiveFile } from '../archive/reader.js';
+import { FileTable, type FileRow, TableFile } from './file-table.js';
 import type { ArchiveCatalog, ArchiveFileInfo, SourceRecord } from './types.js';
-
-interface CatalogFile extends ArchiveFileInfo {
-  entry: ArchiveFileEntry | null;
-  /** Why the file cannot be read (its bytes disagree with its name or format); reading it raises CorruptFileError. */
-  corrupt: string | null;
-}
 
 /**
  * A file whose records all lack an event time has no min/max: it counts as -Infinity, so alignment reads it at once
@@ -35,38 +30,30 @@ export function archiveCatalog(fs: ArchiveFs, root: string, topic: string, forma
       if (connect.length > 0) {
         throw new UsageError(`${uriOf(fs, root)}: topic ${topic} partition ${partition} holds ${connect.length} Kafka Connect HDFS file(s), e.g. ${connect[0]!.path}: ${connect[0]!.connect}; ${CONNECT_NOT_REPLAYED}`);
       }
-      const files: CatalogFile[] = listing.entries.map((entry) => ({
-        path: entry.path,
-        partition,
-        startOffset: entry.startOffset,
-        endOffset: entry.endOffset,
-        nextOffset: entry.nextOffset,
-        count: entry.count,
-        minEventTime: entry.minEventTime ?? Number.NEGATIVE_INFINITY,
-        maxEventTime: entry.maxEventTime ?? Number.NEGATIVE_INFINITY,
-        eventTime: entry.eventTime,
-        eventTimeMissing: entry.eventTimeMissing,
-        entry,
-        corrupt: null,
+      const rows: FileRow[] = listing.entries.map((e) => ({
+        path: e.path, startOffset: e.startOffset, endOffset: e.endOffset, firstOffset: e.firstOffset, nextOffset: e.nextOffset,
+        count: e.count, minEventTime: e.minEventTime, maxEventTime: e.maxEventTime, eventTimeMissing: e.eventTimeMissing,
+        eventTime: e.eventTime, format: e.format, length: e.length, extension: fileExtension(e.name), corrupt: null,
       }));
       for (const f of listing.foreign) {
         const name = f.path.slice(f.path.lastIndexOf('/') + 1);
         const parsed = parseFileName(name);
         if (!parsed || parsed.topic !== topic || parsed.partition !== partition || !formats.has(parsed.extension)) continue;
-        files.push({
-          path: f.path, partition, startOffset: parsed.startOffset, endOffset: parsed.endOffset, nextOffset: parsed.endOffset + 1n,
-          count: 0, minEventTime: Number.NEGATIVE_INFINITY, maxEventTime: Number.NEGATIVE_INFINITY, eventTime: null, entry: null, corrupt: f.reason,
+        rows.push({
+          path: f.path, startOffset: parsed.startOffset, endOffset: parsed.endOffset, firstOffset: parsed.startOffset, nextOffset: parsed.endOffset + 1n,
+          count: 0, minEventTime: null, maxEventTime: null, eventTimeMissing: undefined, eventTime: null, format: null, length: 0,
+          extension: parsed.extension, corrupt: f.reason,
         });
       }
-      return files;
+      return new FileTable(topic, partition, rows).files();
     },
     async *readFile(file: ArchiveFileInfo): AsyncIterable<SourceRecord[]> {
-      const f = file as CatalogFile;
-      if (f.corrupt !== null || f.entry === null) {
-        const reason = f.corrupt ?? 'not in the index';
-        throw new CorruptFileError(f.path, reason.startsWith(f.path) ? reason : `${f.path}: ${reason}`);
+      const entry = file instanceof TableFile ? file.table.entry(file.row) : null;
+      if (entry === null) {
+        const reason = (file instanceof TableFile ? file.table.corruptReason(file.row) : null) ?? 'not in the index';
+        throw new CorruptFileError(file.path, reason.startsWith(file.path) ? reason : `${file.path}: ${reason}`);
       }
-      yield* readArchiveFile(fs, f.entry, formats);
+      yield* readArchiveFile(fs, entry, formats);
     },
   };
 }

@@ -9,40 +9,62 @@ export interface PlannedFile {
   skipBelow: bigint;
 }
 
-
 export interface PartitionPlan {
   partition: number;
-  files: PlannedFile[];
+  /** The files to read, in offset order (no per-file objects beyond the catalogue's: a year of files stays small). */
+  files: ArchiveFileInfo[];
+  /** Per planned file, its minimum event time as alignment and watermarks use it (see PlanOptions.untimedFirst). */
+  minEventTimes: Float64Array;
+  /** The position the plan starts from (null: the archive's first offset). */
+  from: bigint | null;
   /** Holes before a planned file: from the position (or the previous file's next offset) to the file's first offset - 1. */
   gaps: { before: number; range: OffsetRange }[];
   /** Where reading continues after the last planned file (= `from` when nothing is planned). */
   nextOffset: bigint;
 }
 
+export interface PlanOptions {
+  /**
+   * A file holding records without a stored event time (`eventTimeMissing` > 0) counts as having no minimum: its records
+   * may be older than its recorded minimum (a profiles topic's tombstones, timed by their Kafka timestamp), so it is read
+   * as early as its offset allows and its partition's watermark stays before it until it is read.
+   */
+  untimedFirst?: boolean;
+}
+
 /**
  * Plans the files holding offsets >= `from` (null: from the archive's first offset). Files entirely below the position
  * (or covered by an earlier file) are dropped; a file overlapping the position is read from the position on.
  */
-export function planPartitionFiles(partition: number, files: readonly ArchiveFileInfo[], from: bigint | null): PartitionPlan {
+export function planPartitionFiles(partition: number, files: readonly ArchiveFileInfo[], from: bigint | null, options: PlanOptions = {}): PartitionPlan {
   const sorted = [...files].sort((a, b) => (a.startOffset < b.startOffset ? -1 : a.startOffset > b.startOffset ? 1 : a.endOffset < b.endOffset ? 1 : a.endOffset > b.endOffset ? -1 : 0));
-  const plan: PartitionPlan = { partition, files: [], gaps: [], nextOffset: from ?? sorted[0]?.startOffset ?? 0n };
+  const planned: ArchiveFileInfo[] = [];
+  const gaps: PartitionPlan['gaps'] = [];
   let position = from;
   for (const file of sorted) {
     if (position !== null && file.nextOffset <= position) continue;
     if (position !== null && file.startOffset > position) {
-      plan.gaps.push({ before: plan.files.length, range: { from: position, to: file.startOffset - 1n } });
+      gaps.push({ before: planned.length, range: { from: position, to: file.startOffset - 1n } });
     }
-    plan.files.push({ file, skipBelow: position !== null && position > file.startOffset ? position : file.startOffset });
+    planned.push(file);
     position = file.nextOffset;
   }
-  if (position !== null) plan.nextOffset = position;
-  return plan;
+  const minEventTimes = Float64Array.from(planned, (f) => (options.untimedFirst && (f.eventTimeMissing ?? 0) > 0 ? Number.NEGATIVE_INFINITY : f.minEventTime));
+  return { partition, files: planned, minEventTimes, from, gaps, nextOffset: position ?? sorted[0]?.startOffset ?? 0n };
+}
+
+/** The planned file at `index` with the offset below which its records were already read (the position, or the previous file's end). */
+export function plannedFile(plan: PartitionPlan, index: number): PlannedFile {
+  const file = plan.files[index]!;
+  const position = index === 0 ? plan.from : plan.files[index - 1]!.nextOffset;
+  return { file, skipBelow: position !== null && position > file.startOffset ? position : file.startOffset };
 }
 
 /** The smallest minimum event time over the planned files from index `i` on (Infinity when none remain), for every i. */
-export function remainingMinEventTimes(plan: PartitionPlan): number[] {
-  const out = new Array<number>(plan.files.length + 1);
-  out[plan.files.length] = Number.POSITIVE_INFINITY;
-  for (let i = plan.files.length - 1; i >= 0; i--) out[i] = Math.min(plan.files[i]!.file.minEventTime, out[i + 1]!);
+export function remainingMinEventTimes(plan: PartitionPlan): Float64Array {
+  const n = plan.files.length;
+  const out = new Float64Array(n + 1);
+  out[n] = Number.POSITIVE_INFINITY;
+  for (let i = n - 1; i >= 0; i--) out[i] = Math.min(plan.minEventTimes[i]!, out[i + 1]!);
   return out;
 }

@@ -54,6 +54,8 @@ export interface HybridSourceOptions<D extends Timed = Timed> {
    * any is read, since their order and file-boundary watermarks are in that other clock.
    */
   eventTime: string;
+  /** Files holding records without a stored event time are read as early as their offsets allow (PlanOptions.untimedFirst). */
+  untimedFirst?: boolean;
   /** The option that sets `eventTime`, for messages. Default `--event-time`. */
   eventTimeOption?: string;
   /** How a retriable storage failure (listing or reading the archive) is retried before the replay stops. Default STORAGE_RETRY. */
@@ -168,16 +170,15 @@ export class HybridSource<D extends Timed = Timed> {
             const option = o.eventTimeOption ?? '--event-time';
             throw new EventTimeMismatchError(`the archive ${o.archive.description} was written with --event-time ${other.eventTime} (e.g. ${other.path}); this job reads ${option} ${o.eventTime}. Pass ${option} ${other.eventTime}, or leave ${option} out to use the archive's own`);
           }
-          const plan = planPartitionFiles(p, files, pos.nextOffset);
+          const plan = planPartitionFiles(p, files, pos.nextOffset, { untimedFirst: o.untimedFirst ?? false });
           for (const g of plan.gaps) yield this.gap(p, g.range.from, g.range.to, 'archive');
           if (plan.files.length > 0) plans.push(plan);
           else if (pos.nextOffset === null && plan.nextOffset !== 0n) pos.nextOffset = plan.nextOffset;
         }
         if (plans.length === 0) break;
         const remaining = new Map(plans.map((plan) => [plan.partition, remainingMinEventTimes(plan)]));
-        const order = alignedOrder(plans);
-        this.stats.filesTotal += order.length;
-        for await (const loaded of prefetchFiles(o.archive, order, o.prefetch ?? 2, o.storageRetry ?? STORAGE_RETRY)) {
+        for (const plan of plans) this.stats.filesTotal += plan.files.length;
+        for await (const loaded of prefetchFiles(o.archive, alignedOrder(plans), o.prefetch ?? 2, o.storageRetry ?? STORAGE_RETRY)) {
           if (this.stopped()) return;
           const { scheduled } = loaded;
           const p = scheduled.partition;

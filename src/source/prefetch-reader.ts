@@ -21,10 +21,9 @@ export interface LoadedFile {
 const log = getLogger('source');
 
 /** Storage trouble (NameNode or DataNode restarting, connection lost) is retried by `storageRetry` (default STORAGE_RETRY). */
-export async function* prefetchFiles(catalog: ArchiveCatalog, order: readonly ScheduledFile[], prefetch: number, storageRetry: RetryOptions = STORAGE_RETRY): AsyncGenerator<LoadedFile> {
+export async function* prefetchFiles(catalog: ArchiveCatalog, order: Iterable<ScheduledFile>, prefetch: number, storageRetry: RetryOptions = STORAGE_RETRY): AsyncGenerator<LoadedFile> {
   if (!Number.isInteger(prefetch) || prefetch < 1) throw new RangeError(`prefetch must be an integer >= 1, got ${prefetch}`);
   const queue = new PQueue({ concurrency: prefetch });
-  const loads: Promise<LoadedFile>[] = [];
   const load = async (scheduled: ScheduledFile): Promise<LoadedFile> => {
     try {
       // A retriable failure re-reads the whole file: nothing of it was handed on yet.
@@ -41,18 +40,21 @@ export async function* prefetchFiles(catalog: ArchiveCatalog, order: readonly Sc
       return { scheduled, batches: [], error, bytesHint: 0 };
     }
   };
-  const enqueue = (i: number): void => {
-    const s = order[i];
-    if (s === undefined) return;
+  // The order is taken lazily: only the files in flight exist as loads.
+  const upcoming = order[Symbol.iterator]();
+  const loads: Promise<LoadedFile>[] = [];
+  const enqueue = (): void => {
+    const next = upcoming.next();
+    if (next.done) return;
+    const s = next.value;
     // load() never rejects, so a file that is never awaited (the consumer stopped early) leaves no unhandled rejection.
-    loads[i] = queue.add(() => load(s)) as Promise<LoadedFile>;
+    loads.push(queue.add(() => load(s)) as Promise<LoadedFile>);
   };
-  for (let i = 0; i < Math.min(prefetch, order.length); i++) enqueue(i);
+  for (let i = 0; i < prefetch; i++) enqueue();
   try {
-    for (let i = 0; i < order.length; i++) {
-      const loaded = await loads[i]!;
-      delete loads[i];
-      enqueue(i + prefetch);
+    while (loads.length > 0) {
+      const loaded = await loads.shift()!;
+      enqueue();
       yield loaded;
     }
   } finally {

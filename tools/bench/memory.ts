@@ -2,6 +2,7 @@
 
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LocalFs } from '../../connectors/local/local-fs.js';
 import { parquetFormat } from '../../connectors/parquet/parquet-format.js';
 import { jsonlGzFormat } from '../../src/archive/jsonl-format.js';
@@ -27,16 +28,34 @@ interface Scale {
 const FULL: Scale = { hoursPerMonth: 730, users: 5_000, eventsPerHour: 300, listingFiles: 100_000 };
 const QUICK: Scale = { hoursPerMonth: 48, users: 1_000, eventsPerHour: 200, listingFiles: 4_000 };
 
-async function replayRss(ctx: BenchContext, scale: Scale, months: number): Promise<{ rssMb: number; events: number; wallS: number; files: number }> {
+/** The preload that samples the live heap (tools/bench/live-heap-probe.ts, compiled beside this file). */
+const liveHeapProbe = pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), 'live-heap-probe.js')).href;
+
+interface ReplayMemory {
+  rssMb: number;
+  /** Heap in use after a forced collection: the most, and the median over the run (a second run, probed). */
+  liveMaxMb: number;
+  liveMedianMb: number;
+  events: number;
+  wallS: number;
+  files: number;
+}
+
+async function replayRss(ctx: BenchContext, scale: Scale, months: number): Promise<ReplayMemory> {
   const root = path.join(ctx.workDir, `memory-${months}m`);
   const spec: BenchArchiveSpec = { topic: TOPIC, partitions: 2, users: scale.users, hours: months * scale.hoursPerMonth, eventsPerHour: scale.eventsPerHour, startMs: Date.UTC(2025, 0, 1), seed: 3 };
   try {
     const built = await writeBenchArchive(new LocalFs(), root, spec);
-    const run = await runNode([oxbowBin, 'sessions', '--archive', `file://${root}`, '--aggregate', 'listening', '--gap', '30m', '--output', '-'], { ignoreStdout: true });
+    const sessions = [oxbowBin, 'sessions', '--archive', `file://${root}`, '--aggregate', 'listening', '--gap', '30m', '--output', '-'];
+    const run = await runNode(sessions, { ignoreStdout: true });
     const events = summaryNumber(run.stderr, 'events');
     if (events !== built.records) throw new Error(`memory: oxbow sessions replayed ${events} events of the ${built.records} archived`);
     if (run.peakRssMb === undefined) throw new Error('memory: no peak RSS (needs /usr/bin/time, Debian package time)');
-    return { rssMb: run.peakRssMb, events, wallS: run.wallS, files: built.files };
+    // Collecting every 250 ms changes what the kernel sees, so the live heap comes from a run of its own.
+    const probed = await runNode(['--expose-gc', '--import', liveHeapProbe, ...sessions], { ignoreStdout: true });
+    const live = /^live-heap ([\d.]+) ([\d.]+) (\d+)$/m.exec(probed.stderr);
+    if (!live) throw new Error(`memory: the live-heap probe printed nothing:\n${probed.stderr.slice(-1500)}`);
+    return { rssMb: run.peakRssMb, liveMaxMb: Number(live[1]), liveMedianMb: Number(live[2]), events, wallS: run.wallS, files: built.files };
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -111,6 +130,17 @@ export const benchmark: Benchmark = {
       met: ctx.quick ? undefined : three.rssMb / one.rssMb <= 1.2,
       runs: 1,
       peakRssMb: three.rssMb,
+    });
+    rows.push({
+      id: 'memory.live-heap.12-vs-1',
+      title: `oxbow sessions live heap (in use after a forced collection, sampled every 250 ms), most over 12 x ${month} vs 1`,
+      value: twelve.liveMaxMb,
+      unit: 'MB',
+      baseline: { title: `1 x ${month}`, value: one.liveMaxMb, unit: 'MB' },
+      ratio: twelve.liveMaxMb / one.liveMaxMb,
+      goal: 'what oxbow holds does not grow with the archive\'s length',
+      runs: 1,
+      notes: `median over the run: 12 x ${month} ${twelve.liveMedianMb.toFixed(1)} MB, 3 x ${three.liveMedianMb.toFixed(1)} MB, 1 x ${one.liveMedianMb.toFixed(1)} MB; most over 3 x ${month}: ${three.liveMaxMb.toFixed(1)} MB`,
     });
     const listing = await listingTimes(ctx, scale.listingFiles, ctx.quick ? 1 : 3);
     rows.push({

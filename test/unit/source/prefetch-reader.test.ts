@@ -39,7 +39,7 @@ function catalogOf(files: { info: ArchiveFileInfo; records: SourceRecord[] }[], 
 test('files come out in schedule order with at most N reads in flight, even when later ones finish first', async () => {
   const files = Array.from({ length: 8 }, (_, i) => file(0, i * 2, [i * 10, i * 10 + 1]));
   const { catalog, maxInFlight } = catalogOf(files, { delay: (i) => (8 - i) * 3 });
-  const order = alignedOrder([planPartitionFiles(0, files.map((f) => f.info), null)]);
+  const order = [...alignedOrder([planPartitionFiles(0, files.map((f) => f.info), null)])];
   const got: bigint[] = [];
   for await (const loaded of prefetchFiles(catalog, order, 3)) got.push(...loaded.batches.flat().map((r) => r.offset));
   assert.deepEqual(got, Array.from({ length: 16 }, (_, i) => BigInt(i)));
@@ -51,7 +51,7 @@ const noSleep = async (): Promise<void> => {};
 test('a retriable storage failure re-reads the file; a fatal one is handed on as the file\'s error', async () => {
   const files = [file(0, 0, [1]), file(0, 1, [2])];
   const { catalog } = catalogOf(files, { failFirst: new Set([files[1]!.info.path]) });
-  const order = alignedOrder([planPartitionFiles(0, files.map((f) => f.info), null)]);
+  const order = [...alignedOrder([planPartitionFiles(0, files.map((f) => f.info), null)])];
   const loaded = [];
   for await (const l of prefetchFiles(catalog, order, 2, { retries: 3, sleep: noSleep })) loaded.push(l);
   assert.deepEqual(loaded.map((l) => [l.error, l.batches.flat().length]), [[undefined, 1], [undefined, 1]]);

@@ -1,0 +1,133 @@
+// A partition's archive files held in columns (typed arrays) with one small view object per file, so a year of hourly
+// files costs about a hundred bytes each in a replay instead of the ~800 of an index entry, its copies and its strings.
+
+import { buildFileName } from '../archive/file-name.js';
+import type { ArchiveFileEntry } from '../archive/partition-index.js';
+import type { ArchiveFormatName } from '../archive/record.js';
+import type { ArchiveFileInfo } from './types.js';
+
+/** One row as the table is built from: an index entry, or a file named like one that cannot be read (`corrupt`). */
+export interface FileRow {
+  path: string;
+  startOffset: bigint;
+  endOffset: bigint;
+  firstOffset: bigint;
+  nextOffset: bigint;
+  count: number;
+  minEventTime: number | null;
+  maxEventTime: number | null;
+  eventTimeMissing: number | undefined;
+  eventTime: string | null;
+  format: ArchiveFormatName | null;
+  length: number;
+  extension: string;
+  /** Why the file cannot be read; null for a readable file. */
+  corrupt: string | null;
+}
+
+// Columns per row: offsets (start, end, first, next), numbers (count, min, max, missing (NaN: unknown), length).
+const OFFSETS = 4;
+const NUMBERS = 5;
+
+/**
+ * Rows in the order given. A path is kept only when it is not the folder plus the canonical name of its offsets (names
+ * of other padding); a corrupt row keeps its reason. Strings that repeat (formats, event-time definitions, extensions)
+ * are stored once.
+ */
+export class FileTable {
+  readonly length: number;
+  private readonly offsets: BigInt64Array;
+  private readonly numbers: Float64Array;
+  /** Per row: index into `words` of its event-time definition (0: none), format (0: none) and extension. */
+  private readonly refs: Uint16Array;
+  private readonly words: (string | null)[] = [null];
+  private readonly paths = new Map<number, string>();
+  private readonly corrupt = new Map<number, string>();
+  private readonly folder: string;
+  private readonly views: TableFile[];
+
+  constructor(readonly topic: string, readonly partition: number, rows: readonly FileRow[]) {
+    this.length = rows.length;
+    this.offsets = new BigInt64Array(rows.length * OFFSETS);
+    this.numbers = new Float64Array(rows.length * NUMBERS);
+    this.refs = new Uint16Array(rows.length * 3);
+    const first = rows[0]?.path ?? '';
+    this.folder = first.slice(0, first.lastIndexOf('/') + 1);
+    const wordIndex = new Map<string, number>();
+    const word = (s: string | null): number => {
+      if (s === null) return 0;
+      let i = wordIndex.get(s);
+      if (i === undefined) {
+        i = this.words.length;
+        if (i > 0xffff) throw new RangeError('file table: too many distinct words');
+        this.words.push(s);
+        wordIndex.set(s, i);
+      }
+      return i;
+    };
+    rows.forEach((r, i) => {
+      this.offsets.set([r.startOffset, r.endOffset, r.firstOffset, r.nextOffset], i * OFFSETS);
+      this.numbers.set([r.count, r.minEventTime ?? Number.NEGATIVE_INFINITY, r.maxEventTime ?? Number.NEGATIVE_INFINITY, r.eventTimeMissing ?? Number.NaN, r.length], i * NUMBERS);
+      this.refs.set([word(r.eventTime), word(r.format), word(r.extension)], i * 3);
+      if (r.path !== this.folder + buildFileName(topic, partition, r.startOffset, r.endOffset, r.extension)) this.paths.set(i, r.path);
+      if (r.corrupt !== null) this.corrupt.set(i, r.corrupt);
+    });
+    this.views = Array.from({ length: rows.length }, (_, i) => new TableFile(this, i));
+  }
+
+  /** The files as the source's catalogue hands them on: one view per row, sharing this table. */
+  files(): TableFile[] {
+    return this.views;
+  }
+
+  path(i: number): string {
+    return this.paths.get(i) ?? this.folder + buildFileName(this.topic, this.partition, this.startOffset(i), this.endOffset(i), this.words[this.refs[i * 3 + 2]!]!);
+  }
+  startOffset(i: number): bigint { return this.offsets[i * OFFSETS]!; }
+  endOffset(i: number): bigint { return this.offsets[i * OFFSETS + 1]!; }
+  firstOffset(i: number): bigint { return this.offsets[i * OFFSETS + 2]!; }
+  nextOffset(i: number): bigint { return this.offsets[i * OFFSETS + 3]!; }
+  count(i: number): number { return this.numbers[i * NUMBERS]!; }
+  minEventTime(i: number): number { return this.numbers[i * NUMBERS + 1]!; }
+  maxEventTime(i: number): number { return this.numbers[i * NUMBERS + 2]!; }
+  eventTimeMissing(i: number): number | undefined {
+    const n = this.numbers[i * NUMBERS + 3]!;
+    return Number.isNaN(n) ? undefined : n;
+  }
+  fileLength(i: number): number { return this.numbers[i * NUMBERS + 4]!; }
+  eventTime(i: number): string | null { return this.words[this.refs[i * 3]!]!; }
+  corruptReason(i: number): string | null { return this.corrupt.get(i) ?? null; }
+
+  /** The index entry of a readable row (what the file reader takes); null for a corrupt one. */
+  entry(i: number): ArchiveFileEntry | null {
+    const format = this.words[this.refs[i * 3 + 1]!] as ArchiveFormatName | null;
+    if (this.corrupt.has(i) || format === null) return null;
+    const path = this.path(i);
+    const min = this.minEventTime(i);
+    const max = this.maxEventTime(i);
+    return {
+      path, name: path.slice(path.lastIndexOf('/') + 1), topic: this.topic, partition: this.partition,
+      startOffset: this.startOffset(i), endOffset: this.endOffset(i), firstOffset: this.firstOffset(i), lastOffset: this.endOffset(i),
+      nextOffset: this.nextOffset(i), count: this.count(i), minEventTime: Number.isFinite(min) ? min : null, maxEventTime: Number.isFinite(max) ? max : null,
+      eventTimeMissing: this.eventTimeMissing(i) ?? 0, format, eventTime: this.eventTime(i), length: this.fileLength(i),
+    };
+  }
+}
+
+/**
+ * One row of a FileTable seen as an ArchiveFileInfo. Its facts are getters on the table: spreading a view (`{ ...f }`)
+ * copies none of them, so code that needs a changed file builds it field by field.
+ */
+export class TableFile implements ArchiveFileInfo {
+  constructor(readonly table: FileTable, readonly row: number) {}
+  get path(): string { return this.table.path(this.row); }
+  get partition(): number { return this.table.partition; }
+  get startOffset(): bigint { return this.table.startOffset(this.row); }
+  get endOffset(): bigint { return this.table.endOffset(this.row); }
+  get nextOffset(): bigint { return this.table.nextOffset(this.row); }
+  get count(): number { return this.table.count(this.row); }
+  get minEventTime(): number { return this.table.minEventTime(this.row); }
+  get maxEventTime(): number { return this.table.maxEventTime(this.row); }
+  get eventTime(): string | null { return this.table.eventTime(this.row); }
+  get eventTimeMissing(): number | undefined { return this.table.eventTimeMissing(this.row); }
+}
