@@ -123,6 +123,19 @@ async function readIndex(fs: ArchiveFs, dir: string): Promise<Map<string, Archiv
   }
 }
 
+/**
+ * The event-time definitions a partition's index records, without listing the folder or opening a file; null when the
+ * partition has no usable index (the caller lists the files instead). An index behind its folder may lack a newer
+ * file's definition: replay checks every listed file's definition again before it reads any.
+ */
+export async function indexedEventTimes(fs: ArchiveFs, root: string, topic: string, partition: number): Promise<Set<string> | null> {
+  const indexed = await readIndex(fs, partitionDir(root, topic, partition));
+  if (!(indexed instanceof Map)) return null;
+  const found = new Set<string>();
+  for (const e of indexed.values()) if (e.eventTime !== null) found.add(e.eventTime);
+  return found;
+}
+
 /** Checks facts (a file's own metadata, or an index entry) against the file's name and folder; the reason they cannot be true, or null. */
 function checkMetadata(topic: string, partition: number, start: bigint, end: bigint, m: ArchiveFileMetadata): string | null {
   if (m.topic !== topic || m.partition !== partition) return `its metadata says topic ${m.topic} partition ${m.partition}`;

@@ -4,7 +4,7 @@ import { uriOf, type ArchiveFs } from '../archive-fs.js';
 import { CorruptFileError, UsageError } from '../errors.js';
 import { CONNECT_NOT_REPLAYED } from '../archive/connect-files.js';
 import { fileExtension, parseFileName } from '../archive/file-name.js';
-import { loadPartitionIndex, type FormatRegistry } from '../archive/partition-index.js';
+import { indexedEventTimes, loadPartitionIndex, type FormatRegistry } from '../archive/partition-index.js';
 import { readArchiveFile } from '../archive/reader.js';
 import { FileTable, type FileRow, TableFile } from './file-table.js';
 import type { ArchiveCatalog, ArchiveFileInfo, SourceRecord } from './types.js';
@@ -47,6 +47,7 @@ export function archiveCatalog(fs: ArchiveFs, root: string, topic: string, forma
       }
       return new FileTable(topic, partition, rows).files();
     },
+    recordedEventTimes: (partition: number) => indexedEventTimes(fs, root, topic, partition),
     async *readFile(file: ArchiveFileInfo): AsyncIterable<SourceRecord[]> {
       const entry = file instanceof TableFile ? file.table.entry(file.row) : null;
       if (entry === null) {
@@ -64,6 +65,11 @@ export function archiveCatalog(fs: ArchiveFs, root: string, topic: string, forma
  */
 export async function recordedEventTimes(catalog: ArchiveCatalog, partitions: readonly number[]): Promise<Set<string>> {
   const found = new Set<string>();
-  for (const p of partitions) for (const f of await catalog.listFiles(p)) if (f.eventTime !== null) found.add(f.eventTime);
+  for (const p of partitions) {
+    // The index alone when it can say (a listing of a year of files is a stat per file); else the files.
+    const indexed = (await catalog.recordedEventTimes?.(p)) ?? null;
+    if (indexed !== null) for (const e of indexed) found.add(e);
+    else for (const f of await catalog.listFiles(p)) if (f.eventTime !== null) found.add(f.eventTime);
+  }
   return found;
 }

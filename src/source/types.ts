@@ -35,6 +35,11 @@ export interface ArchiveCatalog {
   listFiles(partition: number): Promise<ArchiveFileInfo[]>;
   /** The records of one file in offset order, in batches; CorruptFileError names the file when its bytes are bad. */
   readFile(file: ArchiveFileInfo): AsyncIterable<SourceRecord[]>;
+  /**
+   * The event-time definitions a partition's files record, when the catalogue can say it without listing them (an
+   * index); null (or no such method): ask `listFiles`.
+   */
+  recordedEventTimes?(partition: number): Promise<Set<string> | null>;
 }
 
 /** A batch read from one live partition. */

@@ -12,7 +12,7 @@ import { CorruptFileError } from '../../../src/errors.js';
 import { jsonlGzFormat } from '../../../src/archive/jsonl-format.js';
 import { formatRegistry } from '../../../src/archive/partition-index.js';
 import { listPartitionFiles } from '../../../src/archive/reader.js';
-import { archiveCatalog } from '../../../src/source/archive-catalog.js';
+import { archiveCatalog, recordedEventTimes } from '../../../src/source/archive-catalog.js';
 import { FileTable, TableFile } from '../../../src/source/file-table.js';
 
 const formats = formatRegistry([parquetFormat, jsonlGzFormat]);
@@ -96,4 +96,25 @@ test('a table keeps offsets beyond 2^53 exactly, unknown counts of untimed recor
   assert.equal(a!.maxEventTime, Number.NEGATIVE_INFINITY);
   assert.equal(table.entry(0)!.maxEventTime, null);
   assert.equal(table.entry(0)!.eventTimeMissing, 0);
+});
+
+test('the event-time definitions an archive records come from its index when there is one, else from its files', async () => {
+  const root = await sampleCopy();
+  try {
+    for (const topic of ['listens', 'profiles']) {
+      const catalog = archiveCatalog(fs, root, topic, formats);
+      const fromFiles = new Set<string>();
+      for (const p of [0, 1]) for (const f of await catalog.listFiles(p)) if (f.eventTime !== null) fromFiles.add(f.eventTime);
+      assert.deepEqual(await recordedEventTimes(catalog, [0, 1]), fromFiles, topic);
+      assert.deepEqual(await catalog.recordedEventTimes!(0), fromFiles, `${topic}: from the index`);
+    }
+    assert.deepEqual(await recordedEventTimes(archiveCatalog(fs, root, 'profiles', formats), [0, 1]), new Set(['ts']));
+    // Without an index the catalogue cannot say; the files are listed (and their metadata read) instead.
+    await rm(join(root, 'topics/profiles/partition=0/_oxbow-index.json'));
+    const catalog = archiveCatalog(fs, root, 'profiles', formats);
+    assert.equal(await catalog.recordedEventTimes!(0), null);
+    assert.deepEqual(await recordedEventTimes(catalog, [0]), new Set(['ts']));
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 });
