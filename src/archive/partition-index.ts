@@ -31,6 +31,8 @@ export interface ArchiveFileEntry {
   minEventTime: number | null;
   maxEventTime: number | null;
   eventTimeMissing: number;
+  /** The smallest Kafka timestamp of the records without an event time; null: none, or unknown (metadata before version 3). */
+  untimedMinTimestamp: number | null;
   format: ArchiveFormatName;
   /** The event-time definition of the file's event times; null for files that did not record it (metadata version 1). */
   eventTime: string | null;
@@ -79,7 +81,7 @@ function entryFromMetadata(status: FileStatus, m: ArchiveFileMetadata, startOffs
     path: status.path, name: status.name, topic: m.topic, partition: m.partition, startOffset, endOffset,
     firstOffset: m.firstOffset, lastOffset: m.lastOffset, nextOffset: m.nextOffset, count: m.count,
     minEventTime: m.minEventTime, maxEventTime: m.maxEventTime, eventTimeMissing: m.eventTimeMissing, format: m.format,
-    eventTime: m.eventTime, length: status.length,
+    eventTime: m.eventTime, untimedMinTimestamp: m.untimedMinTimestamp, length: status.length,
   };
 }
 
@@ -152,7 +154,7 @@ function checkMetadata(topic: string, partition: number, start: bigint, end: big
 function sameFacts(a: ArchiveFileEntry, b: ArchiveFileEntry): boolean {
   return a.firstOffset === b.firstOffset && a.lastOffset === b.lastOffset && a.nextOffset === b.nextOffset && a.count === b.count
     && a.minEventTime === b.minEventTime && a.maxEventTime === b.maxEventTime && a.eventTimeMissing === b.eventTimeMissing && a.format === b.format
-    && a.eventTime === b.eventTime;
+    && a.eventTime === b.eventTime && a.untimedMinTimestamp === b.untimedMinTimestamp;
 }
 
 interface ReadJob {

@@ -395,7 +395,7 @@ export class PartitionWriter {
       path: finalPath, name, topic, partition, startOffset: file.rangeStart, endOffset: metadata.lastOffset,
       firstOffset: metadata.firstOffset, lastOffset: metadata.lastOffset, nextOffset, count: metadata.count,
       minEventTime: metadata.minEventTime, maxEventTime: metadata.maxEventTime, eventTimeMissing: metadata.eventTimeMissing,
-      format: format.name, eventTime: metadata.eventTime, length: file.writer.bytesWritten,
+      untimedMinTimestamp: metadata.untimedMinTimestamp, format: format.name, eventTime: metadata.eventTime, length: file.writer.bytesWritten,
     };
     this.entries.push(entry);
     this.committedNext = nextOffset;

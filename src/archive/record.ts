@@ -40,6 +40,11 @@ export interface ArchiveFileMetadata {
   /** Records whose event time could not be read. */
   eventTimeMissing: number;
   /**
+   * The smallest Kafka timestamp among those records (a profiles topic's tombstones are timed by it); null when every
+   * record has an event time, and in files of metadata versions 1 and 2, which did not record it (then unknown).
+   */
+  untimedMinTimestamp: number | null;
+  /**
    * The event-time definition the records' `eventTime` and min/max follow (`ts`, `meta.ts`, `kafka-timestamp`); null
    * in files of metadata version 1, which did not record it.
    */
@@ -47,10 +52,11 @@ export interface ArchiveFileMetadata {
 }
 
 /**
- * Version of the metadata JSON: 1 (oxbow 0.1, no `version` field, no `eventTime`), 2 (records `eventTime`). Every
- * version stays readable; a newer one than this oxbow knows is refused rather than half understood.
+ * Version of the metadata JSON: 1 (oxbow 0.1, no `version` field, no `eventTime`), 2 (records `eventTime`), 3 (records
+ * `untimedMinTimestamp`). Every version stays readable; a newer one than this oxbow knows is refused rather than half
+ * understood.
  */
-export const METADATA_VERSION = 2;
+export const METADATA_VERSION = 3;
 
 /** A streaming writer: records go in batches, bytes leave as they are produced; memory stays at about one row group. */
 export interface ArchiveFileWriter {
@@ -86,6 +92,7 @@ export class MetadataAccumulator {
   minEventTime: number | null = null;
   maxEventTime: number | null = null;
   eventTimeMissing = 0;
+  untimedMinTimestamp: number | null = null;
 
   add(record: ArchivedRecord): void {
     this.count++;
@@ -94,6 +101,7 @@ export class MetadataAccumulator {
     const t = record.eventTime;
     if (t === null) {
       this.eventTimeMissing++;
+      if (this.untimedMinTimestamp === null || record.timestamp < this.untimedMinTimestamp) this.untimedMinTimestamp = record.timestamp;
     } else {
       if (this.minEventTime === null || t < this.minEventTime) this.minEventTime = t;
       if (this.maxEventTime === null || t > this.maxEventTime) this.maxEventTime = t;
@@ -105,6 +113,7 @@ export class MetadataAccumulator {
     return {
       topic, partition, count: this.count, firstOffset: this.firstOffset, lastOffset: this.lastOffset, nextOffset,
       minEventTime: this.minEventTime, maxEventTime: this.maxEventTime, format, eventTimeMissing: this.eventTimeMissing, eventTime,
+      untimedMinTimestamp: this.untimedMinTimestamp,
     };
   }
 }
@@ -115,7 +124,7 @@ export function metadataToJson(m: ArchiveFileMetadata): Record<string, unknown> 
     version: METADATA_VERSION, topic: m.topic, partition: m.partition, count: m.count,
     firstOffset: m.firstOffset.toString(), lastOffset: m.lastOffset.toString(), nextOffset: m.nextOffset.toString(),
     minEventTime: m.minEventTime, maxEventTime: m.maxEventTime, format: m.format, eventTimeMissing: m.eventTimeMissing,
-    eventTime: m.eventTime,
+    eventTime: m.eventTime, untimedMinTimestamp: m.untimedMinTimestamp,
   };
 }
 
@@ -156,5 +165,6 @@ export function metadataFromJson(value: unknown): ArchiveFileMetadata {
     minEventTime: timeField(o, 'minEventTime'), maxEventTime: timeField(o, 'maxEventTime'), format: o.format,
     eventTimeMissing: o.eventTimeMissing === undefined ? 0 : intField(o, 'eventTimeMissing'),
     eventTime: typeof o.eventTime === 'string' ? o.eventTime : null,
+    untimedMinTimestamp: timeField(o, 'untimedMinTimestamp'),
   };
 }

@@ -32,7 +32,7 @@ export function archiveCatalog(fs: ArchiveFs, root: string, topic: string, forma
       }
       const rows: FileRow[] = listing.entries.map((e) => ({
         path: e.path, startOffset: e.startOffset, endOffset: e.endOffset, firstOffset: e.firstOffset, nextOffset: e.nextOffset,
-        count: e.count, minEventTime: e.minEventTime, maxEventTime: e.maxEventTime, eventTimeMissing: e.eventTimeMissing,
+        count: e.count, minEventTime: e.minEventTime, maxEventTime: e.maxEventTime, eventTimeMissing: e.eventTimeMissing, untimedMinTimestamp: e.untimedMinTimestamp,
         eventTime: e.eventTime, format: e.format, length: e.length, extension: fileExtension(e.name), corrupt: null,
       }));
       for (const f of listing.foreign) {
@@ -41,7 +41,7 @@ export function archiveCatalog(fs: ArchiveFs, root: string, topic: string, forma
         if (!parsed || parsed.topic !== topic || parsed.partition !== partition || !formats.has(parsed.extension)) continue;
         rows.push({
           path: f.path, startOffset: parsed.startOffset, endOffset: parsed.endOffset, firstOffset: parsed.startOffset, nextOffset: parsed.endOffset + 1n,
-          count: 0, minEventTime: null, maxEventTime: null, eventTimeMissing: undefined, eventTime: null, format: null, length: 0,
+          count: 0, minEventTime: null, maxEventTime: null, eventTimeMissing: undefined, untimedMinTimestamp: null, eventTime: null, format: null, length: 0,
           extension: parsed.extension, corrupt: f.reason,
         });
       }

@@ -25,9 +25,10 @@ export interface PartitionPlan {
 
 export interface PlanOptions {
   /**
-   * A file holding records without a stored event time (`eventTimeMissing` > 0) counts as having no minimum: its records
-   * may be older than its recorded minimum (a profiles topic's tombstones, timed by their Kafka timestamp), so it is read
-   * as early as its offset allows and its partition's watermark stays before it until it is read.
+   * Records without a stored event time are timed by their Kafka timestamp (a profiles topic's tombstones): a file holding
+   * some (`eventTimeMissing` > 0) has as minimum the smaller of its event times' and their Kafka timestamps'
+   * (`untimedMinTimestamp`); where the file did not record that (metadata before version 3) it has none (-Infinity),
+   * so it is read as early as its offset allows and its partition's watermark stays before it until it is read.
    */
   untimedFirst?: boolean;
 }
@@ -49,8 +50,17 @@ export function planPartitionFiles(partition: number, files: readonly ArchiveFil
     planned.push(file);
     position = file.nextOffset;
   }
-  const minEventTimes = Float64Array.from(planned, (f) => (options.untimedFirst && (f.eventTimeMissing ?? 0) > 0 ? Number.NEGATIVE_INFINITY : f.minEventTime));
+  const minEventTimes = Float64Array.from(planned, (f) => (options.untimedFirst ? untimedMin(f) : f.minEventTime));
   return { partition, files: planned, minEventTimes, from, gaps, nextOffset: position ?? sorted[0]?.startOffset ?? 0n };
+}
+
+/** A file's minimum when its records without an event time are timed by their Kafka timestamp (PlanOptions.untimedFirst). */
+function untimedMin(f: ArchiveFileInfo): number {
+  if ((f.eventTimeMissing ?? 0) === 0) return f.minEventTime;
+  const untimed = f.untimedMinTimestamp ?? null;
+  if (untimed === null) return Number.NEGATIVE_INFINITY;
+  // A file of untimed records only has no event-time minimum (-Infinity): its Kafka timestamps alone say.
+  return Number.isFinite(f.minEventTime) ? Math.min(f.minEventTime, untimed) : untimed;
 }
 
 /** The planned file at `index` with the offset below which its records were already read (the position, or the previous file's end). */

@@ -17,6 +17,7 @@ export interface FileRow {
   minEventTime: number | null;
   maxEventTime: number | null;
   eventTimeMissing: number | undefined;
+  untimedMinTimestamp: number | null;
   eventTime: string | null;
   format: ArchiveFormatName | null;
   length: number;
@@ -25,9 +26,10 @@ export interface FileRow {
   corrupt: string | null;
 }
 
-// Columns per row: offsets (start, end, first, next), numbers (count, min, max, missing (NaN: unknown), length).
+// Columns per row: offsets (start, end, first, next), numbers (count, min, max, missing (NaN: unknown), length,
+// untimed minimum (NaN: none or unknown)).
 const OFFSETS = 4;
-const NUMBERS = 5;
+const NUMBERS = 6;
 
 /**
  * Rows in the order given. A path is kept only when it is not the folder plus the canonical name of its offsets (names
@@ -67,7 +69,7 @@ export class FileTable {
     };
     rows.forEach((r, i) => {
       this.offsets.set([r.startOffset, r.endOffset, r.firstOffset, r.nextOffset], i * OFFSETS);
-      this.numbers.set([r.count, r.minEventTime ?? Number.NEGATIVE_INFINITY, r.maxEventTime ?? Number.NEGATIVE_INFINITY, r.eventTimeMissing ?? Number.NaN, r.length], i * NUMBERS);
+      this.numbers.set([r.count, r.minEventTime ?? Number.NEGATIVE_INFINITY, r.maxEventTime ?? Number.NEGATIVE_INFINITY, r.eventTimeMissing ?? Number.NaN, r.length, r.untimedMinTimestamp ?? Number.NaN], i * NUMBERS);
       this.refs.set([word(r.eventTime), word(r.format), word(r.extension)], i * 3);
       if (r.path !== this.folder + buildFileName(topic, partition, r.startOffset, r.endOffset, r.extension)) this.paths.set(i, r.path);
       if (r.corrupt !== null) this.corrupt.set(i, r.corrupt);
@@ -95,6 +97,10 @@ export class FileTable {
     return Number.isNaN(n) ? undefined : n;
   }
   fileLength(i: number): number { return this.numbers[i * NUMBERS + 4]!; }
+  untimedMinTimestamp(i: number): number | null {
+    const n = this.numbers[i * NUMBERS + 5]!;
+    return Number.isNaN(n) ? null : n;
+  }
   eventTime(i: number): string | null { return this.words[this.refs[i * 3]!]!; }
   corruptReason(i: number): string | null { return this.corrupt.get(i) ?? null; }
 
@@ -109,7 +115,7 @@ export class FileTable {
       path, name: path.slice(path.lastIndexOf('/') + 1), topic: this.topic, partition: this.partition,
       startOffset: this.startOffset(i), endOffset: this.endOffset(i), firstOffset: this.firstOffset(i), lastOffset: this.endOffset(i),
       nextOffset: this.nextOffset(i), count: this.count(i), minEventTime: Number.isFinite(min) ? min : null, maxEventTime: Number.isFinite(max) ? max : null,
-      eventTimeMissing: this.eventTimeMissing(i) ?? 0, format, eventTime: this.eventTime(i), length: this.fileLength(i),
+      eventTimeMissing: this.eventTimeMissing(i) ?? 0, untimedMinTimestamp: this.untimedMinTimestamp(i), format, eventTime: this.eventTime(i), length: this.fileLength(i),
     };
   }
 }
@@ -130,4 +136,5 @@ export class TableFile implements ArchiveFileInfo {
   get maxEventTime(): number { return this.table.maxEventTime(this.row); }
   get eventTime(): string | null { return this.table.eventTime(this.row); }
   get eventTimeMissing(): number | undefined { return this.table.eventTimeMissing(this.row); }
+  get untimedMinTimestamp(): number | null { return this.table.untimedMinTimestamp(this.row); }
 }

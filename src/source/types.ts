@@ -14,6 +14,8 @@ export interface ArchiveFileInfo {
   eventTime: string | null;
   /** Records without a stored event time, outside min/max (tombstones when the time is a value field); undefined: unknown. */
   eventTimeMissing?: number;
+  /** The smallest Kafka timestamp of those records; null or undefined: none, or unknown (files before metadata version 3). */
+  untimedMinTimestamp?: number | null;
 }
 
 /** One record as the source hands it on: its offset, event time when known, and the original key/value bytes. */

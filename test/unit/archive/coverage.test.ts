@@ -9,7 +9,7 @@ function entry(start: bigint, end: bigint, next = end + 1n): ArchiveFileEntry {
   return {
     path: `/p/t+0+${start}+${end}.parquet`, name: `t+0+${start}+${end}.parquet`, topic: 't', partition: 0, startOffset: start, endOffset: end,
     firstOffset: start, lastOffset: end, nextOffset: next, count: Number(end - start + 1n), minEventTime: Number(start), maxEventTime: Number(end),
-    eventTimeMissing: 0, format: 'parquet', eventTime: 'ts', length: 10,
+    eventTimeMissing: 0, untimedMinTimestamp: null, format: 'parquet', eventTime: 'ts', length: 10,
   };
 }
 

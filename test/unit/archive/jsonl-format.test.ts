@@ -34,6 +34,9 @@ test('a written file reads back in batches with its metadata, and gunzip sees on
   assert.deepEqual(back, records);
   assert.deepEqual(await jsonlGzFormat.readMetadata(fs, '/t/f.jsonl.gz'), meta);
   assert.equal(meta.eventTimeMissing, records.filter((r) => r.eventTime === null).length);
+  const untimed = records.filter((r) => r.eventTime === null).map((r) => r.timestamp);
+  assert.ok(untimed.length > 0, 'the sample holds records without an event time');
+  assert.equal(meta.untimedMinTimestamp, Math.min(...untimed));
   const lines = gunzipSync(fs.files.get('/t/f.jsonl.gz')!).toString('utf8').trimEnd().split('\n');
   assert.equal(lines.length, records.length);
 });

@@ -12,7 +12,7 @@ function entry(topic: string, partition: number, start: bigint, next: bigint, mi
   return {
     path: `/a/topics/${topic}/partition=${partition}/${name}`, name, topic, partition, startOffset: start, endOffset: next - 1n,
     firstOffset: start, lastOffset: next - 1n, nextOffset: next, count: Number(next - start), minEventTime, maxEventTime,
-    eventTimeMissing: 0, format: 'parquet', eventTime: 'field:ts', length: 1000,
+    eventTimeMissing: 0, untimedMinTimestamp: null, format: 'parquet', eventTime: 'field:ts', length: 1000,
   };
 }
 

@@ -114,7 +114,7 @@ test('a checkpoint taken without --profiles cannot restore a job with them, nor 
     (e: unknown) => e instanceof SavepointError && /taken with --profiles profiles; pass --profiles profiles/.test(e.message));
 });
 
-test('a tombstone whose Kafka time is older than the other versions of its file is read before any session needs it', async () => {
+for (const recorded of [false, true]) test(`a tombstone whose Kafka time is older than the other versions of its file is read before any session needs it (${recorded ? 'metadata 3: its Kafka time recorded' : 'older metadata: not recorded'})`, async () => {
   // The index records no event time for a tombstone (its time is its Kafka timestamp), so its file's minimum (100)
   // says nothing about it: the file must be read before the watermark passes 50, not once it reaches 99.
   const enc = (s: string) => new TextEncoder().encode(s);
@@ -123,7 +123,14 @@ test('a tombstone whose Kafka time is older than the other versions of its file 
   const event = (offset: number, key: string, ts: number): SourceRecord => ({ offset: BigInt(offset), timestamp: ts, key: null, value: enc(JSON.stringify({ userId: key, ts })), eventTime: ts });
   const info = (topic: string, start: number, records: SourceRecord[]) => {
     const times = records.flatMap((r) => (r.eventTime === null ? [] : [r.eventTime]));
-    return { info: { ...file(0, start, times).info, path: `/a/topics/${topic}/partition=0/${topic}+0+${start}.parquet`, count: records.length, endOffset: BigInt(start + records.length - 1), nextOffset: BigInt(start + records.length), eventTimeMissing: records.length - times.length }, records };
+    const untimed = records.flatMap((r) => (r.eventTime === null ? [r.timestamp] : []));
+    return {
+      info: {
+        ...file(0, start, times).info, path: `/a/topics/${topic}/partition=0/${topic}+0+${start}.parquet`, count: records.length, endOffset: BigInt(start + records.length - 1),
+        nextOffset: BigInt(start + records.length), eventTimeMissing: untimed.length, untimedMinTimestamp: recorded && untimed.length > 0 ? Math.min(...untimed) : null,
+      },
+      records,
+    };
   };
   const profiles = new FakeCatalog().add(info('p', 0, [version(0, 'u1', 10), version(1, 'u3', 80)])).add(info('p', 2, [tombstone(2, 'u1', 50), version(3, 'u2', 100)]));
   const events = new FakeCatalog().add(info('e', 0, [event(0, 'u1', 60), event(1, 'u1', 200)]));

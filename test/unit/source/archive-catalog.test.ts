@@ -19,9 +19,9 @@ const formats = formatRegistry([parquetFormat, jsonlGzFormat]);
 const fs = new LocalFs();
 
 /** The facts an ArchiveFileInfo carries, as a plain object (a view's are getters). */
-const facts = (f: { path: string; partition: number; startOffset: bigint; endOffset: bigint; nextOffset: bigint; count: number; minEventTime: number; maxEventTime: number; eventTime: string | null; eventTimeMissing?: number }) => ({
+const facts = (f: { path: string; partition: number; startOffset: bigint; endOffset: bigint; nextOffset: bigint; count: number; minEventTime: number; maxEventTime: number; eventTime: string | null; eventTimeMissing?: number; untimedMinTimestamp?: number | null }) => ({
   path: f.path, partition: f.partition, startOffset: f.startOffset, endOffset: f.endOffset, nextOffset: f.nextOffset, count: f.count,
-  minEventTime: f.minEventTime, maxEventTime: f.maxEventTime, eventTime: f.eventTime, eventTimeMissing: f.eventTimeMissing,
+  minEventTime: f.minEventTime, maxEventTime: f.maxEventTime, eventTime: f.eventTime, eventTimeMissing: f.eventTimeMissing, untimedMinTimestamp: f.untimedMinTimestamp,
 });
 
 async function sampleCopy(): Promise<string> {
@@ -83,7 +83,8 @@ test('a table keeps offsets beyond 2^53 exactly, unknown counts of untimed recor
   const row = (start: bigint, eventTime: string | null) => ({
     path: `/a/topics/t/partition=3/t+3+${String(start).padStart(20, '0')}+${String(start + 9n).padStart(20, '0')}.parquet`,
     startOffset: start, endOffset: start + 9n, firstOffset: start + 1n, nextOffset: start + 12n, count: 8, minEventTime: 1_700_000_000_123,
-    maxEventTime: null, eventTimeMissing: undefined, eventTime, format: 'parquet' as const, length: 4096, extension: 'parquet', corrupt: null,
+    maxEventTime: null, eventTimeMissing: undefined, untimedMinTimestamp: start === big ? 1_700_000_000_050 : null, eventTime, format: 'parquet' as const,
+    length: 4096, extension: 'parquet', corrupt: null,
   });
   const table = new FileTable('t', 3, [row(big, 'ts'), row(big + 10n, 'kafka-timestamp'), row(big + 20n, 'ts')]);
   const [a, b, c] = table.files();
@@ -92,6 +93,7 @@ test('a table keeps offsets beyond 2^53 exactly, unknown counts of untimed recor
   assert.equal(a!.path, row(big, 'ts').path);
   assert.deepEqual([a!.eventTime, b!.eventTime, c!.eventTime], ['ts', 'kafka-timestamp', 'ts']);
   assert.equal(a!.eventTimeMissing, undefined);
+  assert.deepEqual([a!.untimedMinTimestamp, b!.untimedMinTimestamp], [1_700_000_000_050, null]);
   assert.equal(a!.minEventTime, 1_700_000_000_123);
   assert.equal(a!.maxEventTime, Number.NEGATIVE_INFINITY);
   assert.equal(table.entry(0)!.maxEventTime, null);

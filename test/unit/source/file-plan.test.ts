@@ -66,3 +66,15 @@ test('untimedFirst: a file holding records without a stored event time counts as
   assert.deepEqual([...untimed.minEventTimes], [500, Number.NEGATIVE_INFINITY, 900]);
   assert.deepEqual([...remainingMinEventTimes(untimed)], [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY, 900, Number.POSITIVE_INFINITY]);
 });
+
+test('untimedFirst with the untimed records\' smallest Kafka timestamp recorded (metadata 3): the file\'s minimum is the smaller of the two', () => {
+  const files = [
+    f(0, 5, 500, { eventTimeMissing: 1, untimedMinTimestamp: 450 }),
+    f(5, 5, 600, { eventTimeMissing: 1, untimedMinTimestamp: 700 }),
+    // Untimed records only: no event-time minimum, the Kafka timestamps alone say.
+    f(10, 5, 0, { eventTimeMissing: 5, untimedMinTimestamp: 800, minEventTime: Number.NEGATIVE_INFINITY, maxEventTime: Number.NEGATIVE_INFINITY }),
+    f(15, 5, 900, { eventTimeMissing: 1, untimedMinTimestamp: null }),
+  ];
+  assert.deepEqual([...planPartitionFiles(0, files, null, { untimedFirst: true }).minEventTimes], [450, 600, 800, Number.NEGATIVE_INFINITY]);
+  assert.deepEqual([...planPartitionFiles(0, files, null).minEventTimes], [500, 600, Number.NEGATIVE_INFINITY, 900]);
+});

@@ -203,3 +203,19 @@ test('a silent Kafka partition with a backlog is never idle: it holds the job wa
   const caughtUp = new FakeLive(5).append(0, 0, times);
   assert.equal(await liveWatermark(caughtUp, 900), 49_999, 'partition 1 holds nothing and Kafka confirms it: idle, it does not hold the job back');
 });
+
+test('untimedFirst: a file whose untimed records carry their smallest Kafka timestamp is read when its time comes, not first; without it, first', async () => {
+  // Partition 0's second file holds a record timed only by its Kafka timestamp (3500) beside event times from 3000.
+  const untimed = file(0, 2, [3000, 3100], { eventTimeMissing: 1, untimedMinTimestamp: 3500 });
+  const order = async (untimedMinTimestamp: number | null) => {
+    const catalog = new FakeCatalog()
+      .add(file(0, 0, [100, 200]))
+      .add({ ...untimed, info: { ...untimed.info, untimedMinTimestamp } })
+      .add(file(1, 0, [2000, 2100]));
+    await collect(new HybridSource(base({ archive: catalog, untimedFirst: true })));
+    return catalog.reads.map((p) => p.split('/').pop());
+  };
+  assert.deepEqual(await order(3500), ['t+0+0+1.parquet', 't+1+0+1.parquet', 't+0+2+3.parquet']);
+  // Not recorded (metadata before version 3): the file may hold anything older, so it is read as early as its offset allows.
+  assert.deepEqual(await order(null), ['t+0+0+1.parquet', 't+0+2+3.parquet', 't+1+0+1.parquet']);
+});
