@@ -1,9 +1,9 @@
 // The archiver's Kafka side with kafkajs: a consumer group member that delivers per-partition batches, seeks, and commits informational offsets.
 
-import { toBytes } from './record-bytes.js';
 import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
 import type { ArchiveSource, PartitionOffsets, FetchedRecord, SourceBatch, SourceHandlers, TopicPartition } from '../../src/archive/archive-source.js';
 import type { ArchivedHeader, ArchivedRecord } from '../../src/archive/record.js';
+import { toBytes } from './record-bytes.js';
 import { OxbowError } from '../../src/errors.js';
 import { getLogger } from '../../src/logger.js';
 import { kafkaCall, mapKafkaError } from './client.js';
@@ -18,7 +18,6 @@ export interface KafkaArchiveSourceOptions {
   /** Partitions processed in parallel by one process (each partition stays sequential). */
   partitionsConsumedConcurrently?: number;
 }
-
 
 /** kafkajs hands headers as an object (repeated keys as arrays); each value becomes one header, in the order kafkajs gives. */
 function toHeaders(headers: IHeaders | undefined): ArchivedHeader[] {

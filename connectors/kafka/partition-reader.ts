@@ -1,9 +1,9 @@
 // The live side of the hybrid source: reads chosen partitions of a topic from exact offsets (kafkajs, seek), pulled batch by batch.
 
-import { toBytes } from './record-bytes.js';
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { LiveBatch, LiveReader, SourceRecord } from '../../src/source/types.js';
+import { toBytes } from './record-bytes.js';
 import { ConnectionError, OxbowError, UnavailableError } from '../../src/errors.js';
 import { getLogger } from '../../src/logger.js';
 import { retry } from '../../src/retry.js';

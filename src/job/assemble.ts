@@ -113,9 +113,8 @@ export async function assembleSessionsJob(spec: SessionsJobSpec, ports: Sessions
       topic: spec.profiles.topic,
       partitions: spec.profiles.partitions,
       archive: ports.profiles?.archive ?? null,
-      // A profiles file holding records without a stored event time (tombstones, whose time is their Kafka timestamp,
-      // which the index does not record) may hold a version older than its minimum: it is read as early as its offset
-      // allows, and its partition's watermark stays before it until then.
+      // A tombstone has no event time; its time is its Kafka timestamp: a file's minimum counts those too (metadata 3),
+      // and a file that did not record them is read as early as its offsets allow (PlanOptions.untimedFirst).
       untimedFirst: true,
       live: ports.profiles?.live ?? null,
       positions: restored ? positionsOf(restored.positions) : undefined,

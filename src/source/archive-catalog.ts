@@ -3,7 +3,7 @@
 import { uriOf, type ArchiveFs } from '../archive-fs.js';
 import { CorruptFileError, UsageError } from '../errors.js';
 import { CONNECT_NOT_REPLAYED } from '../archive/connect-files.js';
-import { fileExtension, parseFileName } from '../archive/file-name.js';
+import { parseFileName } from '../archive/file-name.js';
 import { indexedEventTimes, loadPartitionIndex, type FormatRegistry } from '../archive/partition-index.js';
 import { readArchiveFile } from '../archive/reader.js';
 import { FileTable, type FileRow, TableFile } from './file-table.js';
@@ -30,22 +30,19 @@ export function archiveCatalog(fs: ArchiveFs, root: string, topic: string, forma
       if (connect.length > 0) {
         throw new UsageError(`${uriOf(fs, root)}: topic ${topic} partition ${partition} holds ${connect.length} Kafka Connect HDFS file(s), e.g. ${connect[0]!.path}: ${connect[0]!.connect}; ${CONNECT_NOT_REPLAYED}`);
       }
-      const rows: FileRow[] = listing.entries.map((e) => ({
-        path: e.path, startOffset: e.startOffset, endOffset: e.endOffset, firstOffset: e.firstOffset, nextOffset: e.nextOffset,
-        count: e.count, minEventTime: e.minEventTime, maxEventTime: e.maxEventTime, eventTimeMissing: e.eventTimeMissing, untimedMinTimestamp: e.untimedMinTimestamp,
-        eventTime: e.eventTime, format: e.format, length: e.length, extension: fileExtension(e.name), corrupt: null,
-      }));
+      const corrupt: FileRow[] = [];
       for (const f of listing.foreign) {
         const name = f.path.slice(f.path.lastIndexOf('/') + 1);
         const parsed = parseFileName(name);
         if (!parsed || parsed.topic !== topic || parsed.partition !== partition || !formats.has(parsed.extension)) continue;
-        rows.push({
-          path: f.path, startOffset: parsed.startOffset, endOffset: parsed.endOffset, firstOffset: parsed.startOffset, nextOffset: parsed.endOffset + 1n,
+        corrupt.push({
+          path: f.path, name, startOffset: parsed.startOffset, endOffset: parsed.endOffset, firstOffset: parsed.startOffset, nextOffset: parsed.endOffset + 1n,
           count: 0, minEventTime: null, maxEventTime: null, eventTimeMissing: undefined, untimedMinTimestamp: null, eventTime: null, format: null, length: 0,
-          extension: parsed.extension, corrupt: f.reason,
+          corrupt: f.reason,
         });
       }
-      return new FileTable(topic, partition, rows).files();
+      // Index entries go in as they are; the table keeps what a replay needs of them, and they are dropped.
+      return new FileTable(topic, partition, [...listing.entries, ...corrupt]).files();
     },
     recordedEventTimes: (partition: number) => indexedEventTimes(fs, root, topic, partition),
     async *readFile(file: ArchiveFileInfo): AsyncIterable<SourceRecord[]> {

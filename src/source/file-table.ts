@@ -1,30 +1,21 @@
 // A partition's archive files held in columns (typed arrays) with one small view object per file, so a year of hourly
 // files costs about a hundred bytes each in a replay instead of the ~800 of an index entry, its copies and its strings.
 
-import { buildFileName } from '../archive/file-name.js';
+import { buildFileName, fileExtension } from '../archive/file-name.js';
 import type { ArchiveFileEntry } from '../archive/partition-index.js';
 import type { ArchiveFormatName } from '../archive/record.js';
 import type { ArchiveFileInfo } from './types.js';
 
-/** One row as the table is built from: an index entry, or a file named like one that cannot be read (`corrupt`). */
-export interface FileRow {
-  path: string;
-  startOffset: bigint;
-  endOffset: bigint;
-  firstOffset: bigint;
-  nextOffset: bigint;
-  count: number;
-  minEventTime: number | null;
-  maxEventTime: number | null;
+/**
+ * One row as the table is built from: an index entry as it is (no copy per file), or a file named like one that cannot
+ * be read, with `corrupt` saying why.
+ */
+export type FileRow = Pick<ArchiveFileEntry, 'path' | 'name' | 'startOffset' | 'endOffset' | 'firstOffset' | 'nextOffset' | 'count'
+  | 'minEventTime' | 'maxEventTime' | 'untimedMinTimestamp' | 'eventTime' | 'length'> & {
   eventTimeMissing: number | undefined;
-  untimedMinTimestamp: number | null;
-  eventTime: string | null;
   format: ArchiveFormatName | null;
-  length: number;
-  extension: string;
-  /** Why the file cannot be read; null for a readable file. */
-  corrupt: string | null;
-}
+  corrupt?: string;
+};
 
 // Columns per row: offsets (start, end, first, next), numbers (count, min, max, missing (NaN: unknown), length,
 // untimed minimum (NaN: none or unknown)).
@@ -70,9 +61,10 @@ export class FileTable {
     rows.forEach((r, i) => {
       this.offsets.set([r.startOffset, r.endOffset, r.firstOffset, r.nextOffset], i * OFFSETS);
       this.numbers.set([r.count, r.minEventTime ?? Number.NEGATIVE_INFINITY, r.maxEventTime ?? Number.NEGATIVE_INFINITY, r.eventTimeMissing ?? Number.NaN, r.length, r.untimedMinTimestamp ?? Number.NaN], i * NUMBERS);
-      this.refs.set([word(r.eventTime), word(r.format), word(r.extension)], i * 3);
-      if (r.path !== this.folder + buildFileName(topic, partition, r.startOffset, r.endOffset, r.extension)) this.paths.set(i, r.path);
-      if (r.corrupt !== null) this.corrupt.set(i, r.corrupt);
+      const extension = fileExtension(r.name);
+      this.refs.set([word(r.eventTime), word(r.format), word(extension)], i * 3);
+      if (r.path !== this.folder + buildFileName(topic, partition, r.startOffset, r.endOffset, extension)) this.paths.set(i, r.path);
+      if (r.corrupt !== undefined) this.corrupt.set(i, r.corrupt);
     });
     this.views = Array.from({ length: rows.length }, (_, i) => new TableFile(this, i));
   }

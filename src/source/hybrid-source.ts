@@ -54,7 +54,7 @@ export interface HybridSourceOptions<D extends Timed = Timed> {
    * any is read, since their order and file-boundary watermarks are in that other clock.
    */
   eventTime: string;
-  /** Files holding records without a stored event time are read as early as their offsets allow (PlanOptions.untimedFirst). */
+  /** Records without a stored event time are timed by their Kafka timestamp when files are ordered (PlanOptions.untimedFirst). */
   untimedFirst?: boolean;
   /** The option that sets `eventTime`, for messages. Default `--event-time`. */
   eventTimeOption?: string;

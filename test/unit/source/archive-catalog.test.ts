@@ -80,11 +80,12 @@ test('a file named with other padding keeps its own path; one whose bytes are ba
 
 test('a table keeps offsets beyond 2^53 exactly, unknown counts of untimed records as unknown, and words once', () => {
   const big = 2n ** 62n;
+  const name = (start: bigint) => `t+3+${String(start).padStart(20, '0')}+${String(start + 9n).padStart(20, '0')}.parquet`;
   const row = (start: bigint, eventTime: string | null) => ({
-    path: `/a/topics/t/partition=3/t+3+${String(start).padStart(20, '0')}+${String(start + 9n).padStart(20, '0')}.parquet`,
+    path: `/a/topics/t/partition=3/${name(start)}`, name: name(start),
     startOffset: start, endOffset: start + 9n, firstOffset: start + 1n, nextOffset: start + 12n, count: 8, minEventTime: 1_700_000_000_123,
     maxEventTime: null, eventTimeMissing: undefined, untimedMinTimestamp: start === big ? 1_700_000_000_050 : null, eventTime, format: 'parquet' as const,
-    length: 4096, extension: 'parquet', corrupt: null,
+    length: 4096,
   });
   const table = new FileTable('t', 3, [row(big, 'ts'), row(big + 10n, 'kafka-timestamp'), row(big + 20n, 'ts')]);
   const [a, b, c] = table.files();
