@@ -27,12 +27,24 @@ export interface ArchiveFs {
   readonly description: string;
   /** Entries of a folder; NotFoundError when it does not exist. */
   list(path: string): Promise<FileStatus[]>;
+  /**
+   * The names in a folder, where the store can give them for less than `list` (the local fs: no stat per entry);
+   * NotFoundError when it does not exist. Without it, `listNames()` below takes them from `list`.
+   */
+  listNames?(path: string): Promise<string[]>;
   /** The status of a path, or null when it does not exist. */
   stat(path: string): Promise<FileStatus | null>;
   /** Bytes [start, end) of a file (Parquet footers, row groups). */
   readRange(path: string, start: number, end: number): Promise<Uint8Array>;
   /** A whole file. */
   readFile(path: string): Promise<Uint8Array>;
+  /**
+   * A whole file in chunks of at most 64 KiB, where the store can read it so (the local fs). For a large file read once
+   * and decoded as it comes, such as a partition index: one buffer of its whole size, once freed, makes the C allocator
+   * keep megabytes more for the rest of the process (glibc raises its trim threshold to twice the largest freed block).
+   * Without it, `readChunks()` below yields `readFile`'s one buffer.
+   */
+  readChunks?(path: string): AsyncIterable<Uint8Array>;
   /** Write a file from a stream of chunks without buffering it whole; parent folders are created. */
   writeFile(path: string, data: Uint8Array | AsyncIterable<Uint8Array>, options?: WriteOptions): Promise<void>;
   /** Atomic rename; AlreadyExistsError when `to` exists, NotFoundError when `from` does not. */
@@ -52,6 +64,17 @@ export function uriOf(fs: Pick<ArchiveFs, 'description'>, path: string): string 
   const afterScheme = d.indexOf('://') + 3;
   const base = d.length > afterScheme && d.endsWith('/') ? d.slice(0, -1) : d;
   return `${base}${path.startsWith('/') ? '' : '/'}${path}`;
+}
+
+/** The names in a folder: the store's own `listNames` where it has one, else `list`'s names. */
+export async function listNames(fs: ArchiveFs, path: string): Promise<string[]> {
+  return fs.listNames ? fs.listNames(path) : (await fs.list(path)).map((s) => s.name);
+}
+
+/** A file's bytes in chunks: the store's own `readChunks` where it has one, else `readFile` whole. */
+export async function* readChunks(fs: ArchiveFs, path: string): AsyncIterable<Uint8Array> {
+  if (fs.readChunks) yield* fs.readChunks(path);
+  else yield await fs.readFile(path);
 }
 
 /** Joins POSIX path segments without doubling slashes; the root keeps its leading slash. */

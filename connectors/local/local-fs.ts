@@ -12,6 +12,9 @@ import { checkPath, checkRange } from './paths.js';
 
 const log = getLogger('local-fs');
 
+/** `readChunks` reads this much at a time: below glibc's default mmap threshold (128 KiB), so chunks come from the heap. */
+const CHUNK_BYTES = 64 * 1024;
+
 /** Node fs errors that say "this file system cannot hard-link here"; rename then falls back to check-then-rename. */
 const noLinkCodes = ['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK'];
 
@@ -37,13 +40,7 @@ export class LocalFs implements ArchiveFs {
 
   async list(path: string): Promise<FileStatus[]> {
     const dir = checkPath(path);
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch (err) {
-      if (hasErrno(err, 'ENOTDIR')) throw notAFolder(dir);
-      throw mapFsError(err, dir, 'list');
-    }
+    const names = await this.listNames(dir);
     // A year of hourly files is thousands of names: stat a few at a time (all at once, the requests' memory stays resident).
     const entries = await mapConcurrently(names, 64, async (name) => {
         const full = posix.join(dir, name);
@@ -59,6 +56,16 @@ export class LocalFs implements ArchiveFs {
         }
     });
     return entries.filter((e): e is FileStatus => e !== null).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async listNames(path: string): Promise<string[]> {
+    const dir = checkPath(path);
+    try {
+      return await readdir(dir);
+    } catch (err) {
+      if (hasErrno(err, 'ENOTDIR')) throw notAFolder(dir);
+      throw mapFsError(err, dir, 'list');
+    }
   }
 
   async stat(path: string): Promise<FileStatus | null> {
@@ -103,6 +110,32 @@ export class LocalFs implements ArchiveFs {
     } catch (err) {
       if (hasErrno(err, 'EISDIR')) throw new OxbowError('NOT_A_FILE', `cannot read ${p}: it is a folder, not a file`, { cause: err });
       throw mapFsError(err, p, 'read');
+    }
+  }
+
+  async *readChunks(path: string): AsyncIterable<Uint8Array> {
+    const p = checkPath(path);
+    let handle;
+    try {
+      handle = await open(p, 'r');
+    } catch (err) {
+      throw mapFsError(err, p, 'read');
+    }
+    try {
+      for (;;) {
+        const chunk = new Uint8Array(CHUNK_BYTES);
+        let bytesRead: number;
+        try {
+          ({ bytesRead } = await handle.read(chunk, 0, chunk.length, null));
+        } catch (err) {
+          if (hasErrno(err, 'EISDIR')) throw new OxbowError('NOT_A_FILE', `cannot read ${p}: it is a folder, not a file`, { cause: err });
+          throw mapFsError(err, p, 'read');
+        }
+        if (bytesRead === 0) return;
+        yield bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead);
+      }
+    } finally {
+      await handle.close();
     }
   }
 

@@ -2,7 +2,7 @@
 
 import { mapConcurrently } from '../concurrency.js';
 import { randomUUID } from 'node:crypto';
-import { joinPath, writeAtomically, type ArchiveFs, type FileStatus } from '../archive-fs.js';
+import { joinPath, listNames, readChunks, writeAtomically, type ArchiveFs, type FileStatus } from '../archive-fs.js';
 import { AlreadyExistsError, CorruptFileError, NotFoundError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import { connectFileKind } from './connect-files.js';
@@ -105,15 +105,18 @@ function entryFromJson(dir: string, o: unknown): ArchiveFileEntry {
 }
 
 async function readIndex(fs: ArchiveFs, dir: string): Promise<Map<string, ArchiveFileEntry> | 'missing' | 'unreadable'> {
-  let bytes: Uint8Array;
+  // A year of hourly files makes an index of megabytes: read in chunks (see ArchiveFs.readChunks), decoded as they come.
+  const decoder = new TextDecoder();
+  let text = '';
   try {
-    bytes = await fs.readFile(joinPath(dir, INDEX_FILE_NAME));
+    for await (const chunk of readChunks(fs, joinPath(dir, INDEX_FILE_NAME))) text += decoder.decode(chunk, { stream: true });
+    text += decoder.decode();
   } catch (err) {
     if (err instanceof NotFoundError) return 'missing';
     throw err;
   }
   try {
-    const doc = JSON.parse(Buffer.from(bytes).toString('utf8')) as { version?: unknown; files?: unknown };
+    const doc = JSON.parse(text) as { version?: unknown; files?: unknown };
     if (doc.version !== INDEX_VERSION || !Array.isArray(doc.files)) throw new Error(`unknown index version ${String(doc.version)}`);
     return new Map(doc.files.map((f) => {
       const e = entryFromJson(dir, f);
@@ -136,6 +139,26 @@ export async function indexedEventTimes(fs: ArchiveFs, root: string, topic: stri
   const found = new Set<string>();
   for (const e of indexed.values()) if (e.eventTime !== null) found.add(e.eventTime);
   return found;
+}
+
+/**
+ * Whether a partition folder holds a file whose name's range reaches `offset` or beyond, from the names alone (no
+ * index, no stat per file): a replay that has read everything below `offset` asks this before listing the partition
+ * again, since a file with records it has not read is named by a range that ends at or past it. Any extension counts
+ * (a full listing then decides what the file is); a missing folder holds none.
+ */
+export async function holdsFilesFrom(fs: ArchiveFs, root: string, topic: string, partition: number, offset: bigint): Promise<boolean> {
+  let names: string[];
+  try {
+    names = await listNames(fs, partitionDir(root, topic, partition));
+  } catch (err) {
+    if (err instanceof NotFoundError) return false;
+    throw err;
+  }
+  return names.some((name) => {
+    const parsed = parseFileName(name);
+    return parsed !== null && parsed.topic === topic && parsed.partition === partition && parsed.endOffset >= offset;
+  });
 }
 
 /** Checks facts (a file's own metadata, or an index entry) against the file's name and folder; the reason they cannot be true, or null. */

@@ -4,7 +4,7 @@ import { uriOf, type ArchiveFs } from '../archive-fs.js';
 import { CorruptFileError, UsageError } from '../errors.js';
 import { CONNECT_NOT_REPLAYED } from '../archive/connect-files.js';
 import { parseFileName } from '../archive/file-name.js';
-import { indexedEventTimes, loadPartitionIndex, type FormatRegistry } from '../archive/partition-index.js';
+import { holdsFilesFrom, indexedEventTimes, loadPartitionIndex, type FormatRegistry } from '../archive/partition-index.js';
 import { readArchiveFile } from '../archive/reader.js';
 import { FileTable, type FileRow, TableFile } from './file-table.js';
 import type { ArchiveCatalog, ArchiveFileInfo, SourceRecord } from './types.js';
@@ -45,6 +45,7 @@ export function archiveCatalog(fs: ArchiveFs, root: string, topic: string, forma
       return new FileTable(topic, partition, [...listing.entries, ...corrupt]).files();
     },
     recordedEventTimes: (partition: number) => indexedEventTimes(fs, root, topic, partition),
+    holdsFilesFrom: (partition: number, offset: bigint) => holdsFilesFrom(fs, root, topic, partition, offset),
     async *readFile(file: ArchiveFileInfo): AsyncIterable<SourceRecord[]> {
       const entry = file instanceof TableFile ? file.table.entry(file.row) : null;
       if (entry === null) {

@@ -156,15 +156,20 @@ export class HybridSource<D extends Timed = Timed> {
     const active = [...o.partitions];
     if (o.archive) {
       // Archive rounds: read what the index lists; when all is read, list again (the archiver may have published more).
-      for (;;) {
+      // A later round lists only a partition whose file names show a range reaching past what was read.
+      const storageRetry = (what: string, p: number): RetryOptions => ({
+        ...(o.storageRetry ?? STORAGE_RETRY),
+        onRetry: ({ error, attempt, delayMs }) => log.warn(`${what} failed; retrying`, { partition: p, attempt, delayMs, error: (error as Error).message }),
+      });
+      for (let round = 0; ; round++) {
         const plans: PartitionPlan[] = [];
         for (const p of active) {
           const pos = this.position.get(p)!;
           const archive = o.archive;
-          const files = await retry(() => archive.listFiles(p), {
-            ...(o.storageRetry ?? STORAGE_RETRY),
-            onRetry: ({ error, attempt, delayMs }) => log.warn('listing the archive failed; retrying', { partition: p, attempt, delayMs, error: (error as Error).message }),
-          });
+          const from = pos.nextOffset;
+          if (round > 0 && from !== null && archive.holdsFilesFrom
+            && !(await retry(() => archive.holdsFilesFrom!(p, from), storageRetry('listing the archive\'s file names', p)))) continue;
+          const files = await retry(() => archive.listFiles(p), storageRetry('listing the archive', p));
           const other = files.find((f) => f.eventTime !== null && f.eventTime !== o.eventTime);
           if (other) {
             const option = o.eventTimeOption ?? '--event-time';

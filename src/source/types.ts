@@ -42,6 +42,12 @@ export interface ArchiveCatalog {
    * index); null (or no such method): ask `listFiles`.
    */
   recordedEventTimes?(partition: number): Promise<Set<string> | null>;
+  /**
+   * False when no file of the partition can hold an offset at or past `offset`, told without a full listing (the file
+   * names carry their ranges). A replay that has read a partition up to `offset` asks before listing it again: a year of
+   * files is listed once, not once more at the archive's end. No such method: list again.
+   */
+  holdsFilesFrom?(partition: number, offset: bigint): Promise<boolean>;
 }
 
 /** A batch read from one live partition. */

@@ -121,3 +121,26 @@ test('the event-time definitions an archive records come from its index when the
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('holdsFilesFrom tells from the names alone whether a file reaches an offset: the last file\'s end, one past it, a file published later, any extension, no folder', async () => {
+  const root = await sampleCopy();
+  try {
+    const catalog = archiveCatalog(fs, root, 'listens', formats);
+    const files = await catalog.listFiles(0);
+    const last = files.at(-1)!;
+    assert.equal(await catalog.holdsFilesFrom!(0, last.endOffset), true, 'the last file holds its own end offset');
+    assert.equal(await catalog.holdsFilesFrom!(0, last.endOffset + 1n), false, 'nothing past the last file');
+    assert.equal(await catalog.holdsFilesFrom!(0, 0n), true);
+    const dir = join(root, 'topics/listens/partition=0');
+    // Not an archive file of this partition, or ending before the offset: still nothing.
+    await writeFile(join(dir, `listens+1+${last.endOffset + 1n}+${last.endOffset + 5n}.parquet`), 'x');
+    await writeFile(join(dir, 'notes.txt'), 'x');
+    assert.equal(await catalog.holdsFilesFrom!(0, last.endOffset + 1n), false);
+    // A file published after the listing, whatever it turns out to be when listed.
+    await writeFile(join(dir, `listens+0+${last.endOffset + 1n}+${last.endOffset + 5n}.avro`), 'x');
+    assert.equal(await catalog.holdsFilesFrom!(0, last.endOffset + 1n), true);
+    assert.equal(await catalog.holdsFilesFrom!(7, 0n), false, 'a partition with no folder holds nothing');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

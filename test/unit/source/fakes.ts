@@ -33,6 +33,8 @@ export class FakeCatalog implements ArchiveCatalog {
   readonly files = new Map<number, { info: ArchiveFileInfo; records: SourceRecord[] }[]>();
   readonly reads: string[] = [];
   readonly corrupt = new Set<string>();
+  /** The partitions listed, one entry per listFiles call. */
+  readonly listings: number[] = [];
 
   add(f: { info: ArchiveFileInfo; records: SourceRecord[] }): this {
     const list = this.files.get(f.info.partition) ?? [];
@@ -42,6 +44,7 @@ export class FakeCatalog implements ArchiveCatalog {
   }
 
   async listFiles(partition: number): Promise<ArchiveFileInfo[]> {
+    this.listings.push(partition);
     return (this.files.get(partition) ?? []).map((f) => f.info);
   }
 
@@ -53,6 +56,13 @@ export class FakeCatalog implements ArchiveCatalog {
     const half = Math.ceil(f.records.length / 2);
     yield f.records.slice(0, half);
     if (half < f.records.length) yield f.records.slice(half);
+  }
+}
+
+/** A catalogue that also answers holdsFilesFrom from its files' ranges, as the archive's names do. */
+export class NamedFakeCatalog extends FakeCatalog {
+  async holdsFilesFrom(partition: number, offset: bigint): Promise<boolean> {
+    return (this.files.get(partition) ?? []).some((f) => f.info.endOffset >= offset);
   }
 }
 

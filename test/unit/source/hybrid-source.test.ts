@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventTimeMismatchError, OffsetGapError } from '../../../src/errors.js';
 import { HybridSource, type HybridSourceOptions, type SourceStep } from '../../../src/source/hybrid-source.js';
-import { FakeCatalog, FakeLive, file } from './fakes.js';
+import { FakeCatalog, FakeLive, file, NamedFakeCatalog } from './fakes.js';
 
 // The fakes' records carry their event time; a record without one is a bad record, as the job's decoder would say.
 const base = (o: Partial<HybridSourceOptions>): HybridSourceOptions => ({
@@ -120,6 +120,22 @@ test('when the archive is exhausted it is listed again, and files published mean
   assert.equal(catalog.reads.length, 2);
   assert.deepEqual([...live.started], [[0, 4n]]);
   assert.deepEqual(offsetsOf(steps, 0), [0, 1, 2, 3, 4]);
+});
+
+test('a catalogue that tells files past an offset by name is listed again only where names reach past what was read', async () => {
+  for (const publish of [false, true]) {
+    const catalog = new NamedFakeCatalog().add(file(0, 0, [1, 2])).add(file(1, 0, [1, 2]));
+    const source = new HybridSource(base({ partitions: [0, 1], archive: catalog }));
+    const steps: SourceStep[] = [];
+    for await (const s of source.steps()) {
+      steps.push(s);
+      if (publish && s.kind === 'file-done' && catalog.files.get(1)!.length === 1) catalog.add(file(1, 2, [3, 4]));
+    }
+    assert.deepEqual(offsetsOf(steps, 1), publish ? [0, 1, 2, 3] : [0, 1]);
+    assert.deepEqual(offsetsOf(steps, 0), [0, 1]);
+    // Each partition is listed once; partition 1 a second time, then a third (its new file read), only when one was published.
+    assert.deepEqual(catalog.listings, publish ? [0, 1, 1] : [0, 1]);
+  }
 });
 
 test('restore chooses by offset: a position still inside the archive reads the archive even if Kafka lost it', async () => {

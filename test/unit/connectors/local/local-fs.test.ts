@@ -136,6 +136,25 @@ describe('LocalFs', () => {
     await assert.rejects(fs.mkdirs(`${dir}/m/file`), AlreadyExistsError);
   });
 
+  it('readChunks yields the whole file in chunks of at most 64 KiB; a missing file is NotFoundError, a folder NOT_A_FILE', async () => {
+    const p = `${dir}/chunked.bin`;
+    const data = new Uint8Array(200_000).map((_, i) => (i * 7) % 251);
+    await fs.writeFile(p, data);
+    const parts: Uint8Array[] = [];
+    for await (const c of fs.readChunks(p)) parts.push(c);
+    assert.deepEqual(parts.map((c) => c.length), [65_536, 65_536, 65_536, 3_392]);
+    assert.deepEqual(Buffer.concat(parts), Buffer.from(await fs.readFile(p)));
+    await fs.writeFile(`${dir}/empty.bin`, new Uint8Array(0));
+    for await (const c of fs.readChunks(`${dir}/empty.bin`)) assert.fail(`an empty file yields no chunk, got ${c.length} bytes`);
+    const drain = async (path: string) => {
+      for await (const c of fs.readChunks(path)) void c;
+    };
+    await assert.rejects(drain(`${dir}/absent.bin`), NotFoundError);
+    await assert.rejects(drain(dir), (e: unknown) => e instanceof OxbowError && e.code === 'NOT_A_FILE');
+    assert.deepEqual((await fs.listNames(dir)).sort(), (await fs.list(dir)).map((st) => st.name).sort());
+    await assert.rejects(fs.listNames(`${dir}/absent`), NotFoundError);
+  });
+
   it('rejects relative paths with a UsageError', async () => {
     await assert.rejects(fs.stat('relative/path'), UsageError);
   });
