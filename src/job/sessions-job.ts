@@ -4,6 +4,7 @@ import type { CheckpointStore } from '../checkpoint/store.js';
 import type { Checkpoint } from '../checkpoint/format.js';
 import { EventEmitterOf } from '../events.js';
 import { checkBadRatio } from './bad-ratio.js';
+import { paceHeap } from '../heap-pacer.js';
 import type { ProfileJoin } from '../join/profile-join.js';
 import type { SourceRecord } from '../source/types.js';
 import type { OutputSink } from '../sink/types.js';
@@ -199,6 +200,7 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
     let windowRecords = 0;
     for await (const step of o.source.steps()) {
       this.handle(step);
+      paceHeap();
       const now = this.now();
       if (now - lastProgressAt >= (o.progressIntervalMs ?? 1000)) {
         this.emit('progress', this.progress(windowStart, windowRecords));

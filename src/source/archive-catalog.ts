@@ -1,6 +1,7 @@
 // Adapts the archive's reader API (partition index + file reader) to the source's ArchiveCatalog.
 
 import { uriOf, type ArchiveFs } from '../archive-fs.js';
+import { paceHeap } from '../heap-pacer.js';
 import { CorruptFileError, UsageError } from '../errors.js';
 import { CONNECT_NOT_REPLAYED } from '../archive/connect-files.js';
 import { parseFileName } from '../archive/file-name.js';
@@ -68,6 +69,8 @@ export async function recordedEventTimes(catalog: ArchiveCatalog, partitions: re
     const indexed = (await catalog.recordedEventTimes?.(p)) ?? null;
     if (indexed !== null) for (const e of indexed) found.add(e);
     else for (const f of await catalog.listFiles(p)) if (f.eventTime !== null) found.add(f.eventTime);
+    // Either way a partition's whole index was parsed, and is garbage now.
+    paceHeap(true);
   }
   return found;
 }

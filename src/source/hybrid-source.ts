@@ -5,6 +5,7 @@ import { CorruptFileError, EventTimeMismatchError, OffsetGapError } from '../err
 import { getLogger } from '../logger.js';
 import { alignedOrder } from './aligned-order.js';
 import { planPartitionFiles, remainingMinEventTimes, type PartitionPlan } from './file-plan.js';
+import { paceHeap } from '../heap-pacer.js';
 import { retry, STORAGE_RETRY, type RetryOptions } from '../retry.js';
 import { prefetchFiles } from './prefetch-reader.js';
 import type { ArchiveCatalog, LiveBatch, LiveReader, SourceRecord } from './types.js';
@@ -170,6 +171,8 @@ export class HybridSource<D extends Timed = Timed> {
           if (round > 0 && from !== null && archive.holdsFilesFrom
             && !(await retry(() => archive.holdsFilesFrom!(p, from), storageRetry('listing the archive\'s file names', p)))) continue;
           const files = await retry(() => archive.listFiles(p), storageRetry('listing the archive', p));
+          // A year of files is megabytes of index and folder listing that is garbage once the plan holds what it needs.
+          paceHeap(true);
           const other = files.find((f) => f.eventTime !== null && f.eventTime !== o.eventTime);
           if (other) {
             const option = o.eventTimeOption ?? '--event-time';

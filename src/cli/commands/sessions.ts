@@ -9,6 +9,7 @@ import { assembleSessionsJob, type SessionsJobSpec } from '../../job/assemble.js
 import { DEFAULT_MAX_AHEAD_MS } from '../../job/decode.js';
 import { MAX_BAD_RATIO_OPTION, parseBadRatio } from '../../job/bad-ratio.js';
 import type { BadRecord } from '../../job/sessions-job.js';
+import { enableHeapPacing, heapPacingStats } from '../../heap-pacer.js';
 import { getLogger } from '../../logger.js';
 import { formatDuration, parseCount, parseDuration } from '../../time.js';
 import type { CliContext } from '../context.js';
@@ -110,6 +111,8 @@ async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven
   };
   const prefetch = parseCount(flags.prefetch, '--prefetch');
   const maxBadRatio = parseBadRatio(flags.maxBadRatio);
+  // A replay of a year must peak where one of a month does (src/heap-pacer.ts); OXBOW_HEAP_PACING=off leaves V8 alone.
+  if (process.env.OXBOW_HEAP_PACING !== 'off' && !enableHeapPacing()) log.debug('heap pacing unavailable in this Node; peak memory may grow with the replay\'s length');
   const ports = await openSessionsPorts(flags, ctx.stdout, eventTimeGiven);
   const spec: SessionsJobSpec = {
     topic: ports.topic, partitions: ports.partitions, windows, event: { keyField: flags.keyField, eventTime: ports.eventTime, maxAheadMs: durations.maxAheadMs },
@@ -146,6 +149,7 @@ async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven
     reportJob(job, ctx.stderr, durations.progressIntervalMs);
     if (metrics) jobMetrics(job, ports.topic, metrics.registry);
     await job.run();
+    log.debug('heap pacing', { ...heapPacingStats() });
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
