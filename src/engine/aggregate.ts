@@ -12,6 +12,11 @@ export interface Aggregate<A = unknown, R = unknown> {
   /** Both sessions became one; may mutate and return `a`. */
   merge(a: A, b: A): A;
   getResult(acc: A): R;
+  /**
+   * The value fields `add` and `check` read. Given, a job may hand them an event that holds only these (and the key and
+   * event-time fields), read from the value's bytes without parsing the rest; left out, every event is the whole value.
+   */
+  readonly fields?: readonly string[];
   /** Why this event cannot be aggregated (callers count and report it), or null. Runs before `add`. */
   check?(event: Record<string, unknown>): string | null;
   /** Accumulator to plain JSON and back (documented per aggregate in docs/engine.md). */

@@ -103,7 +103,8 @@ export async function assembleSessionsJob(spec: SessionsJobSpec, ports: Sessions
     positions: restore ? positionsOf(restore.checkpoint.positions) : undefined,
     watermarks: restore?.checkpoint.watermarks,
     eventTime: spec.event.eventTime.text,
-    decode: createDecoder({ ...spec.event, check: aggregate.check?.bind(aggregate) }),
+    // Events hold only the fields the aggregate reads, unless late events are written out whole (--late-output).
+    decode: createDecoder({ ...spec.event, check: aggregate.check?.bind(aggregate), fields: ports.onLate ? undefined : aggregate.fields }),
   });
   let source: JobSource = events;
   if (spec.profiles) {

@@ -4,6 +4,7 @@
 import { EventTimeMismatchError } from '../errors.js';
 import { type EventTimeDefinition, eventTimeOfValue } from '../event-time.js';
 import type { SourceRecord } from '../source/types.js';
+import { ABSENT, scanFields, scanFlatObject, UNSURE } from '../json-scan.js';
 import { formatDuration } from '../time.js';
 
 export interface DecodedEvent {
@@ -27,6 +28,12 @@ export interface EventSpec {
   maxAheadMs: number;
   /** The aggregate's own check of an event (e.g. a song without songId for `listening`): a reason makes it a bad record. */
   check?: (event: Record<string, unknown>) => string | null;
+  /**
+   * The value fields the job reads besides the key and the event time (the aggregate's `fields`). Given, and with a
+   * top-level event-time field or the Kafka timestamp, an event holds only those fields, read from the value's bytes
+   * (src/json-scan.ts) whenever the scan is certain; undefined: every event is the whole value, parsed.
+   */
+  fields?: readonly string[];
 }
 
 /** Default of `--max-event-time-ahead`. */
@@ -76,9 +83,10 @@ export function decodeObject(spec: EventSpec, value: unknown, kafkaTimestamp: nu
  * another clock is refused, never replayed); a record read live is also held to the wall clock.
  */
 export function createDecoder(spec: EventSpec, now: () => number = Date.now): (record: SourceRecord, phase: 'archive' | 'kafka') => Decoded {
+  const scan = scannedFields(spec);
   return (record, phase) => {
     if (record.value === null) return 'the value is empty (null)';
-    const v = parseValue(record.value);
+    const v = (scan === null ? null : scannedEvent(record.value, scan)) ?? parseValue(record.value);
     if (v === NOT_JSON) return 'the value is not JSON';
     if (phase === 'archive') checkArchivedTime(spec.eventTime, '--event-time', v, record);
     return decodeObject(spec, v, record.timestamp, phase === 'kafka' ? now() : null);
@@ -86,6 +94,28 @@ export function createDecoder(spec: EventSpec, now: () => number = Date.now): (r
 }
 
 const NOT_JSON = Symbol('not JSON');
+
+/** The fields an event needs when the spec allows a scan (see EventSpec.fields): names, and their bytes for the scan. */
+function scannedFields(spec: EventSpec): { names: string[]; bytes: Uint8Array[] } | null {
+  const time = spec.eventTime.path;
+  if (spec.fields === undefined || (time !== null && time.length !== 1)) return null;
+  const names = [...new Set([spec.keyField, ...(time ?? []), ...spec.fields])];
+  // An own `__proto__` is what JSON.parse makes of that key; an assignment would set the prototype instead.
+  if (names.includes('__proto__')) return null;
+  return { names, bytes: scanFields(names) };
+}
+
+/** The event with just the needed fields, as JSON.parse would give them; null when the scan is not certain. */
+function scannedEvent(value: Uint8Array, scan: { names: string[]; bytes: Uint8Array[] }): Record<string, unknown> | null {
+  const values = scanFlatObject(value, scan.bytes);
+  if (values === UNSURE) return null;
+  const event: Record<string, unknown> = {};
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
+    if (x !== ABSENT) event[scan.names[i]!] = x;
+  }
+  return event;
+}
 
 function parseValue(value: Uint8Array): unknown {
   try {

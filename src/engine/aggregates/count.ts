@@ -5,6 +5,7 @@ import { accumulatorError } from './errors.js';
 
 export const countAggregate: Aggregate<number, number> = {
   name: 'count',
+  fields: [],
   createAccumulator: () => 0,
   add: (acc) => acc + 1,
   merge: (a, b) => a + b,

@@ -18,6 +18,7 @@ export interface ListeningResult {
 
 export const listeningAggregate: Aggregate<ListeningAccumulator, ListeningResult> = {
   name: 'listening',
+  fields: ['type'],
   createAccumulator: () => ({ songs: 0, events: 0, first: Infinity, last: -Infinity }),
   add(acc, ts, event) {
     if (event.type === 'song') acc.songs++;

@@ -53,6 +53,7 @@ export function cutRuns(events: readonly { ts: number; song: boolean; playlistId
 export function playlistRunsAggregate(onlyPlaylist?: string): Aggregate<PlaylistAccumulator, PlaylistRun[]> {
   return {
     name: 'playlist-runs',
+    fields: ['type', 'playlistId'],
     createAccumulator: () => ({ ts: [], playlist: [], song: [], sorted: true }),
     add(acc, ts, event) {
       const song = event.type === 'song';

@@ -15,6 +15,7 @@ export function sumAggregate(field: string): Aggregate<number, number> {
   const name = `sum:${field}`;
   return {
     name,
+    fields: [field],
     createAccumulator: () => 0,
     add: (acc, _ts, event) => acc + numberOf(event[field]),
     merge: (a, b) => a + b,
