@@ -10,13 +10,22 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-/** Collect once the old generation has grown by this much since the last collection (or by half its live size, if more). */
+/** Collect once the old generation has grown by this much since the last collection, or by `growth` times its live size if more. */
 const MIN_STEP_BYTES = 8 * 1024 * 1024;
 /** Checks are cheap but not free (a heap statistics call): at most this often. */
 const CHECK_INTERVAL_MS = 200;
 
+export interface HeapPacingOptions {
+  /**
+   * The step as a share of the live old generation (default 0.5): smaller keeps the peak nearer the live size, larger
+   * collects less often. A job that promotes fast (the archiver, its row groups) trades less time for a higher peak.
+   */
+  growth?: number;
+}
+
 interface Pacer {
   gc: () => void;
+  growth: number;
   /** Old generation in use (old space plus large objects) right after the last collection. */
   live: number;
   nextCheckAt: number;
@@ -35,15 +44,17 @@ function oldGenerationUsed(): number {
 /**
  * Turns pacing on for this process (the CLI's long-running commands do; a library user decides for their own process).
  * It needs V8's `gc()`, exposed here through `--expose-gc` set at run time; false when this V8 does not give it, and
- * pacing stays off (the replay is the same, its peak memory may grow with its length).
+ * pacing stays off (the replay is the same, its peak memory may grow with its length). `OXBOW_HEAP_PACING=off` in the
+ * environment keeps it off: V8 then collects on its own schedule.
  */
-export function enableHeapPacing(): boolean {
+export function enableHeapPacing(options: HeapPacingOptions = {}): boolean {
   if (pacer) return true;
+  if (process.env.OXBOW_HEAP_PACING === 'off') return false;
   try {
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as unknown;
     if (typeof gc !== 'function') return false;
-    pacer = { gc: gc as () => void, live: oldGenerationUsed(), nextCheckAt: 0, collections: 0, collectMs: 0 };
+    pacer = { gc: gc as () => void, growth: options.growth ?? 0.5, live: oldGenerationUsed(), nextCheckAt: 0, collections: 0, collectMs: 0 };
     return true;
   } catch {
     return false;
@@ -61,7 +72,7 @@ export function paceHeap(now = false): void {
   const t = performance.now();
   if (!now && t < p.nextCheckAt) return;
   p.nextCheckAt = t + CHECK_INTERVAL_MS;
-  if (oldGenerationUsed() - p.live < Math.max(MIN_STEP_BYTES, p.live / 2)) return;
+  if (oldGenerationUsed() - p.live < Math.max(MIN_STEP_BYTES, p.live * p.growth)) return;
   p.gc();
   p.live = oldGenerationUsed();
   p.collections++;

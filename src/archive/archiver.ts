@@ -3,6 +3,7 @@
 import type { ArchiveFs } from '../archive-fs.js';
 import { OffsetGapError, OxbowError, PartitionConflict, PermissionError, SourceStuckError, UsageError } from '../errors.js';
 import { EventEmitterOf } from '../events.js';
+import { paceHeap } from '../heap-pacer.js';
 import { getLogger } from '../logger.js';
 import { abortableSleep, type RetryOptions } from '../retry.js';
 import type { ArchiveSource, PartitionOffsets, SourceBatch, TopicPartition } from './archive-source.js';
@@ -341,6 +342,7 @@ export class Archiver extends EventEmitterOf<ArchiverEvents> {
     if (this.stopping || w.fenced) return;
     try {
       const outcome = await w.handleBatch(batch);
+      paceHeap();
       if (!(await this.apply(w, outcome))) return;
       if (outcome.seekTo !== null) {
         this.o.source.seek(w.topic, w.partition, outcome.seekTo);

@@ -12,6 +12,7 @@ import { DEFAULT_ROTATION } from '../../archive/rotation.js';
 import { uriOf } from '../../archive-fs.js';
 import { UsageError } from '../../errors.js';
 import { DEFAULT_EVENT_TIME } from '../../event-time.js';
+import { enableHeapPacing, heapPacingStats } from '../../heap-pacer.js';
 import { getLogger } from '../../logger.js';
 import { formatDuration, parseCount, parseDuration, parseSize } from '../../time.js';
 import type { CliContext } from '../context.js';
@@ -111,6 +112,9 @@ export function registerArchive(program: Command, ctx: CliContext): void {
       };
       if (opts.group !== undefined && opts.group.trim() === '') throw new UsageError('--group: the consumer group id is empty');
       const { fs, root } = storageOpener(opts)(opts.archive);
+      // Row groups are built and dropped all run long, and what they hold is promoted before it dies: collected once the old
+      // generation doubles, the peak stays under 300 MB at any rotation size for about 3 % of the time (src/heap-pacer.ts).
+      if (!enableHeapPacing({ growth: 1 })) log.debug('heap pacing off (OXBOW_HEAP_PACING=off, or no gc() in this Node)');
       // The archive's URI as oxbow resolves it: the same however the path was spelled (relative, trailing slash, ?user=).
       const location = uriOf(fs, root);
       const group = opts.group ?? defaultArchiveGroup(location, opts.topic);
@@ -149,6 +153,7 @@ export function registerArchive(program: Command, ctx: CliContext): void {
         metrics = await openMetrics(opts.metrics);
         if (metrics) archiverMetrics(archiver, metrics.registry);
         const summary = await archiver.run().finally(() => line.end());
+        log.debug('heap pacing', { ...heapPacingStats() });
         ctx.stdout.write(JSON.stringify({
           records: summary.recordsArchived,
           files: summary.filesPublished,

@@ -111,8 +111,8 @@ async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven
   };
   const prefetch = parseCount(flags.prefetch, '--prefetch');
   const maxBadRatio = parseBadRatio(flags.maxBadRatio);
-  // A replay of a year must peak where one of a month does (src/heap-pacer.ts); OXBOW_HEAP_PACING=off leaves V8 alone.
-  if (process.env.OXBOW_HEAP_PACING !== 'off' && !enableHeapPacing()) log.debug('heap pacing unavailable in this Node; peak memory may grow with the replay\'s length');
+  // A replay of a year must peak where one of a month does (src/heap-pacer.ts).
+  if (!enableHeapPacing()) log.debug('heap pacing off (OXBOW_HEAP_PACING=off, or no gc() in this Node); peak memory may grow with the replay\'s length');
   const ports = await openSessionsPorts(flags, ctx.stdout, eventTimeGiven);
   const spec: SessionsJobSpec = {
     topic: ports.topic, partitions: ports.partitions, windows, event: { keyField: flags.keyField, eventTime: ports.eventTime, maxAheadMs: durations.maxAheadMs },
