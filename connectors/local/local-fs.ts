@@ -3,6 +3,7 @@
 import { mapConcurrently } from '../../src/concurrency.js';
 import { link, lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { ArchiveFs, FileStatus, WriteOptions } from '../../src/archive-fs.js';
 import { AlreadyExistsError, OxbowError } from '../../src/errors.js';
@@ -21,6 +22,21 @@ const noLinkCodes = ['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK'];
 export interface LocalFsOptions {
   /** Shown in messages; `file:///data/archive`. */
   description?: string;
+}
+
+/** A file opened for reading; a failure mapped onto oxbow's errors. */
+async function openToRead(p: string): Promise<FileHandle> {
+  try {
+    return await open(p, 'r');
+  } catch (err) {
+    throw mapFsError(err, p, 'read');
+  }
+}
+
+/** A read that failed, as oxbow's error: a folder is NOT_A_FILE, the rest by errno. */
+function readError(err: unknown, p: string): OxbowError {
+  if (hasErrno(err, 'EISDIR')) return new OxbowError('NOT_A_FILE', `cannot read ${p}: it is a folder, not a file`, { cause: err });
+  return mapFsError(err, p, 'read');
 }
 
 /**
@@ -81,12 +97,7 @@ export class LocalFs implements ArchiveFs {
   async readRange(path: string, start: number, end: number): Promise<Uint8Array> {
     const p = checkPath(path);
     checkRange(p, start, end);
-    let handle;
-    try {
-      handle = await open(p, 'r');
-    } catch (err) {
-      throw mapFsError(err, p, 'read');
-    }
+    const handle = await openToRead(p);
     try {
       const buffer = new Uint8Array(end - start);
       let filled = 0;
@@ -108,19 +119,13 @@ export class LocalFs implements ArchiveFs {
     try {
       return await readFile(p);
     } catch (err) {
-      if (hasErrno(err, 'EISDIR')) throw new OxbowError('NOT_A_FILE', `cannot read ${p}: it is a folder, not a file`, { cause: err });
-      throw mapFsError(err, p, 'read');
+      throw readError(err, p);
     }
   }
 
   async *readChunks(path: string): AsyncIterable<Uint8Array> {
     const p = checkPath(path);
-    let handle;
-    try {
-      handle = await open(p, 'r');
-    } catch (err) {
-      throw mapFsError(err, p, 'read');
-    }
+    const handle = await openToRead(p);
     try {
       for (;;) {
         const chunk = new Uint8Array(CHUNK_BYTES);
@@ -128,8 +133,7 @@ export class LocalFs implements ArchiveFs {
         try {
           ({ bytesRead } = await handle.read(chunk, 0, chunk.length, null));
         } catch (err) {
-          if (hasErrno(err, 'EISDIR')) throw new OxbowError('NOT_A_FILE', `cannot read ${p}: it is a folder, not a file`, { cause: err });
-          throw mapFsError(err, p, 'read');
+          throw readError(err, p);
         }
         if (bytesRead === 0) return;
         yield bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead);
