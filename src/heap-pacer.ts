@@ -4,8 +4,9 @@
 // Why: objects that live through two young-generation collections (a decoded file waiting in the read-ahead, a session
 // open for a while) are promoted and then die in the old generation, which V8 lets grow to several times its live size
 // before it collects it. A one-month replay ends before that happens, a twelve-month one does not: the same live heap
-// peaked 40 to 90 MB higher. A full collection of a heap of tens of MB takes about 10 ms; at the step below it runs every
-// few seconds of a replay, well under 1 % of its time (docs/replay.md, "Memory").
+// peaked 40 to 90 MB higher. A full collection takes about 10 ms at 15 MB live and 30 ms at 40 MB; at the steps below it
+// runs every few seconds of a replay (well under 1 % of its time) and a few times a second in the archiver (about 3 %;
+// docs/replay.md "Memory", docs/archive.md "Benchmark").
 
 import v8 from 'node:v8';
 import vm from 'node:vm';

@@ -58,11 +58,26 @@ export class FileTable {
       }
       return i;
     };
+    // Cells are set one by one: a temporary array per row and column group would be three more objects per file while a
+    // year of them is listed.
+    const { offsets, numbers, refs } = this;
     rows.forEach((r, i) => {
-      this.offsets.set([r.startOffset, r.endOffset, r.firstOffset, r.nextOffset], i * OFFSETS);
-      this.numbers.set([r.count, r.minEventTime ?? Number.NEGATIVE_INFINITY, r.maxEventTime ?? Number.NEGATIVE_INFINITY, r.eventTimeMissing ?? Number.NaN, r.length, r.untimedMinTimestamp ?? Number.NaN], i * NUMBERS);
+      const o = i * OFFSETS;
+      offsets[o] = r.startOffset;
+      offsets[o + 1] = r.endOffset;
+      offsets[o + 2] = r.firstOffset;
+      offsets[o + 3] = r.nextOffset;
+      const n = i * NUMBERS;
+      numbers[n] = r.count;
+      numbers[n + 1] = r.minEventTime ?? Number.NEGATIVE_INFINITY;
+      numbers[n + 2] = r.maxEventTime ?? Number.NEGATIVE_INFINITY;
+      numbers[n + 3] = r.eventTimeMissing ?? Number.NaN;
+      numbers[n + 4] = r.length;
+      numbers[n + 5] = r.untimedMinTimestamp ?? Number.NaN;
       const extension = fileExtension(r.name);
-      this.refs.set([word(r.eventTime), word(r.format), word(extension)], i * 3);
+      refs[i * 3] = word(r.eventTime);
+      refs[i * 3 + 1] = word(r.format);
+      refs[i * 3 + 2] = word(extension);
       if (r.path !== this.folder + buildFileName(topic, partition, r.startOffset, r.endOffset, extension)) this.paths.set(i, r.path);
       if (r.corrupt !== undefined) this.corrupt.set(i, r.corrupt);
     });
