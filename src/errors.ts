@@ -18,8 +18,8 @@ export type ErrorCode =
   | 'NOT_A_DIRECTORY' | 'NOT_A_FILE' | 'NOT_EMPTY' | 'IO'
   // Kafka: a failure the client reported that is none of the above; a source used after close
   | 'KAFKA' | 'CLOSED'
-  // an output file that cannot be written; a stop requested while retrying
-  | 'OUTPUT' | 'ABORTED'
+  // an output file that cannot be written; a stop requested while retrying; a worker thread of a parallel job failed
+  | 'OUTPUT' | 'ABORTED' | 'WORKER'
   // the local test services of `npm run services` (tools/services)
   | 'SERVICE_START' | 'SERVICE_NOT_RUNNING' | 'PORT_IN_USE' | 'SERVICES_MAVEN';
 
@@ -205,7 +205,10 @@ export class BadRecordError extends OxbowError {
   }
 }
 
-/** Another writer published into this partition meanwhile (a rebalance raced the archiver): its file is dropped, state reloads. */
+/**
+ * Another writer published into this partition meanwhile: a rebalance raced the archiver (its file is dropped, state
+ * reloads), or another owner of a parallel sessions job wrote the partition's next checkpoint (this one stops publishing).
+ */
 export class PartitionConflict extends OxbowError {
   constructor(message: string) {
     super('PARTITION_CONFLICT', message, { retriable: true });

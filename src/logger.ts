@@ -17,11 +17,18 @@ const levelRank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, err
 
 let sink: LogSink = () => {};
 let threshold: LogLevel = 'info';
+let format: 'text' | 'json' = 'text';
 
 /** Route every logger's output (the CLI points this at stderr; libraries and tests leave it silent or capture it). */
-export function setLogSink(next: LogSink, level: LogLevel = 'info'): void {
+export function setLogSink(next: LogSink, level: LogLevel = 'info', lineFormat: 'text' | 'json' = 'text'): void {
   sink = next;
   threshold = level;
+  format = lineFormat;
+}
+
+/** The level and line format set now (a worker thread, with loggers of its own, writes the same way). */
+export function logSettings(): { level: LogLevel; format: 'text' | 'json' } {
+  return { level: threshold, format };
 }
 
 export interface Logger {

@@ -1,8 +1,9 @@
 // Where checkpoints live: numbered files in a folder on the local fs or HDFS, each written atomically (temp + rename).
+// A partition's folder of a parallel job (docs/scaling.md) is written exclusively: checkpoint ids are its fencing token.
 
 import { randomUUID } from 'node:crypto';
 import { joinPath, uriOf, writeAtomically, type ArchiveFs } from '../archive-fs.js';
-import { NotFoundError, SavepointError } from '../errors.js';
+import { AlreadyExistsError, NotFoundError, PartitionConflict, SavepointError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './format.js';
 
@@ -15,10 +16,17 @@ export class CheckpointStore {
     readonly dir: string,
     /** Periodic checkpoints kept; savepoints are never deleted. */
     private readonly retain = 3,
+    /**
+     * Exclusive: each checkpoint takes the id right after the one its job continues from, and a file of that id already
+     * there means another owner continued this state first: PartitionConflict, nothing replaced. Two owners of one
+     * partition (a rebalance, a paused process) can then never both publish what follows one checkpoint.
+     */
+    private readonly exclusive = false,
   ) {}
 
+  /** In an exclusive folder a savepoint is named as a checkpoint (its kind is inside): one name per id, one owner per id. */
   fileName(c: Pick<Checkpoint, 'kind' | 'id'>): string {
-    return `${c.kind === 'savepoint' ? 'savepoint' : 'chk'}-${String(c.id).padStart(10, '0')}.json`;
+    return `${c.kind === 'savepoint' && !this.exclusive ? 'savepoint' : 'chk'}-${String(c.id).padStart(10, '0')}.json`;
   }
 
   /**
@@ -27,9 +35,32 @@ export class CheckpointStore {
    */
   async write(c: Checkpoint): Promise<string> {
     const path = joinPath(this.dir, this.fileName(c));
-    await writeAtomically(this.fs, path, new TextEncoder().encode(encodeCheckpoint(c)), joinPath(this.dir, `.tmp-${randomUUID()}.json`));
+    const bytes = new TextEncoder().encode(encodeCheckpoint(c));
+    const tmp = joinPath(this.dir, `.tmp-${randomUUID()}.json`);
+    if (this.exclusive) await this.writeExclusively(c, path, bytes, tmp);
+    else await writeAtomically(this.fs, path, bytes, tmp);
     await this.prune();
     return uriOf(this.fs, path);
+  }
+
+  private async writeExclusively(c: Checkpoint, path: string, bytes: Uint8Array, tmp: string): Promise<void> {
+    await this.fs.writeFile(tmp, bytes, { overwrite: true });
+    const conflict = () => new PartitionConflict(`${uriOf(this.fs, this.dir)}: checkpoint ${c.id} was written by another owner of this partition; this one stops publishing it`);
+    try {
+      await this.fs.rename(tmp, path);
+    } catch (err) {
+      await this.fs.delete(tmp).catch(() => false);
+      if (err instanceof AlreadyExistsError) throw conflict();
+      throw err;
+    }
+    // The other owner may have gone further and pruned this id already: its newest checkpoints are always kept, so a
+    // higher id means this one is stale. It is removed again and nothing of it is published.
+    const newest = (await this.entries()).at(-1)?.id ?? c.id;
+    if (newest > c.id) {
+      await this.fs.delete(path).catch(() => false);
+      throw conflict();
+    }
+    log.debug('checkpoint written', { path: uriOf(this.fs, path), kind: c.kind });
   }
 
   private async entries(): Promise<{ name: string; id: number; kind: string }[]> {
@@ -54,8 +85,20 @@ export class CheckpointStore {
 
   /** An id above every checkpoint already in the folder (a restore from an older savepoint must not collide with newer files). */
   async nextId(after: number): Promise<number> {
+    if (this.exclusive) return after + 1;
     const all = await this.entries();
     return Math.max(after, all[all.length - 1]?.id ?? 0) + 1;
+  }
+
+  /**
+   * Takes over an exclusive folder's state from its newest checkpoint: writes it again as the next id (same positions,
+   * engine and output position, so a restore from the copy finishes the same interrupted publish). An owner that
+   * continued from the same checkpoint can then write nothing after it. PartitionConflict when another owner wrote
+   * that id first: look again.
+   */
+  async claim(latest: { path: string; checkpoint: Checkpoint }): Promise<{ path: string; checkpoint: Checkpoint }> {
+    const checkpoint: Checkpoint = { ...latest.checkpoint, kind: 'checkpoint', id: latest.checkpoint.id + 1, createdAt: Date.now() };
+    return { path: await this.write(checkpoint), checkpoint };
   }
 
   /** The newest checkpoint or savepoint with its URI, or null when the folder holds none. */

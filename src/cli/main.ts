@@ -43,7 +43,7 @@ function routeLogs(ctx: CliContext, opts: { logLevel?: string; logFormat?: strin
   }
   const level = (opts.logLevel as LogLevel | undefined) ?? fromEnv ?? 'info';
   const format = opts.logFormat === 'json' ? formatLogRecordJson : formatLogRecord;
-  setLogSink((record) => ctx.stderr.write(format(record) + '\n'), level);
+  setLogSink((record) => ctx.stderr.write(format(record) + '\n'), level, opts.logFormat === 'json' ? 'json' : 'text');
 }
 
 /** Runs the CLI and resolves to the process exit code; never throws for expected failures. */

@@ -21,6 +21,7 @@ import type { OutputSink } from '../sink/types.js';
 import { archiveCatalog, recordedEventTimes } from '../source/archive-catalog.js';
 import { parsePartitionSpec } from '../source/partition-spec.js';
 import type { ArchiveCatalog, LiveReader } from '../source/types.js';
+import { joinPath } from '../archive-fs.js';
 import { type ArchiveLayout, checkArchiveLayout, storageOpener, type StorageCliOptions } from './storage.js';
 
 const log = getLogger('sessions');
@@ -59,6 +60,60 @@ export interface OpenedPorts {
 
 /** Opens everything the flags name; usage errors (a missing topic, no partitions, a bad output) before any reading. */
 export async function openSessionsPorts(flags: SessionsPortFlags, stdout: NodeJS.WritableStream, eventTimeGiven: boolean): Promise<OpenedPorts> {
+  const { open, kafka, topic, partitions, archive, eventTime } = await openInput(flags, eventTimeGiven);
+  const profiles = flags.profiles !== undefined ? await openProfiles(flags, open, kafka, flags.profiles) : null;
+  const store = flags.checkpointDir ? (({ fs, root }) => new CheckpointStore(fs, root))(open(flags.checkpointDir)) : null;
+  return {
+    topic, partitions, archive, eventTime, store, profiles,
+    live: kafka && flags.brokers ? new KafkaPartitionReader({ kafka, brokers: flags.brokers, topic }) : null,
+    output: openOutput(flags, kafka, stdout, open),
+    restore: await loadRestore(flags, store, open),
+  };
+}
+
+/**
+ * What one worker of a parallel job opens (docs/scaling.md): the input as for one job, and per partition its own Kafka
+ * reader, output (`<output>/partition-<p>/` for a folder; stdout and Kafka are shared) and exclusive checkpoint folder
+ * (`<checkpoint-dir>/partition-<p>/`).
+ */
+export interface ParallelPorts {
+  topic: string;
+  partitions: number[];
+  archive: ArchiveCatalog | null;
+  eventTime: EventTimeDefinition;
+  live(): LiveReader | null;
+  output(partition: number): OutputSink;
+  store(partition: number): CheckpointStore | null;
+}
+
+export async function openParallelPorts(flags: SessionsPortFlags, stdout: NodeJS.WritableStream, eventTimeGiven: boolean): Promise<ParallelPorts> {
+  const { open, kafka, topic, partitions, archive, eventTime } = await openInput(flags, eventTimeGiven);
+  const folder = flags.output !== '-' && !flags.output.startsWith('kafka://');
+  // Opened once to check the target; each partition's sink is then its own.
+  openOutput(flags, kafka, stdout, open);
+  return {
+    topic, partitions, archive, eventTime,
+    live: () => (kafka && flags.brokers ? new KafkaPartitionReader({ kafka, brokers: flags.brokers, topic }) : null),
+    output: (partition) => {
+      if (!folder) return openOutput(flags, kafka, stdout, open);
+      const { fs, root } = open(flags.output);
+      return new FileSink(fs, joinPath(root, partitionFolder(partition)));
+    },
+    store: (partition) => {
+      if (!flags.checkpointDir) return null;
+      const { fs, root } = open(flags.checkpointDir);
+      return new CheckpointStore(fs, joinPath(root, partitionFolder(partition)), 3, true);
+    },
+  };
+}
+
+/** The folder of one partition's output parts and checkpoints in a parallel job. */
+export function partitionFolder(partition: number): string {
+  return `partition-${partition}`;
+}
+
+/** The archive, Kafka, the topic and its partitions, and the event time: what every sessions job reads. */
+async function openInput(flags: SessionsPortFlags, eventTimeGiven: boolean) {
   const open = storageOpener(flags);
   const archive = await openArchive(flags, open);
   const topic = archive.topic;
@@ -77,14 +132,7 @@ export async function openSessionsPorts(flags: SessionsPortFlags, stdout: NodeJS
   }
   // A Connect archive records no event-time definition: the job's own (given, or the default) reads it.
   const eventTime = await chooseEventTime(flags, eventTimeGiven, flags.archiveLayout === 'connect' ? null : archive.catalog, partitions);
-  const profiles = flags.profiles !== undefined ? await openProfiles(flags, open, kafka, flags.profiles) : null;
-  const store = flags.checkpointDir ? (({ fs, root }) => new CheckpointStore(fs, root))(open(flags.checkpointDir)) : null;
-  return {
-    topic, partitions, archive: archive.catalog, eventTime, store, profiles,
-    live: kafka && flags.brokers ? new KafkaPartitionReader({ kafka, brokers: flags.brokers, topic }) : null,
-    output: openOutput(flags, kafka, stdout, open),
-    restore: await loadRestore(flags, store, open),
-  };
+  return { open, kafka, topic, partitions, archive: archive.catalog, eventTime };
 }
 
 async function openArchive(flags: SessionsPortFlags, open: ReturnType<typeof storageOpener>): Promise<{ catalog: ArchiveCatalog | null; topic: string | null; partitions: number[] }> {

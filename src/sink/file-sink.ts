@@ -2,7 +2,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { joinPath, uriOf, type ArchiveFs } from '../archive-fs.js';
-import { NotFoundError, UsageError } from '../errors.js';
+import { AlreadyExistsError, NotFoundError, UsageError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import type { OutputRecord, OutputSink } from './types.js';
 import { outputLine } from './types.js';
@@ -22,13 +22,23 @@ export function partName(checkpointId: number): string {
 }
 
 /**
+ * A prepared part waits as `_pending/part-<id>.<writer>.jsonl` (older oxbow: `part-<id>.jsonl`) and is published as
+ * `part-<id>.jsonl`. The writer's own suffix keeps two owners of one partition (a rebalance) from ever touching each
+ * other's prepared part; the checkpoint names the one it publishes.
+ */
+function publishedName(pending: string): string {
+  return pending.replace(/^(part-\d{10})\.[0-9a-f]+(\.jsonl)$/, '$1$2');
+}
+
+/**
  * Results stream into `_pending/open-<uuid>.jsonl` as they fire (memory holds about one 64 KiB chunk, not a checkpoint
- * interval of results); at a checkpoint that file is closed and renamed to `_pending/part-<id>.jsonl`, and after the
- * checkpoint is written, to `part-<id>.jsonl`.
+ * interval of results); at a checkpoint that file is closed and renamed to `_pending/part-<id>.<writer>.jsonl`, and after
+ * the checkpoint is written, to `part-<id>.jsonl`.
  */
 export class FileSink implements OutputSink {
   readonly description: string;
   private open: { path: string; stream: ChunkStream; done: Promise<void>; lines: number } | null = null;
+  private readonly writer = randomUUID().replace(/-/g, '').slice(0, 12);
   partsPublished = 0;
   written = 0;
 
@@ -56,19 +66,33 @@ export class FileSink implements OutputSink {
     this.open = null;
     open.stream.end();
     await open.done;
-    const name = partName(checkpointId);
-    const target = joinPath(joinPath(this.dir, PENDING_DIR), name);
-    // A pending part of this id can only be the leftover of a run that crashed before its checkpoint.
-    await this.fs.delete(target);
-    await this.fs.rename(open.path, target);
+    const name = partName(checkpointId).replace(/\.jsonl$/, `.${this.writer}.jsonl`);
+    await this.fs.rename(open.path, joinPath(joinPath(this.dir, PENDING_DIR), name));
+    log.debug('part prepared', { dir: this.description, part: name });
     return { pending: name };
   }
 
   async commit(position: unknown): Promise<void> {
     const name = (position as FileSinkPosition | null)?.pending;
     if (!name) return;
-    await this.fs.rename(joinPath(joinPath(this.dir, PENDING_DIR), name), joinPath(this.dir, name));
+    await this.publish(name);
     this.partsPublished++;
+  }
+
+  /**
+   * Renames a prepared part into place. Finding it gone or its name taken is fine when the part is there: a restore that
+   * read the same checkpoint published it first.
+   */
+  private async publish(name: string): Promise<void> {
+    const from = joinPath(joinPath(this.dir, PENDING_DIR), name);
+    const to = joinPath(this.dir, publishedName(name));
+    try {
+      await this.fs.rename(from, to);
+      log.debug('part published', { dir: this.description, part: name });
+    } catch (err) {
+      if (!(err instanceof NotFoundError || err instanceof AlreadyExistsError) || !(await this.fs.stat(to))) throw err;
+      await this.fs.delete(from).catch(() => false);
+    }
   }
 
   async recover(position: unknown): Promise<void> {
@@ -80,14 +104,15 @@ export class FileSink implements OutputSink {
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
     }
-    if (name && pending.includes(name) && !(await this.fs.stat(joinPath(this.dir, name)))) {
+    if (name && pending.includes(name) && !(await this.fs.stat(joinPath(this.dir, publishedName(name))))) {
       // The crash came after the checkpoint was written and before its part was renamed: finish that publish now.
-      await this.fs.rename(joinPath(pendingDir, name), joinPath(this.dir, name));
-      log.info('published the part a crash left pending', { part: name });
+      await this.publish(name);
+      log.info('published the part a crash left pending', { part: publishedName(name) });
     }
     for (const other of pending) {
       if (other === name) continue;
       // Written after the checkpoint we restore from: the replay writes these results again.
+      log.debug('dropped a part prepared after the checkpoint restored from', { dir: this.description, part: other });
       await this.fs.delete(joinPath(pendingDir, other));
     }
   }

@@ -14,7 +14,8 @@ import { getLogger } from '../../logger.js';
 import { formatDuration, parseCount, parseDuration } from '../../time.js';
 import type { CliContext } from '../context.js';
 import { fileWriter, type LineWriter } from '../line-writer.js';
-import { openSessionsPorts, type SessionsPortFlags } from '../sessions-ports.js';
+import { openSessionsPorts, type OpenedPorts, type SessionsPortFlags } from '../sessions-ports.js';
+import { runParallelSessions } from '../parallel-sessions.js';
 import { METRICS_OPTION, openMetrics } from '../metrics.js';
 import { jobMetrics, reportJob } from '../sessions-report.js';
 import { archiveLayoutOptions, DATANODES_OPTION, WEBHDFS_CA_OPTION, WEBHDFS_TOKEN_OPTION } from '../storage.js';
@@ -22,7 +23,10 @@ import { type WindowFlags, windowsFromFlags, withWindowFlags } from '../window-f
 
 const log = getLogger('sessions');
 
-interface SessionsFlags extends SessionsPortFlags, WindowFlags {
+export interface SessionsFlags extends SessionsPortFlags, WindowFlags {
+  workers: string;
+  group?: string;
+  sessionTimeout: string;
   metrics?: string;
   maxBadRatio: string;
   keyField: string;
@@ -71,6 +75,9 @@ export function registerSessions(program: Command, ctx: CliContext): void {
     .option('--profile-fields <list>', 'with --profiles: comma-separated profile value fields a result carries (default: all)')
     .option('--profile-time <field|kafka-timestamp>', `with --profiles: time of a profile version (default: the profiles archive's own, else ${DEFAULT_EVENT_TIME}); a tombstone's is its Kafka timestamp`)
     .option('--dead-letter <file>', 'write records without a usable key or event time here (JSONL)')
+    .option('--workers <n>', 'worker threads, each owning whole partitions (needs --co-partitioned; docs/scaling.md)', '1')
+    .option('--group <id>', 'share the job among every process started with this Kafka consumer group (needs --co-partitioned and --checkpoint-dir)')
+    .option('--session-timeout <duration>', 'with --group: how long a silent process keeps its partitions before the others take them', '10s')
     .option(...MAX_BAD_RATIO_OPTION)
     .option(...METRICS_OPTION)
     .option('--progress-interval <duration>', 'time between progress updates', '1s')
@@ -91,7 +98,8 @@ function deadLetterLine(bad: BadRecord): string {
   return JSON.stringify({ topic: bad.topic, partition: bad.partition, offset: bad.offset.toString(), reason: bad.reason, timestamp: bad.record.timestamp, key: text(bad.record.key), value: text(bad.record.value) });
 }
 
-async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven: boolean): Promise<void> {
+/** The flags read and checked before anything is opened, shared with each worker of a parallel job (parallel-sessions.ts). */
+export function readSessionsFlags(flags: SessionsFlags) {
   if (!flags.archive && !flags.brokers) throw new UsageError('give --archive URI, --brokers HOST:PORT with --topic, or both');
   if (flags.stopAtLive && !flags.brokers) throw new UsageError('--stop-at-live needs --brokers (without Kafka the replay stops at the archive\'s end anyway)');
   if (flags.keyField === '') throw new UsageError('--key-field: give a field name');
@@ -100,7 +108,6 @@ async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven
   }
   const profileFields = flags.profileFields?.split(',').map((f) => f.trim());
   if (profileFields?.some((f) => f === '')) throw new UsageError(`--profile-fields ${flags.profileFields}: give comma-separated field names`);
-  // Every flag is read before anything is opened.
   const windows = windowsFromFlags(flags, flags.coPartitioned);
   const durations = {
     maxAheadMs: parseDuration(flags.maxEventTimeAhead, '--max-event-time-ahead'),
@@ -111,15 +118,36 @@ async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven
   };
   const prefetch = parseCount(flags.prefetch, '--prefetch');
   const maxBadRatio = parseBadRatio(flags.maxBadRatio);
-  // A replay of a year must peak where one of a month does (src/heap-pacer.ts).
-  if (!enableHeapPacing()) log.debug('heap pacing off (OXBOW_HEAP_PACING=off, or no gc() in this Node); peak memory may grow with the replay\'s length');
-  const ports = await openSessionsPorts(flags, ctx.stdout, eventTimeGiven);
-  const spec: SessionsJobSpec = {
+  return { windows, durations, prefetch, maxBadRatio, profileFields };
+}
+
+/** The job's spec from its checked flags and what was opened (the topic, its partitions, the event time, the profiles). */
+export function sessionsSpec(
+  flags: SessionsFlags, read: ReturnType<typeof readSessionsFlags>,
+  ports: Pick<OpenedPorts, 'topic' | 'partitions' | 'eventTime'> & { profiles?: OpenedPorts['profiles'] },
+): SessionsJobSpec {
+  const { windows, durations, prefetch, maxBadRatio, profileFields } = read;
+  return {
     topic: ports.topic, partitions: ports.partitions, windows, event: { keyField: flags.keyField, eventTime: ports.eventTime, maxAheadMs: durations.maxAheadMs },
     boundMs: durations.boundMs, idleTimeoutMs: durations.idleTimeoutMs, prefetch, onGap: flags.onGap, onCorrupt: flags.onCorrupt,
     stopAtLive: flags.stopAtLive, checkpointIntervalMs: durations.checkpointIntervalMs, progressIntervalMs: durations.progressIntervalMs, maxBadRatio,
     ...(ports.profiles ? { profiles: { topic: ports.profiles.topic, partitions: ports.profiles.partitions, eventTime: ports.profiles.eventTime, fields: profileFields } } : {}),
   };
+}
+
+async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven: boolean): Promise<void> {
+  // Every flag is read before anything is opened.
+  const read = readSessionsFlags(flags);
+  const workers = parseCount(flags.workers, '--workers');
+  if (workers > 1 || flags.group !== undefined) {
+    await runParallelSessions(flags, { workers, eventTimeGiven, read }, ctx);
+    return;
+  }
+  // A replay of a year must peak where one of a month does (src/heap-pacer.ts).
+  if (!enableHeapPacing()) log.debug('heap pacing off (OXBOW_HEAP_PACING=off, or no gc() in this Node); peak memory may grow with the replay\'s length');
+  const ports = await openSessionsPorts(flags, ctx.stdout, eventTimeGiven);
+  const spec = sessionsSpec(flags, read, ports);
+  const { durations } = read;
   const late: LineWriter | null = flags.lateOutput ? fileWriter(flags.lateOutput, true) : null;
   const dead: LineWriter | null = flags.deadLetter ? fileWriter(flags.deadLetter, true) : null;
   const controller = new AbortController();

@@ -6,7 +6,7 @@ import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalFs } from '../../../connectors/local/local-fs.js';
-import { SavepointError } from '../../../src/errors.js';
+import { PartitionConflict, SavepointError } from '../../../src/errors.js';
 import { checkCheckpointFits, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../../src/checkpoint/format.js';
 import { CheckpointStore, readCheckpoint } from '../../../src/checkpoint/store.js';
 
@@ -50,4 +50,30 @@ test('the store writes via temp + rename, finds the latest, keeps savepoints and
   await writeFile(join(dir, 'chk-0000000009.json'), 'garbage');
   await assert.rejects(store.latest(), SavepointError);
   await assert.rejects(readCheckpoint(new LocalFs(), join(dir, 'nope.json')), /no such savepoint/);
+});
+
+test('an exclusive store (a partition of a parallel job): ids follow the checkpoint continued from, and a taken id fences the writer', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'oxbow-cp-'));
+  const fs = new LocalFs();
+  const a = new CheckpointStore(fs, dir, 3, true);
+  await a.write(sample(1));
+  // Two owners continue from checkpoint 1: B claims first; A's next checkpoint (2) is refused, nothing replaced.
+  const b = new CheckpointStore(fs, dir, 3, true);
+  const claimed = await b.claim((await b.latest())!);
+  assert.equal(claimed.checkpoint.id, 2);
+  assert.equal(await a.nextId(1), 2, 'the id right after the one continued from, whatever the folder holds');
+  await assert.rejects(a.write({ ...sample(2), counters: { records: 99 } }), (err: unknown) => err instanceof PartitionConflict && /checkpoint 2 was written by another owner/.test(err.message));
+  assert.deepEqual((await b.latest())!.checkpoint.counters, sample(1).counters, 'the claim holds the state it continued from');
+  // A savepoint takes a checkpoint's name there: one file per id.
+  await b.write(sample(3, 'savepoint'));
+  await assert.rejects(a.write(sample(3)), PartitionConflict);
+  assert.deepEqual((await readdir(dir)).filter((n) => !n.startsWith('.')).sort(), ['chk-0000000001.json', 'chk-0000000002.json', 'chk-0000000003.json']);
+  assert.equal((await b.latest())!.checkpoint.kind, 'savepoint');
+  // B goes on and its pruning frees A's next name: A's checkpoint is still refused, and leaves no file behind.
+  for (let id = 4; id <= 8; id++) await b.write(sample(id));
+  assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('chk-')).sort(), ['chk-0000000006.json', 'chk-0000000007.json', 'chk-0000000008.json']);
+  await assert.rejects(a.write(sample(2)), PartitionConflict);
+  assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('chk-')).sort(), ['chk-0000000006.json', 'chk-0000000007.json', 'chk-0000000008.json']);
+  // A claim that loses its own race is refused too.
+  await assert.rejects(a.claim({ path: 'x', checkpoint: sample(7) }), PartitionConflict);
 });

@@ -20,7 +20,7 @@ test('results become visible only at commit, one part per checkpoint', async () 
   sink.write(rec('a'));
   sink.write(rec('b'));
   const pos = await sink.prepare(1);
-  assert.deepEqual(pos, { pending: partName(1) });
+  assert.match((pos as { pending: string }).pending, /^part-0000000001\.[0-9a-f]{12}\.jsonl$/, 'pending under the writer\'s own name');
   assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('part-')), []);
   await sink.commit(pos);
   assert.deepEqual(await readdir(dir), ['_pending', 'part-0000000001.jsonl']);
@@ -54,4 +54,34 @@ test('a part bigger than one chunk streams out whole, in order', async () => {
   assert.equal(lines.length, 20_000);
   assert.deepEqual(lines.map((l) => (JSON.parse(l) as { key: string }).key), Array.from({ length: 20_000 }, (_, i) => `u${i}`));
   await sink.close();
+});
+
+test('two owners of one partition never touch each other\'s prepared part; the one a checkpoint names is published once', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'oxbow-sink-'));
+  const a = new FileSink(fs, dir);
+  const b = new FileSink(fs, dir);
+  a.write(rec('a'));
+  b.write(rec('b'));
+  const posA = await a.prepare(7);
+  const posB = await b.prepare(7);
+  assert.notDeepEqual(posA, posB);
+  // Checkpoint 7 names A's part (B lost the race for it): a restore publishes it and drops B's, and A's own commit,
+  // arriving after, finds it published.
+  const restorer = new FileSink(fs, dir);
+  await restorer.recover(posA);
+  await a.commit(posA);
+  assert.deepEqual((await readdir(dir)).sort(), ['_pending', 'part-0000000007.jsonl']);
+  assert.deepEqual(await readdir(join(dir, '_pending')), []);
+  assert.equal((await readFile(join(dir, partName(7)), 'utf8')).trim(), JSON.stringify({ key: 'a', partition: 0, start: 1, end: 2, firing: 'on-time', result: { events: 1 } }));
+});
+
+test('a checkpoint of older oxbow names its pending part part-<id>.jsonl: recovery publishes it under that name', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'oxbow-sink-'));
+  const old = new FileSink(fs, dir);
+  old.write(rec('a'));
+  const pos = await old.prepare(4) as { pending: string };
+  // What oxbow before writer-named parts left: the same file under the bare part name.
+  await fs.rename(join(dir, '_pending', pos.pending), join(dir, '_pending', partName(4)));
+  await new FileSink(fs, dir).recover({ pending: partName(4) });
+  assert.deepEqual((await readdir(dir)).sort(), ['_pending', 'part-0000000004.jsonl']);
 });

@@ -1,0 +1,157 @@
+// One worker's share of a parallel sessions job (docs/scaling.md): one SessionsJob per partition it owns, each with its
+// own source, engine, checkpoints and output. The owned set changes with the group's assignment; a partition that leaves
+// stops with a savepoint (refused, harmlessly, when its new owner claimed it first), one that arrives restores from its
+// own newest checkpoint.
+
+import type { CheckpointStore } from '../checkpoint/store.js';
+import { PartitionConflict } from '../errors.js';
+import { EventEmitterOf } from '../events.js';
+import { getLogger } from '../logger.js';
+import type { OutputSink } from '../sink/types.js';
+import type { ArchiveCatalog, LiveReader } from '../source/types.js';
+import { assembleSessionsJob, type SessionsJobSpec } from './assemble.js';
+import type { SessionsJob } from './sessions-job.js';
+import type { JobProgress, JobSummary } from './types.js';
+
+const log = getLogger('sessions');
+
+export interface PartitionJobsOptions {
+  /**
+   * Builds the job of one partition, restored from that partition's newest checkpoint (claimed) or fresh; null when
+   * the partition has nothing left to do (its checkpoint is final and the run ends at the end of input).
+   */
+  open(partition: number, signal: AbortSignal): Promise<SessionsJob | null>;
+}
+
+/** What each partition's job reads and writes: the shared archive, and its own Kafka reader, output and checkpoint folder. */
+export interface PartitionPorts {
+  archive: ArchiveCatalog | null;
+  live(): LiveReader | null;
+  output(partition: number): OutputSink;
+  /** An exclusive store (its ids are the fencing token), or null for a job without checkpoints. */
+  store(partition: number): CheckpointStore | null;
+}
+
+/**
+ * The job of one partition: claims the partition's newest checkpoint (so an owner that continued from it too can publish
+ * nothing after it) and restores from the claim, or starts fresh when there is none. Null when that checkpoint is final
+ * and the run ends at the end of its input (`endsAtEnd`): the partition has nothing left to do.
+ */
+export async function openPartitionJob(
+  spec: SessionsJobSpec, ports: PartitionPorts, partition: number, signal: AbortSignal, endsAtEnd: boolean,
+): Promise<SessionsJob | null> {
+  const store = ports.store(partition);
+  const latest = store ? await store.latest() : null;
+  if (latest && latest.checkpoint.counters.finished === 1 && endsAtEnd) return null;
+  const restore = store && latest ? await store.claim(latest) : null;
+  const live = ports.live();
+  return assembleSessionsJob({ ...spec, partitions: [partition] }, {
+    archive: ports.archive, live, output: ports.output(partition), store, restore, signal,
+  }).catch(async (err: unknown) => {
+    // Nothing ran: the reader's client is closed here, not by the source.
+    await live?.close();
+    throw err;
+  });
+}
+
+export interface PartitionJobsEvents extends Record<string, unknown> {
+  progress: { partition: number; progress: JobProgress };
+  /** A partition's job ended: its summary, or null when it had nothing to do. */
+  ended: { partition: number; summary: JobSummary | null };
+  /** Another owner took the partition first; this worker's job of it stopped without publishing. */
+  fenced: { partition: number; message: string };
+}
+
+interface Slot {
+  controller: AbortController;
+  /** Settles when the job has stopped (its savepoint written or refused); never rejects. */
+  stopped: Promise<void>;
+  job: SessionsJob | null;
+}
+
+export class PartitionJobs extends EventEmitterOf<PartitionJobsEvents> {
+  private readonly slots = new Map<number, Slot>();
+  /** What the last assignment gave this worker: a partition's job that stops while still wanted starts again. */
+  private wanted = new Set<number>();
+  /** Partitions whose job ended at the end of their input (or had nothing to do). */
+  readonly finished = new Set<number>();
+  private failure: Error | null = null;
+  private readonly failed: Promise<Error>;
+  private fail!: (err: Error) => void;
+
+  constructor(private readonly o: PartitionJobsOptions) {
+    super();
+    this.failed = new Promise((resolve) => { this.fail = resolve; });
+  }
+
+  /**
+   * The partitions this worker owns now. A partition kept keeps its job; one no longer owned stops with a savepoint; one
+   * whose job is still stopping starts again, from its newest checkpoint, once it has stopped.
+   */
+  assign(partitions: readonly number[]): void {
+    this.wanted = new Set(partitions);
+    for (const [partition, slot] of this.slots) if (!this.wanted.has(partition)) slot.controller.abort();
+    for (const partition of this.wanted) this.startIfWanted(partition);
+  }
+
+  /** Stops every job with a savepoint (the process is stopping) and waits for them. */
+  async releaseAll(): Promise<void> {
+    this.assign([]);
+    await this.idle();
+  }
+
+  /** Partitions with a job running now. */
+  owned(): number[] {
+    return [...this.slots.keys()].sort((a, b) => a - b);
+  }
+
+  /** Rejects with the first job failure that was not a lost race for a partition. */
+  firstFailure(): Promise<Error> {
+    return this.failed;
+  }
+
+  get error(): Error | null {
+    return this.failure;
+  }
+
+  /** Resolves once every job has stopped. */
+  async idle(): Promise<void> {
+    while (this.slots.size > 0) await Promise.all([...this.slots.values()].map((s) => s.stopped));
+  }
+
+  private startIfWanted(partition: number): void {
+    if (!this.wanted.has(partition) || this.slots.has(partition) || this.finished.has(partition) || this.failure) return;
+    const controller = new AbortController();
+    const slot: Slot = { controller, job: null, stopped: Promise.resolve() };
+    this.slots.set(partition, slot);
+    slot.stopped = this.run(partition, slot).finally(() => {
+      if (this.slots.get(partition) === slot) this.slots.delete(partition);
+      this.startIfWanted(partition);
+    });
+  }
+
+  private async run(partition: number, slot: Slot): Promise<void> {
+    try {
+      const job = await this.o.open(partition, slot.controller.signal);
+      if (!job) {
+        this.finished.add(partition);
+        this.emit('ended', { partition, summary: null });
+        return;
+      }
+      slot.job = job;
+      job.on('progress', (e) => this.emit('progress', { partition, progress: e.payload }));
+      const summary = await job.run();
+      if (summary.stoppedBy === 'end') this.finished.add(partition);
+      this.emit('ended', { partition, summary });
+    } catch (err) {
+      if (err instanceof PartitionConflict) {
+        // The partition's next checkpoint was written by its new owner: nothing of ours after our last one is published.
+        log.info('another owner continues this partition; stopped without publishing', { partition, reason: err.message });
+        this.emit('fenced', { partition, message: err.message });
+        return;
+      }
+      this.failure ??= err as Error;
+      this.fail(err as Error);
+    }
+  }
+}

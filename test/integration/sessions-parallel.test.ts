@@ -1,0 +1,175 @@
+// A parallel `oxbow sessions` against the real Kafka and HDFS (docs/scaling.md): a 4-partition topic keyed by user,
+// archived to HDFS and then live, gives exactly the sessions of a single-worker run and of one offline pass with
+// (a) --workers 2 in one process, (b) two processes in one --group, (c) the same with one process SIGKILLed mid-archive.
+// Two processes of one group with different options, and another job on the same checkpoint folder, are refused.
+
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { openArchiveFs } from '../../connectors/open-archive-fs.js';
+import { createTopic } from '../../connectors/kafka/bulk-producer.js';
+import { CheckpointStore } from '../../src/checkpoint/store.js';
+import { generateMusicEvents, partitionOf, type MusicEvent } from '../../src/gen/music-events.js';
+import { brokers, kafka, runCli, startCli, uniqueName, webhdfsArchive } from './archive-support.js';
+import { offlineSessions, produceEvents, publishedLines, sessionKey } from './sessions-support.js';
+
+const PARTITIONS = 4;
+const events = [...generateMusicEvents({ seed: 41, users: 80, durationMs: 2 * 86_400_000, maxDisorderMs: 5000 })];
+const cut = Math.floor(events.length * 0.7);
+const byUser = (e: MusicEvent) => ({ key: e.userId, partition: partitionOf(e.userId, PARTITIONS) });
+
+let topic = '';
+let archive = '';
+let single: string[] = [];
+
+const sessionsArgs = (out: string, ...more: string[]) => ['sessions', '--archive', archive, '--brokers', brokers(), '--topic', topic,
+  '--aggregate', 'listening', '--gap', '30m', '--bound', '10s', '--stop-at-live', '--output', out, ...more];
+
+/** Every session a parallel job published: the parts of each `partition-<p>/` folder, partition removed, sorted. */
+async function publishedByPartition(out: string): Promise<string[]> {
+  const lines: string[] = [];
+  for (let p = 0; p < PARTITIONS; p++) lines.push(...await publishedLines(`${out}/partition-${p}`));
+  return lines;
+}
+
+function sameSessions(got: string[], what: string): void {
+  assert.equal(new Set(got).size, got.length, `${what}: no session published twice`);
+  assert.deepEqual(got.map(sessionKey).sort(), single, `${what}: the sessions of the single-worker run`);
+}
+
+test('setup: a topic keyed by user, 70 % archived to HDFS, the rest live; a single-worker run equals the offline pass', { timeout: 300_000 }, async () => {
+  topic = uniqueName('oxbow-it-parallel');
+  await createTopic(kafka(), brokers(), topic, PARTITIONS);
+  archive = webhdfsArchive(`/oxbow-it/${topic}`);
+  await produceEvents(topic, events.slice(0, cut), byUser);
+  const archived = await runCli(['archive', '--brokers', brokers(), '--topic', topic, '--archive', archive, '--event-time', 'ts',
+    '--group', `${topic}-archiver`, '--until-caught-up', '--rotate-records', '40']);
+  assert.equal(archived.code, 0, archived.stderr);
+  await produceEvents(topic, events.slice(cut), byUser);
+  const out = `file://${await mkdtemp(join(tmpdir(), 'oxbow-it-par-single-'))}`;
+  const run = await runCli(sessionsArgs(out));
+  assert.equal(run.code, 0, run.stderr);
+  single = (await publishedLines(out)).map(sessionKey).sort();
+  assert.ok(single.length > 200);
+  assert.deepEqual(single, offlineSessions(events, 30 * 60_000, 'listening'));
+});
+
+test('(a) one process with --workers 2: the same sessions, each partition published in its own folder', { timeout: 300_000 }, async () => {
+  assert.ok(single.length > 0, 'the setup test ran');
+  const out = `file://${await mkdtemp(join(tmpdir(), 'oxbow-it-par-w2-'))}`;
+  const cp = `file://${await mkdtemp(join(tmpdir(), 'oxbow-it-par-w2-cp-'))}`;
+  const run = await runCli(sessionsArgs(out, '--co-partitioned', '--workers', '2', '--checkpoint-dir', cp));
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /worker owns partitions worker=0 partitions=0,2/);
+  assert.match(run.stderr, /worker owns partitions worker=1 partitions=1,3/);
+  assert.match(run.stderr, new RegExp(`records read\\s+${events.length} \\(archive ${cut}, kafka ${events.length - cut}\\)`));
+  sameSessions(await publishedByPartition(out), '--workers 2');
+  // Without --co-partitioned a worker could see part of a key's events: refused, saying what to do.
+  const refused = await runCli(sessionsArgs(`file://${await mkdtemp(join(tmpdir(), 'oxbow-it-par-'))}`, '--workers', '2'));
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /--workers 2: each worker owns whole partitions.*pass --co-partitioned/);
+});
+
+test('(b) two processes in one --group, state and output on HDFS: the same sessions; other options on that group are refused', { timeout: 300_000 }, async () => {
+  assert.ok(single.length > 0, 'the setup test ran');
+  const root = `/oxbow-it/${topic}-b`;
+  const out = webhdfsArchive(`${root}/out`);
+  const cp = webhdfsArchive(`${root}/cp`);
+  const args = sessionsArgs(out, '--co-partitioned', '--group', `${topic}-b`, '--checkpoint-dir', cp, '--session-timeout', '6s');
+  const one = startCli(args);
+  const two = startCli(args);
+  const [r1, r2] = await Promise.all([one.done, two.done]);
+  assert.equal(r1.code, 0, r1.stderr);
+  assert.equal(r2.code, 0, r2.stderr);
+  // Both shared the work: each process ended some of the partitions itself.
+  for (const r of [r1, r2]) assert.match(r.stderr, /partitions ended here\s+\d/, r.stderr);
+  sameSessions(await publishedByPartition(out), 'two processes in one group');
+  // A third process with another gap on the same job: refused, naming the option.
+  const other = await runCli(args.map((a) => (a === '30m' ? '20m' : a)));
+  assert.equal(other.code, 2, other.stderr);
+  assert.match(other.stderr, /belongs to a job started with --gap "30m"; this process has "20m"/);
+});
+
+test('(c) two processes in one --group, one SIGKILLed mid-archive: the other finishes the job with the same sessions', { timeout: 300_000 }, async () => {
+  assert.ok(single.length > 0, 'the setup test ran');
+  const root = `/oxbow-it/${topic}-c`;
+  const out = webhdfsArchive(`${root}/out`);
+  const cp = webhdfsArchive(`${root}/cp`);
+  const args = sessionsArgs(out, '--co-partitioned', '--group', `${topic}-c`, '--checkpoint-dir', cp, '--session-timeout', '6s',
+    '--checkpoint-interval', '0ms', '--prefetch', '1');
+  // The victim owns two partitions once the group has settled; it is killed once one of them has checkpointed in the archive.
+  let owned: number[] = [];
+  const victim = startCli(args, (line) => {
+    const m = /worker owns partitions worker=0 partitions=([\d,]+)/.exec(line);
+    if (m) owned = m[1]!.split(',').map(Number);
+  });
+  const survivor = startCli(args);
+  const { fs, root: cpRoot } = openArchiveFs(cp);
+  let killed = false;
+  while (victim.child.exitCode === null && !killed) {
+    if (owned.length === 2) {
+      for (const p of owned) {
+        const latest = await new CheckpointStore(fs, `${cpRoot}/partition-${p}`, 3, true).latest().catch(() => null);
+        if (latest && latest.checkpoint.id >= 3 && latest.checkpoint.positions.every((x) => x.source === 'archive')) {
+          victim.child.kill('SIGKILL');
+          killed = true;
+          break;
+        }
+      }
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const rv = await victim.done;
+  assert.ok(killed && rv.signal === 'SIGKILL', `the victim ended before it could be killed mid-archive:\n${rv.stderr}`);
+  const rs = await survivor.done;
+  assert.equal(rs.code, 0, rs.stderr);
+  // The survivor took over the victim's partitions after the session timeout and continued them from their checkpoints.
+  assert.match(rs.stderr, /worker owns partitions worker=0 partitions=0,1,2,3/);
+  sameSessions(await publishedByPartition(out), 'after a SIGKILL of one process');
+});
+
+test('(e) one process of a --group paused (SIGSTOP) past the session timeout while the other takes its partitions, then resumed: fenced, the same sessions', { timeout: 300_000 }, async () => {
+  assert.ok(single.length > 0, 'the setup test ran');
+  const root = `/oxbow-it/${topic}-e`;
+  const out = webhdfsArchive(`${root}/out`);
+  const cp = webhdfsArchive(`${root}/cp`);
+  const args = sessionsArgs(out, '--co-partitioned', '--group', `${topic}-e`, '--checkpoint-dir', cp, '--session-timeout', '6s',
+    '--checkpoint-interval', '0ms', '--prefetch', '1');
+  let owned: number[] = [];
+  const paused = startCli(args, (line) => {
+    const m = /worker owns partitions worker=0 partitions=([\d,]+)/.exec(line);
+    if (m) owned = m[1]!.split(',').map(Number);
+  });
+  const other = startCli(args);
+  const { fs, root: cpRoot } = openArchiveFs(cp);
+  let stopped = false;
+  while (paused.child.exitCode === null && !stopped) {
+    if (owned.length === 2) {
+      const latest = await new CheckpointStore(fs, `${cpRoot}/partition-${owned[0]}`, 3, true).latest().catch(() => null);
+      if (latest && latest.checkpoint.id >= 3 && latest.checkpoint.positions.every((x) => x.source === 'archive')) {
+        paused.child.kill('SIGSTOP');
+        stopped = true;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(stopped, 'the process was paused mid-archive');
+  // Past the session timeout, the other process owns every partition and continues the paused one's from their checkpoints.
+  const { child } = other;
+  await new Promise<void>((resolve) => {
+    const check = setInterval(() => {
+      if (child.exitCode !== null) { clearInterval(check); resolve(); }
+    }, 100);
+    setTimeout(() => { clearInterval(check); resolve(); }, 15_000);
+  });
+  paused.child.kill('SIGCONT');
+  const [rp, ro] = await Promise.all([paused.done, other.done]);
+  assert.equal(ro.code, 0, ro.stderr);
+  assert.equal(rp.code, 0, rp.stderr);
+  assert.match(ro.stderr, /worker owns partitions worker=0 partitions=0,1,2,3/);
+  // On waking, the paused process found its partitions' next checkpoints taken, and published nothing more of them.
+  assert.match(rp.stderr, /partitions taken over\s+[1-9]/, rp.stderr);
+  sameSessions(await publishedByPartition(out), 'after one process was paused past the session timeout');
+});

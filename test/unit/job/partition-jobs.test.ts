@@ -1,0 +1,118 @@
+// A parallel job's partitions moving between workers (src/job/partition-jobs.ts) over the sample archive, on the job path
+// `oxbow sessions --workers/--group` runs: per-partition checkpoints and output, a handover with a savepoint, and an old
+// owner that keeps running after its partition was taken (a paused process) is fenced. The oracle is one offline pass.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CheckpointStore } from '../../../src/checkpoint/store.js';
+import { openPartitionJob, PartitionJobs, type PartitionPorts } from '../../../src/job/partition-jobs.js';
+import { FileSink } from '../../../src/sink/file-sink.js';
+import type { ArchiveCatalog } from '../../../src/source/types.js';
+import { offlineSampleSessions, sampleCatalog, sampleFs as fs, sampleSpec } from '../../helpers/sample-archive.js';
+
+/** The sample archive, each file read after a pause: a partition's job takes long enough to be caught mid-way. */
+const slowCatalog = (ms: number): ArchiveCatalog => ({
+  description: sampleCatalog.description,
+  listFiles: (p) => sampleCatalog.listFiles(p),
+  async *readFile(file) {
+    await new Promise((r) => setTimeout(r, ms));
+    yield* sampleCatalog.readFile(file);
+  },
+});
+
+function ports(out: string, cp: string, archive: ArchiveCatalog): PartitionPorts {
+  return {
+    archive,
+    live: () => null,
+    output: (p) => new FileSink(fs, join(out, `partition-${p}`)),
+    store: (p) => new CheckpointStore(fs, join(cp, `partition-${p}`), 3, true),
+  };
+}
+
+function worker(out: string, cp: string, archive: ArchiveCatalog): PartitionJobs {
+  const spec = sampleSpec({ checkpointIntervalMs: 0, prefetch: 1 });
+  return new PartitionJobs({ open: (partition, signal) => openPartitionJob(spec, ports(out, cp, archive), partition, signal, true) });
+}
+
+async function published(out: string): Promise<string[]> {
+  const lines: string[] = [];
+  for (const folder of await readdir(out)) {
+    for (const n of (await readdir(join(out, folder))).filter((x) => x.startsWith('part-'))) {
+      lines.push(...(await readFile(join(out, folder, n), 'utf8')).split('\n').filter(Boolean));
+    }
+  }
+  return lines.sort();
+}
+
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.fail(`timed out waiting until ${what}`);
+}
+
+const checkpointsOf = async (cp: string, p: number): Promise<number> => (await new CheckpointStore(fs, join(cp, `partition-${p}`), 3, true).latest())?.checkpoint.id ?? 0;
+
+test('two workers, each owning one partition: the published output is the offline pass', async () => {
+  const out = await mkdtemp(join(tmpdir(), 'oxbow-pj-out-'));
+  const cp = await mkdtemp(join(tmpdir(), 'oxbow-pj-cp-'));
+  const a = worker(out, cp, sampleCatalog);
+  const b = worker(out, cp, sampleCatalog);
+  a.assign([0]);
+  b.assign([1]);
+  await Promise.all([a.idle(), b.idle()]);
+  assert.equal(a.error ?? b.error, null);
+  assert.deepEqual([...a.finished, ...b.finished].sort(), [0, 1]);
+  const got = await published(out);
+  assert.equal(new Set(got).size, got.length, 'no session published twice');
+  assert.deepEqual(got, await offlineSampleSessions());
+});
+
+test('a partition handed over mid-replay (savepoint, then a claim by the new owner) is published exactly once', async () => {
+  const out = await mkdtemp(join(tmpdir(), 'oxbow-pj-out-'));
+  const cp = await mkdtemp(join(tmpdir(), 'oxbow-pj-cp-'));
+  const a = worker(out, cp, slowCatalog(2));
+  const b = worker(out, cp, slowCatalog(2));
+  a.assign([0, 1]);
+  await until('partition 0 has checkpointed a few times', async () => (await checkpointsOf(cp, 0)) >= 4);
+  // The rebalance: A gives up partition 0 (it stops with a savepoint), B gets it and continues from there.
+  a.assign([1]);
+  b.assign([0]);
+  await Promise.all([a.idle(), b.idle()]);
+  assert.equal(a.error ?? b.error, null);
+  assert.deepEqual([...b.finished], [0]);
+  const got = await published(out);
+  assert.equal(new Set(got).size, got.length, 'no session published twice');
+  assert.deepEqual(got, await offlineSampleSessions());
+});
+
+test('an old owner still running after its partition was claimed (a paused process) is fenced and publishes nothing more', async () => {
+  const out = await mkdtemp(join(tmpdir(), 'oxbow-pj-out-'));
+  const cp = await mkdtemp(join(tmpdir(), 'oxbow-pj-cp-'));
+  const a = worker(out, cp, slowCatalog(3));
+  const b = worker(out, cp, sampleCatalog);
+  const fenced: number[] = [];
+  a.on('fenced', ({ payload }) => {
+    fenced.push(payload.partition);
+    // What its group membership would tell it on waking: the partition is no longer its own.
+    a.assign([]);
+  });
+  a.assign([0]);
+  await until('partition 0 has checkpointed a few times', async () => (await checkpointsOf(cp, 0)) >= 4);
+  // B takes partition 0 while A was never told: both run it until A's next checkpoint is refused.
+  b.assign([0]);
+  await Promise.all([a.idle(), b.idle()]);
+  assert.equal(a.error ?? b.error, null);
+  assert.deepEqual(fenced, [0]);
+  assert.deepEqual([...a.finished], []);
+  assert.deepEqual([...b.finished], [0]);
+  const got = await published(out);
+  assert.equal(new Set(got).size, got.length, 'no session published twice');
+  const want = (await offlineSampleSessions()).filter((l) => (JSON.parse(l) as { partition: number }).partition === 0);
+  assert.ok(want.length > 50);
+  assert.deepEqual(got, want);
+});
