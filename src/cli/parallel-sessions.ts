@@ -93,9 +93,12 @@ export async function runParallelSessions(
   const finished: Promise<void>[] = [];
   let failure: { name: string; message: string; exitCode: number } | null = null;
   const stopAll = (): void => { for (const w of workers) w.postMessage({ type: 'stop' }); };
+  // What this thread found out (the topic, its partitions, the event time the archive records) each worker need not
+  // find out again: opening reads every partition's index to learn the event time.
+  const found: SessionsFlags = { ...flags, topic: ports.topic, partitions: ports.partitions.join(','), eventTime: ports.eventTime.text, timeField: undefined };
   for (let i = 0; i < count; i++) {
     const data: WorkerData = {
-      flags, eventTimeGiven: o.eventTimeGiven, index: i, sessionTimeoutMs, log: logSettings(),
+      flags: found, eventTimeGiven: true, index: i, sessionTimeoutMs, log: logSettings(),
       partitions: flags.group !== undefined ? null : ports.partitions.filter((_, k) => k % count === i),
       group: flags.group ?? null,
     };

@@ -9,7 +9,7 @@ import { servicesConfig, startServices, stopServices } from '../services/service
 import type { BenchContext, BenchRow, Benchmark } from './bench-types.js';
 
 /** Benchmark modules, in the order the summary lists them; each exports `benchmark: Benchmark`. */
-export const modules = ['engine', 'archive', 'replay', 'kcat', 'catch-up', 'memory', 'profiles', 'headline'];
+export const modules = ['engine', 'archive', 'replay', 'kcat', 'catch-up', 'memory', 'profiles', 'workers', 'headline'];
 
 const USAGE = `usage: npm run bench [-- --quick] [--only NAME[,NAME]] [--results FILE]
 
