@@ -1,9 +1,11 @@
-// `oxbow sessions --workers N` and `--group ID` (docs/scaling.md): the process starts N worker threads
-// (sessions-worker.ts), each owning whole partitions, and reports for all of them: one progress line for the process and
-// one summary. Without --group the partitions are dealt out once; with it each worker is a member of the Kafka consumer
-// group and the group deals them out among every process that joined it.
+// `oxbow sessions --workers N` and `--group ID` (docs/scaling.md): the command forks N worker processes
+// (sessions-worker.ts), each owning whole partitions, and reports for all of them: one progress line and one summary.
+// Without --group the partitions are dealt out once; with it each worker is a member of the Kafka consumer group and
+// the group deals them out among every worker of every command that joined it. Workers are processes, not threads:
+// each writes sessions straight to the command's stdout, and two of them reached 1.16 times one job on 2 cores where two
+// threads reached 1.10 (docs/scaling.md, "Measured here").
 
-import { Worker } from 'node:worker_threads';
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { joinPath } from '../archive-fs.js';
 import { AlreadyExistsError, NotFoundError, OxbowError, UsageError } from '../errors.js';
@@ -19,7 +21,7 @@ import { storageOpener } from './storage.js';
 
 const log = getLogger('sessions');
 
-/** What each worker thread is started with (structured-cloned). */
+/** What each worker is started with (its first message). */
 export interface WorkerData {
   flags: SessionsFlags;
   eventTimeGiven: boolean;
@@ -40,7 +42,8 @@ export type WorkerMessage =
   | { type: 'ended'; partition: number; summary: JobSummary | null }
   | { type: 'fenced'; partition: number; message: string }
   | { type: 'failed'; name: string; message: string; exitCode: number }
-  | { type: 'done' };
+  /** The worker's peak resident set, for the summary. */
+  | { type: 'done'; peakRssMb: number };
 
 /** Flags a parallel job does not take yet, and why. */
 const NOT_PARALLEL: [keyof SessionsFlags, string][] = [
@@ -82,18 +85,32 @@ export async function runParallelSessions(
   }
   const sessionTimeoutMs = parseDuration(flags.sessionTimeout, '--session-timeout');
   if (sessionTimeoutMs < 6000 || sessionTimeoutMs > 300_000) throw new UsageError(`--session-timeout ${flags.sessionTimeout}: give 6s to 5m (Kafka's group.min/max.session.timeout.ms)`);
-  // Opened once here to learn the partitions and to refuse bad options before any thread starts.
-  const ports = await openParallelPorts(flags, ctx.stdout, o.eventTimeGiven);
-  if (flags.checkpointDir) await checkJobFile(flags);
+  // The workers start (a process each, loading oxbow) while this one opens the input; they wait for what to run.
+  const spawned = Array.from({ length: o.workers }, () =>
+    // Sessions on stdout go straight to this command's stdout; log lines to its stderr.
+    fork(new URL('./sessions-worker.js', import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' }));
+  let ports: Awaited<ReturnType<typeof openParallelPorts>>;
+  try {
+    // Opened once here to learn the partitions and to refuse bad options before any worker runs.
+    ports = await openParallelPorts(flags, ctx.stdout, o.eventTimeGiven);
+    if (flags.checkpointDir) await checkJobFile(flags);
+  } catch (err) {
+    // A worker never told what to run ends once its channel closes.
+    for (const w of spawned) w.disconnect();
+    throw err;
+  }
   const count = flags.group !== undefined ? o.workers : Math.min(o.workers, ports.partitions.length);
+  for (const w of spawned.slice(count)) w.disconnect();
   log.info('parallel job', { topic: ports.topic, partitions: ports.partitions.join(','), workers: count, ...(flags.group !== undefined ? { group: flags.group } : {}) });
 
   const report = new ProcessReport(ctx.stderr, o.read.durations.progressIntervalMs, flags.checkpointDir ?? null);
-  const workers: Worker[] = [];
+  const workers: ChildProcess[] = [];
   const finished: Promise<void>[] = [];
   let failure: { name: string; message: string; exitCode: number } | null = null;
-  const stopAll = (): void => { for (const w of workers) w.postMessage({ type: 'stop' }); };
-  // What this thread found out (the topic, its partitions, the event time the archive records) each worker need not
+  const stopAll = (): void => {
+    for (const w of workers) if (w.connected) w.send({ type: 'stop' });
+  };
+  // What this process found out (the topic, its partitions, the event time the archive records) each worker need not
   // find out again: opening reads every partition's index to learn the event time.
   const found: SessionsFlags = { ...flags, topic: ports.topic, partitions: ports.partitions.join(','), eventTime: ports.eventTime.text, timeField: undefined };
   for (let i = 0; i < count; i++) {
@@ -102,7 +119,8 @@ export async function runParallelSessions(
       partitions: flags.group !== undefined ? null : ports.partitions.filter((_, k) => k % count === i),
       group: flags.group ?? null,
     };
-    const worker = new Worker(new URL('./sessions-worker.js', import.meta.url), { workerData: data });
+    const worker = spawned[i]!;
+    worker.send({ type: 'start', data });
     workers.push(worker);
     finished.push(new Promise((resolve) => {
       worker.on('message', (m: WorkerMessage) => {
@@ -118,10 +136,18 @@ export async function runParallelSessions(
         failure ??= { name: err.name, message: err.message, exitCode: 1 };
         stopAll();
       });
-      worker.on('exit', () => resolve());
+      worker.on('exit', (code, signal) => {
+        // A worker that died without saying why (killed, out of memory) fails the command too.
+        if (code !== 0 && !failure) {
+          failure = { name: 'WorkerExit', message: `worker ${i} ended with ${signal ?? `exit code ${code}`} before finishing; its partitions continue from their checkpoints on the next run`, exitCode: 1 };
+          stopAll();
+        }
+        resolve();
+      });
     }));
   }
   const onSignal = (signal: NodeJS.Signals): void => {
+    // A terminal's Ctrl-C reaches the workers too; a signal sent to this process alone reaches them through this.
     log.info(`${signal}: stopping every worker with a savepoint`);
     report.stoppedBySignal = true;
     stopAll();
@@ -204,6 +230,7 @@ class ProcessReport {
   private readonly progress = new Map<number, JobProgress>();
   private readonly summaries = new Map<number, JobSummary>();
   private fenced = 0;
+  private readonly peakRssMb = new Map<number, number>();
   private lastShown = 0;
   private lastLogged = 0;
   private readonly startedAt = Date.now();
@@ -222,6 +249,8 @@ class ProcessReport {
       this.show();
     } else if (m.type === 'ended') {
       if (m.summary) this.summaries.set(m.partition, m.summary);
+    } else if (m.type === 'done') {
+      this.peakRssMb.set(worker, m.peakRssMb);
     } else if (m.type === 'fenced') {
       this.fenced++;
       log.info('partition taken over by another owner', { worker, partition: m.partition });
@@ -263,6 +292,7 @@ class ProcessReport {
       stoppedBy: this.stoppedBySignal ? 'signal' : 'end', lastCheckpoint: this.checkpointDir, elapsedMs: Date.now() - this.startedAt,
     };
     this.stderr.write(summaryText(total) + `  ${'partitions ended here'.padEnd(26)} ${[...this.summaries.keys()].sort((a, b) => a - b).join(',') || '-'}\n` +
-      `  ${'partitions taken over'.padEnd(26)} ${this.fenced}\n`);
+      `  ${'partitions taken over'.padEnd(26)} ${this.fenced}\n` +
+      `  ${'peak RSS'.padEnd(26)} this process ${Math.round(process.resourceUsage().maxRSS / 1024)} MB, workers ${[...this.peakRssMb].sort(([a], [b]) => a - b).map(([, mb]) => Math.round(mb)).join(', ') || '-'} MB\n`);
   }
 }

@@ -97,7 +97,7 @@ export async function openParallelPorts(flags: SessionsPortFlags, stdout: NodeJS
     output: (partition) => {
       if (!folder) return openOutput(flags, kafka, stdout, open);
       const { fs, root } = open(flags.output);
-      return new FileSink(fs, joinPath(root, partitionFolder(partition)));
+      return new FileSink(fs, joinPath(root, partitionFolder(partition)), true);
     },
     store: (partition) => {
       if (!flags.checkpointDir) return null;

@@ -1,8 +1,8 @@
-// One worker thread of a parallel `oxbow sessions` (parallel-sessions.ts starts it; docs/scaling.md). It opens its own
-// archive, Kafka and storage clients and runs one job per partition it owns: the partitions it was dealt, or, with
-// --group, those the Kafka consumer group assigns it, which change as processes join and leave.
+// One worker of a parallel `oxbow sessions`: a child process parallel-sessions.ts forks (docs/scaling.md). It opens its
+// own archive, Kafka and storage clients and runs one job per partition it owns: the partitions it was dealt, or, with
+// --group, those the Kafka consumer group assigns it, which change as processes join and leave. It talks to its parent
+// over the IPC channel, and stops with savepoints when asked, on SIGINT/SIGTERM, or when its parent is gone.
 
-import { parentPort, workerData } from 'node:worker_threads';
 import { GroupMember } from '../../connectors/kafka/group-member.js';
 import { OxbowError } from '../errors.js';
 import { enableHeapPacing } from '../heap-pacer.js';
@@ -14,14 +14,39 @@ import { readSessionsFlags, sessionsSpec } from './commands/sessions.js';
 import { openParallelPorts, type ParallelPorts } from './sessions-ports.js';
 
 const log = getLogger('sessions');
-const data = workerData as WorkerData;
-const port = parentPort!;
-const tell = (m: WorkerMessage): void => port.postMessage(m);
+const tell = (m: WorkerMessage): void => {
+  // A parent that is gone hears nothing; the worker is stopping then anyway.
+  if (process.connected) process.send!(m);
+};
 
 /** How often a worker with nothing left to run looks whether every partition of the job has ended. */
 const FINISHED_POLL_MS = 1000;
 
-async function main(): Promise<void> {
+/** A stop asked for (by the parent, a signal, or the parent being gone) at any moment, also while the worker opens. */
+let stopRequested = false;
+let wake: () => void = () => {};
+function stop(): void {
+  stopRequested = true;
+  wake();
+}
+process.on('message', (m: { type: string }) => {
+  if (m.type === 'stop') stop();
+});
+// A terminal's Ctrl-C reaches every process of the group; a parent killed outright closes the channel.
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+process.on('disconnect', stop);
+
+/** Resolves at the next stop request or wake-up, or at once when a stop was already asked for. */
+function stopOrWake(ms?: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (stopRequested) return resolve();
+    wake = resolve;
+    if (ms !== undefined) setTimeout(resolve, ms);
+  });
+}
+
+async function main(data: WorkerData): Promise<void> {
   const format = data.log.format === 'json' ? formatLogRecordJson : formatLogRecord;
   setLogSink((record) => process.stderr.write(format({ ...record, fields: { worker: data.index, ...record.fields } }) + '\n'), data.log.level, data.log.format);
   enableHeapPacing();
@@ -36,15 +61,6 @@ async function main(): Promise<void> {
   jobs.on('ended', ({ payload }) => tell({ type: 'ended', ...payload }));
   jobs.on('fenced', ({ payload }) => tell({ type: 'fenced', ...payload }));
 
-  let stopRequested = false;
-  let wake: () => void = () => {};
-  port.on('message', (m: { type: string }) => {
-    if (m.type !== 'stop') return;
-    stopRequested = true;
-    wake();
-  });
-  // Listening for a stop must not keep the thread alive once its jobs are done.
-  port.unref();
   const failure = jobs.firstFailure();
   void failure.then(() => wake());
 
@@ -55,6 +71,8 @@ async function main(): Promise<void> {
     let fatal: Error | null = null;
     await member.start({
       onAssigned: (partitions) => {
+        // Stopping: nothing new starts.
+        if (stopRequested) return;
         jobs.assign(partitions);
         tell({ type: 'owned', partitions });
       },
@@ -65,10 +83,7 @@ async function main(): Promise<void> {
     try {
       while (!stopRequested && !jobs.error && !fatal) {
         if (endsAtEnd && jobs.owned().length === 0 && await allEnded(ports)) break;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, FINISHED_POLL_MS);
-        });
+        await stopOrWake(FINISHED_POLL_MS);
       }
     } finally {
       await jobs.releaseAll();
@@ -76,9 +91,11 @@ async function main(): Promise<void> {
     }
     if (fatal) throw fatal;
   } else {
-    tell({ type: 'owned', partitions: data.partitions! });
-    jobs.assign(data.partitions!);
-    await Promise.race([jobs.idle(), failure, new Promise<void>((resolve) => { wake = resolve; })]);
+    if (!stopRequested) {
+      tell({ type: 'owned', partitions: data.partitions! });
+      jobs.assign(data.partitions!);
+      await Promise.race([jobs.idle(), failure, stopOrWake()]);
+    }
     await jobs.releaseAll();
   }
   if (jobs.error) throw jobs.error;
@@ -93,11 +110,17 @@ async function allEnded(ports: ParallelPorts): Promise<boolean> {
   return true;
 }
 
-main().then(
-  () => tell({ type: 'done' }),
-  (err: unknown) => {
-    const e = err instanceof Error ? err : new Error(String(err));
-    log.debug('worker failed', { error: e.stack ?? e.message });
-    tell({ type: 'failed', name: e.name, message: e.message, exitCode: e instanceof OxbowError ? e.exitCode : 1 });
-  },
-);
+// The parent's first message says what to run.
+process.once('message', (start: { type: 'start'; data: WorkerData }) => {
+  if (start.type !== 'start') return;
+  // From now on listening for a stop must not keep the worker alive once its jobs are done.
+  process.channel?.unref();
+  main(start.data).then(
+    () => tell({ type: 'done', peakRssMb: process.resourceUsage().maxRSS / 1024 }),
+    (err: unknown) => {
+      const e = err instanceof Error ? err : new Error(String(err));
+      log.debug('worker failed', { error: e.stack ?? e.message });
+      tell({ type: 'failed', name: e.name, message: e.message, exitCode: e instanceof OxbowError ? e.exitCode : 1 });
+    },
+  ).finally(() => process.disconnect?.());
+});

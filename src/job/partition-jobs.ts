@@ -21,7 +21,12 @@ export interface PartitionJobsOptions {
    * the partition has nothing left to do (its checkpoint is final and the run ends at the end of input).
    */
   open(partition: number, signal: AbortSignal): Promise<SessionsJob | null>;
+  /** How long a fenced partition waits before it starts again (while still assigned here). Default 1 s. */
+  fencedPauseMs?: number;
 }
+
+/** Long enough for a member whose assignment is stale to hear of the rebalance (heartbeats are a tenth of the timeout). */
+const FENCED_PAUSE_MS = 1000;
 
 /** What each partition's job reads and writes: the shared archive, and its own Kafka reader, output and checkpoint folder. */
 export interface PartitionPorts {
@@ -86,7 +91,8 @@ export class PartitionJobs extends EventEmitterOf<PartitionJobsEvents> {
 
   /**
    * The partitions this worker owns now. A partition kept keeps its job; one no longer owned stops with a savepoint; one
-   * whose job is still stopping starts again, from its newest checkpoint, once it has stopped.
+   * whose job is still stopping starts again, from its newest checkpoint, once it has stopped. A partition whose job was
+   * fenced (another owner took it) starts again after a pause if the assignment still gives it.
    */
   assign(partitions: readonly number[]): void {
     this.wanted = new Set(partitions);
@@ -145,9 +151,12 @@ export class PartitionJobs extends EventEmitterOf<PartitionJobsEvents> {
       this.emit('ended', { partition, summary });
     } catch (err) {
       if (err instanceof PartitionConflict) {
-        // The partition's next checkpoint was written by its new owner: nothing of ours after our last one is published.
+        // The partition's next checkpoint was written by another owner: nothing of ours after our last one is published.
+        // Either our assignment is stale (a rebalance we have not heard of yet takes the partition away during the
+        // pause) or the other owner's is (it stops the same way once we continue): start again after a pause.
         log.info('another owner continues this partition; stopped without publishing', { partition, reason: err.message });
         this.emit('fenced', { partition, message: err.message });
+        await new Promise((resolve) => setTimeout(resolve, this.o.fencedPauseMs ?? FENCED_PAUSE_MS));
         return;
       }
       this.failure ??= err as Error;

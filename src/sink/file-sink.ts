@@ -2,7 +2,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { joinPath, uriOf, type ArchiveFs } from '../archive-fs.js';
-import { AlreadyExistsError, NotFoundError, UsageError } from '../errors.js';
+import { AlreadyExistsError, NotFoundError, PartitionConflict, UsageError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import type { OutputRecord, OutputSink } from './types.js';
 import { outputLine } from './types.js';
@@ -42,7 +42,15 @@ export class FileSink implements OutputSink {
   partsPublished = 0;
   written = 0;
 
-  constructor(private readonly fs: ArchiveFs, private readonly dir: string) {
+  constructor(
+    private readonly fs: ArchiveFs,
+    private readonly dir: string,
+    /**
+     * One partition's folder of a parallel job, which another owner may take over: its restore drops what this writer
+     * had not yet published, and this writer then stops (PartitionConflict) instead of failing.
+     */
+    private readonly shared = false,
+  ) {
     this.description = uriOf(fs, dir);
   }
 
@@ -67,7 +75,14 @@ export class FileSink implements OutputSink {
     open.stream.end();
     await open.done;
     const name = partName(checkpointId).replace(/\.jsonl$/, `.${this.writer}.jsonl`);
-    await this.fs.rename(open.path, joinPath(joinPath(this.dir, PENDING_DIR), name));
+    try {
+      await this.fs.rename(open.path, joinPath(joinPath(this.dir, PENDING_DIR), name));
+    } catch (err) {
+      if (this.shared && err instanceof NotFoundError) {
+        throw new PartitionConflict(`${this.description}: another owner of this partition restored it and dropped the results this one had not published; this one stops`);
+      }
+      throw err;
+    }
     log.debug('part prepared', { dir: this.description, part: name });
     return { pending: name };
   }

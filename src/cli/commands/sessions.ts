@@ -75,7 +75,7 @@ export function registerSessions(program: Command, ctx: CliContext): void {
     .option('--profile-fields <list>', 'with --profiles: comma-separated profile value fields a result carries (default: all)')
     .option('--profile-time <field|kafka-timestamp>', `with --profiles: time of a profile version (default: the profiles archive's own, else ${DEFAULT_EVENT_TIME}); a tombstone's is its Kafka timestamp`)
     .option('--dead-letter <file>', 'write records without a usable key or event time here (JSONL)')
-    .option('--workers <n>', 'worker threads, each owning whole partitions (needs --co-partitioned; docs/scaling.md)', '1')
+    .option('--workers <n>', 'worker processes, each owning whole partitions (needs --co-partitioned; docs/scaling.md)', '1')
     .option('--group <id>', 'share the job among every process started with this Kafka consumer group (needs --co-partitioned and --checkpoint-dir)')
     .option('--session-timeout <duration>', 'with --group: how long a silent process keeps its partitions before the others take them', '10s')
     .option(...MAX_BAD_RATIO_OPTION)

@@ -4,11 +4,14 @@
 // tested against the real Kafka and HDFS (test/integration/sessions-parallel.test.ts).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
+import { LocalFs } from '../../../connectors/local/local-fs.js';
+import { CheckpointStore } from '../../../src/checkpoint/store.js';
+import { writeBenchArchive } from '../../../tools/bench/bench-archive.js';
 import { offlineSampleSessions } from '../../helpers/sample-archive.js';
 
 const bin = resolve('bin/oxbow.js');
@@ -74,5 +77,42 @@ test('what a parallel job cannot take is refused (exit 2) naming the option and 
     const run = await oxbow([...base, '--output', out, ...more]);
     assert.equal(run.code, 2, `${more.join(' ')}: ${run.stderr}`);
     assert.match(run.stderr, message);
+  }
+});
+
+test('a command killed outright (SIGKILL) leaves no worker running: each notices its parent is gone and stops with a savepoint', { timeout: 60_000 }, async () => {
+  const out = await mkdtemp(join(tmpdir(), 'oxbow-w-orphan-'));
+  const cp = await mkdtemp(join(tmpdir(), 'oxbow-w-orphan-cp-'));
+  // A week of hourly files, long enough (seconds) for the workers to be mid-replay when their command dies.
+  const archive = await mkdtemp(join(tmpdir(), 'oxbow-w-orphan-archive-'));
+  await writeBenchArchive(new LocalFs(), archive, { topic: 'listens', partitions: 2, users: 2000, hours: 24 * 7, eventsPerHour: 3000, startMs: Date.UTC(2025, 0, 1), seed: 5 });
+  const child = spawn(process.execPath, [bin, 'sessions', '--archive', `file://${archive}`, '--aggregate', 'listening', '--co-partitioned', '--workers', '2',
+    '--output', `file://${out}`, '--checkpoint-dir', `file://${cp}`, '--checkpoint-interval', '0ms', '--prefetch', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const owned = new Promise<void>((resolve) => child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (/worker owns partitions worker=1/.test(stderr)) resolve();
+  }));
+  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  await owned;
+  const workers = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  assert.equal(workers.length, 2, `two worker processes:\n${stderr}`);
+  child.kill('SIGKILL');
+  await closed;
+  await rm(archive, { recursive: true, force: true });
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 100 && workers.some(alive); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(workers.filter(alive), [], 'every worker ended within 5 s of its command');
+  // They stopped because their command was gone, not at the end of the archive.
+  for (const p of [0, 1]) {
+    const latest = await new CheckpointStore(new LocalFs(), join(cp, `partition-${p}`), 3, true).latest();
+    assert.equal(latest?.checkpoint.kind, 'savepoint', `partition ${p}'s newest checkpoint`);
   }
 });

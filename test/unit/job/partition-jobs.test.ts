@@ -23,11 +23,23 @@ const slowCatalog = (ms: number): ArchiveCatalog => ({
   },
 });
 
+/** The sample archive, each file read only once `gate` has opened: a process frozen mid-replay (SIGSTOP) until then. */
+function frozenCatalog(gate: Promise<void>): ArchiveCatalog {
+  return {
+    description: sampleCatalog.description,
+    listFiles: (p) => sampleCatalog.listFiles(p),
+    async *readFile(file) {
+      await gate;
+      yield* sampleCatalog.readFile(file);
+    },
+  };
+}
+
 function ports(out: string, cp: string, archive: ArchiveCatalog): PartitionPorts {
   return {
     archive,
     live: () => null,
-    output: (p) => new FileSink(fs, join(out, `partition-${p}`)),
+    output: (p) => new FileSink(fs, join(out, `partition-${p}`), true),
     store: (p) => new CheckpointStore(fs, join(cp, `partition-${p}`), 3, true),
   };
 }
@@ -93,8 +105,9 @@ test('a partition handed over mid-replay (savepoint, then a claim by the new own
 test('an old owner still running after its partition was claimed (a paused process) is fenced and publishes nothing more', async () => {
   const out = await mkdtemp(join(tmpdir(), 'oxbow-pj-out-'));
   const cp = await mkdtemp(join(tmpdir(), 'oxbow-pj-cp-'));
-  const a = worker(out, cp, slowCatalog(3));
-  const b = worker(out, cp, sampleCatalog);
+  let thaw!: () => void;
+  const a = worker(out, cp, frozenCatalog(new Promise((resolve) => { thaw = resolve; })));
+  const b = worker(out, cp, slowCatalog(1));
   const fenced: number[] = [];
   a.on('fenced', ({ payload }) => {
     fenced.push(payload.partition);
@@ -102,9 +115,12 @@ test('an old owner still running after its partition was claimed (a paused proce
     a.assign([]);
   });
   a.assign([0]);
-  await until('partition 0 has checkpointed a few times', async () => (await checkpointsOf(cp, 0)) >= 4);
-  // B takes partition 0 while A was never told: both run it until A's next checkpoint is refused.
+  // A is frozen before its first file; B takes partition 0, which A was never told, and gets well ahead.
+  assert.deepEqual(a.owned(), [0]);
   b.assign([0]);
+  await until('B has checkpointed partition 0 a few times', async () => (await checkpointsOf(cp, 0)) >= 4);
+  // A wakes up and carries on as if nothing happened, until its next checkpoint is refused.
+  thaw();
   await Promise.all([a.idle(), b.idle()]);
   assert.equal(a.error ?? b.error, null);
   assert.deepEqual(fenced, [0]);
