@@ -8,14 +8,18 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { joinPath } from '../archive-fs.js';
-import { AlreadyExistsError, NotFoundError, OxbowError, UsageError } from '../errors.js';
+import { AlreadyExistsError, NotFoundError, OxbowError, PartitionConflict, UsageError } from '../errors.js';
 import type { JobProgress, JobSummary } from '../job/types.js';
 import { getLogger, logSettings } from '../logger.js';
 import { parseDuration } from '../time.js';
 import type { readSessionsFlags, SessionsFlags } from './commands/sessions.js';
 import type { CliContext } from './context.js';
 import { summaryText } from './sessions-report.js';
-import { openParallelPorts } from './sessions-ports.js';
+import { openParallelPorts, type ParallelPorts } from './sessions-ports.js';
+import { CheckpointStore } from '../checkpoint/store.js';
+import type { SessionWindows } from '../engine/window-spec.js';
+import { splitCheckpoint } from '../job/partition-jobs.js';
+import { FileSink } from '../sink/file-sink.js';
 import { statusLine } from './status-line.js';
 import { storageOpener } from './storage.js';
 
@@ -93,7 +97,10 @@ export async function runParallelSessions(
   try {
     // Opened once here to learn the partitions and to refuse bad options before any worker runs.
     ports = await openParallelPorts(flags, ctx.stdout, o.eventTimeGiven);
-    if (flags.checkpointDir) await checkJobFile(flags);
+    if (flags.checkpointDir) {
+      await checkJobFile(flags);
+      await adoptWholeJobCheckpoint(flags, ports, o.read.windows);
+    }
   } catch (err) {
     // A worker never told what to run ends once its channel closes.
     for (const w of spawned) w.disconnect();
@@ -108,7 +115,9 @@ export async function runParallelSessions(
   const finished: Promise<void>[] = [];
   let failure: { name: string; message: string; exitCode: number } | null = null;
   const stopAll = (): void => {
-    for (const w of workers) if (w.connected) w.send({ type: 'stop' });
+    // A worker that is gone, or going, has nothing to stop: the failed send is dropped (not an 'error' event, which
+    // would ask every worker to stop again).
+    for (const w of workers) if (w.connected && w.exitCode === null) w.send({ type: 'stop' }, () => {});
   };
   // What this process found out (the topic, its partitions, the event time the archive records) each worker need not
   // find out again: opening reads every partition's index to learn the event time.
@@ -120,7 +129,9 @@ export async function runParallelSessions(
       group: flags.group ?? null,
     };
     const worker = spawned[i]!;
-    worker.send({ type: 'start', data });
+    worker.send({ type: 'start', data }, (err) => {
+      if (err) failure ??= { name: err.name, message: `worker ${i} could not be started: ${err.message}`, exitCode: 1 };
+    });
     workers.push(worker);
     finished.push(new Promise((resolve) => {
       worker.on('message', (m: WorkerMessage) => {
@@ -132,8 +143,10 @@ export async function runParallelSessions(
           }
         } else report.on(i, m);
       });
+      // Not started, or not signalled: its exit (below) ends it; the others stop.
       worker.on('error', (err) => {
-        failure ??= { name: err.name, message: err.message, exitCode: 1 };
+        if (failure) return;
+        failure = { name: err.name, message: `worker ${i}: ${err.message}`, exitCode: 1 };
         stopAll();
       });
       worker.on('exit', (code, signal) => {
@@ -221,6 +234,36 @@ async function checkJobFile(flags: SessionsFlags): Promise<void> {
         'Every process of one job takes the same options; another job needs its own --checkpoint-dir');
     }
   }
+}
+
+/**
+ * A checkpoint folder that holds a single job's checkpoints (`oxbow sessions` without workers) and no partition's yet:
+ * the parallel job continues from the newest of them. Its pending output part is published first (a folder output's
+ * earlier parts stay where they are, beside the new `partition-<p>/` folders); then each partition gets its share of
+ * it as its first checkpoint. A process of the same group doing the same at the same moment writes the same ids: the
+ * second write is refused and the first one's stands.
+ */
+async function adoptWholeJobCheckpoint(flags: SessionsFlags, ports: ParallelPorts, windows: SessionWindows): Promise<void> {
+  const { fs, root } = storageOpener(flags)(flags.checkpointDir!);
+  const whole = await new CheckpointStore(fs, root).latest();
+  if (!whole) return;
+  for (const p of ports.partitions) if (await ports.store(p)!.latest()) return;
+  if (whole.checkpoint.topic !== ports.topic) {
+    throw new UsageError(`--checkpoint-dir ${flags.checkpointDir} holds checkpoints of topic ${whole.checkpoint.topic}, not ${ports.topic}; give this job its own folder`);
+  }
+  const shares = splitCheckpoint(whole.checkpoint, whole.path, windows);
+  if (flags.output !== '-' && !flags.output.startsWith('kafka://')) {
+    const out = storageOpener(flags)(flags.output);
+    await new FileSink(out.fs, out.root).recover(whole.checkpoint.sink);
+  }
+  for (const share of shares) {
+    const store = ports.store(share.partitions[0]!);
+    if (!store) continue;
+    await store.write(share).catch((err: unknown) => {
+      if (!(err instanceof PartitionConflict)) throw err;
+    });
+  }
+  log.info('continuing from a single job\'s checkpoint, one share per partition', { from: whole.path, partitions: shares.map((c) => c.partitions[0]).join(',') });
 }
 
 /** The process's view of its workers: one progress line, log lines for moves, and one summary summed over partitions. */

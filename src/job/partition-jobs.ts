@@ -3,8 +3,11 @@
 // stops with a savepoint (refused, harmlessly, when its new owner claimed it first), one that arrives restores from its
 // own newest checkpoint.
 
+import type { Checkpoint } from '../checkpoint/format.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
-import { PartitionConflict } from '../errors.js';
+import { SessionEngine } from '../engine/session-engine.js';
+import type { SessionWindows } from '../engine/window-spec.js';
+import { PartitionConflict, SavepointError } from '../errors.js';
 import { EventEmitterOf } from '../events.js';
 import { getLogger } from '../logger.js';
 import type { OutputSink } from '../sink/types.js';
@@ -56,6 +59,31 @@ export async function openPartitionJob(
     // Nothing ran: the reader's client is closed here, not by the source.
     await live?.close();
     throw err;
+  });
+}
+
+/**
+ * A whole-job checkpoint (one `oxbow sessions` without workers, any format version this oxbow reads) as one checkpoint
+ * per partition: each partition's position and watermark, and the engine's sessions that partition opened (the engine
+ * restores the snapshot, so older engine formats are converted on the way). Its output position is left out: the
+ * caller publishes the whole job's pending part first. Refused for a job with --profiles, which a parallel job does not
+ * run.
+ */
+export function splitCheckpoint(whole: Checkpoint, path: string, windows: SessionWindows): Checkpoint[] {
+  if (whole.profiles) throw new SavepointError(path, `${path}: a checkpoint of a job with --profiles cannot be continued by a parallel job; continue it without --workers/--group`);
+  const engine = whole.engine === null ? null : SessionEngine.restore(whole.engine, windows, { result: () => {}, retraction: () => {}, late: () => {} }, path);
+  return whole.partitions.map((partition): Checkpoint => {
+    const watermark = whole.watermarks.partitions.filter((w) => w.partition === partition);
+    return {
+      ...whole,
+      partitions: [partition],
+      positions: whole.positions.filter((x) => x.partition === partition),
+      watermarks: { ...whole.watermarks, partitions: watermark },
+      engine: engine ? engine.snapshot([partition]) : null,
+      sink: null,
+      // The counters were the whole job's: they stay with its first partition, so sums over partitions still add up.
+      counters: partition === whole.partitions[0] ? whole.counters : { finished: whole.counters.finished ?? 0 },
+    };
   });
 }
 

@@ -103,35 +103,40 @@ test('(b) two processes in one --group, state and output on HDFS: the same sessi
   assert.match(other.stderr, /belongs to a job started with --gap "30m"; this process has "20m"/);
 });
 
-test('(c) two processes in one --group, one SIGKILLed with its workers mid-archive: the other finishes the job with the same sessions', { timeout: 300_000 }, async () => {
-  assert.ok(single.length > 0, 'the setup test ran');
-  const root = `/oxbow-it/${topic}-c`;
+/**
+ * Starts two processes of one group (state and output on HDFS) and sends `signal` to the first and its workers once
+ * the group has settled (it owns two partitions) and one of its partitions has checkpointed in the archive phase.
+ */
+async function twoMembersOneSignalled(name: string, signal: NodeJS.Signals) {
+  const root = `/oxbow-it/${topic}-${name}`;
   const out = webhdfsArchive(`${root}/out`);
   const cp = webhdfsArchive(`${root}/cp`);
-  const args = sessionsArgs(out, '--co-partitioned', '--group', `${topic}-c`, '--checkpoint-dir', cp, '--session-timeout', '6s',
+  const args = sessionsArgs(out, '--co-partitioned', '--group', `${topic}-${name}`, '--checkpoint-dir', cp, '--session-timeout', '6s',
     '--checkpoint-interval', '0ms', '--prefetch', '1');
-  // The victim owns two partitions once the group has settled; it is killed once one of them has checkpointed in the archive.
   let owned: number[] = [];
-  const victim = startCli(args, (line) => {
+  const first = startCli(args, (line) => {
     const m = /worker owns partitions worker=0 partitions=([\d,]+)/.exec(line);
     if (m) owned = m[1]!.split(',').map(Number);
   });
-  const survivor = startCli(args);
+  const second = startCli(args);
   const { fs, root: cpRoot } = openArchiveFs(cp);
-  let killed = false;
-  while (victim.child.exitCode === null && !killed) {
+  let signalled = false;
+  while (first.child.exitCode === null && !signalled) {
     if (owned.length === 2) {
-      for (const p of owned) {
-        const latest = await new CheckpointStore(fs, `${cpRoot}/partition-${p}`, 3, true).latest().catch(() => null);
-        if (latest && latest.checkpoint.id >= 3 && latest.checkpoint.positions.every((x) => x.source === 'archive')) {
-          signalTree(victim.child.pid!, 'SIGKILL');
-          killed = true;
-          break;
-        }
+      const latest = await new CheckpointStore(fs, `${cpRoot}/partition-${owned[0]}`, 3, true).latest().catch(() => null);
+      if (latest && latest.checkpoint.id >= 3 && latest.checkpoint.positions.every((x) => x.source === 'archive')) {
+        signalTree(first.child.pid!, signal);
+        signalled = true;
       }
     }
     await new Promise((r) => setTimeout(r, 20));
   }
+  return { out, first, second, signalled };
+}
+
+test('(c) two processes in one --group, one SIGKILLed with its workers mid-archive: the other finishes the job with the same sessions', { timeout: 300_000 }, async () => {
+  assert.ok(single.length > 0, 'the setup test ran');
+  const { out, first: victim, second: survivor, signalled: killed } = await twoMembersOneSignalled('c', 'SIGKILL');
   const rv = await victim.done;
   assert.ok(killed && rv.signal === 'SIGKILL', `the victim ended before it could be killed mid-archive:\n${rv.stderr}`);
   const rs = await survivor.done;
@@ -143,29 +148,7 @@ test('(c) two processes in one --group, one SIGKILLed with its workers mid-archi
 
 test('(e) one process of a --group paused with its workers (SIGSTOP) past the session timeout while the other takes its partitions, then resumed: fenced, the same sessions', { timeout: 300_000 }, async () => {
   assert.ok(single.length > 0, 'the setup test ran');
-  const root = `/oxbow-it/${topic}-e`;
-  const out = webhdfsArchive(`${root}/out`);
-  const cp = webhdfsArchive(`${root}/cp`);
-  const args = sessionsArgs(out, '--co-partitioned', '--group', `${topic}-e`, '--checkpoint-dir', cp, '--session-timeout', '6s',
-    '--checkpoint-interval', '0ms', '--prefetch', '1');
-  let owned: number[] = [];
-  const paused = startCli(args, (line) => {
-    const m = /worker owns partitions worker=0 partitions=([\d,]+)/.exec(line);
-    if (m) owned = m[1]!.split(',').map(Number);
-  });
-  const other = startCli(args);
-  const { fs, root: cpRoot } = openArchiveFs(cp);
-  let stopped = false;
-  while (paused.child.exitCode === null && !stopped) {
-    if (owned.length === 2) {
-      const latest = await new CheckpointStore(fs, `${cpRoot}/partition-${owned[0]}`, 3, true).latest().catch(() => null);
-      if (latest && latest.checkpoint.id >= 3 && latest.checkpoint.positions.every((x) => x.source === 'archive')) {
-        signalTree(paused.child.pid!, 'SIGSTOP');
-        stopped = true;
-      }
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const { out, first: paused, second: other, signalled: stopped } = await twoMembersOneSignalled('e', 'SIGSTOP');
   assert.ok(stopped, 'the process was paused mid-archive');
   // Past the session timeout, the other process owns every partition and continues the paused one's from their checkpoints.
   const { child } = other;

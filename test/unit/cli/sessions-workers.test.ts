@@ -116,3 +116,38 @@ test('a command killed outright (SIGKILL) leaves no worker running: each notices
     assert.equal(latest?.checkpoint.kind, 'savepoint', `partition ${p}'s newest checkpoint`);
   }
 });
+
+test('a single job stopped with a savepoint is continued by --workers 2 from its checkpoint folder: together they publish what one uninterrupted job does', { timeout: 120_000 }, async () => {
+  const archive = await mkdtemp(join(tmpdir(), 'oxbow-w-adopt-archive-'));
+  await writeBenchArchive(new LocalFs(), archive, { topic: 'listens', partitions: 2, users: 2000, hours: 24 * 7, eventsPerHour: 3000, startMs: Date.UTC(2025, 0, 1), seed: 6 });
+  const job = ['sessions', '--archive', `file://${archive}`, '--aggregate', 'listening', '--gap', '30m'];
+  try {
+    const whole = await mkdtemp(join(tmpdir(), 'oxbow-w-adopt-whole-'));
+    const one = await oxbow([...job, '--output', `file://${whole}`]);
+    assert.equal(one.code, 0, one.stderr);
+
+    // A single job, stopped (SIGTERM, savepoint) a few checkpoints in.
+    const out = await mkdtemp(join(tmpdir(), 'oxbow-w-adopt-out-'));
+    const cp = await mkdtemp(join(tmpdir(), 'oxbow-w-adopt-cp-'));
+    const first = spawn(process.execPath, [bin, ...job, '--output', `file://${out}`, '--checkpoint-dir', `file://${cp}`, '--checkpoint-interval', '0ms', '--prefetch', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    first.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const closed = new Promise<number | null>((resolve) => first.on('close', (code) => resolve(code)));
+    const store = new CheckpointStore(new LocalFs(), cp);
+    while (((await store.latest())?.checkpoint.id ?? 0) < 5) await new Promise((r) => setTimeout(r, 10));
+    first.kill('SIGTERM');
+    assert.equal(await closed, 0, stderr);
+    assert.equal((await store.latest())?.checkpoint.kind, 'savepoint');
+    assert.ok((await published(out)).length > 0, 'the single job published some sessions before it stopped');
+
+    // Continued by a parallel job: each partition from its share of that savepoint.
+    const rest = await oxbow([...job, '--co-partitioned', '--workers', '2', '--output', `file://${out}`, '--checkpoint-dir', `file://${cp}`]);
+    assert.equal(rest.code, 0, rest.stderr);
+    assert.match(rest.stderr, /continuing from a single job's checkpoint, one share per partition/);
+    const got = await published(out);
+    assert.equal(new Set(got).size, got.length, 'no session published twice');
+    assert.deepEqual(got, await published(whole));
+  } finally {
+    await rm(archive, { recursive: true, force: true });
+  }
+});
