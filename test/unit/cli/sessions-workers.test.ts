@@ -108,8 +108,8 @@ test('a command killed outright (SIGKILL) leaves no worker running: each notices
       return false;
     }
   };
-  for (let i = 0; i < 100 && workers.some(alive); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.deepEqual(workers.filter(alive), [], 'every worker ended within 5 s of its command');
+  for (let i = 0; i < 300 && workers.some(alive); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(workers.filter(alive), [], 'every worker ended within 15 s of its command');
   // They stopped because their command was gone, not at the end of the archive.
   for (const p of [0, 1]) {
     const latest = await new CheckpointStore(new LocalFs(), join(cp, `partition-${p}`), 3, true).latest();
