@@ -99,7 +99,6 @@ interface Slot {
   controller: AbortController;
   /** Settles when the job has stopped (its savepoint written or refused); never rejects. */
   stopped: Promise<void>;
-  job: SessionsJob | null;
 }
 
 export class PartitionJobs extends EventEmitterOf<PartitionJobsEvents> {
@@ -139,7 +138,7 @@ export class PartitionJobs extends EventEmitterOf<PartitionJobsEvents> {
     return [...this.slots.keys()].sort((a, b) => a - b);
   }
 
-  /** Rejects with the first job failure that was not a lost race for a partition. */
+  /** Resolves with the first job failure that was not a lost race for a partition. */
   firstFailure(): Promise<Error> {
     return this.failed;
   }
@@ -156,7 +155,7 @@ export class PartitionJobs extends EventEmitterOf<PartitionJobsEvents> {
   private startIfWanted(partition: number): void {
     if (!this.wanted.has(partition) || this.slots.has(partition) || this.finished.has(partition) || this.failure) return;
     const controller = new AbortController();
-    const slot: Slot = { controller, job: null, stopped: Promise.resolve() };
+    const slot: Slot = { controller, stopped: Promise.resolve() };
     this.slots.set(partition, slot);
     slot.stopped = this.run(partition, slot).finally(() => {
       if (this.slots.get(partition) === slot) this.slots.delete(partition);
@@ -172,7 +171,6 @@ export class PartitionJobs extends EventEmitterOf<PartitionJobsEvents> {
         this.emit('ended', { partition, summary: null });
         return;
       }
-      slot.job = job;
       job.on('progress', (e) => this.emit('progress', { partition, progress: e.payload }));
       const summary = await job.run();
       if (summary.stoppedBy === 'end') this.finished.add(partition);
