@@ -89,12 +89,15 @@ test('a command killed outright (SIGKILL) leaves no worker running: each notices
   const child = spawn(process.execPath, [bin, 'sessions', '--archive', `file://${archive}`, '--aggregate', 'listening', '--co-partitioned', '--workers', '2',
     '--output', `file://${out}`, '--checkpoint-dir', `file://${cp}`, '--checkpoint-interval', '0ms', '--prefetch', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  const owned = new Promise<void>((resolve) => child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    if (/worker owns partitions worker=1/.test(stderr)) resolve();
-  }));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  await owned;
+  // Killed once both workers are mid-replay: each partition has checkpointed.
+  const stores = [0, 1].map((p) => new CheckpointStore(new LocalFs(), join(cp, `partition-${p}`), 3, true));
+  for (let i = 0; i < 600; i++) {
+    const latest = await Promise.all(stores.map((s) => s.latest().catch(() => null)));
+    if (latest.every((l) => l !== null)) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
   const workers = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
   assert.equal(workers.length, 2, `two worker processes:\n${stderr}`);
   child.kill('SIGKILL');
@@ -111,10 +114,7 @@ test('a command killed outright (SIGKILL) leaves no worker running: each notices
   for (let i = 0; i < 300 && workers.some(alive); i++) await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(workers.filter(alive), [], 'every worker ended within 15 s of its command');
   // They stopped because their command was gone, not at the end of the archive.
-  for (const p of [0, 1]) {
-    const latest = await new CheckpointStore(new LocalFs(), join(cp, `partition-${p}`), 3, true).latest();
-    assert.equal(latest?.checkpoint.kind, 'savepoint', `partition ${p}'s newest checkpoint`);
-  }
+  for (const [p, store] of stores.entries()) assert.equal((await store.latest())?.checkpoint.kind, 'savepoint', `partition ${p}'s newest checkpoint:\n${stderr}`);
 });
 
 test('a single job stopped with a savepoint is continued by --workers 2 from its checkpoint folder: together they publish what one uninterrupted job does', { timeout: 120_000 }, async () => {
