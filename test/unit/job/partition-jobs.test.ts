@@ -59,6 +59,13 @@ async function published(out: string): Promise<string[]> {
   return lines.sort();
 }
 
+/** The output holds exactly `want`: every session once. */
+async function assertPublishedOnce(out: string, want: string[]): Promise<void> {
+  const got = await published(out);
+  assert.equal(new Set(got).size, got.length, 'no session published twice');
+  assert.deepEqual(got, want);
+}
+
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 2000; i++) {
     if (await check()) return;
@@ -79,9 +86,7 @@ test('two workers, each owning one partition: the published output is the offlin
   await Promise.all([a.idle(), b.idle()]);
   assert.equal(a.error ?? b.error, null);
   assert.deepEqual([...a.finished, ...b.finished].sort(), [0, 1]);
-  const got = await published(out);
-  assert.equal(new Set(got).size, got.length, 'no session published twice');
-  assert.deepEqual(got, await offlineSampleSessions());
+  await assertPublishedOnce(out, await offlineSampleSessions());
 });
 
 test('a partition handed over mid-replay (savepoint, then a claim by the new owner) is published exactly once', async () => {
@@ -97,9 +102,7 @@ test('a partition handed over mid-replay (savepoint, then a claim by the new own
   await Promise.all([a.idle(), b.idle()]);
   assert.equal(a.error ?? b.error, null);
   assert.deepEqual([...b.finished], [0]);
-  const got = await published(out);
-  assert.equal(new Set(got).size, got.length, 'no session published twice');
-  assert.deepEqual(got, await offlineSampleSessions());
+  await assertPublishedOnce(out, await offlineSampleSessions());
 });
 
 test('an old owner still running after its partition was claimed (a paused process) is fenced and publishes nothing more', async () => {
@@ -126,9 +129,7 @@ test('an old owner still running after its partition was claimed (a paused proce
   assert.deepEqual(fenced, [0]);
   assert.deepEqual([...a.finished], []);
   assert.deepEqual([...b.finished], [0]);
-  const got = await published(out);
-  assert.equal(new Set(got).size, got.length, 'no session published twice');
   const want = (await offlineSampleSessions()).filter((l) => (JSON.parse(l) as { partition: number }).partition === 0);
   assert.ok(want.length > 50);
-  assert.deepEqual(got, want);
+  await assertPublishedOnce(out, want);
 });
