@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -150,4 +150,19 @@ test('a single job stopped with a savepoint is continued by --workers 2 from its
   } finally {
     await rm(archive, { recursive: true, force: true });
   }
+});
+
+test('fixtures/parallel/job-v1.json, the job file of the first release of parallel jobs, is read: the same options go on, another --gap is refused', { timeout: 60_000 }, async () => {
+  const out = await mkdtemp(join(tmpdir(), 'oxbow-w-fixture-'));
+  const cp = await mkdtemp(join(tmpdir(), 'oxbow-w-fixture-cp-'));
+  // Only the two paths, which depend on where this runs, are filled in; the rest is the released file as it is.
+  const released = await readFile(resolve('fixtures/parallel/job-v1.json'), 'utf8');
+  await writeFile(join(cp, 'job.json'), released.replace('"ARCHIVE"', JSON.stringify(sample)).replace('"OUTPUT"', JSON.stringify(`file://${out}`)));
+  const args = [...base, '--co-partitioned', '--workers', '2', '--output', `file://${out}`, '--checkpoint-dir', `file://${cp}`];
+  const same = await oxbow(args);
+  assert.equal(same.code, 0, same.stderr);
+  assert.deepEqual(await published(out), await offlineSampleSessions());
+  const other = await oxbow(args.map((a) => (a === '30m' ? '20m' : a)));
+  assert.equal(other.code, 2, other.stderr);
+  assert.match(other.stderr, /belongs to a job started with --gap "30m"; this process has "20m"/);
 });
