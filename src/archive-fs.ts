@@ -2,6 +2,7 @@
 // Beside it, the two things every user of it needs the same way: joining paths and replacing a small file atomically.
 
 import { randomUUID } from 'node:crypto';
+import { AlreadyExistsError } from './errors.js';
 
 /** One entry of a folder listing. `path` is absolute within the file system. */
 export interface FileStatus {
@@ -81,6 +82,22 @@ export async function* readChunks(fs: ArchiveFs, path: string): AsyncIterable<Ui
 export function joinPath(...parts: string[]): string {
   const joined = parts.filter((p) => p.length > 0).join('/').replace(/\/{2,}/g, '/');
   return joined.length > 1 ? joined.replace(/\/$/, '') : joined;
+}
+
+/**
+ * Creates the small file `target` with `bytes` only if no file has that name, whole or not at all: written in full to
+ * `tmp`, then renamed without replacing. False (the temp file removed) when the name was taken, by another writer too.
+ */
+export async function createExclusively(fs: Pick<ArchiveFs, 'writeFile' | 'rename' | 'delete'>, target: string, bytes: Uint8Array, tmp: string): Promise<boolean> {
+  await fs.writeFile(tmp, bytes, { overwrite: true });
+  try {
+    await fs.rename(tmp, target);
+    return true;
+  } catch (err) {
+    await fs.delete(tmp).catch(() => false);
+    if (err instanceof AlreadyExistsError) return false;
+    throw err;
+  }
 }
 
 /**

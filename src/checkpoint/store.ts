@@ -2,8 +2,8 @@
 // A partition's folder of a parallel job (docs/scaling.md) is written exclusively: checkpoint ids are its fencing token.
 
 import { randomUUID } from 'node:crypto';
-import { joinPath, uriOf, writeAtomically, type ArchiveFs } from '../archive-fs.js';
-import { AlreadyExistsError, NotFoundError, PartitionConflict, SavepointError } from '../errors.js';
+import { createExclusively, joinPath, uriOf, writeAtomically, type ArchiveFs } from '../archive-fs.js';
+import { NotFoundError, PartitionConflict, SavepointError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './format.js';
 
@@ -44,15 +44,8 @@ export class CheckpointStore {
   }
 
   private async writeExclusively(c: Checkpoint, path: string, bytes: Uint8Array, tmp: string): Promise<void> {
-    await this.fs.writeFile(tmp, bytes, { overwrite: true });
     const conflict = () => new PartitionConflict(`${uriOf(this.fs, this.dir)}: checkpoint ${c.id} was written by another owner of this partition; this one stops publishing it`);
-    try {
-      await this.fs.rename(tmp, path);
-    } catch (err) {
-      await this.fs.delete(tmp).catch(() => false);
-      if (err instanceof AlreadyExistsError) throw conflict();
-      throw err;
-    }
+    if (!(await createExclusively(this.fs, path, bytes, tmp))) throw conflict();
     // The other owner may have gone further and pruned this id already: its newest checkpoints are always kept, so a
     // higher id means this one is stale. It is removed again and nothing of it is published.
     const newest = (await this.entries()).at(-1)?.id ?? c.id;

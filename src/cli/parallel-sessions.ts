@@ -7,8 +7,8 @@
 
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { joinPath } from '../archive-fs.js';
-import { AlreadyExistsError, NotFoundError, OxbowError, PartitionConflict, UsageError } from '../errors.js';
+import { createExclusively, joinPath } from '../archive-fs.js';
+import { NotFoundError, OxbowError, PartitionConflict, UsageError } from '../errors.js';
 import type { JobProgress, JobSummary } from '../job/types.js';
 import { getLogger, logSettings } from '../logger.js';
 import { parseDuration } from '../time.js';
@@ -205,17 +205,9 @@ async function checkJobFile(flags: SessionsFlags): Promise<void> {
     if (!(err instanceof NotFoundError)) throw err;
   }
   if (text === null) {
-    const tmp = joinPath(root, `.job-${randomUUID()}.json`);
-    await fs.writeFile(tmp, new TextEncoder().encode(mine), { overwrite: true });
-    try {
-      await fs.rename(tmp, path);
-      return;
-    } catch (err) {
-      await fs.delete(tmp).catch(() => false);
-      if (!(err instanceof AlreadyExistsError)) throw err;
-      // Another process wrote it first: compare with what it wrote.
-      text = Buffer.from(await fs.readFile(path)).toString('utf8');
-    }
+    if (await createExclusively(fs, path, new TextEncoder().encode(mine), joinPath(root, `.job-${randomUUID()}.json`))) return;
+    // Another process wrote it first: compare with what it wrote.
+    text = Buffer.from(await fs.readFile(path)).toString('utf8');
   }
   let theirs: { format?: unknown; version?: unknown; options?: Record<string, unknown> };
   try {

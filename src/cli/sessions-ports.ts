@@ -89,21 +89,19 @@ export interface ParallelPorts {
 export async function openParallelPorts(flags: SessionsPortFlags, stdout: NodeJS.WritableStream, eventTimeGiven: boolean): Promise<ParallelPorts> {
   const { open, kafka, topic, partitions, archive, eventTime } = await openInput(flags, eventTimeGiven);
   const folder = flags.output !== '-' && !flags.output.startsWith('kafka://');
-  // Opened once to check the target; each partition's sink is then its own.
+  // Opened once to check the target; each partition's sink is then its own, on storage opened once.
   openOutput(flags, kafka, stdout, open);
+  const outputRoot = folder ? open(flags.output) : null;
+  const checkpointRoot = flags.checkpointDir ? open(flags.checkpointDir) : null;
   return {
     topic, partitions, archive, eventTime,
     live: () => (kafka && flags.brokers ? new KafkaPartitionReader({ kafka, brokers: flags.brokers, topic }) : null),
-    output: (partition) => {
-      if (!folder) return openOutput(flags, kafka, stdout, open);
-      const { fs, root } = open(flags.output);
-      return new FileSink(fs, joinPath(root, partitionFolder(partition)), true);
-    },
-    store: (partition) => {
-      if (!flags.checkpointDir) return null;
-      const { fs, root } = open(flags.checkpointDir);
-      return new CheckpointStore(fs, joinPath(root, partitionFolder(partition)), 3, true);
-    },
+    output: (partition) => (outputRoot
+      ? new FileSink(outputRoot.fs, joinPath(outputRoot.root, partitionFolder(partition)), true)
+      : openOutput(flags, kafka, stdout, open)),
+    store: (partition) => (checkpointRoot
+      ? new CheckpointStore(checkpointRoot.fs, joinPath(checkpointRoot.root, partitionFolder(partition)), 3, true)
+      : null),
   };
 }
 
