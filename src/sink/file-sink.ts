@@ -2,7 +2,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { joinPath, uriOf, type ArchiveFs } from '../archive-fs.js';
-import { AlreadyExistsError, NotFoundError, PartitionConflict, UsageError } from '../errors.js';
+import { AlreadyExistsError, NotFoundError, PartitionConflict, RemoteError, UsageError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import type { OutputRecord, OutputSink } from './types.js';
 import { outputLine } from './types.js';
@@ -73,12 +73,14 @@ export class FileSink implements OutputSink {
     if (!open) return { pending: null };
     this.open = null;
     open.stream.end();
-    await open.done;
     const name = partName(checkpointId).replace(/\.jsonl$/, `.${this.writer}.jsonl`);
     try {
+      // On HDFS a file removed while it is written fails its write (FileNotFoundException when the DataNode closes the
+      // block); on a local disk the write succeeds and the rename finds nothing. Either way the part was dropped.
+      await open.done;
       await this.fs.rename(open.path, joinPath(joinPath(this.dir, PENDING_DIR), name));
     } catch (err) {
-      if (this.shared && err instanceof NotFoundError) {
+      if (this.shared && droppedUnderUs(err)) {
         throw new PartitionConflict(`${this.description}: another owner of this partition restored it and dropped the results this one had not published; this one stops`);
       }
       throw err;
@@ -155,4 +157,9 @@ export class FileSink implements OutputSink {
       await this.fs.delete(open.path).catch(() => false);
     }
   }
+}
+
+/** The file being written was removed by someone else: HDFS says FileNotFoundException, or that the writer's lease is gone. */
+function droppedUnderUs(err: unknown): boolean {
+  return err instanceof NotFoundError || (err instanceof RemoteError && err.remoteException === 'LeaseExpiredException');
 }

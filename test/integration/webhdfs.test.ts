@@ -9,7 +9,10 @@ import PQueue from 'p-queue';
 import { WebHdfsClient } from '../../connectors/hdfs/webhdfs-client.js';
 import { WebHdfsFs } from '../../connectors/hdfs/webhdfs-fs.js';
 import { openArchiveFs } from '../../connectors/open-archive-fs.js';
-import { AlreadyExistsError, ConnectionError, NotFoundError } from '../../src/errors.js';
+import { listNames } from '../../src/archive-fs.js';
+import { AlreadyExistsError, ConnectionError, NotFoundError, PartitionConflict } from '../../src/errors.js';
+import { FileSink } from '../../src/sink/file-sink.js';
+import type { OutputRecord } from '../../src/sink/types.js';
 
 const MiB = 1024 * 1024;
 
@@ -142,6 +145,25 @@ describe('WebHDFS against the real HDFS', () => {
     assert.equal(root, `${dir}/via-uri`);
     await uriFs.writeFile(`${root}/x.txt`, bytes('via uri'));
     assert.equal(text(await uriFs.readFile(`${root}/x.txt`)), 'via uri');
+  });
+
+  it('a parallel job\'s output part that another owner\'s restore removes while it is written: the writer stops as fenced, not failed', { timeout: 60_000 }, async () => {
+    const folder = `${dir}/fenced-sink`;
+    const rec = (i: number): OutputRecord => ({ type: 'session', key: `u${i}`, partition: 1, start: i, end: i + 1, firing: 'on-time', result: { events: 1 } });
+    const owner = new FileSink(fs, folder, true);
+    // Enough for several 64 KiB chunks, so the CREATE is streaming when the file goes.
+    for (let i = 0; i < 5_000; i++) owner.write(rec(i));
+    let open: string[] = [];
+    for (let tries = 0; open.length === 0 && tries < 200; tries++) {
+      open = await listNames(fs, `${folder}/_pending`).catch(() => []);
+      if (open.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(open.length, 1, 'the open part exists on HDFS before the other owner restores');
+    await new FileSink(fs, folder, true).recover(null);
+    for (let i = 5_000; i < 10_000; i++) owner.write(rec(i));
+    await assert.rejects(owner.prepare(2), PartitionConflict);
+    assert.deepEqual(await listNames(fs, `${folder}/_pending`), [], 'nothing of the fenced writer is left to publish');
+    assert.deepEqual((await listNames(fs, folder)).filter((n) => n.startsWith('part-')), []);
   });
 
   it('an unreachable NameNode (closed loopback port) fails with ConnectionError naming the address', { timeout: 30_000 }, async () => {
