@@ -18,7 +18,7 @@ export type ErrorCode =
   | 'NOT_A_DIRECTORY' | 'NOT_A_FILE' | 'NOT_EMPTY' | 'IO'
   // Kafka: a failure the client reported that is none of the above; a source used after close
   | 'KAFKA' | 'CLOSED'
-  // an output file that cannot be written; a stop requested while retrying; a worker thread of a parallel job failed
+  // an output file that cannot be written; a stop requested while retrying; a worker process or engine thread failed
   | 'OUTPUT' | 'ABORTED' | 'WORKER'
   // the local test services of `npm run services` (tools/services)
   | 'SERVICE_START' | 'SERVICE_NOT_RUNNING' | 'PORT_IN_USE' | 'SERVICES_MAVEN';
@@ -76,6 +76,20 @@ export class ConnectionError extends OxbowError {
   constructor(address: string, message: string, options: OxbowErrorOptions = {}) {
     super('CONNECTION', message, { retriable: true, ...options });
     this.address = address;
+  }
+}
+
+/**
+ * A worker process of a parallel job, or an engine thread, failed: the message is its error's, and the command exits
+ * with the code that error carried (2 for bad input, 1 otherwise).
+ */
+export class WorkerFailure extends OxbowError {
+  constructor(message: string, private readonly workerExitCode: number, options: OxbowErrorOptions = {}) {
+    super('WORKER', message, options);
+  }
+
+  override get exitCode(): number {
+    return this.workerExitCode;
   }
 }
 

@@ -8,7 +8,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createExclusively, joinPath } from '../archive-fs.js';
-import { NotFoundError, OxbowError, PartitionConflict, UsageError } from '../errors.js';
+import { NotFoundError, PartitionConflict, UsageError, WorkerFailure } from '../errors.js';
 import type { JobProgress, JobSummary } from '../job/types.js';
 import { getLogger, logSettings } from '../logger.js';
 import { parseDuration } from '../time.js';
@@ -179,16 +179,6 @@ export async function runParallelSessions(
 }
 
 /** A worker's failure, re-raised by the process with the worker's message and exit code. */
-class WorkerFailure extends OxbowError {
-  constructor(message: string, private readonly workerExitCode: number) {
-    super('WORKER', message);
-  }
-
-  override get exitCode(): number {
-    return this.workerExitCode;
-  }
-}
-
 /**
  * `job.json` in the checkpoint folder: written by the first process of a job, compared by every later one. A process
  * with other options, or another job pointed at the same folder, is refused naming the first difference.

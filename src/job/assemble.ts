@@ -2,10 +2,11 @@
 // policy, the engine → output adapter, the decoder and the hybrid source. The CLI and the tests run this same path.
 
 import { checkCheckpointFits, type Checkpoint } from '../checkpoint/format.js';
-import { SavepointError } from '../errors.js';
+import { SavepointError, UsageError } from '../errors.js';
 import { formatDuration } from '../time.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import { SessionEngine } from '../engine/session-engine.js';
+import { ShardedEngine, type ShardRecipe } from '../engine/sharded-engine.js';
 import type { SessionSink } from '../engine/types.js';
 import type { SessionWindows } from '../engine/window-spec.js';
 import { resultRecord, retractionRecord, type OutputSink } from '../sink/types.js';
@@ -15,7 +16,7 @@ import { createDecoder, createProfileDecoder, type EventSpec } from './decode.js
 import { ProfileJoin } from '../join/profile-join.js';
 import { MergedSource, PROFILES_POLL_MS } from '../source/merged-source.js';
 import type { EventTimeDefinition } from '../event-time.js';
-import type { JobSource } from './types.js';
+import type { JobEngine, JobSource } from './types.js';
 import { SessionsJob, type BadRecord } from './sessions-job.js';
 
 /** What the job computes and how it reads time; nothing here opens a connection. The replay options mean what they mean for the HybridSource. */
@@ -34,6 +35,11 @@ export interface SessionsJobSpec extends Pick<HybridSourceOptions, 'boundMs' | '
    * its partitions, the time of a version (`--profile-time`) and the fields a result carries (undefined: all).
    */
   profiles?: { topic: string; partitions: number[]; eventTime: EventTimeDefinition; fields?: string[] };
+  /**
+   * `--workers N` on a topic not co-partitioned: the engine runs in N threads, each over the keys that hash to it
+   * (src/engine/sharded-engine.ts); a thread rebuilds `windows` with the aggregate named here. Not with `profiles`.
+   */
+  engineThreads?: { count: number; aggregate: ShardRecipe['aggregate'] };
 }
 
 /** What the job reads from and writes to, opened by the caller. */
@@ -77,6 +83,7 @@ export async function assembleSessionsJob(spec: SessionsJobSpec, ports: Sessions
   }
   // With profiles the engine's results pass through the join, which needs the engine's open sessions to know which
   // versions can still be needed: it asks through `engine`, set just below.
+  if (spec.engineThreads && spec.profiles) throw new UsageError('--profiles joins each result as it fires, asking the engine about open sessions: it runs without engine threads (drop --workers)');
   let engine: SessionEngine | null = null;
   const join = spec.profiles
     ? new ProfileJoin({
@@ -86,9 +93,15 @@ export async function assembleSessionsJob(spec: SessionsJobSpec, ports: Sessions
     }, restore?.checkpoint.profiles?.join)
     : null;
   const sink = join ?? engineToOutput(output, ports.onLate);
-  engine = restore && restore.checkpoint.engine !== null
-    ? SessionEngine.restore(restore.checkpoint.engine, spec.windows, sink, restore.path)
-    : new SessionEngine(spec.windows, sink);
+  const restored = restore && restore.checkpoint.engine !== null ? { snapshot: restore.checkpoint.engine, source: restore.path } : null;
+  let jobEngine: JobEngine;
+  if (spec.engineThreads) {
+    const { aggregate: _, ...windows } = spec.windows;
+    jobEngine = new ShardedEngine(spec.engineThreads.count, { windows, aggregate: spec.engineThreads.aggregate }, sink, restored);
+  } else {
+    engine = restored ? SessionEngine.restore(restored.snapshot, spec.windows, sink, restored.source) : new SessionEngine(spec.windows, sink);
+    jobEngine = engine;
+  }
   const aggregate = spec.windows.aggregate;
   const replay = {
     boundMs: spec.boundMs, idleTimeoutMs: spec.idleTimeoutMs, prefetch: spec.prefetch, onGap: spec.onGap, onCorrupt: spec.onCorrupt,
@@ -135,7 +148,7 @@ export async function assembleSessionsJob(spec: SessionsJobSpec, ports: Sessions
     topic: spec.topic,
     partitions: spec.partitions,
     source,
-    engine,
+    engine: jobEngine,
     sink: output,
     store: ports.store,
     checkpointIntervalMs: spec.checkpointIntervalMs,

@@ -97,6 +97,7 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
     const began = this.now();
     const id = o.store ? await o.store.nextId(this.lastId) : this.lastId + 1;
     this.lastId = id;
+    await o.engine.settle?.();
     const sinkPosition = await o.sink.prepare(id);
     if (o.store) {
       const checkpoint: Checkpoint = {
@@ -192,6 +193,14 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
   }
 
   async run(): Promise<JobSummary> {
+    try {
+      return await this.runSteps();
+    } finally {
+      await this.o.engine.close?.();
+    }
+  }
+
+  private async runSteps(): Promise<JobSummary> {
     const o = this.o;
     const startedAt = this.now();
     let lastCheckpointAt = startedAt;
@@ -200,6 +209,8 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
     let windowRecords = 0;
     for await (const step of o.source.steps()) {
       this.handle(step);
+      const behind = o.engine.pace?.();
+      if (behind) await behind;
       paceHeap();
       const now = this.now();
       if (now - lastProgressAt >= (o.progressIntervalMs ?? 1000)) {

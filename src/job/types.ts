@@ -31,6 +31,15 @@ export interface JobEngine {
   snapshot(): unknown;
   /** Counters for the summary. */
   stats(): { results: number; retractions: number; lateEvents: number; openSessions: number };
+  /**
+   * An engine that computes elsewhere (engine threads, src/engine/sharded-engine.ts) hands over what it was given at
+   * the end of each step, and returns a promise when the job must wait for it to catch up.
+   */
+  pace?(): Promise<void> | null;
+  /** Before a checkpoint and at the end: everything handed over is computed and emitted, so snapshot() and stats() are exact. */
+  settle?(): Promise<void>;
+  /** The job is over (ended, stopped or failed). */
+  close?(): Promise<void>;
 }
 
 export interface JobProgress {

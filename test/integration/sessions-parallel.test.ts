@@ -1,7 +1,9 @@
 // A parallel `oxbow sessions` against the real Kafka and HDFS (docs/scaling.md): a 4-partition topic keyed by user,
 // archived to HDFS and then live, gives exactly the sessions of a single-worker run and of one offline pass with
-// (a) --workers 2 in one process, (b) two processes in one --group, (c) the same with one process SIGKILLed mid-archive.
-// Two processes of one group with different options, and another job on the same checkpoint folder, are refused.
+// (a) --workers 2 in one process, (b) two processes in one --group, (c) the same with one process SIGKILLed mid-archive;
+// (d) a topic keyed by song gives the offline sessions with --workers 2 (engine threads), also across a SIGKILL.
+// Two processes of one group with different options, another job on the same checkpoint folder, and a --group on a
+// topic not co-partitioned are refused.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -14,7 +16,7 @@ import { createTopic } from '../../connectors/kafka/bulk-producer.js';
 import { CheckpointStore } from '../../src/checkpoint/store.js';
 import { generateMusicEvents, partitionOf, type MusicEvent } from '../../src/gen/music-events.js';
 import { brokers, kafka, runCli, startCli, uniqueName, webhdfsArchive } from './archive-support.js';
-import { offlineSessions, produceEvents, publishedLines, sessionKey } from './sessions-support.js';
+import { killAtCheckpoint, offlineSessions, produceEvents, publishedLines, sessionKey } from './sessions-support.js';
 
 const PARTITIONS = 4;
 const events = [...generateMusicEvents({ seed: 41, users: 80, durationMs: 2 * 86_400_000, maxDisorderMs: 5000 })];
@@ -77,10 +79,55 @@ test('(a) one process with --workers 2: the same sessions, each partition publis
   assert.match(run.stderr, /worker owns partitions worker=1 partitions=1,3/);
   assert.match(run.stderr, new RegExp(`records read\\s+${events.length} \\(archive ${cut}, kafka ${events.length - cut}\\)`));
   sameSessions(await publishedByPartition(out), '--workers 2');
-  // Without --co-partitioned a worker could see part of a key's events: refused, saying what to do.
-  const refused = await runCli(sessionsArgs(`file://${await mkdtemp(join(tmpdir(), 'oxbow-it-par-'))}`, '--workers', '2'));
+});
+
+test('(d) a topic keyed by song (and null keys), --workers 2 without --co-partitioned: engine threads by key hash give the offline sessions, also when killed mid-archive and continued with 3; --group refuses it', { timeout: 300_000 }, async () => {
+  const unkeyed = uniqueName('oxbow-it-par-by-song');
+  await createTopic(kafka(), brokers(), unkeyed, PARTITIONS);
+  // A user's events spread over every partition: songs go where their song id hashes, every tenth record has no key.
+  const bySong = (e: MusicEvent, i: number) => (e.type === 'song' && i % 10 !== 0
+    ? { key: e.songId, partition: partitionOf(e.songId, PARTITIONS) }
+    : { key: null, partition: i % PARTITIONS });
+  const root = `/oxbow-it/${unkeyed}`;
+  const unkeyedArchive = webhdfsArchive(`${root}/archive`);
+  await produceEvents(unkeyed, events.slice(0, cut), bySong);
+  const archived = await runCli(['archive', '--brokers', brokers(), '--topic', unkeyed, '--archive', unkeyedArchive, '--event-time', 'ts',
+    '--group', `${unkeyed}-archiver`, '--until-caught-up', '--rotate-records', '40']);
+  assert.equal(archived.code, 0, archived.stderr);
+  await produceEvents(unkeyed, events.slice(cut), (e, i) => bySong(e, cut + i));
+  const want = offlineSessions(events, 30 * 60_000, 'listening');
+  const args = (out: string, ...more: string[]) => ['sessions', '--archive', unkeyedArchive, '--brokers', brokers(), '--topic', unkeyed,
+    '--aggregate', 'listening', '--gap', '30m', '--bound', '10s', '--stop-at-live', '--output', out, ...more];
+
+  const out = webhdfsArchive(`${root}/out`);
+  const run = await runCli(args(out, '--workers', '2'));
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /engine threads threads=2/);
+  assert.match(run.stderr, /late events\s+0\n/);
+  const published = await publishedLines(out);
+  assert.equal(new Set(published).size, published.length, 'no session published twice');
+  assert.deepEqual(published.map(sessionKey).sort(), want);
+
+  // Killed (SIGKILL) at a checkpoint in the archive phase, then continued from it with 3 threads: each session once.
+  const killedOut = webhdfsArchive(`${root}/killed-out`);
+  const cp = webhdfsArchive(`${root}/cp`);
+  const first = startCli(args(killedOut, '--workers', '2', '--checkpoint-dir', cp, '--checkpoint-interval', '0ms', '--prefetch', '1'));
+  const { fs, root: cpRoot } = openArchiveFs(cp);
+  const killed = await killAtCheckpoint(first.child, new CheckpointStore(fs, cpRoot, 3),
+    (c) => c.id >= 4 && c.engine !== null && c.positions.every((x) => x.source === 'archive'), 20);
+  const r1 = await first.done;
+  assert.ok(killed && r1.signal === 'SIGKILL', `the run ended before it could be killed mid-archive:\n${r1.stderr}`);
+  const second = await runCli(args(killedOut, '--workers', '3', '--checkpoint-dir', cp, '--from-savepoint', 'latest'));
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stderr, /engine threads threads=3/);
+  const continued = await publishedLines(killedOut);
+  assert.equal(new Set(continued).size, continued.length, 'no session published twice across the kill');
+  assert.deepEqual(continued.map(sessionKey).sort(), want);
+
+  // Processes own whole partitions: a key spread over partitions would be split between them.
+  const refused = await runCli(args(webhdfsArchive(`${root}/group-out`), '--group', `${unkeyed}-g`, '--checkpoint-dir', webhdfsArchive(`${root}/group-cp`)));
   assert.equal(refused.code, 2, refused.stderr);
-  assert.match(refused.stderr, /--workers 2: each worker owns whole partitions.*pass --co-partitioned/);
+  assert.match(refused.stderr, /--group .*: each worker owns whole partitions.*pass --co-partitioned/);
 });
 
 test('(b) two processes in one --group, state and output on HDFS: the same sessions; other options on that group are refused', { timeout: 300_000 }, async () => {

@@ -1,6 +1,7 @@
-// Parallel replay: `oxbow sessions --co-partitioned --workers 2` against the single job over the replay benchmark's
-// archive (4 partitions of hourly Parquet files, local fs), alternating runs: events/s of the whole process and peak
-// RSS of each, and the two outputs compared (the same sessions, or the benchmark fails).
+// Parallel replay: `oxbow sessions --co-partitioned --workers 2` (worker processes) and `--workers 2` without it
+// (engine threads) against the single job over the replay benchmark's archive (4 partitions of hourly Parquet files,
+// local fs), alternating runs: events/s of the whole process and peak RSS of each, and the outputs compared (the same
+// sessions, or the benchmark fails).
 
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
@@ -34,10 +35,10 @@ export const benchmark: Benchmark = {
       : { topic: 'listens', partitions: 4, users: 5000, hours: 24 * 14, eventsPerHour: 3000, startMs: Date.UTC(2025, 0, 1), seed: 7 });
     const runs = ctx.quick ? 1 : 5;
     const digests = new Set<string>();
-    const once = async (workers: number, i: number) => {
+    const once = async (workers: number, i: number, threads = false) => {
       const out = path.join(ctx.workDir, `workers-out-${workers}-${i}`);
       const args = [oxbowBin, 'sessions', '--archive', `file://${root}`, '--aggregate', 'listening', '--gap', '30m', '--output', `file://${out}`,
-        ...(workers > 1 ? ['--co-partitioned', '--workers', String(workers)] : [])];
+        ...(workers > 1 ? [...(threads ? [] : ['--co-partitioned']), '--workers', String(workers)] : [])];
       try {
         const run = await runNode(args);
         const events = summaryNumber(run.stderr, 'events');
@@ -46,7 +47,7 @@ export const benchmark: Benchmark = {
         digests.add(`${digest.lines} ${digest.sha}`);
         // A parallel run is several processes: the sum of their peaks (the summary's line), an upper bound of the whole.
         const parallel = /^\s+peak RSS\s+this process (\d+) MB, workers ([\d, ]+) MB$/m.exec(run.stderr);
-        if (workers > 1 && !parallel) throw new Error(`workers: no peak RSS line in the summary of --workers ${workers}:\n${run.stderr.slice(-800)}`);
+        if (workers > 1 && !threads && !parallel) throw new Error(`workers: no peak RSS line in the summary of --workers ${workers}:\n${run.stderr.slice(-800)}`);
         const rssMb = parallel ? Number(parallel[1]) + parallel[2]!.split(',').reduce((n, x) => n + Number(x), 0) : run.peakRssMb ?? NaN;
         return { perSecond: events / run.wallS, rssMb, cpuS: run.cpuS, wallS: run.wallS };
       } finally {
@@ -71,9 +72,12 @@ export const benchmark: Benchmark = {
     };
     try {
       const { a: one, b: two } = await alternate((i) => once(1, i), (i) => once(2, i), runs);
+      const { a: oneAgain, b: threads } = await alternate((i) => once(1, i), (i) => once(2, i, true), runs);
       const processes: number[] = [];
       for (let i = 0; i < runs; i++) processes.push(await halves(i));
       if (digests.size !== 1) throw new Error(`workers: the single job and --workers 2 published different sessions (${[...digests].join(' / ')})`);
+      const oneAgainRate = median(oneAgain.map((r) => r.perSecond));
+      const threadsRate = median(threads.map((r) => r.perSecond));
       const oneRate = median(one.map((r) => r.perSecond));
       const twoRate = median(two.map((r) => r.perSecond));
       const files = built.files.toLocaleString('en-US');
@@ -92,6 +96,17 @@ export const benchmark: Benchmark = {
           `wall ${two.map((r) => r.wallS.toFixed(1)).join(', ')} s vs ${one.map((r) => r.wallS.toFixed(1)).join(', ')} s; ` +
           `CPU ${two.map((r) => r.cpuS.toFixed(1)).join(', ')} s vs ${one.map((r) => r.cpuS.toFixed(1)).join(', ')} s; the same ${[...digests][0]!.split(' ')[0]} sessions; ` +
           `two processes, each one job over half the partitions: ${Math.round(median(processes)).toLocaleString('en-US')} events/s (${(median(processes) / oneRate).toFixed(2)} of one job)`,
+      }, {
+        id: 'workers.threads-2-vs-1',
+        title: `the same archive read as a topic not co-partitioned: --workers 2 (the engine in 2 threads by key hash, one reader) vs one job, events/s`,
+        value: Math.round(threadsRate),
+        unit: 'events/s',
+        baseline: { title: 'one job (one thread)', value: Math.round(oneAgainRate), unit: 'events/s' },
+        ratio: threadsRate / oneAgainRate,
+        runs,
+        peakRssMb: median(threads.map((r) => r.rssMb)),
+        notes: `report only (reading and decoding stay on one thread; the threads take the engine's share); peak RSS ${threads.map((r) => Math.round(r.rssMb)).join(', ')} MB vs ${oneAgain.map((r) => Math.round(r.rssMb)).join(', ')} MB; ` +
+          `CPU ${threads.map((r) => r.cpuS.toFixed(1)).join(', ')} s vs ${oneAgain.map((r) => r.cpuS.toFixed(1)).join(', ')} s; the same sessions`,
       }];
     } finally {
       await rm(root, { recursive: true, force: true });

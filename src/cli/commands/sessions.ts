@@ -75,7 +75,7 @@ export function registerSessions(program: Command, ctx: CliContext): void {
     .option('--profile-fields <list>', 'with --profiles: comma-separated profile value fields a result carries (default: all)')
     .option('--profile-time <field|kafka-timestamp>', `with --profiles: time of a profile version (default: the profiles archive's own, else ${DEFAULT_EVENT_TIME}); a tombstone's is its Kafka timestamp`)
     .option('--dead-letter <file>', 'write records without a usable key or event time here (JSONL)')
-    .option('--workers <n>', 'worker processes, each owning whole partitions (needs --co-partitioned; docs/scaling.md)', '1')
+    .option('--workers <n>', 'with --co-partitioned: worker processes, each owning whole partitions; without: engine threads, each owning the keys that hash to it (docs/scaling.md)', '1')
     .option('--group <id>', 'share the job among every process started with this Kafka consumer group (needs --co-partitioned and --checkpoint-dir)')
     .option('--session-timeout <duration>', 'with --group: how long a silent process keeps its partitions before the others take them', '10s')
     .option(...MAX_BAD_RATIO_OPTION)
@@ -139,14 +139,23 @@ async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven
   // Every flag is read before anything is opened.
   const read = readSessionsFlags(flags);
   const workers = parseCount(flags.workers, '--workers');
-  if (workers > 1 || flags.group !== undefined) {
+  // Worker processes own whole partitions (--co-partitioned); otherwise --workers runs the engine in threads.
+  const engineThreads = workers > 1 && !flags.coPartitioned && flags.group === undefined ? workers : 1;
+  if (engineThreads === 1 && (workers > 1 || flags.group !== undefined)) {
     await runParallelSessions(flags, { workers, eventTimeGiven, read }, ctx);
     return;
+  }
+  if (engineThreads > 1 && flags.profiles !== undefined) {
+    throw new UsageError('--workers without --co-partitioned runs the engine in threads, and --profiles joins each result as it fires, asking the engine about open sessions: drop one of them');
   }
   // A replay of a year must peak where one of a month does (src/heap-pacer.ts).
   if (!enableHeapPacing()) log.debug('heap pacing off (OXBOW_HEAP_PACING=off, or no gc() in this Node); peak memory may grow with the replay\'s length');
   const ports = await openSessionsPorts(flags, ctx.stdout, eventTimeGiven);
-  const spec = sessionsSpec(flags, read, ports);
+  const spec: SessionsJobSpec = {
+    ...sessionsSpec(flags, read, ports),
+    ...(engineThreads > 1 ? { engineThreads: { count: engineThreads, aggregate: { name: flags.aggregate, options: flags.playlist === undefined ? {} : { playlist: flags.playlist } } } } : {}),
+  };
+  if (engineThreads > 1) log.info('engine threads', { threads: engineThreads, keys: 'by hash of the session key' });
   const { durations } = read;
   const late: LineWriter | null = flags.lateOutput ? fileWriter(flags.lateOutput, true) : null;
   const dead: LineWriter | null = flags.deadLetter ? fileWriter(flags.deadLetter, true) : null;

@@ -66,7 +66,8 @@ test('--workers 2 publishes the sessions of one job and of one offline pass, eac
 test('what a parallel job cannot take is refused (exit 2) naming the option and what to do', { timeout: 60_000 }, async () => {
   const out = `file://${await mkdtemp(join(tmpdir(), 'oxbow-w-'))}`;
   const cases: [string[], RegExp][] = [
-    [['--workers', '2'], /--workers 2: each worker owns whole partitions, so every session key must live in one partition: pass --co-partitioned/],
+    [['--group', 'g'], /--group g: each worker owns whole partitions, so every session key must live in one partition: pass --co-partitioned/],
+    [['--workers', '2', '--profiles', 'profiles'], /--workers without --co-partitioned runs the engine in threads, and --profiles .*drop one of them/],
     [['--co-partitioned', '--group', 'g'], /--group g needs --brokers/],
     [['--co-partitioned', '--workers', '2', '--profiles', 'profiles'], /--workers 2: --profiles is not available in a parallel job yet/],
     [['--co-partitioned', '--workers', '2', '--from-savepoint', 'latest'], /--from-savepoint \(each partition continues from its newest checkpoint/],
