@@ -95,18 +95,27 @@ export function createDecoder(spec: EventSpec, now: () => number = Date.now): (r
 
 const NOT_JSON = Symbol('not JSON');
 
-/** The fields an event needs when the spec allows a scan (see EventSpec.fields): names, and their bytes for the scan. */
-function scannedFields(spec: EventSpec): { names: string[]; bytes: Uint8Array[] } | null {
+/** The fields a scan reads: their names, and their bytes for `scanFlatObject`. */
+export interface ScanFields {
+  names: string[];
+  bytes: Uint8Array[];
+}
+
+/**
+ * The fields an event needs when the spec allows a scan (see EventSpec.fields), and `extra` ones (sessionize's
+ * `watermark`): names, and their bytes for the scan; null when it does not.
+ */
+export function scannedFields(spec: EventSpec, extra: readonly string[] = []): ScanFields | null {
   const time = spec.eventTime.path;
   if (spec.fields === undefined || (time !== null && time.length !== 1)) return null;
-  const names = [...new Set([spec.keyField, ...(time ?? []), ...spec.fields])];
+  const names = [...new Set([spec.keyField, ...(time ?? []), ...spec.fields, ...extra])];
   // An own `__proto__` is what JSON.parse makes of that key; an assignment would set the prototype instead.
   if (names.includes('__proto__')) return null;
   return { names, bytes: scanFields(names) };
 }
 
 /** The event with just the needed fields, as JSON.parse would give them; null when the scan is not certain. */
-function scannedEvent(value: Uint8Array, scan: { names: string[]; bytes: Uint8Array[] }): Record<string, unknown> | null {
+export function scannedEvent(value: Uint8Array, scan: ScanFields): Record<string, unknown> | null {
   const values = scanFlatObject(value, scan.bytes);
   if (values === UNSURE) return null;
   const event: Record<string, unknown> = {};

@@ -1,9 +1,11 @@
 // The session engine over JSON lines (what `oxbow sessionize` runs): each line decoded as the sessions job decodes a
-// record's value, the watermark either bounded out-of-orderness (max - bound - 1) or explicit `{"watermark": MS}` lines.
+// record's value (read from its bytes by the exact scan where it can be, else parsed), the watermark either bounded
+// out-of-orderness (max - bound - 1) or explicit `{"watermark": MS}` lines.
 
 import type { SessionEngine } from '../engine/session-engine.js';
 import { parseEventTime } from '../time.js';
-import { decodeObject, type EventSpec } from './decode.js';
+import { UsageError } from '../errors.js';
+import { decodeObject, scannedEvent, scannedFields, type EventSpec } from './decode.js';
 
 export type WatermarkMode = { explicit: true } | { explicit: false; boundMs: number };
 
@@ -15,7 +17,13 @@ export interface LinesJobSpec {
 }
 
 export interface LinesJobPorts {
-  lines: AsyncIterable<string>;
+  /** The input as text, a line per item. Give this or `input`. */
+  lines?: AsyncIterable<string>;
+  /**
+   * The input as bytes (UTF-8 JSON lines; a line ends at LF, a CR before it is dropped): what a flat object holds of
+   * the key, the time and the fields the job reads is scanned from the bytes, every other line is decoded and parsed.
+   */
+  input?: AsyncIterable<Uint8Array | string>;
   engine: SessionEngine;
   /** A bad line (not JSON, no key, no time, refused by the aggregate), with its number and why. */
   onBadLine: (lineNo: number, reason: string, line: string) => void;
@@ -33,10 +41,16 @@ export interface LinesJobResult {
   stoppedAt: string | null;
 }
 
+const LF = 0x0a;
+const CR = 0x0d;
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
 export async function runLinesJob(spec: LinesJobSpec, ports: LinesJobPorts): Promise<LinesJobResult> {
   const { engine } = ports;
   const out: LinesJobResult = { lines: 0, events: 0, badLines: 0, stoppedAt: null };
   const wm = spec.watermark;
+  // The scan reads a watermark line's field too; `fields` unset (a custom caller) means every line is parsed whole.
+  const scan = scannedFields(spec.event, wm.explicit ? ['watermark'] : []);
   let maxTs = -Infinity;
   const bad = (reason: string, line: string): boolean => {
     out.badLines++;
@@ -47,39 +61,77 @@ export async function runLinesJob(spec: LinesJobSpec, ports: LinesJobPorts): Pro
     ports.onBadLine(out.lines, reason, line);
     return false;
   };
-  for await (const line of ports.lines) {
-    out.lines++;
+  /** One parsed line (`value`), its text given or decoded from `bytes` when needed; true when the run must stop. */
+  const onValue = (value: unknown, text: string | null, bytes: Uint8Array | null): boolean => {
+    const o = value as Record<string, unknown> | null;
+    if (wm.explicit && o !== null && typeof o === 'object' && o[spec.event.keyField] === undefined && 'watermark' in o) {
+      const t = parseEventTime(o.watermark);
+      if (t === null) return bad('the watermark is not epoch ms or ISO-8601', text ?? utf8.decode(bytes!));
+      engine.advanceWatermark(t);
+      return false;
+    }
+    const d = decodeObject(spec.event, value, Number.NaN, null);
+    if (typeof d === 'string') return bad(d === 'the value is JSON but not an object' ? 'not a JSON object' : d, text ?? utf8.decode(bytes!));
+    if (ports.onEventLine) ports.onEventLine(text ?? utf8.decode(bytes!));
+    out.events++;
+    engine.processEvent(0, d.key, d.ts, d.event);
+    if (!wm.explicit && d.ts > maxTs) {
+      maxTs = d.ts;
+      engine.advanceWatermark(d.ts - wm.boundMs - 1);
+    }
+    return false;
+  };
+  const onText = (line: string): boolean => {
     // Blank lines hold no record (checked without allocating a trimmed copy of every line).
-    if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) continue;
+    if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) return false;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch {
-      if (bad('not JSON', line)) break;
-      continue;
+      return bad('not JSON', line);
     }
-    const o = value as Record<string, unknown> | null;
-    if (wm.explicit && o !== null && typeof o === 'object' && o[spec.event.keyField] === undefined && 'watermark' in o) {
-      const t = parseEventTime(o.watermark);
-      if (t === null) {
-        if (bad('the watermark is not epoch ms or ISO-8601', line)) break;
-        continue;
+    return onValue(value, line, null);
+  };
+  const onBytes = (v: Uint8Array): boolean => {
+    out.lines++;
+    const event = scan === null ? null : scannedEvent(v, scan);
+    return event !== null ? onValue(event, null, v) : onText(utf8.decode(v));
+  };
+
+  if (ports.input) {
+    let carry: Buffer | null = null;
+    for await (const item of ports.input) {
+      let chunk: Buffer = typeof item === 'string' ? Buffer.from(item) : Buffer.from(item.buffer, item.byteOffset, item.byteLength);
+      if (carry !== null) {
+        const first = chunk.indexOf(LF);
+        if (first < 0) {
+          carry = Buffer.concat([carry, chunk]);
+          continue;
+        }
+        chunk = Buffer.concat([carry, chunk]);
+        carry = null;
       }
-      engine.advanceWatermark(t);
-    } else {
-      const d = decodeObject(spec.event, value, Number.NaN, null);
-      if (typeof d === 'string') {
-        if (bad(d === 'the value is JSON but not an object' ? 'not a JSON object' : d, line)) break;
-        continue;
+      let start = 0;
+      for (let end = chunk.indexOf(LF); end >= 0; end = chunk.indexOf(LF, start)) {
+        if (onBytes(chunk.subarray(start, end > start && chunk[end - 1] === CR ? end - 1 : end))) return out;
+        start = end + 1;
+        const waiting = ports.afterLine?.();
+        if (waiting !== undefined) await waiting;
       }
-      ports.onEventLine?.(line);
-      out.events++;
-      engine.processEvent(0, d.key, d.ts, d.event);
-      if (!wm.explicit && d.ts > maxTs) {
-        maxTs = d.ts;
-        engine.advanceWatermark(d.ts - wm.boundMs - 1);
-      }
+      if (start < chunk.length) carry = chunk.subarray(start);
     }
+    if (carry !== null && carry.length > 0) {
+      // The last line without an LF; a lone CR at its end is dropped as before an LF.
+      if (onBytes(carry[carry.length - 1] === CR ? carry.subarray(0, carry.length - 1) : carry)) return out;
+      const waiting = ports.afterLine?.();
+      if (waiting !== undefined) await waiting;
+    }
+    return out;
+  }
+  if (!ports.lines) throw new UsageError('runLinesJob: give the input as `lines` (text) or `input` (bytes)');
+  for await (const line of ports.lines) {
+    out.lines++;
+    if (onText(line)) return out;
     const waiting = ports.afterLine?.();
     if (waiting !== undefined) await waiting;
   }

@@ -2,7 +2,6 @@
 // spec and the lines job (src/job/lines-job.ts), opens the files, and reports bad lines and the closing note.
 
 import { createReadStream, promises as fsp } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { type Command, Option } from 'commander';
 import { SessionEngine } from '../../engine/session-engine.js';
 import type { SessionSink } from '../../engine/types.js';
@@ -111,15 +110,21 @@ async function runSessionize(flags: SessionizeFlags, ctx: CliContext, boundGiven
   const closeAll = async () => { for (const w of writers) await w.close(w !== out || flags.output !== '-'); };
 
   const input = flags.input === '-' ? ctx.stdin : createReadStream(flags.input);
-  const rl = createInterface({ input, crlfDelay: Infinity });
   let badReported = 0;
   let firstBad: string | null = null;
   let result;
   try {
-    result = await runLinesJob({ event: { keyField: flags.keyField, eventTime, maxAheadMs: Number.POSITIVE_INFINITY, check: windows.aggregate.check?.bind(windows.aggregate) }, watermark, strict: flags.strict === true }, {
-      lines: rl,
+    const aggregate = windows.aggregate;
+    result = await runLinesJob({
+      // An event holds what the aggregate reads (late events are written as their lines, not as events).
+      event: { keyField: flags.keyField, eventTime, maxAheadMs: Number.POSITIVE_INFINITY, check: aggregate.check?.bind(aggregate), fields: aggregate.fields },
+      watermark,
+      strict: flags.strict === true,
+    }, {
+      input: input as AsyncIterable<Uint8Array | string>,
       engine,
-      onEventLine: (line) => { currentLine = line; },
+      // The line is text only when --late-output writes it.
+      onEventLine: late !== null ? (line) => { currentLine = line; } : undefined,
       onBadLine: (lineNo, reason, line) => {
         firstBad ??= `line ${lineNo}: ${reason}`;
         if (dead !== null) return dead.line(line);
@@ -129,7 +134,7 @@ async function runSessionize(flags: SessionizeFlags, ctx: CliContext, boundGiven
       afterLine: () => (writers.some((w) => w.needsFlush) ? Promise.all(writers.map((w) => w.flush())).then(() => undefined) : undefined),
     });
   } finally {
-    rl.close();
+    if (input !== ctx.stdin) (input as ReturnType<typeof createReadStream>).destroy();
   }
   if (result.stoppedAt !== null) {
     await closeAll();
