@@ -153,6 +153,48 @@ test('a single job stopped with a savepoint is continued by --workers 2 from its
   }
 });
 
+test('engine threads (--workers without --co-partitioned) stopped with SIGTERM, continued by one job, stopped again, finished by 3 threads: each session once, as one uninterrupted job', { timeout: 120_000 }, async () => {
+  const archive = await mkdtemp(join(tmpdir(), 'oxbow-w-threads-archive-'));
+  await writeBenchArchive(new LocalFs(), archive, { topic: 'listens', partitions: 2, users: 2000, hours: 24 * 7, eventsPerHour: 3000, startMs: Date.UTC(2025, 0, 1), seed: 8 });
+  const job = ['sessions', '--archive', `file://${archive}`, '--aggregate', 'listening', '--gap', '30m'];
+  try {
+    const whole = await mkdtemp(join(tmpdir(), 'oxbow-w-threads-whole-'));
+    const one = await oxbow([...job, '--output', `file://${whole}`]);
+    assert.equal(one.code, 0, one.stderr);
+    const want = await published(whole);
+    assert.ok(want.length > 1000);
+
+    const out = await mkdtemp(join(tmpdir(), 'oxbow-w-threads-out-'));
+    const cp = await mkdtemp(join(tmpdir(), 'oxbow-w-threads-cp-'));
+    const store = new CheckpointStore(new LocalFs(), cp);
+    const common = ['--output', `file://${out}`, '--checkpoint-dir', `file://${cp}`, '--checkpoint-interval', '0ms', '--prefetch', '1'];
+    // Each run is stopped (SIGTERM: a savepoint) a few checkpoints after the one it started from.
+    const stopped = async (more: string[]) => {
+      const from = (await store.latest())?.checkpoint.id ?? 0;
+      const child = spawn(process.execPath, [bin, ...job, ...common, ...more], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const closed = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+      while (((await store.latest())?.checkpoint.id ?? 0) < from + 5 && child.exitCode === null) await new Promise((r) => setTimeout(r, 10));
+      child.kill('SIGTERM');
+      assert.equal(await closed, 0, stderr);
+      const latest = await store.latest();
+      assert.equal(latest?.checkpoint.kind, 'savepoint', `stopped mid-run, not at the end:\n${stderr}`);
+      assert.ok(latest!.checkpoint.engine !== null, 'open sessions were saved');
+      return stderr;
+    };
+    assert.match(await stopped(['--workers', '2']), /engine threads threads=2/);
+    await stopped(['--from-savepoint', 'latest']);
+    const rest = await oxbow([...job, ...common, '--from-savepoint', 'latest', '--workers', '3']);
+    assert.equal(rest.code, 0, rest.stderr);
+    const got = await published(out);
+    assert.equal(new Set(got).size, got.length, 'no session published twice');
+    assert.deepEqual(got, want);
+  } finally {
+    await rm(archive, { recursive: true, force: true });
+  }
+});
+
 test('fixtures/parallel/job-v1.json, the job file of the first release of parallel jobs, is read: the same options go on, another --gap is refused', { timeout: 60_000 }, async () => {
   const out = await mkdtemp(join(tmpdir(), 'oxbow-w-fixture-'));
   const cp = await mkdtemp(join(tmpdir(), 'oxbow-w-fixture-cp-'));
