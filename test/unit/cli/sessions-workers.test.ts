@@ -118,14 +118,23 @@ test('a command killed outright (SIGKILL) leaves no worker running: each notices
   for (const [p, store] of stores.entries()) assert.equal((await store.latest())?.checkpoint.kind, 'savepoint', `partition ${p}'s newest checkpoint:\n${stderr}`);
 });
 
-test('a single job stopped with a savepoint is continued by --workers 2 from its checkpoint folder: together they publish what one uninterrupted job does', { timeout: 120_000 }, async () => {
-  const archive = await mkdtemp(join(tmpdir(), 'oxbow-w-adopt-archive-'));
-  await writeBenchArchive(new LocalFs(), archive, { topic: 'listens', partitions: 2, users: 2000, hours: 24 * 7, eventsPerHour: 3000, startMs: Date.UTC(2025, 0, 1), seed: 6 });
+/**
+ * A week of hourly files over 2 partitions (long enough, seconds, for a run to be stopped mid-replay), the sessions
+ * job over it, and what one uninterrupted job publishes.
+ */
+async function weekOfFiles(seed: number): Promise<{ archive: string; job: string[]; whole: string[] }> {
+  const archive = await mkdtemp(join(tmpdir(), 'oxbow-w-week-'));
+  await writeBenchArchive(new LocalFs(), archive, { topic: 'listens', partitions: 2, users: 2000, hours: 24 * 7, eventsPerHour: 3000, startMs: Date.UTC(2025, 0, 1), seed });
   const job = ['sessions', '--archive', `file://${archive}`, '--aggregate', 'listening', '--gap', '30m'];
+  const whole = await mkdtemp(join(tmpdir(), 'oxbow-w-week-whole-'));
+  const one = await oxbow([...job, '--output', `file://${whole}`]);
+  assert.equal(one.code, 0, one.stderr);
+  return { archive, job, whole: await published(whole) };
+}
+
+test('a single job stopped with a savepoint is continued by --workers 2 from its checkpoint folder: together they publish what one uninterrupted job does', { timeout: 120_000 }, async () => {
+  const { archive, job, whole } = await weekOfFiles(6);
   try {
-    const whole = await mkdtemp(join(tmpdir(), 'oxbow-w-adopt-whole-'));
-    const one = await oxbow([...job, '--output', `file://${whole}`]);
-    assert.equal(one.code, 0, one.stderr);
 
     // A single job, stopped (SIGTERM, savepoint) a few checkpoints in.
     const out = await mkdtemp(join(tmpdir(), 'oxbow-w-adopt-out-'));
@@ -147,21 +156,15 @@ test('a single job stopped with a savepoint is continued by --workers 2 from its
     assert.match(rest.stderr, /continuing from a single job's checkpoint, one share per partition/);
     const got = await published(out);
     assert.equal(new Set(got).size, got.length, 'no session published twice');
-    assert.deepEqual(got, await published(whole));
+    assert.deepEqual(got, whole);
   } finally {
     await rm(archive, { recursive: true, force: true });
   }
 });
 
 test('engine threads (--workers without --co-partitioned) stopped with SIGTERM, continued by one job, stopped again, finished by 3 threads: each session once, as one uninterrupted job', { timeout: 120_000 }, async () => {
-  const archive = await mkdtemp(join(tmpdir(), 'oxbow-w-threads-archive-'));
-  await writeBenchArchive(new LocalFs(), archive, { topic: 'listens', partitions: 2, users: 2000, hours: 24 * 7, eventsPerHour: 3000, startMs: Date.UTC(2025, 0, 1), seed: 8 });
-  const job = ['sessions', '--archive', `file://${archive}`, '--aggregate', 'listening', '--gap', '30m'];
+  const { archive, job, whole: want } = await weekOfFiles(8);
   try {
-    const whole = await mkdtemp(join(tmpdir(), 'oxbow-w-threads-whole-'));
-    const one = await oxbow([...job, '--output', `file://${whole}`]);
-    assert.equal(one.code, 0, one.stderr);
-    const want = await published(whole);
     assert.ok(want.length > 1000);
 
     const out = await mkdtemp(join(tmpdir(), 'oxbow-w-threads-out-'));
