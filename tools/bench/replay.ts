@@ -48,7 +48,17 @@ async function floorRate(uri: string): Promise<number> {
   return r.events / r.seconds;
 }
 
-async function measure(label: string, idPrefix: string, uri: string, runs: number, prefetchN: number): Promise<BenchRow[]> {
+/**
+ * The replay before the work on one worker's speed began (issue 13), recorded by a full run of this benchmark on the
+ * same archive and machine: commit f8db018, 2026-11-24 (tools/bench/RESULTS.md of that commit). Measuring it again
+ * would mean building that commit; the figure is what "twice as fast as before" is held against.
+ */
+const BEFORE: Record<string, { value: number; commit: string }> = {
+  'replay.local': { value: 278_727, commit: 'f8db018 (2026-11-24)' },
+  'replay.hdfs': { value: 118_648, commit: 'f8db018 (2026-11-24)' },
+};
+
+async function measure(label: string, idPrefix: string, uri: string, runs: number, prefetchN: number, quick: boolean): Promise<BenchRow[]> {
   const { a: replays, b: floors } = await alternate(() => replayRate(uri, prefetchN), () => floorRate(uri), runs);
   const replay = median(replays.map((r) => r.rate));
   const base = median(floors);
@@ -69,6 +79,17 @@ async function measure(label: string, idPrefix: string, uri: string, runs: numbe
       peakRssMb: replays[0]?.rssMb === undefined ? undefined : round(Math.max(...replays.map((r) => r.rssMb ?? 0))),
       notes: `${replays[0]?.events ?? 0} events`,
     },
+    ...(quick || BEFORE[idPrefix] === undefined ? [] : [{
+      id: `${idPrefix}.vs-before`,
+      title: `replay on ${label}: this build vs before (the same benchmark and archive)`,
+      value: round(replay),
+      unit: 'events/s',
+      baseline: { title: `before: ${BEFORE[idPrefix]!.commit}, recorded`, value: BEFORE[idPrefix]!.value, unit: 'events/s' },
+      ratio: round(replay / BEFORE[idPrefix]!.value, 2),
+      goal: '>= 2x before',
+      met: replay / BEFORE[idPrefix]!.value >= 2,
+      runs,
+    } satisfies BenchRow]),
     {
       id: `${idPrefix}.prefetch`,
       title: `replay on ${label}: prefetch ${prefetchN} vs prefetch 1`,
@@ -92,7 +113,7 @@ export const benchmark: Benchmark = {
     const localRoot = path.join(ctx.workDir, 'replay-archive');
     const local = openArchiveFs(`file://${localRoot}`);
     await writeBenchArchive(local.fs, local.root, spec);
-    rows.push(...(await measure('the local fs', 'replay.local', `file://${localRoot}`, runs, 4)));
+    rows.push(...(await measure('the local fs', 'replay.local', `file://${localRoot}`, runs, 4, ctx.quick)));
     if (!ctx.webhdfsUrl) {
       rows.push({ id: 'replay.hdfs.events-per-second', title: 'replay from HDFS', value: Number.NaN, unit: 'events/s', notes: 'skipped: no OXBOW_WEBHDFS_URL' });
       return rows;
@@ -101,7 +122,7 @@ export const benchmark: Benchmark = {
     const hdfs = openArchiveFs(hdfsUri);
     try {
       await writeBenchArchive(hdfs.fs, hdfs.root, spec);
-      rows.push(...(await measure('HDFS', 'replay.hdfs', hdfsUri, runs, 8)));
+      rows.push(...(await measure('HDFS', 'replay.hdfs', hdfsUri, runs, 8, ctx.quick)));
     } finally {
       await hdfs.fs.delete(hdfs.root, { recursive: true }).catch(() => false);
     }
