@@ -63,6 +63,34 @@ test('--workers 2 publishes the sessions of one job and of one offline pass, eac
   assert.match(other.stderr, /--checkpoint-dir file:\/\/\S+ belongs to a job started with --gap "30m"; this process has "20m"/);
 });
 
+test('results do not depend on how the work is spread: 1, 2 and 4 worker processes over 4 partitions, and 2 and 4 engine threads, publish the same sessions', { timeout: 120_000 }, async () => {
+  const archive = await mkdtemp(join(tmpdir(), 'oxbow-w-spread-'));
+  await writeBenchArchive(new LocalFs(), archive, { topic: 'listens', partitions: 4, users: 1500, hours: 36, eventsPerHour: 2000, startMs: Date.UTC(2025, 0, 1), seed: 9 });
+  const job = ['sessions', '--archive', `file://${archive}`, '--aggregate', 'listening', '--gap', '30m'];
+  try {
+    const runs: [string, string[]][] = [
+      ['one job', []],
+      ['2 worker processes', ['--co-partitioned', '--workers', '2']],
+      ['4 worker processes', ['--co-partitioned', '--workers', '4']],
+      ['2 engine threads', ['--workers', '2']],
+      ['4 engine threads', ['--workers', '4']],
+    ];
+    let want: string[] | null = null;
+    for (const [what, more] of runs) {
+      const out = await mkdtemp(join(tmpdir(), 'oxbow-w-spread-out-'));
+      const run = await oxbow([...job, '--output', `file://${out}`, ...more]);
+      assert.equal(run.code, 0, `${what}: ${run.stderr}`);
+      if (what === '4 worker processes') for (let w = 0; w < 4; w++) assert.match(run.stderr, new RegExp(`worker owns partitions worker=${w} partitions=${w}\\b`));
+      const got = await published(out);
+      want ??= got;
+      assert.ok(want.length > 1000);
+      assert.deepEqual(got, want, `${what}: the sessions of one job`);
+    }
+  } finally {
+    await rm(archive, { recursive: true, force: true });
+  }
+});
+
 test('what a parallel job cannot take is refused (exit 2) naming the option and what to do', { timeout: 60_000 }, async () => {
   const out = `file://${await mkdtemp(join(tmpdir(), 'oxbow-w-'))}`;
   const cases: [string[], RegExp][] = [
