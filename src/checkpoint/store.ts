@@ -94,23 +94,44 @@ export class CheckpointStore {
     return { path: await this.write(checkpoint), checkpoint };
   }
 
-  /** The newest checkpoint or savepoint with its URI, or null when the folder holds none. */
+  /**
+   * The newest checkpoint or savepoint with its URI, or null when the folder holds none. In a partition folder of a
+   * parallel job the previous owner may still be writing its last savepoint, and pruning, while the next owner looks:
+   * an entry that is gone by the time it is read is looked for again, in a fresh listing.
+   */
   async latest(): Promise<{ path: string; checkpoint: Checkpoint } | null> {
-    const all = await this.entries();
-    const last = all[all.length - 1];
-    if (!last) return null;
-    const path = joinPath(this.dir, last.name);
-    return { path: uriOf(this.fs, path), checkpoint: await readCheckpoint(this.fs, path) };
+    for (let attempt = 1; ; attempt++) {
+      const all = await this.entries();
+      const last = all[all.length - 1];
+      if (!last) return null;
+      const path = joinPath(this.dir, last.name);
+      const checkpoint = await readCheckpointIfThere(this.fs, path);
+      if (checkpoint !== null) return { path: uriOf(this.fs, path), checkpoint };
+      if (attempt === LATEST_ATTEMPTS) throw missingSavepoint(path);
+    }
   }
 }
 
-export async function readCheckpoint(fs: ArchiveFs, path: string): Promise<Checkpoint> {
+/** Listings a store takes, in `latest()`, before an entry that keeps vanishing between listing and reading fails it. */
+const LATEST_ATTEMPTS = 5;
+
+function missingSavepoint(path: string): SavepointError {
+  return new SavepointError(path, `${path}: no such savepoint; give a savepoint file or 'latest' with --checkpoint-dir`);
+}
+
+async function readCheckpointIfThere(fs: ArchiveFs, path: string): Promise<Checkpoint | null> {
   let bytes: Uint8Array;
   try {
     bytes = await fs.readFile(path);
   } catch (err) {
-    if (err instanceof NotFoundError) throw new SavepointError(path, `${path}: no such savepoint; give a savepoint file or 'latest' with --checkpoint-dir`);
+    if (err instanceof NotFoundError) return null;
     throw err;
   }
   return decodeCheckpoint(path, Buffer.from(bytes).toString('utf8'));
+}
+
+export async function readCheckpoint(fs: ArchiveFs, path: string): Promise<Checkpoint> {
+  const checkpoint = await readCheckpointIfThere(fs, path);
+  if (checkpoint === null) throw missingSavepoint(path);
+  return checkpoint;
 }

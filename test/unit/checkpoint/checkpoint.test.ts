@@ -77,3 +77,28 @@ test('an exclusive store (a partition of a parallel job): ids follow the checkpo
   // A claim that loses its own race is refused too.
   await assert.rejects(a.claim({ path: 'x', checkpoint: sample(7) }), PartitionConflict);
 });
+
+test('the newest checkpoint pruned by the previous owner between the next owner\'s listing and its read: latest() looks again and finds the newer one', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'oxbow-cp-'));
+  const previous = new CheckpointStore(new LocalFs(), dir, 1, true);
+  await previous.write(sample(3));
+  await previous.write(sample(4));
+  // The next owner lists (newest: 4); before it reads 4, the previous owner stops with savepoint 5 and prunes 4.
+  let raced = false;
+  const racing = new (class extends LocalFs {
+    override async readFile(path: string): Promise<Uint8Array> {
+      if (!raced && path.endsWith('chk-0000000004.json')) {
+        raced = true;
+        await previous.write(sample(5, 'savepoint'));
+        assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('chk-')).sort(), ['chk-0000000005.json'], 'checkpoint 4 is pruned');
+      }
+      return super.readFile(path);
+    }
+  })();
+  const next = await new CheckpointStore(racing, dir, 1, true).latest();
+  assert.ok(raced, 'the race happened');
+  assert.equal(next?.checkpoint.id, 5);
+  assert.equal(next?.checkpoint.kind, 'savepoint');
+  // A file that is gone for good is still named as missing.
+  await assert.rejects(readCheckpoint(new LocalFs(), join(dir, 'chk-0000000004.json')), (err: unknown) => err instanceof SavepointError && /no such savepoint/.test(err.message));
+});
