@@ -38,6 +38,10 @@ export interface ShardInit {
   restore: { snapshot: EngineSnapshot; source: string } | null;
 }
 
+/** Why `--profiles` cannot run with engine threads (the CLI refuses before opening anything, the job assembly again). */
+export const THREADS_AND_PROFILES = '--workers without --co-partitioned runs the engine in threads, and --profiles joins each result as it fires, ' +
+  'asking the engine about open sessions: drop one of them';
+
 /** Events a thread's batch collects before it is sent (also sent at the end of every job step and at a barrier). */
 const BATCH = 4096;
 /** Messages a thread may have waiting before the job waits for it: bounds the memory of events in flight. */

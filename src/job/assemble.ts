@@ -6,7 +6,7 @@ import { SavepointError, UsageError } from '../errors.js';
 import { formatDuration } from '../time.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import { SessionEngine } from '../engine/session-engine.js';
-import { ShardedEngine, type ShardRecipe } from '../engine/sharded-engine.js';
+import { ShardedEngine, THREADS_AND_PROFILES, type ShardRecipe } from '../engine/sharded-engine.js';
 import type { SessionSink } from '../engine/types.js';
 import type { SessionWindows } from '../engine/window-spec.js';
 import { resultRecord, retractionRecord, type OutputSink } from '../sink/types.js';
@@ -83,7 +83,7 @@ export async function assembleSessionsJob(spec: SessionsJobSpec, ports: Sessions
   }
   // With profiles the engine's results pass through the join, which needs the engine's open sessions to know which
   // versions can still be needed: it asks through `engine`, set just below.
-  if (spec.engineThreads && spec.profiles) throw new UsageError('--profiles joins each result as it fires, asking the engine about open sessions: it runs without engine threads (drop --workers)');
+  if (spec.engineThreads && spec.profiles) throw new UsageError(THREADS_AND_PROFILES);
   let engine: SessionEngine | null = null;
   const join = spec.profiles
     ? new ProfileJoin({

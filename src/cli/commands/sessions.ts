@@ -5,6 +5,7 @@ import { KAFKA_CONFIG_OPTION } from '../kafka-client.js';
 import { type Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { DEFAULT_EVENT_TIME, KAFKA_TIMESTAMP } from '../../event-time.js';
+import { THREADS_AND_PROFILES } from '../../engine/sharded-engine.js';
 import { assembleSessionsJob, type SessionsJobSpec } from '../../job/assemble.js';
 import { DEFAULT_MAX_AHEAD_MS } from '../../job/decode.js';
 import { MAX_BAD_RATIO_OPTION, parseBadRatio } from '../../job/bad-ratio.js';
@@ -146,7 +147,7 @@ async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven
     return;
   }
   if (engineThreads > 1 && flags.profiles !== undefined) {
-    throw new UsageError('--workers without --co-partitioned runs the engine in threads, and --profiles joins each result as it fires, asking the engine about open sessions: drop one of them');
+    throw new UsageError(THREADS_AND_PROFILES);
   }
   // A replay of a year must peak where one of a month does (src/heap-pacer.ts).
   if (!enableHeapPacing()) log.debug('heap pacing off (OXBOW_HEAP_PACING=off, or no gc() in this Node); peak memory may grow with the replay\'s length');
