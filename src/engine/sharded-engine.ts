@@ -110,6 +110,8 @@ export class ShardedEngine {
   /** Resolved when a thread answers (or fails): what the job waits on. */
   private wake: (() => void) | null = null;
   private merged: EngineSnapshot | null = null;
+  /** close() ended the threads: their exits are expected. */
+  private closing = false;
 
   /**
    * `threads` engine threads over `recipe`'s windows, results to `sink`; `restore` a snapshot (any released format)
@@ -133,8 +135,6 @@ export class ShardedEngine {
       return shard;
     });
   }
-
-  private closing = false;
 
   processEvent(partition: number, key: string, ts: number, event: Record<string, unknown>): void {
     const shard = this.shards[shardOf(key, this.shards.length)]!;

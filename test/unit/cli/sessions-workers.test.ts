@@ -160,31 +160,46 @@ async function weekOfFiles(seed: number): Promise<{ archive: string; job: string
   return { archive, job, whole: await published(whole) };
 }
 
+/**
+ * Runs `args` writing checkpoints to `cp` at every step, and stops it (SIGTERM: a savepoint) once it has written
+ * `checkpoints` more than the folder held; the run must exit 0 leaving a savepoint with its open sessions. Its stderr.
+ */
+async function stoppedMidRun(args: string[], cp: string, checkpoints = 5): Promise<string> {
+  const store = new CheckpointStore(new LocalFs(), cp);
+  const from = (await store.latest())?.checkpoint.id ?? 0;
+  const child = spawn(process.execPath, [bin, ...args, '--checkpoint-dir', `file://${cp}`, '--checkpoint-interval', '0ms', '--prefetch', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const closed = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+  while (((await store.latest())?.checkpoint.id ?? 0) < from + checkpoints && child.exitCode === null) await new Promise((r) => setTimeout(r, 10));
+  child.kill('SIGTERM');
+  assert.equal(await closed, 0, stderr);
+  const latest = await store.latest();
+  assert.equal(latest?.checkpoint.kind, 'savepoint', `stopped mid-run, not at the end:\n${stderr}`);
+  assert.ok(latest!.checkpoint.engine !== null, 'open sessions were saved');
+  return stderr;
+}
+
+/** What runs of one job published together, against one uninterrupted run: each session once. */
+function eachOnce(got: string[], want: string[]): void {
+  assert.equal(new Set(got).size, got.length, 'no session published twice');
+  assert.deepEqual(got, want);
+}
+
 test('a single job stopped with a savepoint is continued by --workers 2 from its checkpoint folder: together they publish what one uninterrupted job does', { timeout: 120_000 }, async () => {
   const { archive, job, whole } = await weekOfFiles(6);
   try {
-
     // A single job, stopped (SIGTERM, savepoint) a few checkpoints in.
     const out = await mkdtemp(join(tmpdir(), 'oxbow-w-adopt-out-'));
     const cp = await mkdtemp(join(tmpdir(), 'oxbow-w-adopt-cp-'));
-    const first = spawn(process.execPath, [bin, ...job, '--output', `file://${out}`, '--checkpoint-dir', `file://${cp}`, '--checkpoint-interval', '0ms', '--prefetch', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    first.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const closed = new Promise<number | null>((resolve) => first.on('close', (code) => resolve(code)));
-    const store = new CheckpointStore(new LocalFs(), cp);
-    while (((await store.latest())?.checkpoint.id ?? 0) < 5) await new Promise((r) => setTimeout(r, 10));
-    first.kill('SIGTERM');
-    assert.equal(await closed, 0, stderr);
-    assert.equal((await store.latest())?.checkpoint.kind, 'savepoint');
+    await stoppedMidRun([...job, '--output', `file://${out}`], cp);
     assert.ok((await published(out)).length > 0, 'the single job published some sessions before it stopped');
 
     // Continued by a parallel job: each partition from its share of that savepoint.
     const rest = await oxbow([...job, '--co-partitioned', '--workers', '2', '--output', `file://${out}`, '--checkpoint-dir', `file://${cp}`]);
     assert.equal(rest.code, 0, rest.stderr);
     assert.match(rest.stderr, /continuing from a single job's checkpoint, one share per partition/);
-    const got = await published(out);
-    assert.equal(new Set(got).size, got.length, 'no session published twice');
-    assert.deepEqual(got, whole);
+    eachOnce(await published(out), whole);
   } finally {
     await rm(archive, { recursive: true, force: true });
   }
@@ -197,30 +212,12 @@ test('engine threads (--workers without --co-partitioned) stopped with SIGTERM, 
 
     const out = await mkdtemp(join(tmpdir(), 'oxbow-w-threads-out-'));
     const cp = await mkdtemp(join(tmpdir(), 'oxbow-w-threads-cp-'));
-    const store = new CheckpointStore(new LocalFs(), cp);
-    const common = ['--output', `file://${out}`, '--checkpoint-dir', `file://${cp}`, '--checkpoint-interval', '0ms', '--prefetch', '1'];
-    // Each run is stopped (SIGTERM: a savepoint) a few checkpoints after the one it started from.
-    const stopped = async (more: string[]) => {
-      const from = (await store.latest())?.checkpoint.id ?? 0;
-      const child = spawn(process.execPath, [bin, ...job, ...common, ...more], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const closed = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
-      while (((await store.latest())?.checkpoint.id ?? 0) < from + 5 && child.exitCode === null) await new Promise((r) => setTimeout(r, 10));
-      child.kill('SIGTERM');
-      assert.equal(await closed, 0, stderr);
-      const latest = await store.latest();
-      assert.equal(latest?.checkpoint.kind, 'savepoint', `stopped mid-run, not at the end:\n${stderr}`);
-      assert.ok(latest!.checkpoint.engine !== null, 'open sessions were saved');
-      return stderr;
-    };
-    assert.match(await stopped(['--workers', '2']), /engine threads threads=2/);
-    await stopped(['--from-savepoint', 'latest']);
-    const rest = await oxbow([...job, ...common, '--from-savepoint', 'latest', '--workers', '3']);
+    const output = ['--output', `file://${out}`];
+    assert.match(await stoppedMidRun([...job, ...output, '--workers', '2'], cp), /engine threads threads=2/);
+    await stoppedMidRun([...job, ...output, '--from-savepoint', 'latest'], cp);
+    const rest = await oxbow([...job, ...output, '--checkpoint-dir', `file://${cp}`, '--from-savepoint', 'latest', '--workers', '3']);
     assert.equal(rest.code, 0, rest.stderr);
-    const got = await published(out);
-    assert.equal(new Set(got).size, got.length, 'no session published twice');
-    assert.deepEqual(got, want);
+    eachOnce(await published(out), want);
   } finally {
     await rm(archive, { recursive: true, force: true });
   }
