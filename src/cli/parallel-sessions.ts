@@ -236,7 +236,7 @@ async function adoptWholeJobCheckpoint(flags: SessionsFlags, ports: ParallelPort
   const shares = splitCheckpoint(whole.checkpoint, whole.path, windows);
   if (flags.output !== '-' && !flags.output.startsWith('kafka://')) {
     const out = storageOpener(flags)(flags.output);
-    await new FileSink(out.fs, out.root).recover(whole.checkpoint.sink);
+    await new FileSink(out.fs, out.root).recover(whole.checkpoint.sink, whole.checkpoint.id);
   }
   for (const share of shares) {
     const store = ports.store(share.partitions[0]!);

@@ -77,7 +77,7 @@ export async function assembleSessionsJob(spec: SessionsJobSpec, ports: Sessions
   if (restore) {
     checkCheckpointFits(restore.path, restore.checkpoint, spec.topic, spec.partitions, spec.profiles ?? null);
     if (spec.profiles) checkProfilesWindow(restore.path, restore.checkpoint, spec.windows);
-    await output.recover(restore.checkpoint.sink);
+    await output.recover(restore.checkpoint.sink, restore.checkpoint.id);
   } else {
     await output.checkFresh();
   }

@@ -30,6 +30,12 @@ function publishedName(pending: string): string {
   return pending.replace(/^(part-\d{10})\.[0-9a-f]+(\.jsonl)$/, '$1$2');
 }
 
+/** The checkpoint id a prepared part was written for, or null for an open part (`open-<uuid>.jsonl`). */
+function preparedId(pending: string): number | null {
+  const m = /^part-(\d{10})\./.exec(pending);
+  return m ? Number(m[1]) : null;
+}
+
 /**
  * Results stream into `_pending/open-<uuid>.jsonl` as they fire (memory holds about one 64 KiB chunk, not a checkpoint
  * interval of results); at a checkpoint that file is closed and renamed to `_pending/part-<id>.<writer>.jsonl`, and after
@@ -112,7 +118,14 @@ export class FileSink implements OutputSink {
     }
   }
 
-  async recover(position: unknown): Promise<void> {
+  /**
+   * `checkpointId` is the id the restore continues as (in a shared folder, the id its claim took). A shared folder
+   * holding a part prepared for a later id means another owner continued past that claim while this restore waited
+   * (its process paused between claim and recover): that part may be named by a checkpoint already written, so nothing
+   * is dropped and this owner stops (PartitionConflict). Parts of that id or below can never be named by a checkpoint
+   * still to come (the claim holds the id), and an open part only fences its writer.
+   */
+  async recover(position: unknown, checkpointId: number): Promise<void> {
     const name = (position as FileSinkPosition | null)?.pending ?? null;
     const pendingDir = joinPath(this.dir, PENDING_DIR);
     let pending: string[] = [];
@@ -120,6 +133,12 @@ export class FileSink implements OutputSink {
       pending = (await this.fs.list(pendingDir)).filter((s) => s.type === 'file').map((s) => s.name);
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
+    }
+    if (this.shared) {
+      const later = pending.find((n) => (preparedId(n) ?? 0) > checkpointId);
+      if (later) {
+        throw new PartitionConflict(`${this.description}: another owner prepared ${later} after checkpoint ${checkpointId}, which this restore claimed; this one stops`);
+      }
     }
     if (name && pending.includes(name) && !(await this.fs.stat(joinPath(this.dir, publishedName(name))))) {
       // The crash came after the checkpoint was written and before its part was renamed: finish that publish now.

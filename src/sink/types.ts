@@ -21,7 +21,8 @@ export interface OutputSink {
   write(record: OutputRecord): void;
   prepare(checkpointId: number): Promise<unknown>;
   commit(position: unknown): Promise<void>;
-  recover(position: unknown): Promise<void>;
+  /** `checkpointId`: the id the restore continues as (a parallel job's claim), which a shared output checks. */
+  recover(position: unknown, checkpointId: number): Promise<void>;
   /** Fresh start (no savepoint): refuse an output that already holds published results of another run. */
   checkFresh(): Promise<void>;
   close(): Promise<void>;

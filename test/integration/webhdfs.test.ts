@@ -159,7 +159,7 @@ describe('WebHDFS against the real HDFS', () => {
       if (open.length === 0) await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal(open.length, 1, 'the open part exists on HDFS before the other owner restores');
-    await new FileSink(fs, folder, true).recover(null);
+    await new FileSink(fs, folder, true).recover(null, 1);
     for (let i = 5_000; i < 10_000; i++) owner.write(rec(i));
     await assert.rejects(owner.prepare(2), PartitionConflict);
     assert.deepEqual(await listNames(fs, `${folder}/_pending`), [], 'nothing of the fenced writer is left to publish');

@@ -6,7 +6,7 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalFs } from '../../../connectors/local/local-fs.js';
-import { UsageError } from '../../../src/errors.js';
+import { PartitionConflict, UsageError } from '../../../src/errors.js';
 import { FileSink, partName } from '../../../src/sink/file-sink.js';
 import type { OutputRecord } from '../../../src/sink/types.js';
 
@@ -38,10 +38,10 @@ test('a crash after the checkpoint but before the rename: recovery publishes tha
   await first.prepare(6);
   // The process dies here: checkpoint 5 was written, neither part was renamed, part 6 has no checkpoint.
   const second = new FileSink(fs, dir);
-  await second.recover(pos5);
+  await second.recover(pos5, 5);
   assert.deepEqual((await readdir(dir)).sort(), ['_pending', 'part-0000000005.jsonl']);
   assert.deepEqual(await readdir(join(dir, '_pending')), []);
-  await second.recover(pos5);
+  await second.recover(pos5, 5);
   assert.deepEqual((await readdir(dir)).sort(), ['_pending', 'part-0000000005.jsonl'], 'recovering twice changes nothing');
 });
 
@@ -68,7 +68,7 @@ test('two owners of one partition never touch each other\'s prepared part; the o
   // Checkpoint 7 names A's part (B lost the race for it): a restore publishes it and drops B's, and A's own commit,
   // arriving after, finds it published.
   const restorer = new FileSink(fs, dir);
-  await restorer.recover(posA);
+  await restorer.recover(posA, 7);
   await a.commit(posA);
   assert.deepEqual((await readdir(dir)).sort(), ['_pending', 'part-0000000007.jsonl']);
   assert.deepEqual(await readdir(join(dir, '_pending')), []);
@@ -82,6 +82,29 @@ test('a checkpoint of older oxbow names its pending part part-<id>.jsonl: recove
   const pos = await old.prepare(4) as { pending: string };
   // What oxbow before writer-named parts left: the same file under the bare part name.
   await fs.rename(join(dir, '_pending', pos.pending), join(dir, '_pending', partName(4)));
-  await new FileSink(fs, dir).recover({ pending: partName(4) });
+  await new FileSink(fs, dir).recover({ pending: partName(4) }, 4);
   assert.deepEqual((await readdir(dir)).sort(), ['_pending', 'part-0000000004.jsonl']);
+});
+
+test('a parallel job\'s restore that waited between its claim and its recover while another owner went on: it drops nothing and stops', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'oxbow-sink-'));
+  // The stale owner claimed checkpoint 5 from checkpoint 4 (whose part was published), then its process was paused. The
+  // next owner claimed 6 from it, went on to checkpoint 25, prepared part 26 and is writing checkpoint 26.
+  const current = new FileSink(fs, dir, true);
+  current.write(rec('a'));
+  const pos26 = await current.prepare(26);
+  current.write(rec('b'));
+  // The stale owner wakes and recovers from what it claimed.
+  await assert.rejects(new FileSink(fs, dir, true).recover({ pending: null }, 5), PartitionConflict);
+  // Checkpoint 26 is written: its part is still there to publish, and the results after it still stream.
+  await current.commit(pos26);
+  await current.commit(await current.prepare(27));
+  assert.deepEqual((await readdir(dir)).sort(), ['_pending', 'part-0000000026.jsonl', 'part-0000000027.jsonl']);
+  // A restore that holds the newest claim drops a part prepared for its own id by a writer that lost it, and publishes
+  // the one its checkpoint names.
+  const loser = new FileSink(fs, dir, true);
+  loser.write(rec('c'));
+  await loser.prepare(28);
+  await new FileSink(fs, dir, true).recover({ pending: null }, 28);
+  assert.deepEqual(await readdir(join(dir, '_pending')), []);
 });
