@@ -7,7 +7,7 @@ import type { Checkpoint } from '../checkpoint/format.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import { SessionEngine } from '../engine/session-engine.js';
 import type { SessionWindows } from '../engine/window-spec.js';
-import { PartitionConflict, SavepointError } from '../errors.js';
+import { PartitionConflict, SavepointError, UsageError } from '../errors.js';
 import { EventEmitterOf } from '../events.js';
 import { getLogger } from '../logger.js';
 import type { OutputSink } from '../sink/types.js';
@@ -53,11 +53,17 @@ export async function openPartitionJob(
   if (latest && latest.checkpoint.counters.finished === 1 && endsAtEnd) return null;
   const restore = store && latest ? await store.claim(latest) : null;
   const live = ports.live();
+  const output = ports.output(partition);
   return assembleSessionsJob({ ...spec, partitions: [partition] }, {
-    archive: ports.archive, live, output: ports.output(partition), store, restore, signal,
+    archive: ports.archive, live, output, store, restore, signal,
   }).catch(async (err: unknown) => {
     // Nothing ran: the reader's client is closed here, not by the source.
     await live?.close();
+    // A fresh start refuses a folder that holds published parts. Here they can be another owner's, which started the
+    // partition after this one found no checkpoint and has published since: its checkpoints are there now, look again.
+    if (err instanceof UsageError && store && !latest && (await store.latest()) !== null) {
+      throw new PartitionConflict(`${output.description}: another owner started this partition and published results after this one found no checkpoint; this one looks again`);
+    }
     throw err;
   });
 }

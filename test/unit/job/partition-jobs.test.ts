@@ -133,3 +133,40 @@ test('an old owner still running after its partition was claimed (a paused proce
   assert.ok(want.length > 50);
   await assertPublishedOnce(out, want);
 });
+
+test('an owner that found no checkpoint, while another owner started the partition and published, looks again instead of refusing the folder', async () => {
+  const out = await mkdtemp(join(tmpdir(), 'oxbow-pj-out-'));
+  const cp = await mkdtemp(join(tmpdir(), 'oxbow-pj-cp-'));
+  const a = worker(out, cp, slowCatalog(1));
+  a.assign([0]);
+  // B looked for partition 0's checkpoints before A wrote its first, and gets to its output folder only after A has
+  // published a part: what a rebalance early in a run can do.
+  const published1 = until('A has published a part of partition 0', async () => (await readdir(join(out, 'partition-0')).catch(() => [])).some((n) => n.startsWith('part-')));
+  const late = class extends CheckpointStore {
+    private looked = false;
+    override async latest(): ReturnType<CheckpointStore['latest']> {
+      if (this.looked) return super.latest();
+      this.looked = true;
+      await published1;
+      return null;
+    }
+  };
+  const spec = sampleSpec({ checkpointIntervalMs: 0, prefetch: 1 });
+  // One store for B's partition 0, so that only its first look misses A's checkpoints.
+  const bStore = new late(fs, join(cp, 'partition-0'), 3, true);
+  const bPorts = { ...ports(out, cp, slowCatalog(1)), store: () => bStore };
+  const b = new PartitionJobs({ open: (partition, signal) => openPartitionJob(spec, bPorts, partition, signal, true), fencedPauseMs: 10 });
+  const fenced: string[] = [];
+  b.on('fenced', ({ payload }) => fenced.push(payload.message));
+  // Both believe they own it (A has not heard of the rebalance yet); A then hears and lets go.
+  b.assign([0]);
+  await published1;
+  await until('B was fenced', async () => fenced.length > 0);
+  a.assign([]);
+  await Promise.all([a.idle(), b.idle()]);
+  assert.equal(a.error ?? b.error, null);
+  assert.match(fenced[0]!, /published results after this one found no checkpoint/);
+  assert.deepEqual([...b.finished], [0]);
+  const want = (await offlineSampleSessions()).filter((l) => (JSON.parse(l) as { partition: number }).partition === 0);
+  await assertPublishedOnce(out, want);
+});
