@@ -178,7 +178,6 @@ export async function runParallelSessions(
   if (failed) throw new WorkerFailure(failed.message, failed.exitCode);
 }
 
-/** A worker's failure, re-raised by the process with the worker's message and exit code. */
 /**
  * `job.json` in the checkpoint folder: written by the first process of a job, compared by every later one. A process
  * with other options, or another job pointed at the same folder, is refused naming the first difference.
