@@ -3,8 +3,13 @@
 
 const encoder = new TextEncoder();
 
-/** A view onto kafkajs's buffer, not a copy: the buffer is the record's own slice and lives as long as the record does. */
+/**
+ * kafkajs's own Buffer (a Uint8Array: the record's slice of the fetch), not a copy and not even a new view: a view per
+ * key and value was two objects per record for the collector (catch-up over 989,215 events: 5.19–5.46 s against
+ * 5.63–5.96 s with views). Like a view, it keeps the fetch's buffer alive while the record is held, and its bytes
+ * are only read (a Buffer's `slice` would share them where a Uint8Array's copies; oxbow slices no record bytes).
+ */
 export function toBytes(v: Buffer | string | null | undefined): Uint8Array | null {
   if (v === null || v === undefined) return null;
-  return typeof v === 'string' ? encoder.encode(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  return typeof v === 'string' ? encoder.encode(v) : v;
 }
