@@ -5,9 +5,9 @@ const encoder = new TextEncoder();
 
 /**
  * kafkajs's own Buffer (a Uint8Array: the record's slice of the fetch), not a copy and not even a new view: a view per
- * key and value was two objects per record for the collector (catch-up over 989,215 events: 5.19–5.46 s against
- * 5.63–5.96 s with views). Like a view, it keeps the fetch's buffer alive while the record is held, and its bytes
- * are only read (a Buffer's `slice` would share them where a Uint8Array's copies; oxbow slices no record bytes).
+ * key and value was two objects per record for the collector (catch-up about 7 % slower; tools/bench/RESULTS.md).
+ * Like a view, it keeps the fetch's buffer alive while the record is held, and its bytes are only read (a Buffer's
+ * `slice` would share them where a Uint8Array's copies; oxbow slices no record bytes).
  */
 export function toBytes(v: Buffer | string | null | undefined): Uint8Array | null {
   if (v === null || v === undefined) return null;
