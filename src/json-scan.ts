@@ -36,8 +36,22 @@ function plainStringEnd(v: Uint8Array, i: number): number {
   return -1;
 }
 
-/** The text of a plain (ASCII) string: short ones built in place, which is faster than a decoder call per string. */
+/**
+ * The text of a plain (ASCII) string: short ones built in place, which is faster than a decoder call per string; up to
+ * 8 characters (keys, event types) in one allocation rather than one per character.
+ */
 function plainString(v: Uint8Array, start: number, end: number): string {
+  switch (end - start) {
+    case 0: return '';
+    case 1: return String.fromCharCode(v[start]!);
+    case 2: return String.fromCharCode(v[start]!, v[start + 1]!);
+    case 3: return String.fromCharCode(v[start]!, v[start + 1]!, v[start + 2]!);
+    case 4: return String.fromCharCode(v[start]!, v[start + 1]!, v[start + 2]!, v[start + 3]!);
+    case 5: return String.fromCharCode(v[start]!, v[start + 1]!, v[start + 2]!, v[start + 3]!, v[start + 4]!);
+    case 6: return String.fromCharCode(v[start]!, v[start + 1]!, v[start + 2]!, v[start + 3]!, v[start + 4]!, v[start + 5]!);
+    case 7: return String.fromCharCode(v[start]!, v[start + 1]!, v[start + 2]!, v[start + 3]!, v[start + 4]!, v[start + 5]!, v[start + 6]!);
+    case 8: return String.fromCharCode(v[start]!, v[start + 1]!, v[start + 2]!, v[start + 3]!, v[start + 4]!, v[start + 5]!, v[start + 6]!, v[start + 7]!);
+  }
   if (end - start > 24) return decoder.decode(v.subarray(start, end));
   let s = '';
   for (let i = start; i < end; i++) s += String.fromCharCode(v[i]!);
@@ -104,9 +118,10 @@ export function scanFields(names: readonly string[]): Uint8Array[] {
  * The values of `fields` (from `scanFields`) in a flat JSON object's bytes, in the order asked (ABSENT for a missing
  * one); UNSURE unless the whole value is a flat object of ASCII keys whose values are plain strings, numbers and
  * literals, with no wanted field twice. The whole value is checked, so a value that is not JSON is never answered for.
+ * `out`, when given, is filled and returned instead of a new array (a caller that reads it at once, once per record).
  */
-export function scanFlatObject(v: Uint8Array, fields: readonly Uint8Array[]): ScannedValue[] | typeof UNSURE {
-  const out: ScannedValue[] = new Array<ScannedValue>(fields.length).fill(ABSENT);
+export function scanFlatObject(v: Uint8Array, fields: readonly Uint8Array[], out: ScannedValue[] = new Array<ScannedValue>(fields.length)): ScannedValue[] | typeof UNSURE {
+  for (let f = 0; f < fields.length; f++) out[f] = ABSENT;
   let i = skipWs(v, 0);
   if (v[i] !== OPEN) return UNSURE;
   i = skipWs(v, i + 1);
