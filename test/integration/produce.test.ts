@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { generateProfileVersions, type MusicEvent } from '../../src/gen/music-events.js';
+import { generateMusicEvents, generateProfileVersions, type MusicEvent } from '../../src/gen/music-events.js';
 import { brokers, kafka, kafkaLog, runCli, uniqueName } from './archive-support.js';
 import { offlineSessions, publishedSessions, summaryValue } from './sessions-support.js';
 
@@ -37,6 +37,30 @@ test('produce creates the topic and writes generated events keyed by user; --key
   const bad = await runCli(['produce', '--brokers', brokers(), '--topic', topic, '--partitions', '0']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--partitions: '0' is not a whole number >= 1/);
+});
+
+test('produce keeps each partition in the generator\'s order over many batches: Kafka\'s log, partition by partition, is the generated events in order', { timeout: 180_000 }, async () => {
+  // Ten batches of 10,000: with several sends in flight, kafkajs's idempotent producer put a partition's records out of
+  // order by whole batches, so the topic held far more disorder than --disorder promised.
+  const topic = uniqueName('oxbow-it-produce-order');
+  const run = await runCli(['produce', '--brokers', brokers(), '--topic', topic, '--partitions', '2', '--users', '1500', '--duration', '3d',
+    '--start', '2026-01-01T00:00:00Z', '--seed', '4', '--limit', '100000']);
+  assert.equal(run.code, 0, run.stderr);
+  // The oracle is the generator with the same options, read against Kafka's own log.
+  const want = [...generateMusicEvents({ seed: 4, users: 1500, start: Date.UTC(2026, 0, 1), durationMs: 3 * 86_400_000, limit: 100_000 })];
+  assert.equal(want.length, 100_000);
+  const log = await kafkaLog(topic);
+  let total = 0;
+  for (const [p, records] of log) {
+    const users = new Set(records.map((r) => r.key));
+    const expected = want.filter((e) => users.has(e.userId)).map((e) => JSON.stringify(e));
+    const got = records.map((r) => r.value);
+    const first = got.findIndex((v, i) => v !== expected[i]);
+    assert.equal(first, -1, `partition ${p}: offset ${first} holds ${got[first]}, the generator's next event there is ${expected[first]}`);
+    assert.equal(got.length, expected.length, `partition ${p}: every event of its users, none twice`);
+    total += got.length;
+  }
+  assert.equal(total, 100_000);
 });
 
 test('produce --profiles-topic writes the same users\' profile versions to a compacted topic: keyed by user, Kafka timestamp = their time, tombstones as null values', { timeout: 120_000 }, async () => {
