@@ -6,7 +6,7 @@
 // before it collects it. A one-month replay ends before that happens, a twelve-month one does not: the same live heap
 // peaked 40 to 90 MB higher. A full collection takes about 10 ms at 15 MB live and 30 ms at 40 MB; at the steps below it
 // runs every few seconds of a replay (well under 1 % of its time) and a few times a second in the archiver (about 3 %;
-// docs/replay.md "Memory", docs/archive.md "Benchmark").
+// docs/replay.md "Memory", docs/archive.md "Benchmark"), and never takes more than a set share of the time.
 
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -22,11 +22,20 @@ export interface HeapPacingOptions {
    * collects less often. A job that promotes fast (the archiver, its row groups) trades less time for a higher peak.
    */
   growth?: number;
+  /**
+   * The most of the process's time pacing may take (default 0.05): after a collection of d ms, periodic checks wait at
+   * least d / share - d ms. A job whose client promotes fast (a Kafka catch-up: kafkajs's decoded fetches, about 200
+   * MB/s) otherwise collected five times a second, a tenth of its time and a sixth of its wall time in all; with the
+   * cap its peak rises by what is promoted in that wait instead. A check asked for at once (`paceHeap(true)`) is not
+   * held back.
+   */
+  maxTimeShare?: number;
 }
 
 interface Pacer {
   gc: () => void;
   growth: number;
+  maxTimeShare: number;
   /** Old generation in use (old space plus large objects) right after the last collection. */
   live: number;
   nextCheckAt: number;
@@ -50,12 +59,14 @@ function oldGenerationUsed(): number {
  */
 export function enableHeapPacing(options: HeapPacingOptions = {}): boolean {
   if (pacer) return true;
+  const share = options.maxTimeShare ?? 0.05;
+  if (!(share > 0 && share <= 1)) throw new RangeError(`heap pacing: maxTimeShare ${share} is not a share of the time in (0, 1]`);
   if (process.env.OXBOW_HEAP_PACING === 'off') return false;
   try {
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as unknown;
     if (typeof gc !== 'function') return false;
-    pacer = { gc: gc as () => void, growth: options.growth ?? 0.5, live: oldGenerationUsed(), nextCheckAt: 0, collections: 0, collectMs: 0 };
+    pacer = { gc: gc as () => void, growth: options.growth ?? 0.5, maxTimeShare: share, live: oldGenerationUsed(), nextCheckAt: 0, collections: 0, collectMs: 0 };
     return true;
   } catch {
     return false;
@@ -77,7 +88,9 @@ export function paceHeap(now = false): void {
   p.gc();
   p.live = oldGenerationUsed();
   p.collections++;
-  p.collectMs += performance.now() - t;
+  const end = performance.now();
+  p.collectMs += end - t;
+  p.nextCheckAt = Math.max(p.nextCheckAt, end + (end - t) * (1 / p.maxTimeShare - 1));
 }
 
 /** Collections pacing ran and the time they took (for the debug log at the end of a run); null when pacing is off. */
