@@ -113,6 +113,11 @@ export class KafkaPartitionReader implements LiveReader {
     const generation = ++this.generation;
     const consumer = kafka.consumer({
       groupId: `oxbow-sessions-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 250,
+      // kafkajs decodes a whole fetch at once: at its default of 1 MiB a partition, a fetch's messages (about 400 bytes
+      // of objects each) outgrew the young generation and were promoted before the job reached them. At 128 KiB a
+      // Kafka-only catch-up peaks at half the RSS (118 against 243–268 MB) with a tenth less CPU and no slower.
+      // A record batch larger than this still comes whole (Kafka returns at least one batch).
+      maxBytesPerPartition: 128 << 10,
       // The group has this one member: a short session lets a rejoin after a broker restart complete in seconds
       // (kafkajs heartbeats at least every second while the reader waits for the job).
       sessionTimeout: 10_000, rebalanceTimeout: 10_000, heartbeatInterval: 1000,
