@@ -1,4 +1,4 @@
-// Live catch-up: `oxbow sessions --stop-at-live` over a Kafka-only backlog against a plain kafkajs consume of the same topic, alternated.
+// Live catch-up: `oxbow sessions --stop-at-live` over a Kafka-only backlog against a plain kafkajs consume of the same topic, alternated (goal >= 80%).
 
 import type { BenchContext, BenchRow, Benchmark } from './bench-types.js';
 import { type BenchArchiveSpec, tailEvents } from './bench-archive.js';
@@ -49,7 +49,9 @@ export const benchmark: Benchmark = {
         unit: 'events/s',
         baseline: { title: 'plain kafkajs consume', value: plainRate, unit: 'events/s' },
         ratio: oxbowRate / plainRate,
-        goal: 'report (no goal set): sessions at consume speed',
+        goal: '>= 0.8 of plain kafkajs',
+        // The goal is stated for the full topic; a quick run only keeps the benchmark from rotting.
+        met: ctx.quick ? undefined : oxbowRate / plainRate >= 0.8,
         runs,
         peakRssMb: Math.max(...oxbow.map((r) => r.peakRssMb ?? 0)),
         notes: `whole-process wall time incl. start-up and group join; plain consume peak RSS ${Math.round(Math.max(...plain.map((r) => r.peakRssMb ?? 0)))} MB; switch pause ${summaryNumber(oxbow[0]!.stderr, 'switch pause')} ms`,
