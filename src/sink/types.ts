@@ -34,10 +34,14 @@ export interface OutputSink {
  */
 export function outputLine(r: OutputRecord, withPartition = true): string {
   if (r.type === 'session') {
-    return withPartition
-      // JSON.stringify leaves out a `profile` that is undefined (a job without --profiles).
-      ? JSON.stringify({ key: r.key, partition: r.partition, start: r.start, end: r.end, firing: r.firing, result: r.result, profile: r.profile })
-      : JSON.stringify({ key: r.key, start: r.start, end: r.end, firing: r.firing, result: r.result });
+    // The text JSON.stringify gives for the whole object, built around the stringified key, result and profile instead
+    // of a new object per result: bounds and partition are finite numbers, the firing one of three words. An undefined
+    // result or profile (a job without --profiles) is left out, as JSON.stringify leaves it out; sessionize's lines
+    // (no partition) have no profile.
+    const result = JSON.stringify(r.result) as string | undefined;
+    const profile = r.profile === undefined || !withPartition ? undefined : JSON.stringify(r.profile) as string | undefined;
+    return `{"key":${JSON.stringify(r.key)}${withPartition ? `,"partition":${r.partition}` : ''},"start":${r.start},"end":${r.end},`
+      + `"firing":"${r.firing}"${result === undefined ? '' : `,"result":${result}`}${profile === undefined ? '' : `,"profile":${profile}`}}`;
   }
   return withPartition
     ? JSON.stringify({ retract: true, key: r.key, partition: r.partition, start: r.start, end: r.end })

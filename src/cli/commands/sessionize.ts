@@ -108,6 +108,11 @@ async function runSessionize(flags: SessionizeFlags, ctx: CliContext, boundGiven
   const dead = flags.deadLetter !== undefined ? fileWriter(flags.deadLetter) : null;
   const writers = [out, late, dead].filter((w): w is LineWriter => w !== null);
   const closeAll = async () => { for (const w of writers) await w.close(w !== out || flags.output !== '-'); };
+  // Asked after every line: no closure made per call.
+  const mustFlush = (): boolean => {
+    for (const w of writers) if (w.needsFlush) return true;
+    return false;
+  };
 
   const input = flags.input === '-' ? ctx.stdin : createReadStream(flags.input);
   let badReported = 0;
@@ -131,7 +136,7 @@ async function runSessionize(flags: SessionizeFlags, ctx: CliContext, boundGiven
         if (++badReported <= MAX_REPORTED_BAD_LINES) ctx.stderr.write(`oxbow sessionize: line ${lineNo}: ${reason}; skipped\n`);
         if (badReported === MAX_REPORTED_BAD_LINES) ctx.stderr.write('oxbow sessionize: further bad lines are only counted\n');
       },
-      afterLine: () => (writers.some((w) => w.needsFlush) ? Promise.all(writers.map((w) => w.flush())).then(() => undefined) : undefined),
+      afterLine: () => (mustFlush() ? Promise.all(writers.map((w) => w.flush())).then(() => undefined) : undefined),
     });
   } finally {
     if (input !== ctx.stdin) (input as ReturnType<typeof createReadStream>).destroy();
