@@ -77,3 +77,31 @@ test('a Kafka-only backlog of many batches per partition is read exactly once an
   assert.equal(seen.size, RECORDS, `sessions for ${seen.size} users of ${RECORDS}`);
   for (const [key, events] of seen) assert.equal(events, 1, `${key} was read ${events} times`);
 });
+
+test('a record larger than what the reader fetches of a partition at once is read, whole, between its neighbours', { timeout: 90_000 }, async () => {
+  // The reader asks for 128 KiB of a partition per fetch; Kafka still returns a larger record batch whole.
+  const big = `oxbow-it-catchup-big-${randomUUID().slice(0, 8)}`;
+  assert.equal(await admin.createTopics({ topics: [{ topic: big, numPartitions: 1 }], waitForLeaders: true }), true);
+  try {
+    const start = Date.UTC(2026, 10, 1);
+    const event = (userId: string, i: number, pad: number) => JSON.stringify({ userId, ts: start + i * 1000, type: 'song', songId: 's1', pad: 'x'.repeat(pad) });
+    for (const [i, pad] of [[0, 10], [1, 600 * 1024], [2, 10], [3, 300 * 1024], [4, 10]] as const) {
+      await producer.send({ topic: big, acks: -1, messages: [{ key: `u${i}`, value: event(`u${i}`, i, pad) }] });
+    }
+    const child = spawn(process.execPath, [bin, 'sessions', '--brokers', brokers(), '--topic', big, '--stop-at-live', '--aggregate', 'listening', '--gap', '1m', '--output', '-'],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const limit = setTimeout(() => child.kill('SIGTERM'), 60_000);
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    clearTimeout(limit);
+    assert.equal(code, 0, stderr.slice(-3000));
+    assert.match(stderr, /^\s+records read\s+5 \(archive 0, kafka 5\)$/m);
+    const keys = stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { key: string; result: { events: number } })).map((r) => `${r.key}:${r.result.events}`).sort();
+    assert.deepEqual(keys, ['u0:1', 'u1:1', 'u2:1', 'u3:1', 'u4:1']);
+  } finally {
+    await admin.deleteTopics({ topics: [big] }).catch(() => {});
+  }
+});
