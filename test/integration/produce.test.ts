@@ -63,6 +63,21 @@ test('produce keeps each partition in the generator\'s order over many batches: 
   assert.equal(total, 100_000);
 });
 
+test('produce into a single partition: every send stays under the broker\'s message size limit, and all events land once, in order', { timeout: 120_000 }, async () => {
+  // 12,000 music events of ten million users (ids of 7 and 8 digits) in one partition: a send of 10,000 records was a
+  // batch past the broker's default message.max.bytes of 1 MiB, and the command failed with MESSAGE_TOO_LARGE.
+  const topic = uniqueName('oxbow-it-produce-one');
+  const run = await runCli(['produce', '--brokers', brokers(), '--topic', topic, '--partitions', '1', '--users', '10000000', '--duration', '3d',
+    '--start', '2026-02-01T00:00:00Z', '--seed', '9', '--limit', '12000']);
+  assert.equal(run.code, 0, run.stderr);
+  const want = [...generateMusicEvents({ seed: 9, users: 10_000_000, start: Date.UTC(2026, 1, 1), durationMs: 3 * 86_400_000, limit: 12_000 })].map((e) => JSON.stringify(e));
+  assert.equal(want.length, 12_000);
+  const got = (await kafkaLog(topic)).get(0)!.map((r) => r.value);
+  assert.equal(got.length, 12_000);
+  const first = got.findIndex((v, i) => v !== want[i]);
+  assert.equal(first, -1, `offset ${first} holds ${got[first]}, the generator's event there is ${want[first]}`);
+});
+
 test('produce --profiles-topic writes the same users\' profile versions to a compacted topic: keyed by user, Kafka timestamp = their time, tombstones as null values', { timeout: 120_000 }, async () => {
   const topic = uniqueName('oxbow-it-produce-ev');
   const profilesTopic = uniqueName('oxbow-it-produce-pr');

@@ -29,7 +29,7 @@ export const benchmark: Benchmark = {
     const dir = await mkdtemp(path.join(ctx.workDir, 'oxbow-bench-archive-'));
     const rows: BenchRow[] = [];
     try {
-      await produceBulk(kafka, brokers, topic, n, musicEvent, 20_000);
+      await produceBulk(kafka, brokers, topic, n, musicEvent);
       let run = 0;
       // Each oxbow run archives the whole topic into a fresh folder with a fresh group: the same work as the plain consume.
       const archiveRun = (format: string, rotate: string[], archive?: string, env?: NodeJS.ProcessEnv) => {

@@ -73,7 +73,7 @@ export async function deleteRecordsBelow(kafka: Kafka, brokers: string, topic: s
 export async function produceRecords(kafka: Kafka, brokers: string, topic: string, records: readonly { partition: number; key: string; value: string }[]): Promise<void> {
   const kcat = findKcat();
   if (!kcat) {
-    await produceBulk(kafka, brokers, topic, records.length, (i) => records[i]!, 10_000);
+    await produceBulk(kafka, brokers, topic, records.length, (i) => records[i]!);
     return;
   }
   const byPartition = new Map<number, string[]>();
@@ -122,7 +122,7 @@ function runKcat(kcat: string, args: string[], input: string | null, discardStdo
 /**
  * Advances partition p's end offset by counts[p] with one-byte filler records, so that an archive written straight to
  * storage (offsets 0..n-1) meets Kafka at the right offset. kcat does it natively (a million records a second); kafkajs
- * manages a few ten thousand, which is why quick runs stay small without kcat.
+ * about a hundred thousand (sends of 2,000), which is why quick runs stay small without kcat.
  */
 export async function fillOffsets(kafka: Kafka, brokers: string, topic: string, counts: readonly bigint[]): Promise<void> {
   const kcat = findKcat();
@@ -136,7 +136,7 @@ export async function fillOffsets(kafka: Kafka, brokers: string, topic: string, 
         left -= n;
       }
     } else {
-      await produceBulk(kafka, brokers, topic, left, () => ({ key: null, value: 'x', partition: p }), 20_000);
+      await produceBulk(kafka, brokers, topic, left, () => ({ key: null, value: 'x', partition: p }));
     }
   }
   const got = await topicOffsets(kafka, brokers, topic);
