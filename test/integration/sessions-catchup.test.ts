@@ -39,6 +39,21 @@ after(async () => {
   await admin?.disconnect();
 });
 
+/** `oxbow sessions --stop-at-live --gap 1m` over `name`, output on stdout; stopped with SIGTERM after `limitMs` (`stopped` says so). */
+async function runSessions(name: string, limitMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; stopped: boolean }> {
+  const child = spawn(process.execPath, [bin, 'sessions', '--brokers', brokers(), '--topic', name, '--stop-at-live', '--aggregate', 'listening', '--gap', '1m', '--output', '-'],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => out.push(d));
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  let stopped = false;
+  const limit = setTimeout(() => { stopped = true; child.kill('SIGTERM'); }, limitMs);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on('close', (c, s) => r([c, s])));
+  clearTimeout(limit);
+  return { code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr, stopped };
+}
+
 test('a Kafka-only backlog of many batches per partition is read exactly once and --stop-at-live exits 0', { timeout: 90_000 }, async () => {
   // One user per record, each its own one-event session: a lost record is a missing user, a repeated one a session of 2 events.
   const start = Date.UTC(2026, 10, 1);
@@ -52,23 +67,14 @@ test('a Kafka-only backlog of many batches per partition is read exactly once an
     await producer.sendBatch({ acks: -1, topicMessages: byPartition.map((messages) => ({ topic, messages })) });
   }
 
-  const child = spawn(process.execPath, [bin, 'sessions', '--brokers', brokers(), '--topic', topic, '--stop-at-live', '--aggregate', 'listening', '--gap', '1m', '--output', '-'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  const out: Buffer[] = [];
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => out.push(d));
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
   // A stalled reader is the defect under test: stop it after a generous limit so the test fails with what it read instead of hanging.
-  let stopped = false;
-  const limit = setTimeout(() => { stopped = true; child.kill('SIGTERM'); }, 90_000);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on('close', (c, s) => r([c, s])));
-  clearTimeout(limit);
+  const { code, signal, stdout, stderr, stopped } = await runSessions(topic, 90_000);
   const read = /^\s+records read\s+(\S+)/m.exec(stderr)?.[1];
   assert.ok(!stopped, `oxbow sessions stalled: stopped after 90 s having read ${read} records of ${RECORDS}`);
   assert.equal(code, 0, `oxbow sessions did not exit 0 by itself (signal ${signal}, records read ${read}):\n${stderr.slice(-3000)}`);
 
   const seen = new Map<string, number>();
-  for (const line of Buffer.concat(out).toString('utf8').split('\n')) {
+  for (const line of stdout.split('\n')) {
     if (!line) continue;
     const r = JSON.parse(line) as { retract?: true; key: string; result: { events: number } };
     assert.ok(!r.retract, `unexpected retraction: ${line}`);
@@ -88,15 +94,7 @@ test('a record larger than what the reader fetches of a partition at once is rea
     for (const [i, pad] of [[0, 10], [1, 600 * 1024], [2, 10], [3, 300 * 1024], [4, 10]] as const) {
       await producer.send({ topic: big, acks: -1, messages: [{ key: `u${i}`, value: event(`u${i}`, i, pad) }] });
     }
-    const child = spawn(process.execPath, [bin, 'sessions', '--brokers', brokers(), '--topic', big, '--stop-at-live', '--aggregate', 'listening', '--gap', '1m', '--output', '-'],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const limit = setTimeout(() => child.kill('SIGTERM'), 60_000);
-    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-    clearTimeout(limit);
+    const { code, stdout, stderr } = await runSessions(big, 60_000);
     assert.equal(code, 0, stderr.slice(-3000));
     assert.match(stderr, /^\s+records read\s+5 \(archive 0, kafka 5\)$/m);
     const keys = stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { key: string; result: { events: number } })).map((r) => `${r.key}:${r.result.events}`).sort();
