@@ -14,8 +14,8 @@ const QUOTE = 0x22, BACKSLASH = 0x5c, COLON = 0x3a, COMMA = 0x2c, OPEN = 0x7b, C
 
 const decoder = new TextDecoder();
 
-function skipWs(v: Uint8Array, i: number): number {
-  for (; i < v.length; i++) {
+function skipWs(v: Uint8Array, i: number, to: number): number {
+  for (; i < to; i++) {
     const b = v[i]!;
     if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return i;
   }
@@ -27,8 +27,8 @@ function isDigit(b: number | undefined): boolean {
 }
 
 /** End of a plain string whose opening quote is at i-1: printable ASCII without escapes, else -1 (unsure). */
-function plainStringEnd(v: Uint8Array, i: number): number {
-  for (; i < v.length; i++) {
+function plainStringEnd(v: Uint8Array, i: number, to: number): number {
+  for (; i < to; i++) {
     const b = v[i]!;
     if (b === QUOTE) return i;
     if (b === BACKSLASH || b < 0x20 || b >= 0x80) return -1;
@@ -58,22 +58,22 @@ function plainString(v: Uint8Array, start: number, end: number): string {
   return s;
 }
 
-/** End of a JSON number starting at i (strict JSON grammar), else -1. */
-function numberEnd(v: Uint8Array, i: number): number {
-  if (v[i] === MINUS) i++;
-  if (v[i] === 0x30) i++;
-  else if (isDigit(v[i])) while (isDigit(v[i])) i++;
+/** End of a JSON number starting at i (strict JSON grammar) and ending by `to`, else -1. */
+function numberEnd(v: Uint8Array, i: number, to: number): number {
+  if (i < to && v[i] === MINUS) i++;
+  if (i < to && v[i] === 0x30) i++;
+  else if (i < to && isDigit(v[i])) while (i < to && isDigit(v[i])) i++;
   else return -1;
-  if (v[i] === DOT) {
+  if (i < to && v[i] === DOT) {
     i++;
-    if (!isDigit(v[i])) return -1;
-    while (isDigit(v[i])) i++;
+    if (!(i < to && isDigit(v[i]))) return -1;
+    while (i < to && isDigit(v[i])) i++;
   }
-  if (v[i] === 0x65 || v[i] === 0x45) {
+  if (i < to && (v[i] === 0x65 || v[i] === 0x45)) {
     i++;
-    if (v[i] === 0x2b || v[i] === MINUS) i++;
-    if (!isDigit(v[i])) return -1;
-    while (isDigit(v[i])) i++;
+    if (i < to && (v[i] === 0x2b || v[i] === MINUS)) i++;
+    if (!(i < to && isDigit(v[i]))) return -1;
+    while (i < to && isDigit(v[i])) i++;
   }
   return i;
 }
@@ -99,11 +99,11 @@ const LITERALS: readonly [Uint8Array, boolean | null][] = [
   [new TextEncoder().encode('true'), true], [new TextEncoder().encode('false'), false], [new TextEncoder().encode('null'), null],
 ];
 
-/** End of the literal starting at i, and its value; null when none starts there. */
-function literalAt(v: Uint8Array, i: number): [number, boolean | null] | null {
+/** End of the literal starting at i and ending by `to`, and its value; null when none starts there. */
+function literalAt(v: Uint8Array, i: number, to: number): [number, boolean | null] | null {
   for (const [word, value] of LITERALS) {
     let k = 0;
-    while (k < word.length && v[i + k] === word[k]) k++;
+    while (k < word.length && i + k < to && v[i + k] === word[k]) k++;
     if (k === word.length) return [i + k, value];
   }
   return null;
@@ -119,17 +119,21 @@ export function scanFields(names: readonly string[]): Uint8Array[] {
  * one); UNSURE unless the whole value is a flat object of ASCII keys whose values are plain strings, numbers and
  * literals, with no wanted field twice. The whole value is checked, so a value that is not JSON is never answered for.
  * `out`, when given, is filled and returned instead of a new array (a caller that reads it at once, once per record).
+ * The value is `v[from..to)` (default the whole of `v`): a caller holding many values in one buffer (lines) scans each
+ * in place; nothing outside the range is read.
  */
-export function scanFlatObject(v: Uint8Array, fields: readonly Uint8Array[], out: ScannedValue[] = new Array<ScannedValue>(fields.length)): ScannedValue[] | typeof UNSURE {
+export function scanFlatObject(
+  v: Uint8Array, fields: readonly Uint8Array[], out: ScannedValue[] = new Array<ScannedValue>(fields.length), from = 0, to = v.length,
+): ScannedValue[] | typeof UNSURE {
   for (let f = 0; f < fields.length; f++) out[f] = ABSENT;
-  let i = skipWs(v, 0);
-  if (v[i] !== OPEN) return UNSURE;
-  i = skipWs(v, i + 1);
-  if (v[i] === CLOSE) return skipWs(v, i + 1) === v.length ? out : UNSURE;
+  let i = skipWs(v, from, to);
+  if (i === to || v[i] !== OPEN) return UNSURE;
+  i = skipWs(v, i + 1, to);
+  if (i < to && v[i] === CLOSE) return skipWs(v, i + 1, to) === to ? out : UNSURE;
   for (;;) {
-    if (v[i] !== QUOTE) return UNSURE;
+    if (i === to || v[i] !== QUOTE) return UNSURE;
     const keyStart = i + 1;
-    const keyEnd = plainStringEnd(v, keyStart);
+    const keyEnd = plainStringEnd(v, keyStart, to);
     if (keyEnd < 0) return UNSURE;
     let wanted = -1;
     for (let f = 0; f < fields.length && wanted < 0; f++) {
@@ -139,23 +143,24 @@ export function scanFlatObject(v: Uint8Array, fields: readonly Uint8Array[], out
       while (k < name.length && v[keyStart + k] === name[k]) k++;
       if (k === name.length) wanted = f;
     }
-    i = skipWs(v, keyEnd + 1);
-    if (v[i] !== COLON) return UNSURE;
-    i = skipWs(v, i + 1);
+    i = skipWs(v, keyEnd + 1, to);
+    if (i === to || v[i] !== COLON) return UNSURE;
+    i = skipWs(v, i + 1, to);
+    if (i === to) return UNSURE;
     const b = v[i];
     let end: number;
     let value: ScannedValue;
     if (b === QUOTE) {
-      end = plainStringEnd(v, i + 1);
+      end = plainStringEnd(v, i + 1, to);
       if (end < 0) return UNSURE;
       value = wanted >= 0 ? plainString(v, i + 1, end) : '';
       end++;
     } else if (b === MINUS || isDigit(b)) {
-      end = numberEnd(v, i);
+      end = numberEnd(v, i, to);
       if (end < 0) return UNSURE;
       value = wanted >= 0 ? numberValue(v, i, end) : 0;
     } else {
-      const literal = literalAt(v, i);
+      const literal = literalAt(v, i, to);
       if (literal === null) return UNSURE;
       [end, value] = literal;
     }
@@ -164,12 +169,12 @@ export function scanFlatObject(v: Uint8Array, fields: readonly Uint8Array[], out
       if (out[wanted] !== ABSENT) return UNSURE;
       out[wanted] = value;
     }
-    i = skipWs(v, end);
-    if (v[i] === COMMA) {
-      i = skipWs(v, i + 1);
+    i = skipWs(v, end, to);
+    if (i < to && v[i] === COMMA) {
+      i = skipWs(v, i + 1, to);
       continue;
     }
-    if (v[i] !== CLOSE) return UNSURE;
-    return skipWs(v, i + 1) === v.length ? out : UNSURE;
+    if (i === to || v[i] !== CLOSE) return UNSURE;
+    return skipWs(v, i + 1, to) === to ? out : UNSURE;
   }
 }

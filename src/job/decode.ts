@@ -128,9 +128,12 @@ function eventBuilder(names: readonly string[]): ScanFields['build'] {
   return new Function('v', 'absent', `const e = {};\n${stores.join('\n')}\nreturn e;`) as ScanFields['build'];
 }
 
-/** The event with just the needed fields, as JSON.parse would give them; null when the scan is not certain. */
-export function scannedEvent(value: Uint8Array, scan: ScanFields): Record<string, unknown> | null {
-  const values = scanFlatObject(value, scan.bytes, scan.values);
+/**
+ * The event with just the needed fields, as JSON.parse would give them; null when the scan is not certain. The value is
+ * `value[from..to)` (default all of it).
+ */
+export function scannedEvent(value: Uint8Array, scan: ScanFields, from = 0, to = value.length): Record<string, unknown> | null {
+  const values = scanFlatObject(value, scan.bytes, scan.values, from, to);
   return values === UNSURE ? null : scan.build(values, ABSENT);
 }
 

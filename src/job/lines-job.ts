@@ -61,18 +61,22 @@ export async function runLinesJob(spec: LinesJobSpec, ports: LinesJobPorts): Pro
     ports.onBadLine(out.lines, reason, line);
     return false;
   };
-  /** One parsed line (`value`), its text given or decoded from `bytes` when needed; true when the run must stop. */
-  const onValue = (value: unknown, text: string | null, bytes: Uint8Array | null): boolean => {
+  // The line being scanned, in place in the chunk read (no view per line): decoded only when its text is needed.
+  let lineBuf: Uint8Array = new Uint8Array(0);
+  let lineStart = 0;
+  let lineEnd = 0;
+  /** One parsed line (`value`), its text given or (null) decoded from the scanned line when needed; true when the run must stop. */
+  const onValue = (value: unknown, text: string | null): boolean => {
     const o = value as Record<string, unknown> | null;
     if (wm.explicit && o !== null && typeof o === 'object' && o[spec.event.keyField] === undefined && 'watermark' in o) {
       const t = parseEventTime(o.watermark);
-      if (t === null) return bad('the watermark is not epoch ms or ISO-8601', text ?? utf8.decode(bytes!));
+      if (t === null) return bad('the watermark is not epoch ms or ISO-8601', text ?? lineText());
       engine.advanceWatermark(t);
       return false;
     }
     const d = decodeObject(spec.event, value, Number.NaN, null);
-    if (typeof d === 'string') return bad(d === 'the value is JSON but not an object' ? 'not a JSON object' : d, text ?? utf8.decode(bytes!));
-    if (ports.onEventLine) ports.onEventLine(text ?? utf8.decode(bytes!));
+    if (typeof d === 'string') return bad(d === 'the value is JSON but not an object' ? 'not a JSON object' : d, text ?? lineText());
+    if (ports.onEventLine) ports.onEventLine(text ?? lineText());
     out.events++;
     engine.processEvent(0, d.key, d.ts, d.event);
     if (!wm.explicit && d.ts > maxTs) {
@@ -90,12 +94,17 @@ export async function runLinesJob(spec: LinesJobSpec, ports: LinesJobPorts): Pro
     } catch {
       return bad('not JSON', line);
     }
-    return onValue(value, line, null);
+    return onValue(value, line);
   };
-  const onBytes = (v: Uint8Array): boolean => {
+  const lineText = (): string => utf8.decode(lineBuf.subarray(lineStart, lineEnd));
+  /** The line `buf[start..end)`. */
+  const onBytes = (buf: Uint8Array, start: number, end: number): boolean => {
     out.lines++;
-    const event = scan === null ? null : scannedEvent(v, scan);
-    return event !== null ? onValue(event, null, v) : onText(utf8.decode(v));
+    lineBuf = buf;
+    lineStart = start;
+    lineEnd = end;
+    const event = scan === null ? null : scannedEvent(buf, scan, start, end);
+    return event !== null ? onValue(event, null) : onText(lineText());
   };
 
   if (ports.input) {
@@ -113,7 +122,7 @@ export async function runLinesJob(spec: LinesJobSpec, ports: LinesJobPorts): Pro
       }
       let start = 0;
       for (let end = chunk.indexOf(LF); end >= 0; end = chunk.indexOf(LF, start)) {
-        if (onBytes(chunk.subarray(start, end > start && chunk[end - 1] === CR ? end - 1 : end))) return out;
+        if (onBytes(chunk, start, end > start && chunk[end - 1] === CR ? end - 1 : end)) return out;
         start = end + 1;
         const waiting = ports.afterLine?.();
         if (waiting !== undefined) await waiting;
@@ -122,7 +131,7 @@ export async function runLinesJob(spec: LinesJobSpec, ports: LinesJobPorts): Pro
     }
     if (carry !== null && carry.length > 0) {
       // The last line without an LF; a lone CR at its end is dropped as before an LF.
-      if (onBytes(carry[carry.length - 1] === CR ? carry.subarray(0, carry.length - 1) : carry)) return out;
+      if (onBytes(carry, 0, carry[carry.length - 1] === CR ? carry.length - 1 : carry.length)) return out;
       const waiting = ports.afterLine?.();
       if (waiting !== undefined) await waiting;
     }

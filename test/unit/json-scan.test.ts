@@ -26,9 +26,22 @@ function byParse(text: Uint8Array, fields: string[]): unknown[] | typeof UNSURE 
   return fields.map((f) => (Object.prototype.hasOwnProperty.call(v, f) ? (v as Record<string, unknown>)[f] : ABSENT));
 }
 
-/** The scan either is unsure or agrees with JSON.parse; it is never sure of a value JSON.parse refuses. */
+/** Bytes around a value that would change the answer if the scan read past its range (digits, a closing brace, a field). */
+const BEFORE = bytes('{"ts":9');
+const AFTER = bytes(' 7 }\n{"userId":"zz"}');
+
+/**
+ * The scan either is unsure or agrees with JSON.parse; it is never sure of a value JSON.parse refuses. Scanned in place
+ * inside a larger buffer (`from`, `to`: sessionize's lines), it gives the same answer.
+ */
 function agrees(text: Uint8Array, fields: string[], label: string, out?: ScannedValue[]): boolean {
+  const framed = new Uint8Array(BEFORE.length + text.length + AFTER.length);
+  framed.set(BEFORE);
+  framed.set(text, BEFORE.length);
+  framed.set(AFTER, BEFORE.length + text.length);
+  const inPlace = scanFlatObject(framed, scanFields(fields), undefined, BEFORE.length, BEFORE.length + text.length);
   const scanned = scanFlatObject(text, scanFields(fields), out);
+  assert.deepEqual(inPlace === UNSURE ? UNSURE : [...inPlace], scanned === UNSURE ? UNSURE : [...scanned], `${label}: scanned in place`);
   if (scanned === UNSURE) return false;
   const parsed = byParse(text, fields);
   assert.notEqual(parsed, UNSURE, `the scan answered for what JSON.parse refuses: ${label}`);
