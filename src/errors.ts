@@ -80,8 +80,8 @@ export class ConnectionError extends OxbowError {
 }
 
 /**
- * A worker process of a parallel job, or an engine thread, failed: the message is its error's, and the command exits
- * with the code that error carried (2 for bad input, 1 otherwise).
+ * A worker process of a parallel job, an engine thread or the Kafka reader's thread failed: the message is its
+ * error's, and the command exits with the code that error carried (2 for bad input, 1 otherwise).
  */
 export class WorkerFailure extends OxbowError {
   constructor(message: string, private readonly workerExitCode: number, options: OxbowErrorOptions = {}) {

@@ -10,11 +10,31 @@ export type SecurityProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SS
 const PROTOCOLS: readonly SecurityProtocol[] = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
 const MECHANISMS = { PLAIN: 'plain', 'SCRAM-SHA-256': 'scram-sha-256', 'SCRAM-SHA-512': 'scram-sha-512' } as const;
 
-/** What a client config file gives the kafkajs client. */
+/**
+ * The TLS settings of every broker connection (PEM contents, not paths): data only, so that they can cross to the
+ * Kafka reader's thread; `tlsOptions` makes Node's options of them.
+ */
+export interface TlsSettings {
+  ca?: string[];
+  cert?: string;
+  key?: string;
+  passphrase?: string;
+  rejectUnauthorized?: boolean;
+  /** false: the broker's certificate is not checked against its host name (`ssl.endpoint.identification.algorithm=`). */
+  checkHostName?: false;
+}
+
+/** Node's TLS options of the settings. */
+export function tlsOptions(settings: TlsSettings): ConnectionOptions {
+  const { checkHostName, ...options } = settings;
+  return checkHostName === false ? { ...options, checkServerIdentity: () => undefined } : options;
+}
+
+/** What a client config file gives the kafkajs client: data only (it crosses to the Kafka reader's thread). */
 export interface KafkaSecurity {
   protocol: SecurityProtocol;
-  /** TLS options for every broker connection (PEM contents, not paths); undefined without TLS. */
-  ssl?: ConnectionOptions;
+  /** TLS of every broker connection; undefined without TLS. */
+  ssl?: TlsSettings;
   /** Set for SASL_* protocols. */
   sasl?: SASLOptions & { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   clientId?: string;
@@ -91,7 +111,7 @@ export function kafkaSecurityFromProperties(text: string, file: string, env: Nod
     }
   }
 
-  let ssl: ConnectionOptions | undefined;
+  let ssl: TlsSettings | undefined;
   const caPath = get('ssl.ca.location');
   const certPath = get('ssl.certificate.location');
   const keyPath = get('ssl.key.location');
@@ -118,7 +138,7 @@ export function kafkaSecurityFromProperties(text: string, file: string, env: Nod
       description.push('certificate NOT verified');
     }
     if (get('ssl.endpoint.identification.algorithm') === undefined && props.has('ssl.endpoint.identification.algorithm')) {
-      ssl.checkServerIdentity = () => undefined;
+      ssl.checkHostName = false;
       description.push('host name not checked');
     }
   } else if ([caPath, certPath, keyPath].some((p) => p !== undefined)) {

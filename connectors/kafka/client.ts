@@ -6,7 +6,7 @@ import { AuthenticationError, ConnectionError, OxbowError, UnavailableError, Usa
 import { getLogger, type LogLevel } from '../../src/logger.js';
 import { redactCredentials } from '../../src/redact.js';
 import { tlsFailure } from '../../src/tls-failure.js';
-import type { KafkaSecurity } from './client-config.js';
+import { type KafkaSecurity, tlsOptions } from './client-config.js';
 
 const { Kafka: KafkaClass, logLevel, Partitioners } = kafkajs;
 
@@ -14,8 +14,6 @@ export interface KafkaClientOptions {
   /** `host:port[,host:port...]` as given to --brokers. */
   brokers: string;
   clientId?: string;
-  /** How long kafkajs may keep retrying one request before oxbow reports the brokers unreachable. Default 30 s. */
-  connectWithinMs?: number;
   /** TLS and SASL from `--kafka-config` (client-config.ts); plaintext without. */
   security?: KafkaSecurity;
 }
@@ -50,14 +48,15 @@ const oxbowLogCreator: logCreator = () => (entry: LogEntry) => {
   log[mapped](String(message), fields);
 };
 
-/** A kafkajs client whose retries end within `connectWithinMs` (kafkajs's defaults can retry for minutes). */
+/** A kafkajs client whose retries end within about 20 s (kafkajs's defaults can retry for minutes). */
 export function createKafka(options: KafkaClientOptions): Kafka {
   const brokers = parseBrokers(options.brokers);
   const config: KafkaConfig = {
     clientId: options.security?.clientId ?? options.clientId ?? 'oxbow',
     brokers,
-    ...(options.security?.ssl === undefined ? {} : { ssl: options.security.ssl }),
-    ...(options.security?.sasl === undefined ? {} : { sasl: options.security.sasl }),
+    ...(options.security?.ssl === undefined ? {} : { ssl: tlsOptions(options.security.ssl) }),
+    // A copy: kafkajs adds its authentication function to the object it is given, and the options must stay data.
+    ...(options.security?.sasl === undefined ? {} : { sasl: { ...options.security.sasl } }),
     connectionTimeout: 3000,
     requestTimeout: 25_000,
     // 300 ms doubling to 5 s, 6 retries: about 20 s of trying before a failure surfaces.
@@ -133,7 +132,7 @@ export async function kafkaCall<T>(givenBrokers: string, doing: string, fn: () =
  */
 export async function checkKafkaTls(givenBrokers: string, security: KafkaSecurity | undefined, timeoutMs = 5_000): Promise<void> {
   if (security?.ssl === undefined) return;
-  const ssl = security.ssl;
+  const ssl = tlsOptions(security.ssl);
   for (const broker of parseBrokers(givenBrokers)) {
     const i = broker.lastIndexOf(':');
     const host = broker.slice(0, i).replace(/^\[|\]$/g, '');

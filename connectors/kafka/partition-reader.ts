@@ -1,8 +1,8 @@
 // The live side of the hybrid source: reads chosen partitions of a topic from exact offsets (kafkajs, seek), pulled batch by batch.
 
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, Kafka } from 'kafkajs';
-import type { LiveBatch, LiveReader, SourceRecord } from '../../src/source/types.js';
+import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { LiveBatch, SourceRecord } from '../../src/source/types.js';
 import { toBytes } from './record-bytes.js';
 import { ConnectionError, OxbowError, UnavailableError } from '../../src/errors.js';
 import { getLogger } from '../../src/logger.js';
@@ -12,13 +12,33 @@ import { fetchTopicOffsets } from './topic-offsets.js';
 
 const log = getLogger('kafka-reader');
 
-export interface KafkaPartitionReaderOptions {
+export interface KafkaPartitionReaderOptions<B> {
   kafka: Kafka;
   brokers: string;
   topic: string;
   /** Batches buffered ahead of the consumer of `next()`; kafkajs waits (heartbeating) when they are full. */
   maxBufferedBatches?: number;
+  /** What a fetched batch becomes (default: a LiveBatch of SourceRecords; the reader thread packs instead). */
+  collect?: BatchCollector<B>;
 }
+
+/**
+ * A fetched batch of `partition` as the reader queues it: its messages at or past `from` (those before are what a fetch
+ * from before a seek delivered) with `nextOffset` where reading continues; null when no message is at or past `from`.
+ * `last` is the offset of the last message taken.
+ */
+export type BatchCollector<B> = (partition: number, messages: KafkaMessage[], from: bigint, nextOffset: bigint) => { batch: B; last: bigint } | null;
+
+/** The default collector: a SourceRecord per message, its key and value kafkajs's own Buffers. */
+export const collectRecords: BatchCollector<LiveBatch> = (partition, messages, from, nextOffset) => {
+  const records: SourceRecord[] = [];
+  for (const m of messages) {
+    const offset = BigInt(m.offset);
+    if (offset < from) continue;
+    records.push({ offset, timestamp: Number(m.timestamp), key: toBytes(m.key), value: toBytes(m.value), eventTime: null });
+  }
+  return records.length === 0 ? null : { batch: { partition, records, nextOffset }, last: records[records.length - 1]!.offset };
+};
 
 /** The partitions Kafka has for a topic, ascending (for a job given no --partitions and no archive). */
 export async function listKafkaPartitions(kafka: Kafka, brokers: string, topic: string): Promise<number[]> {
@@ -53,11 +73,11 @@ const RESTART_PAUSE_MS = 1000;
  * and again until Kafka answers (within its budget); a failure that restarting cannot mend fails the reader, and the job
  * stops naming it, its last checkpoint intact.
  */
-export class KafkaPartitionReader implements LiveReader {
+export class KafkaPartitionReader<B = LiveBatch> {
   /** One admin client, shared by concurrent offset look-ups (a promise, so two callers never connect two clients). */
   private admin: Promise<Admin> | null = null;
   private consumer: Consumer | null = null;
-  private readonly queue: LiveBatch[] = [];
+  private readonly queue: B[] = [];
   private readonly positions = new Map<number, bigint>();
   private readonly paused = new Set<number>();
   private wake: (() => void) | null = null;
@@ -70,7 +90,11 @@ export class KafkaPartitionReader implements LiveReader {
   /** Partitions of the topic this job does not read. */
   private others: number[] = [];
 
-  constructor(private readonly o: KafkaPartitionReaderOptions) {}
+  private readonly collect: BatchCollector<B>;
+
+  constructor(private readonly o: KafkaPartitionReaderOptions<B>) {
+    this.collect = o.collect ?? (collectRecords as unknown as BatchCollector<B>);
+  }
 
   private adminClient(): Promise<Admin> {
     if (!this.admin) {
@@ -151,21 +175,10 @@ export class KafkaPartitionReader implements LiveReader {
           // kafkajs fetches each partition from its last resolved offset: without this it would fetch the first batch again
           // and again (all below `from`, dropped), and the reader would stall after one batch per partition.
           resolveOffset(batch.lastOffset());
-          const records: SourceRecord[] = [];
-          for (const m of batch.messages) {
-            const offset = BigInt(m.offset);
-            if (offset < from) continue;
-            records.push({
-              offset,
-              timestamp: Number(m.timestamp),
-              key: toBytes(m.key),
-              value: toBytes(m.value),
-              eventTime: null,
-            });
-          }
-          if (records.length === 0) return;
-          this.positions.set(p, records[records.length - 1]!.offset + 1n);
-          this.queue.push({ partition: p, records, nextOffset: BigInt(batch.lastOffset()) + 1n });
+          const taken = this.collect(p, batch.messages, from, BigInt(batch.lastOffset()) + 1n);
+          if (taken === null) return;
+          this.positions.set(p, taken.last + 1n);
+          this.queue.push(taken.batch);
           this.wake?.();
           while (this.queue.length >= limit && isRunning() && !isStale()) {
             await new Promise<void>((resolve) => { this.drained = resolve; setTimeout(resolve, 1000); });
@@ -240,7 +253,7 @@ export class KafkaPartitionReader implements LiveReader {
     this.wake?.();
   }
 
-  async next(timeoutMs: number): Promise<LiveBatch | null> {
+  async next(timeoutMs: number): Promise<B | null> {
     if (this.failure) throw this.failure;
     let batch = this.queue.shift();
     if (!batch) {

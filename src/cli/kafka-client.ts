@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import type { Kafka } from 'kafkajs';
-import { checkKafkaTls, createKafka } from '../../connectors/kafka/client.js';
+import { checkKafkaTls, createKafka, type KafkaClientOptions } from '../../connectors/kafka/client.js';
 import { type KafkaSecurity, kafkaSecurityFromProperties, type ReadPem } from '../../connectors/kafka/client-config.js';
 import { UsageError } from '../errors.js';
 import { getLogger } from '../logger.js';
@@ -51,9 +51,14 @@ export async function loadKafkaSecurity(opts: KafkaCliOptions): Promise<KafkaSec
   return security;
 }
 
-/** A kafkajs client for `brokers` with the command's `--kafka-config`, its TLS checked first. */
-export async function kafkaClient(opts: KafkaCliOptions, brokers: string, clientId: string): Promise<Kafka> {
+/** The client options for `brokers` with the command's `--kafka-config`, its TLS checked first (a thread builds its own client of them). */
+export async function kafkaClientOptions(opts: KafkaCliOptions, brokers: string, clientId: string): Promise<KafkaClientOptions> {
   const security = await loadKafkaSecurity(opts);
   await checkKafkaTls(brokers, security);
-  return createKafka({ brokers, clientId, security });
+  return { brokers, clientId, security };
+}
+
+/** A kafkajs client for `brokers` with the command's `--kafka-config`, its TLS checked first. */
+export async function kafkaClient(opts: KafkaCliOptions, brokers: string, clientId: string): Promise<Kafka> {
+  return createKafka(await kafkaClientOptions(opts, brokers, clientId));
 }

@@ -2,9 +2,11 @@
 // checkpoint store and the checkpoint to restore; and the event-time definition, which may come from the archive.
 
 import { connectCatalog } from '../../connectors/connect/connect-catalog.js';
-import { type KafkaCliOptions, kafkaClient } from './kafka-client.js';
+import { type KafkaCliOptions, kafkaClientOptions } from './kafka-client.js';
 import type { Kafka } from 'kafkajs';
 import { KafkaPartitionReader, listKafkaPartitions } from '../../connectors/kafka/partition-reader.js';
+import { ThreadedPartitionReader } from '../../connectors/kafka/threaded-reader.js';
+import { createKafka, type KafkaClientOptions } from '../../connectors/kafka/client.js';
 import { KafkaSink } from '../../connectors/kafka/sink-kafka.js';
 import { parquetFormat } from '../../connectors/parquet/parquet-format.js';
 import { jsonlGzFormat } from '../archive/jsonl-format.js';
@@ -60,15 +62,25 @@ export interface OpenedPorts {
 
 /** Opens everything the flags name; usage errors (a missing topic, no partitions, a bad output) before any reading. */
 export async function openSessionsPorts(flags: SessionsPortFlags, stdout: NodeJS.WritableStream, eventTimeGiven: boolean): Promise<OpenedPorts> {
-  const { open, kafka, topic, partitions, archive, eventTime } = await openInput(flags, eventTimeGiven);
+  const { open, kafka, client, topic, partitions, archive, eventTime } = await openInput(flags, eventTimeGiven);
   const profiles = flags.profiles !== undefined ? await openProfiles(flags, open, kafka, flags.profiles) : null;
   const store = flags.checkpointDir ? (({ fs, root }) => new CheckpointStore(fs, root))(open(flags.checkpointDir)) : null;
   return {
     topic, partitions, archive, eventTime, store, profiles,
-    live: kafka && flags.brokers ? new KafkaPartitionReader({ kafka, brokers: flags.brokers, topic }) : null,
+    live: kafka && client ? eventsReader(kafka, client, topic) : null,
     output: openOutput(flags, kafka, stdout, open),
     restore: await loadRestore(flags, store, open),
   };
+}
+
+/**
+ * The events topic's reader of a job of one process: on a thread of its own (docs/replay.md, "Reading Kafka"), or on the
+ * job's thread with `OXBOW_READER_THREAD=off`.
+ */
+function eventsReader(kafka: Kafka, client: KafkaClientOptions, topic: string): LiveReader {
+  return process.env.OXBOW_READER_THREAD === 'off'
+    ? new KafkaPartitionReader({ kafka, brokers: client.brokers, topic })
+    : new ThreadedPartitionReader({ client, topic });
 }
 
 /**
@@ -116,7 +128,8 @@ async function openInput(flags: SessionsPortFlags, eventTimeGiven: boolean) {
   const archive = await openArchive(flags, open);
   const topic = archive.topic;
   if (!topic) throw new UsageError('--topic: name the topic to read from Kafka');
-  const kafka: Kafka | null = flags.brokers ? await kafkaClient(flags, flags.brokers, 'oxbow-sessions') : null;
+  const client = flags.brokers ? await kafkaClientOptions(flags, flags.brokers, 'oxbow-sessions') : null;
+  const kafka: Kafka | null = client ? createKafka(client) : null;
   const kafkaPartitions = kafka && flags.brokers ? await listKafkaPartitions(kafka, flags.brokers, topic) : [];
   const known = [...new Set([...archive.partitions, ...kafkaPartitions])].sort((a, b) => a - b);
   const partitions = flags.partitions ? parsePartitionSpec(flags.partitions) : known;
@@ -130,7 +143,7 @@ async function openInput(flags: SessionsPortFlags, eventTimeGiven: boolean) {
   }
   // A Connect archive records no event-time definition: the job's own (given, or the default) reads it.
   const eventTime = await chooseEventTime(flags, eventTimeGiven, flags.archiveLayout === 'connect' ? null : archive.catalog, partitions);
-  return { open, kafka, topic, partitions, archive: archive.catalog, eventTime };
+  return { open, kafka, client, topic, partitions, archive: archive.catalog, eventTime };
 }
 
 async function openArchive(flags: SessionsPortFlags, open: ReturnType<typeof storageOpener>): Promise<{ catalog: ArchiveCatalog | null; topic: string | null; partitions: number[] }> {

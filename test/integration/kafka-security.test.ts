@@ -74,9 +74,15 @@ test('archive and sessions (archive + live, --stop-at-live) over SASL_SSL give w
     await cli(['produce', ...secured, '--topic', topic, '--users', '400', '--start', String(Date.now()), '--duration', '20m', '--seed', '3', '--limit', '300']);
     await cli(['sessions', '--archive', overSasl, ...secured, '--topic', topic, '--aggregate', 'listening', '--stop-at-live', '--output', `file://${join(dir, 'out-sasl')}`]);
     await cli(['sessions', '--archive', overPlain, '--brokers', brokers(), '--topic', topic, '--aggregate', 'listening', '--stop-at-live', '--output', `file://${join(dir, 'out-plain')}`]);
+    // The same with the broker's host name not checked (a setting that reaches the Kafka reader's thread too).
+    // Written beside `dir`, not in it: every file in `dir` must be free of the password, and this one holds it.
+    const unchecked = `${dir}-client-no-hostname.properties`;
+    await writeFile(unchecked, `${await readFile(sasl.config, 'utf8')}\nssl.endpoint.identification.algorithm=\n`);
+    await cli(['sessions', '--archive', overSasl, '--brokers', sasl.brokers, '--kafka-config', unchecked, '--topic', topic, '--aggregate', 'listening', '--stop-at-live', '--output', `file://${join(dir, 'out-unchecked')}`]);
     const expected = offlineSessions(events(await kafkaLog(topic)), 30 * 60_000, 'listening');
     assert.ok(expected.length > 0);
     assert.deepEqual(await publishedSessions(join(dir, 'out-sasl')), expected, 'sessions over SASL_SSL = the offline pass');
+    assert.deepEqual(await publishedSessions(join(dir, 'out-unchecked')), expected, 'sessions over SASL_SSL, host name not checked = the offline pass');
     assert.deepEqual(await publishedSessions(join(dir, 'out-plain')), expected, 'sessions over plaintext = the offline pass');
     assert.ok(runs.some((r) => r.stderr.includes('SCRAM-SHA-512 as user oxbow')), 'the security in use is logged, by name');
 
@@ -98,6 +104,7 @@ test('archive and sessions (archive + live, --stop-at-live) over SASL_SSL give w
     assertNoSecret(secret, runs, [...await filesUnder(dir), { path: 'the metrics page', text: page }]);
   } finally {
     await rm(dir, { recursive: true, force: true });
+    await rm(`${dir}-client-no-hostname.properties`, { force: true });
   }
 });
 

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { kafkaSecurityFromProperties, parseProperties } from '../../../../connectors/kafka/client-config.js';
+import { kafkaSecurityFromProperties, parseProperties, tlsOptions } from '../../../../connectors/kafka/client-config.js';
 import { UsageError } from '../../../../src/errors.js';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
@@ -50,7 +50,9 @@ test('SSL with a client certificate; verification switches as Java and librdkafk
   const s = parse('security.protocol=SSL\nssl.ca.location=/etc/kafka/ca.pem\nssl.certificate.location=/etc/kafka/client.pem\nssl.key.location=/etc/kafka/client.key\nssl.key.password=s3cret\nssl.endpoint.identification.algorithm=\n');
   assert.equal(s.ssl?.cert, PEM + 'cert');
   assert.equal(s.ssl?.passphrase, 's3cret');
-  assert.equal(typeof s.ssl?.checkServerIdentity, 'function');
+  assert.equal(s.ssl?.checkHostName, false);
+  assert.equal(typeof tlsOptions(s.ssl!).checkServerIdentity, 'function');
+  assert.equal(tlsOptions({ ca: [PEM] }).checkServerIdentity, undefined, 'host names checked unless the file says otherwise');
   assert.equal(s.sasl, undefined);
   assert.equal(parse('security.protocol=SSL\nenable.ssl.certificate.verification=false\n').ssl?.rejectUnauthorized, false);
   assert.deepEqual(parse('client.id=x\n'), { protocol: 'PLAINTEXT', ssl: undefined, sasl: undefined, clientId: 'x', description: 'PLAINTEXT', unused: [] });
@@ -68,4 +70,18 @@ test('what oxbow cannot do as written is refused naming the property, never echo
   refused('security.protocol=SSL\nssl.ca.location=/nowhere/ca.pem\n', /ssl\.ca\.location: cannot read \/nowhere\/ca\.pem/);
   refused('sasl.mechanism=PLAIN\nsasl.username=a\nsasl.password=s3cret\n', /sasl\.\* settings are set but security\.protocol is PLAINTEXT/);
   refused('security.protocol=PLAINTEXT\nssl.ca.location=/etc/kafka/ca.pem\n', /ssl\.\* locations are set but security\.protocol is PLAINTEXT/);
+});
+
+test('every security a file gives is data that crosses to another thread unchanged', () => {
+  const files = [
+    'security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nsasl.username=alice\nsasl.password=s3cret\nssl.ca.location=/etc/kafka/ca.pem\n',
+    'security.protocol=SSL\nssl.ca.location=/etc/kafka/ca.pem\nssl.certificate.location=/etc/kafka/client.pem\nssl.key.location=/etc/kafka/client.key\nssl.key.password=s3cret\nssl.endpoint.identification.algorithm=\nenable.ssl.certificate.verification=false\n',
+    'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.username=bob\nsasl.password=x\n',
+    'client.id=x\n',
+  ];
+  for (const file of files) {
+    const s = parse(file);
+    // The Kafka reader's thread gets its client options as workerData: a function (a host-name check) would not cross.
+    assert.deepEqual(structuredClone(s), s, file);
+  }
 });

@@ -1,0 +1,74 @@
+// The thread of a ThreadedPartitionReader (threaded-reader.ts): a KafkaPartitionReader whose batches are packed and
+// sent to the job's thread as it takes them, at most `inFlight` ahead; its calls answered, its log lines sent back.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { setLogSink } from '../../src/logger.js';
+import { createKafka } from './client.js';
+import { KafkaPartitionReader } from './partition-reader.js';
+import { type FromReaderThread, packMessages, packedBuffers, type ReaderThreadInit, type ToReaderThread, toWireError } from './threaded-reader.js';
+
+const port = parentPort!;
+const init = workerData as ReaderThreadInit;
+const send = (m: FromReaderThread, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
+setLogSink((r) => send({ t: 'log', level: r.level, component: r.component, message: r.message, fields: r.fields }), init.log.level, init.log.format);
+
+const reader = new KafkaPartitionReader({ kafka: createKafka(init.client), brokers: init.client.brokers, topic: init.topic, collect: packMessages });
+let credits = init.inFlight;
+let creditArrived: (() => void) | null = null;
+let pumping = false;
+let closed = false;
+
+/** Sends batches while the job has room for them, until close() or a failure the reader cannot mend. */
+async function pump(): Promise<void> {
+  try {
+    while (!closed) {
+      if (credits === 0) {
+        await new Promise<void>((resolve) => { creditArrived = resolve; });
+        creditArrived = null;
+        continue;
+      }
+      const batch = await reader.next(250);
+      if (batch === null || closed) continue;
+      credits--;
+      send({ t: 'batch', batch }, packedBuffers(batch));
+    }
+  } catch (err) {
+    if (!closed) send({ t: 'failure', error: toWireError(err) });
+  }
+}
+
+port.on('message', (m: ToReaderThread) => {
+  if (m.t === 'credit') {
+    credits++;
+    creditArrived?.();
+    return;
+  }
+  if (m.t === 'pause') {
+    reader.pause(m.partition);
+    return;
+  }
+  const answer = (work: Promise<Map<number, bigint> | undefined>): void => {
+    work.then(
+      (value) => send(value === undefined ? { t: 'reply', id: m.id } : { t: 'reply', id: m.id, value }),
+      (err: unknown) => send({ t: 'reply', id: m.id, error: toWireError(err) }),
+    );
+  };
+  switch (m.op) {
+    case 'earliestOffsets':
+      return answer(reader.earliestOffsets(m.partitions));
+    case 'latestOffsets':
+      return answer(reader.latestOffsets(m.partitions));
+    case 'start':
+      return answer(reader.start(m.positions).then(() => {
+        if (!pumping) {
+          pumping = true;
+          void pump();
+        }
+        return undefined;
+      }));
+    case 'close':
+      closed = true;
+      creditArrived?.();
+      return answer(reader.close().then(() => undefined));
+  }
+});

@@ -1,0 +1,102 @@
+// The Kafka reader on its own thread (connectors/kafka/threaded-reader.ts) against the real broker: what it hands the
+// job is Kafka's log from the asked offset on, record for record (null keys and values, transactions with aborted
+// records and markers included), held against a plain kafkajs consumer's reading of the log; and a reader that cannot
+// reach Kafka fails the job naming the brokers.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createTopic } from '../../connectors/kafka/bulk-producer.js';
+import { ThreadedPartitionReader } from '../../connectors/kafka/threaded-reader.js';
+import { WorkerFailure } from '../../src/errors.js';
+import { brokers, kafka, kafkaLog, type KafkaLog, uniqueName } from './archive-support.js';
+
+const decoder = new TextDecoder();
+
+/**
+ * Everything the reader hands on from `starts`, until each partition has been read past `lastOffsets` (its last record in
+ * the oracle), and then for one more second: anything more (a record twice, one past the log) shows in the result.
+ */
+async function readAll(reader: ThreadedPartitionReader, starts: Map<number, bigint>, lastOffsets: Map<number, bigint>): Promise<KafkaLog> {
+  const log: KafkaLog = new Map([...starts.keys()].map((p) => [p, []]));
+  const readTo = new Map(starts);
+  await reader.start(starts);
+  const deadline = Date.now() + 60_000;
+  let quietUntil = Infinity;
+  while (Date.now() < quietUntil) {
+    if (quietUntil === Infinity && [...readTo].every(([p, o]) => o > lastOffsets.get(p)!)) quietUntil = Date.now() + 1000;
+    assert.ok(Date.now() < deadline, `the reader stalled at ${[...readTo].map(([p, o]) => `${p}@${o}`).join(',')}`);
+    const batch = await reader.next(200);
+    if (batch === null) continue;
+    for (const r of batch.records) {
+      log.get(batch.partition)!.push({ offset: r.offset, key: r.key === null ? null : decoder.decode(r.key), value: r.value === null ? null : decoder.decode(r.value), timestamp: r.timestamp });
+    }
+    const last = batch.records[batch.records.length - 1];
+    const next = batch.nextOffset ?? (last ? last.offset + 1n : 0n);
+    if (next > readTo.get(batch.partition)!) readTo.set(batch.partition, next);
+  }
+  return log;
+}
+
+test('the reader thread hands on Kafka\'s log exactly, from the log start and from an offset inside it', { timeout: 180_000 }, async () => {
+  const topic = uniqueName('oxbow-it-reader-thread');
+  const k = kafka();
+  await createTopic(k, brokers(), topic, 2);
+  const producer = k.producer({ transactionalId: `${topic}-tx`, idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  for (let t = 0; t < 30; t++) {
+    const tx = await producer.transaction();
+    await tx.send({
+      topic,
+      messages: Array.from({ length: 400 }, (_, i) => {
+        const n = t * 400 + i;
+        return {
+          partition: n % 2,
+          key: n % 11 === 0 ? null : `user-${n % 97}`,
+          // Tombstones, empty values and text beyond ASCII among ordinary events.
+          value: n % 13 === 0 ? null : n % 17 === 0 ? '' : JSON.stringify({ userId: `user-${n % 97}`, ts: 1_732_406_400_000 + n, note: n % 5 === 0 ? 'é✓' : 'x'.repeat(n % 300) }),
+        };
+      }),
+    });
+    if (t % 5 === 4) await tx.abort();
+    else await tx.commit();
+  }
+  await producer.disconnect();
+
+  const oracle = await kafkaLog(topic);
+  const lastOffsets = new Map([...oracle].map(([p, records]) => [p, records[records.length - 1]!.offset]));
+  const reader = new ThreadedPartitionReader({ client: { brokers: brokers(), clientId: 'oxbow-it-reader-thread' }, topic });
+  try {
+    assert.deepEqual(await reader.earliestOffsets([0, 1]), new Map([[0, 0n], [1, 0n]]));
+    // The log ends in an aborted transaction and its marker: past the oracle's last record.
+    const ends = await reader.latestOffsets([0, 1]);
+    for (const p of [0, 1]) assert.ok(ends.get(p)! > lastOffsets.get(p)! + 1n, `partition ${p} ends at ${ends.get(p)}`);
+    assert.deepEqual(await readAll(reader, new Map([[0, 0n], [1, 0n]]), lastOffsets), oracle);
+  } finally {
+    await reader.close();
+  }
+
+  // From an offset inside the log: nothing before it, everything after.
+  const middle = new Map([0, 1].map((p) => [p, oracle.get(p)![Math.floor(oracle.get(p)!.length / 3)]!.offset]));
+  const second = new ThreadedPartitionReader({ client: { brokers: brokers(), clientId: 'oxbow-it-reader-thread' }, topic });
+  try {
+    const log = await readAll(second, middle, lastOffsets);
+    assert.deepEqual(log, new Map([...oracle].map(([p, records]) => [p, records.filter((r) => r.offset >= middle.get(p)!)])));
+  } finally {
+    await second.close();
+  }
+});
+
+test('a reader thread that cannot reach Kafka fails the job with the reader\'s message and exit code', { timeout: 60_000 }, async () => {
+  // Nothing listens on port 1: the thread's reader gives up after kafkajs's retries, and the job's thread gets that failure.
+  const reader = new ThreadedPartitionReader({ client: { brokers: '127.0.0.1:1', clientId: 'oxbow-it-reader-thread' }, topic: 'none' });
+  try {
+    await assert.rejects(reader.earliestOffsets([0]), (e: unknown) => {
+      assert.ok(e instanceof WorkerFailure, String(e));
+      assert.match(e.message, /cannot reach Kafka at 127\.0\.0\.1:1/);
+      assert.equal(e.exitCode, 1);
+      return true;
+    });
+  } finally {
+    await reader.close();
+  }
+});
