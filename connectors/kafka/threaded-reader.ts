@@ -175,7 +175,7 @@ export class ThreadedPartitionReader implements LiveReader {
 
   /** The thread starts at once: loading its modules (about 0.1 s) overlaps the job's own start. */
   constructor(init: Omit<ReaderThreadInit, 'log' | 'inFlight'> & { inFlight?: number }) {
-    const data: ReaderThreadInit = { ...init, log: logSettings(), inFlight: init.inFlight ?? 4 };
+    const data: ReaderThreadInit = { ...init, log: logSettings(), inFlight: init.inFlight ?? 16 };
     const worker = new Worker(new URL('./threaded-reader-worker.js', import.meta.url), { workerData: data });
     // Held (keeping the process alive) only while a call waits for its answer or the reader reads: a job that fails
     // before close() must not wait for the thread.
