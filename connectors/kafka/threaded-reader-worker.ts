@@ -10,7 +10,15 @@ import { type FromReaderThread, packMessages, packedBuffers, type ReaderThreadIn
 const port = parentPort!;
 const init = workerData as ReaderThreadInit;
 const send = (m: FromReaderThread, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
-setLogSink((r) => send({ t: 'log', level: r.level, component: r.component, message: r.message, fields: r.fields }), init.log.level, init.log.format);
+setLogSink((r) => {
+  const line = { t: 'log', level: r.level, component: r.component, message: r.message, fields: r.fields } as const;
+  try {
+    send(line);
+  } catch {
+    // A field that cannot cross (a function in a client's log entry) crosses as text.
+    send({ ...line, fields: { fields: JSON.stringify(r.fields, (_, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) } });
+  }
+}, init.log.level, init.log.format);
 
 const reader = new KafkaPartitionReader({ kafka: createKafka(init.client), brokers: init.client.brokers, topic: init.topic, collect: packMessages });
 let credits = init.inFlight;

@@ -1,6 +1,6 @@
 // The Kafka reader of a sessions job on a thread of its own: kafkajs's fetching and decoding run beside the job's
 // decoding and engine instead of in turn with them. The thread runs a KafkaPartitionReader; batches cross packed in
-// a few transferred arrays (docs/sessions.md, "Kafka phase").
+// a few transferred arrays (docs/replay.md, "Reading Kafka").
 
 import { Worker } from 'node:worker_threads';
 import { EXIT_FAILED, OxbowError, WorkerFailure } from '../../src/errors.js';
