@@ -308,7 +308,7 @@ class ProcessReport {
     const total: JobSummary = {
       records: sum((x) => x.records), recordsArchive: sum((x) => x.recordsArchive), recordsKafka: sum((x) => x.recordsKafka),
       events: sum((x) => x.events), badRecords: sum((x) => x.badRecords), results: sum((x) => x.results), retractions: sum((x) => x.retractions),
-      lateEvents: sum((x) => x.lateEvents), filesRead: sum((x) => x.filesRead), duplicatesSkipped: sum((x) => x.duplicatesSkipped),
+      lateEvents: sum((x) => x.lateEvents), behindWatermark: sum((x) => x.behindWatermark), filesRead: sum((x) => x.filesRead), duplicatesSkipped: sum((x) => x.duplicatesSkipped),
       gapOffsetsSkipped: s.reduce((n, x) => n + BigInt(x.gapOffsetsSkipped), 0n).toString(), corruptFilesSkipped: sum((x) => x.corruptFilesSkipped),
       checkpoints: sum((x) => x.checkpoints),
       switchPauseMs: s.some((x) => x.switchPauseMs !== null) ? Math.max(...s.map((x) => x.switchPauseMs ?? 0)) : null,

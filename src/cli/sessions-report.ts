@@ -48,6 +48,16 @@ export function reportJob(job: SessionsJob, stderr: NodeJS.WritableStream & { is
   });
 }
 
+/**
+ * What a count of events behind the watermark means for the output, or '' for none: sessions may be split where an
+ * offline pass would merge them (docs/sessions.md, "Summary"). `allowance` names what sets the watermark's delay.
+ */
+export function behindNote(count: number, allowance: string): string {
+  if (count === 0) return '';
+  return `note: ${count} event${count === 1 ? '' : 's'} came after the watermark had passed ${count === 1 ? 'its' : 'their'} time (more out of order than ${allowance} allows): ` +
+    `a session ${count === 1 ? 'it belongs' : 'they belong'} to may have fired without ${count === 1 ? 'it' : 'them'} and be split where an offline pass merges; a larger ${allowance} waits for them\n`;
+}
+
 export function summaryText(s: JobSummary): string {
   const rows: [string, string | number | null][] = [
     ['stopped by', s.stoppedBy === 'end' ? 'end of input' : s.lastCheckpoint ? 'signal (savepoint written)' : 'signal (no --checkpoint-dir: nothing saved)'],
@@ -57,6 +67,7 @@ export function summaryText(s: JobSummary): string {
     ['session results', s.results],
     ['retractions', s.retractions],
     ['late events', s.lateEvents],
+    ['events behind watermark', s.behindWatermark],
     ['archive files read', s.filesRead],
     ['duplicate offsets skipped', s.duplicatesSkipped],
     ['offsets skipped in gaps', s.gapOffsetsSkipped],
@@ -74,7 +85,7 @@ export function summaryText(s: JobSummary): string {
       ['late profile versions', p.late],
       ['sessions without a profile', p.withoutProfile]);
   }
-  return 'summary:\n' + rows.map(([k, v]) => `  ${k.padEnd(26)} ${v}`).join('\n') + '\n';
+  return 'summary:\n' + rows.map(([k, v]) => `  ${k.padEnd(26)} ${v}`).join('\n') + '\n' + behindNote(s.behindWatermark, '--bound');
 }
 
 /** The job's events as metrics (docs/metrics.md): progress sets the gauges, checkpoints and skips count. */
@@ -84,6 +95,7 @@ export function jobMetrics(job: SessionsJob, topic: string, m: Metrics, now: () 
     m.set('oxbow_sessions_records_per_second', 'Records read per second since the previous progress', p.eventsPerSecond, { topic });
     m.total('oxbow_sessions_results_total', 'Session results written', p.results, { topic });
     m.total('oxbow_sessions_late_events_total', 'Events too late for any session', p.lateEvents, { topic });
+    m.total('oxbow_sessions_behind_watermark_events_total', 'Events taken into a session after the watermark had passed them (more out of order than --bound)', p.behindWatermark, { topic });
     m.set('oxbow_sessions_open_sessions', 'Sessions open in the engine', p.openSessions, { topic });
     m.set('oxbow_sessions_files_read', 'Archive files read', p.filesDone, { topic });
     m.set('oxbow_sessions_files_total', 'Archive files planned', p.filesTotal, { topic });

@@ -38,6 +38,7 @@ export class SessionEngine {
   private nextId = 1;
   private finishing = false;
   private events = 0;
+  private behindWatermark = 0;
 
   /** `options` are validated by sessionWindows() (a UsageError names the bad one); a SessionWindows is taken as is. */
   constructor(options: SessionEngineOptions | SessionWindows, sink: SessionSink) {
@@ -74,6 +75,7 @@ export class SessionEngine {
     } else if ((s = this.place(head, partition, key, ts, end, event)) === null) {
       return;
     }
+    if (ts <= this.watermark) this.behindWatermark++;
     // Pointer stores into long-lived objects pay a GC write barrier: skip the ones that change nothing.
     const acc = s.acc;
     const added = this.aggregate.add(acc, ts, event);
@@ -122,7 +124,7 @@ export class SessionEngine {
 
   stats(): SessionEngineStats {
     const { results, retractions, lateEvents } = this.out;
-    return { events: this.events, lateEvents, results, retractions, openSessions: this.chains.size, watermark: this.watermark };
+    return { events: this.events, lateEvents, behindWatermark: this.behindWatermark, results, retractions, openSessions: this.chains.size, watermark: this.watermark };
   }
 
   /** The state (sessions, accumulators, trigger state, timers, watermark) of the sessions of `partitions` (default all). */

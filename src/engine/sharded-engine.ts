@@ -99,7 +99,7 @@ interface Shard {
   snapshot: EngineSnapshot | undefined;
 }
 
-const ZERO: SessionEngineStats = { events: 0, lateEvents: 0, results: 0, retractions: 0, openSessions: 0, watermark: -Infinity };
+const ZERO: SessionEngineStats = { events: 0, lateEvents: 0, behindWatermark: 0, results: 0, retractions: 0, openSessions: 0, watermark: -Infinity };
 
 /** The JobEngine of `--workers N` on a topic not co-partitioned (src/job/types.ts). */
 export class ShardedEngine {
@@ -196,6 +196,7 @@ export class ShardedEngine {
     for (const { stats } of this.shards) {
       sum.events += stats.events;
       sum.lateEvents += stats.lateEvents;
+      sum.behindWatermark += stats.behindWatermark;
       sum.results += stats.results;
       sum.retractions += stats.retractions;
       sum.openSessions += stats.openSessions;

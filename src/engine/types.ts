@@ -55,6 +55,12 @@ export interface SessionEngineOptions {
 export interface SessionEngineStats {
   events: number;
   lateEvents: number;
+  /**
+   * Events taken into a session although the watermark had already passed their time (they came later than the
+   * out-of-orderness bound allows): a session each belongs to may have fired without it and be split from the one it
+   * opens. With none (and no late events), every session is what an offline pass over the same events gives.
+   */
+  behindWatermark: number;
   results: number;
   retractions: number;
   openSessions: number;

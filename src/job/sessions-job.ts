@@ -179,6 +179,7 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
       watermark: this.watermark,
       results: engine.results,
       lateEvents: engine.lateEvents,
+      behindWatermark: engine.behindWatermark,
       openSessions: engine.openSessions,
       partitions: s.positions().map((p) => {
         const end = ends.get(p.partition);
@@ -249,6 +250,7 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
       results: e.results,
       retractions: e.retractions,
       lateEvents: e.lateEvents,
+      behindWatermark: e.behindWatermark,
       filesRead: s.filesDone,
       duplicatesSkipped: s.duplicatesSkipped,
       gapOffsetsSkipped: s.gapOffsetsSkipped.toString(),

@@ -30,7 +30,7 @@ export interface JobEngine {
   finish(): void;
   snapshot(): unknown;
   /** Counters for the summary. */
-  stats(): { results: number; retractions: number; lateEvents: number; openSessions: number };
+  stats(): { results: number; retractions: number; lateEvents: number; behindWatermark: number; openSessions: number };
   /**
    * An engine that computes elsewhere (engine threads, src/engine/sharded-engine.ts) hands over what it was given at
    * the end of each step, and returns a promise when the job must wait for it to catch up.
@@ -52,6 +52,8 @@ export interface JobProgress {
   /** Results written, late events and sessions open now (the engine's counters). */
   results: number;
   lateEvents: number;
+  /** Events taken in after the watermark had passed them (SessionEngineStats.behindWatermark). */
+  behindWatermark: number;
   openSessions: number;
   partitions: { partition: number; phase: string; nextOffset: string | null; lag: string | null }[];
 }
@@ -65,6 +67,8 @@ export interface JobSummary {
   results: number;
   retractions: number;
   lateEvents: number;
+  /** Events taken in after the watermark had passed them (SessionEngineStats.behindWatermark). */
+  behindWatermark: number;
   filesRead: number;
   duplicatesSkipped: number;
   gapOffsetsSkipped: string;

@@ -137,6 +137,8 @@ test('produce → archive → sessions with the README defaults gives the offlin
     assert.equal(sessions.code, 0, sessions.stderr);
     assert.equal(summaryValue(sessions.stderr, 'records read'), '3500 (archive 3000, kafka 500)');
     assert.equal(summaryValue(sessions.stderr, 'late events'), '0');
+    // `oxbow produce`'s disorder (5 s) is within the default --bound (30 s): no event comes after the watermark.
+    assert.equal(summaryValue(sessions.stderr, 'events behind watermark'), '0');
     const all = events(await kafkaLog(topic));
     assert.equal(all.length, 3500);
     assert.deepEqual(await publishedSessions(out), offlineSessions(all, 30 * 60_000, 'listening'));

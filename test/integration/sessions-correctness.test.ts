@@ -73,6 +73,7 @@ test('the README\'s commands with their defaults agree on event time; a replay i
       assert.equal(run.code, 0, `${name}:\n${run.stderr}`);
       assert.deepEqual(await publishedSessions(join(dir, name)), want, name);
       assert.equal(summaryValue(run.stderr, 'late events'), '0', name);
+      assert.equal(summaryValue(run.stderr, 'events behind watermark'), '0', name);
     }
     const other = await replay('other-clock', '--event-time', 'kafka-timestamp');
     assert.equal(other.code, 2, other.stderr);

@@ -14,6 +14,7 @@ import { readSavepoint, writeSavepoint } from '../../state/savepoint-io.js';
 import { parseDuration } from '../../time.js';
 import type { CliContext } from '../context.js';
 import { fileWriter, LineWriter } from '../line-writer.js';
+import { behindNote } from '../sessions-report.js';
 import { type WindowFlags, windowsFromFlags, withWindowFlags } from '../window-flags.js';
 
 /** Bad lines reported one by one on stderr; past this many only the count goes on. */
@@ -158,5 +159,7 @@ async function runSessionize(flags: SessionizeFlags, ctx: CliContext, boundGiven
   if (lateDropped > 0) notes.push(`${lateDropped} late event${lateDropped === 1 ? '' : 's'} dropped (give --late-output FILE to keep them)`);
   if (flags.savepointOnExit !== undefined) notes.push(`${engine.openSessionCount()} open sessions saved to ${flags.savepointOnExit}`);
   if (notes.length > 0) ctx.stderr.write(`oxbow sessionize: ${result.lines} lines, ${result.events} events; ${notes.join('; ')}\n`);
+  const behind = behindNote(engine.stats().behindWatermark, watermark.explicit ? 'the watermark lines' : '--bound');
+  if (behind !== '') ctx.stderr.write(`oxbow sessionize: ${behind}`);
   checkBadRatio(result.badLines, result.lines, maxBadRatio, firstBad);
 }

@@ -209,3 +209,18 @@ test('bin/oxbow.js runs sessionize as a child process', () => {
   const out = execFileSync(process.execPath, [path.join(repoRoot, 'bin/oxbow.js'), 'sessionize', '--gap', '1s'], { input: lines({ userId: 'a', ts: 0 }) });
   assert.equal(out.toString(), '{"key":"a","start":0,"end":1000,"firing":"on-time","result":1}\n');
 });
+
+test('events that come after the watermark passed them are reported: the split they cause is not silent', async () => {
+  // u1's second event comes 15 s out of order: with --bound 10s the watermark (29,999) has passed it and u1's first
+  // session [0, 30000) has fired, so it opens a session of its own where an offline pass makes one.
+  const disordered = lines({ userId: 'u1', ts: 0 }, { userId: 'u2', ts: 40_000 }, { userId: 'u1', ts: 25_000 }, { userId: 'u2', ts: 70_000 });
+  const tight = await sessionize(['--gap', '30s', '--bound', '10s'], disordered);
+  assert.equal(tight.code, 0, tight.stderr);
+  assert.equal(parse(tight.stdout).filter((r) => r.key === 'u1').length, 2, 'split');
+  assert.match(tight.stderr, /oxbow sessionize: note: 1 event came after the watermark had passed its time \(more out of order than --bound allows\)/);
+  // A bound as large as the disorder waits for it: one session, no note.
+  const wide = await sessionize(['--gap', '30s', '--bound', '60s'], disordered);
+  assert.equal(wide.code, 0, wide.stderr);
+  assert.equal(parse(wide.stdout).filter((r) => r.key === 'u1').length, 1);
+  assert.equal(wide.stderr, '');
+});
