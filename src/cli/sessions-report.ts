@@ -50,12 +50,16 @@ export function reportJob(job: SessionsJob, stderr: NodeJS.WritableStream & { is
 
 /**
  * What a count of events behind the watermark means for the output, or '' for none: sessions may be split where an
- * offline pass would merge them (docs/sessions.md, "Summary"). `allowance` names what sets the watermark's delay.
+ * offline pass would merge them (docs/sessions.md, "Summary"). `bound` names the option that sets the watermark's
+ * delay; null when the input's own watermark lines set it (`sessionize --watermark explicit`).
  */
-export function behindNote(count: number, allowance: string): string {
+export function behindNote(count: number, bound: string | null): string {
   if (count === 0) return '';
-  return `note: ${count} event${count === 1 ? '' : 's'} came after the watermark had passed ${count === 1 ? 'its' : 'their'} time (more out of order than ${allowance} allows): ` +
-    `a session ${count === 1 ? 'it belongs' : 'they belong'} to may have fired without ${count === 1 ? 'it' : 'them'} and be split where an offline pass merges; a larger ${allowance} waits for them\n`;
+  const one = count === 1;
+  const why = bound !== null ? `more out of order than ${bound} allows` : 'later than the input\'s watermark lines allowed';
+  const remedy = bound !== null ? `a larger ${bound} waits for ${one ? 'it' : 'them'}` : `watermark lines further behind wait for ${one ? 'it' : 'them'}`;
+  return `note: ${count} event${one ? '' : 's'} came after the watermark had passed ${one ? 'its' : 'their'} time (${why}): ` +
+    `a session ${one ? 'it belongs' : 'they belong'} to may have fired without ${one ? 'it' : 'them'} and be split where an offline pass merges; ${remedy}\n`;
 }
 
 export function summaryText(s: JobSummary): string {

@@ -159,7 +159,7 @@ async function runSessionize(flags: SessionizeFlags, ctx: CliContext, boundGiven
   if (lateDropped > 0) notes.push(`${lateDropped} late event${lateDropped === 1 ? '' : 's'} dropped (give --late-output FILE to keep them)`);
   if (flags.savepointOnExit !== undefined) notes.push(`${engine.openSessionCount()} open sessions saved to ${flags.savepointOnExit}`);
   if (notes.length > 0) ctx.stderr.write(`oxbow sessionize: ${result.lines} lines, ${result.events} events; ${notes.join('; ')}\n`);
-  const behind = behindNote(engine.stats().behindWatermark, watermark.explicit ? 'the watermark lines' : '--bound');
+  const behind = behindNote(engine.stats().behindWatermark, watermark.explicit ? null : '--bound');
   if (behind !== '') ctx.stderr.write(`oxbow sessionize: ${behind}`);
   checkBadRatio(result.badLines, result.lines, maxBadRatio, firstBad);
 }

@@ -223,4 +223,9 @@ test('events that come after the watermark passed them are reported: the split t
   assert.equal(wide.code, 0, wide.stderr);
   assert.equal(parse(wide.stdout).filter((r) => r.key === 'u1').length, 1);
   assert.equal(wide.stderr, '');
+  // With the input's own watermark lines, the note names them.
+  const explicit = await sessionize(['--gap', '30s', '--watermark', 'explicit'],
+    lines({ userId: 'u1', ts: 0 }, { watermark: 29_999 }, { userId: 'u1', ts: 25_000 }));
+  assert.equal(explicit.code, 0, explicit.stderr);
+  assert.match(explicit.stderr, /note: 1 event came after the watermark had passed its time \(later than the input's watermark lines allowed\)/);
 });
