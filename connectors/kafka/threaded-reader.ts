@@ -167,8 +167,7 @@ export class ThreadedPartitionReader implements LiveReader {
   private readonly queue: PackedBatch[] = [];
   private failure: Error | null = null;
   private wake: (() => void) | null = null;
-  /** The thread is being ended: its exit is expected. */
-  private closing = false;
+  /** close() was called: the thread is being ended, and its exit is expected. */
   private closed: Promise<void> | null = null;
   /** start() was called: the thread reads until close(). */
   private reading = false;
@@ -183,7 +182,7 @@ export class ThreadedPartitionReader implements LiveReader {
     worker.on('message', (m: FromReaderThread) => this.onMessage(m));
     worker.on('error', (err) => this.fail(new WorkerFailure(`the Kafka reader thread of ${init.topic} failed: ${err.message}`, EXIT_FAILED, { cause: err })));
     worker.on('exit', (code) => {
-      if (!this.closing) this.fail(new WorkerFailure(`the Kafka reader thread of ${init.topic} exited (code ${code}) while the job ran`, EXIT_FAILED));
+      if (this.closed === null) this.fail(new WorkerFailure(`the Kafka reader thread of ${init.topic} exited (code ${code}) while the job ran`, EXIT_FAILED));
     });
     this.worker = worker;
   }
@@ -275,7 +274,6 @@ export class ThreadedPartitionReader implements LiveReader {
     } catch {
       // The reader's own close never fails; a thread that is gone has nothing to close.
     } finally {
-      this.closing = true;
       await this.worker.terminate();
     }
   }
