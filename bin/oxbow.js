@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // Entry point of the `oxbow` command: runs the compiled CLI (built by `npm run build`, which `npm ci` runs via `prepare`).
+import { installRecordDecoder } from '../dist/connectors/kafka/record-decoder.js';
 import { main } from '../dist/src/cli/main.js';
+
+// Before any Kafka client fetches: oxbow decodes Kafka's records itself (connectors/kafka/record-decoder.ts).
+installRecordDecoder();
 
 /**
  * Every command closes its clients before it returns, so the process ends by itself. Should a client library still

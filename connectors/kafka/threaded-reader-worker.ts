@@ -5,8 +5,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { setLogSink } from '../../src/logger.js';
 import { createKafka } from './client.js';
 import { KafkaPartitionReader } from './partition-reader.js';
+import { installRecordDecoder } from './record-decoder.js';
 import { type FromReaderThread, packMessages, packedBuffers, type ReaderThreadInit, type ToReaderThread, toWireError } from './threaded-reader.js';
 
+// Each thread has its own modules: the decoder is installed here too, before the reader's first fetch.
+installRecordDecoder();
 const port = parentPort!;
 const init = workerData as ReaderThreadInit;
 const send = (m: FromReaderThread, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);

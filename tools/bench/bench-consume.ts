@@ -1,12 +1,19 @@
-// The plain kafkajs floor: `node bench-consume.js BROKERS TOPIC` reads the whole topic once (no parsing), prints `records N` and `maxrss KB`.
+// The plain kafkajs floor: `node bench-consume.js BROKERS TOPIC [--oxbow-decoder]` reads the whole topic once (no
+// parsing), prints `records N` and `maxrss KB`. With --oxbow-decoder, kafkajs decodes records with oxbow's record decoder
+// (connectors/kafka/record-decoder.ts), as in an oxbow process.
 
 import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
+import { installRecordDecoder } from '../../connectors/kafka/record-decoder.js';
 
-const [brokers, topic] = process.argv.slice(2);
-if (!brokers || !topic) {
-  process.stderr.write('usage: node dist/tools/bench/bench-consume.js BROKERS TOPIC\n');
+const [brokers, topic, decoder] = process.argv.slice(2);
+if (!brokers || !topic || (decoder !== undefined && decoder !== '--oxbow-decoder')) {
+  process.stderr.write('usage: node dist/tools/bench/bench-consume.js BROKERS TOPIC [--oxbow-decoder]\n');
   process.exit(2);
+}
+if (decoder !== undefined && !installRecordDecoder()) {
+  process.stderr.write('bench-consume: oxbow\'s record decoder could not be installed (OXBOW_KAFKA_DECODER=kafkajs, or another kafkajs release)\n');
+  process.exit(1);
 }
 const { Kafka, logLevel } = kafkajs;
 const kafka = new Kafka({ clientId: 'oxbow-bench-plain', brokers: brokers.split(','), logLevel: logLevel.ERROR });

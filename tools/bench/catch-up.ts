@@ -21,6 +21,14 @@ export const benchmark: Benchmark = {
     try {
       await produceRecords(kafka, brokers, topic, records);
       const n = records.length;
+      const plainRun = async (decoder: string[]) => {
+        const run = await runNode([benchScript('bench-consume.js'), brokers, topic, ...decoder]);
+        const read = Number(/^records (\d+)$/m.exec(run.stdout)?.[1]);
+        if (read !== n) throw new Error(`catch-up: the plain kafkajs consumer read ${read} records of the ${n} produced`);
+        return run;
+      };
+      // The same consume with oxbow's record decoder, run after each plain one: how much of oxbow's speed is its decoder.
+      const decoded: Awaited<ReturnType<typeof runNode>>[] = [];
       const oxbowArgs = [oxbowBin, 'sessions', '--brokers', brokers, '--topic', topic, '--stop-at-live', '--aggregate', 'listening', '--gap', '30m', '--output', '-'];
       const { a: oxbow, b: plain } = await alternate(
         async () => {
@@ -33,15 +41,15 @@ export const benchmark: Benchmark = {
           return run;
         },
         async () => {
-          const run = await runNode([benchScript('bench-consume.js'), brokers, topic]);
-          const read = Number(/^records (\d+)$/m.exec(run.stdout)?.[1]);
-          if (read !== n) throw new Error(`catch-up: the plain kafkajs consumer read ${read} records of the ${n} produced`);
+          const run = await plainRun([]);
+          decoded.push(await plainRun(['--oxbow-decoder']));
           return run;
         },
         runs,
       );
       const oxbowRate = n / median(oxbow.map((r) => r.wallS));
       const plainRate = n / median(plain.map((r) => r.wallS));
+      const decodedRate = n / median(decoded.map((r) => r.wallS));
       return [{
         id: 'catch-up.events-per-second',
         title: `oxbow sessions --stop-at-live, Kafka-only backlog (${n.toLocaleString('en-US')} events, ${PARTITIONS} partitions, listening)`,
@@ -55,6 +63,17 @@ export const benchmark: Benchmark = {
         runs,
         peakRssMb: Math.max(...oxbow.map((r) => r.peakRssMb ?? 0)),
         notes: `whole-process wall time incl. start-up and group join; plain consume peak RSS ${Math.round(Math.max(...plain.map((r) => r.peakRssMb ?? 0)))} MB; switch pause ${summaryNumber(oxbow[0]!.stderr, 'switch pause')} ms`,
+      }, {
+        id: 'catch-up.oxbow-decoder-records-per-second',
+        title: `plain kafkajs consume with oxbow's record decoder vs without (the same topic)`,
+        value: decodedRate,
+        unit: 'records/s',
+        baseline: { title: 'plain kafkajs consume', value: plainRate, unit: 'records/s' },
+        ratio: decodedRate / plainRate,
+        goal: 'report: what oxbow\'s record decoder (connectors/kafka/record-decoder.ts) gives a consume by itself',
+        runs,
+        peakRssMb: Math.max(...decoded.map((r) => r.peakRssMb ?? 0)),
+        notes: 'whole-process wall time, run right after each plain consume',
       }];
     } finally {
       await deleteTopic(kafka, brokers, topic).catch(() => {});

@@ -1,0 +1,137 @@
+// oxbow's decoder of the records inside a Kafka record batch, put in kafkajs's place when an oxbow process starts.
+//
+// kafkajs decodes each record's timestamp and offset through its BigInt `Long`: the batch's first offset and timestamp,
+// kept as decimal strings, are parsed again for every record, the delta added, and the sum printed back to a string;
+// the timestamp's varlong is read a byte at a time through `Long`s. On a Kafka catch-up that was most of what the reader
+// did per record. This decoder gives every record the same object kafkajs's gives (the same fields, values and order)
+// with plain numbers wherever they are exact: the batch's bases are parsed once, a varlong of up to 7 bytes is read as a
+// number, and a sum that stays a safe integer is printed with `String`. Anything else (a record with headers, a varlong
+// of 8 bytes or more, a base or sum past 2^53) is handed to kafkajs's own decoder, so the answer is always kafkajs's.
+//
+// kafkajs loads its record decoders at the first fetch and keeps a reference, so the decoder is installed once per
+// thread, before any fetch: by the `oxbow` command, a parallel job's worker process and the Kafka reader's thread. It is
+// written against one kafkajs release and installs only over that one; `OXBOW_KAFKA_DECODER=kafkajs` keeps kafkajs's.
+
+import { createRequire } from 'node:module';
+import { getLogger } from '../../src/logger.js';
+
+const require = createRequire(import.meta.url);
+const log = getLogger('kafka');
+
+/** The kafkajs release whose record decoder this one stands in for (its record format is Kafka's record batch v2). */
+export const KAFKAJS_RELEASE = '2.2.4';
+
+/** kafkajs's protocol Decoder, as far as a record uses it. */
+export interface KafkajsDecoder {
+  buffer: Buffer;
+  offset: number;
+  readVarInt(): number;
+  readVarIntBytes(): Buffer | null;
+}
+
+/** What kafkajs's record batch decoder hands each record (recordBatch/v0/decoder.js). */
+export interface RecordBatchContext {
+  firstOffset: string;
+  firstTimestamp: string;
+  magicByte?: number;
+  isControlBatch?: boolean;
+  timestampType?: number;
+  maxTimestamp?: string;
+}
+
+export type RecordDecoder = (decoder: KafkajsDecoder, batchContext?: RecordBatchContext) => unknown;
+
+const LOG_APPEND_TIME = 1;
+
+/** The largest record delta (an int32 varint) added to a safe base: bases up to this stay exact. */
+const SAFE_BASE = Number.MAX_SAFE_INTEGER - 2 ** 31;
+
+function safeBase(decimal: string): number {
+  const n = Number(decimal);
+  return Number.isSafeInteger(n) && Math.abs(n) <= SAFE_BASE ? n : NaN;
+}
+
+/**
+ * A record decoder that answers as `kafkajs` does (given here, so the two can be compared): the common record (no
+ * headers, its numbers exact as doubles) is decoded here, every other one by `kafkajs`.
+ */
+export function recordDecoder(kafkajs: RecordDecoder): RecordDecoder {
+  // The bases of the batch last seen: a batch's records are decoded one after another with the same context object.
+  let context: RecordBatchContext | null = null;
+  let baseOffset = NaN;
+  let baseTimestamp = NaN;
+  return (decoder, batchContext = {} as RecordBatchContext) => {
+    if (batchContext !== context) {
+      context = batchContext;
+      baseOffset = safeBase(batchContext.firstOffset);
+      baseTimestamp = safeBase(batchContext.firstTimestamp);
+    }
+    const start = decoder.offset;
+    const buf = decoder.buffer;
+    let pos = start;
+    const attributes = buf.readInt8(pos++);
+    // The timestamp delta: a zigzag varlong, exact as a number up to 7 bytes (49 bits).
+    let zigzag = 0;
+    let scale = 1;
+    let byte = 0x80;
+    for (let i = 0; i < 7 && byte >= 0x80; i++) {
+      byte = buf[pos++]!;
+      zigzag += (byte & 0x7f) * scale;
+      scale *= 128;
+    }
+    if (byte >= 0x80 || Number.isNaN(baseOffset)) return kafkajs(decoder, batchContext);
+    const timestampDelta = zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2;
+    let timestamp: string | undefined;
+    if (batchContext.timestampType === LOG_APPEND_TIME && batchContext.maxTimestamp) timestamp = batchContext.maxTimestamp;
+    else if (!Number.isNaN(baseTimestamp) && Number.isSafeInteger(baseTimestamp + timestampDelta)) timestamp = String(baseTimestamp + timestampDelta);
+    else return kafkajs(decoder, batchContext);
+    decoder.offset = pos;
+    const offsetDelta = decoder.readVarInt();
+    const key = decoder.readVarIntBytes();
+    const value = decoder.readVarIntBytes();
+    const headerCount = decoder.readVarInt();
+    if (headerCount > 0) {
+      decoder.offset = start;
+      return kafkajs(decoder, batchContext);
+    }
+    return {
+      magicByte: batchContext.magicByte,
+      attributes,
+      timestamp,
+      offset: String(baseOffset + offsetDelta),
+      key,
+      value,
+      headers: {},
+      isControlRecord: batchContext.isControlBatch === undefined ? false : batchContext.isControlBatch,
+      batchContext,
+    };
+  };
+}
+
+let installed: boolean | null = null;
+
+/**
+ * Puts oxbow's record decoder in kafkajs's place in this thread, before kafkajs has decoded a record batch. Returns
+ * whether it is in place; it stays out (and kafkajs decodes) under `OXBOW_KAFKA_DECODER=kafkajs`, over a kafkajs release
+ * other than KAFKAJS_RELEASE, or once kafkajs has loaded its record batch decoder.
+ */
+export function installRecordDecoder(): boolean {
+  if (installed !== null) return installed;
+  installed = false;
+  if (process.env.OXBOW_KAFKA_DECODER === 'kafkajs') return false;
+  const release = (require('kafkajs/package.json') as { version: string }).version;
+  if (release !== KAFKAJS_RELEASE) {
+    log.debug('kafkajs decodes records: oxbow\'s record decoder is written for another release', { kafkajs: release, written_for: KAFKAJS_RELEASE });
+    return false;
+  }
+  const batchFile = require.resolve('kafkajs/src/protocol/recordBatch/v0/decoder.js');
+  const recordFile = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/decoder.js');
+  if (require.cache[batchFile] !== undefined) {
+    log.debug('kafkajs decodes records: its record batch decoder was loaded before oxbow\'s could be installed');
+    return false;
+  }
+  const kafkajs = require(recordFile) as RecordDecoder;
+  require.cache[recordFile]!.exports = recordDecoder(kafkajs);
+  installed = true;
+  return true;
+}

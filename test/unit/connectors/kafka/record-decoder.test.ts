@@ -1,0 +1,135 @@
+// oxbow's Kafka record decoder answers as kafkajs's own: every record, encoded by kafkajs's encoder, decodes to the same
+// object (fields, values, order) and leaves the decoder at the same position, whether oxbow decodes it or hands it on.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { installRecordDecoder, type KafkajsDecoder, type RecordBatchContext, recordDecoder, type RecordDecoder } from '../../../../connectors/kafka/record-decoder.js';
+import { mulberry32 } from '../../../../src/gen/prng.js';
+
+const require = createRequire(import.meta.url);
+type Encoded = { buffer: Buffer };
+const Decoder = require('kafkajs/src/protocol/decoder.js') as new (buffer: Buffer) => KafkajsDecoder;
+const Long = require('kafkajs/src/utils/long.js') as { fromValue(v: bigint | string | number): unknown };
+const encodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (r: object) => Encoded;
+const recordFile = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/decoder.js');
+// kafkajs's own, taken before anything is installed in this process.
+const kafkajsDecoder = require(recordFile) as RecordDecoder;
+
+interface RecordSpec {
+  offsetDelta: number;
+  timestampDelta: bigint;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer | Buffer[] | string>;
+}
+
+/** The record's bytes as a record batch holds them (its length first), read as the batch decoder reads them. */
+function recordBytes(r: RecordSpec): Buffer {
+  const encoded = encodeRecord({ ...r, timestampDelta: Long.fromValue(r.timestampDelta) }).buffer;
+  return new Decoder(encoded).readVarIntBytes()!;
+}
+
+function decodeBoth(ours: RecordDecoder, bytes: Buffer, context: RecordBatchContext): void {
+  const a = new Decoder(bytes);
+  const b = new Decoder(bytes);
+  const expected = kafkajsDecoder(a, context);
+  const got = ours(b, context);
+  assert.deepStrictEqual(got, expected);
+  assert.deepStrictEqual(Object.keys(got as object), Object.keys(expected as object));
+  assert.equal(b.offset, a.offset);
+}
+
+const pick = <T>(rand: () => number, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+
+const BASE_OFFSETS = ['0', '1', '4096', '123456789012', String(2 ** 53 - 2 ** 31 - 1), String(2 ** 53 - 2 ** 31), String(2 ** 53 - 1), '9007199254740993', '9223372036854775000'];
+const BASE_TIMESTAMPS = ['-1', '0', '1764460800000', '1764460800123', String(-(2 ** 53 - 2 ** 31 - 1)), String(-(2 ** 53 - 2 ** 31)), '99999999999999999', '-99999999999999999'];
+const DELTAS = [0n, 1n, -1n, 63n, -64n, 64n, 8191n, -8192n, 2n ** 31n, -(2n ** 31n), 2n ** 48n - 1n, -(2n ** 48n), 2n ** 48n, 2n ** 53n + 3n, -(2n ** 53n + 5n), 2n ** 55n, -(2n ** 62n)];
+
+test('every record decodes to what kafkajs makes of it, on either path', () => {
+  const rand = mulberry32(20261130);
+  let handedOn = 0;
+  const ours = recordDecoder((d, c) => {
+    handedOn++;
+    return kafkajsDecoder(d, c);
+  });
+  const runs = 4000;
+  for (let i = 0; i < runs; i++) {
+    const context: RecordBatchContext = {
+      firstOffset: pick(rand, BASE_OFFSETS),
+      firstTimestamp: pick(rand, BASE_TIMESTAMPS),
+      magicByte: 2,
+      isControlBatch: pick(rand, [false, false, true, undefined]),
+      timestampType: pick(rand, [0, 0, 0, 1, -1]),
+      ...(rand() < 0.8 ? { maxTimestamp: pick(rand, ['1764460899999', '0', '-1']) } : {}),
+    };
+    // A batch's records share their context, as in a fetch: the decoder keeps the last batch's bases.
+    for (let j = 0; j < 5; j++) {
+      const delta = rand() < 0.6 ? BigInt(Math.floor(rand() * 20_000) - 10_000) : pick(rand, DELTAS);
+      const headers = rand() < 0.1 ? pick<RecordSpec['headers']>(rand, [{ h: Buffer.from('v') }, { h: [Buffer.from('1'), Buffer.from('2')], g: 'x' }]) : {};
+      const bytes = (n: number): Buffer | null => pick(rand, [null, Buffer.alloc(0), Buffer.from('ü'.repeat(n)), Buffer.from(`{"userId":"u${n}","ts":${n}}`)]);
+      const spec: RecordSpec = { offsetDelta: pick(rand, [j, j, 2 ** 31 - 1, Math.floor(rand() * 1000)]), timestampDelta: delta, key: bytes(j), value: bytes(300 + j), headers };
+      decodeBoth(ours, recordBytes(spec), context);
+    }
+  }
+  // Both paths were taken, each by many records (bases past 2^53 and headers are common here, on purpose).
+  assert.ok(handedOn > runs * 5 * 0.1, `handed on ${handedOn}`);
+  assert.ok(handedOn < runs * 5 * 0.9, `handed on ${handedOn}`);
+});
+
+test('a batch of plain records is decoded by oxbow alone', () => {
+  let handedOn = 0;
+  const ours = recordDecoder((d, c) => {
+    handedOn++;
+    return kafkajsDecoder(d, c);
+  });
+  const context: RecordBatchContext = { firstOffset: '1000', firstTimestamp: '1764460800000', magicByte: 2, isControlBatch: false, timestampType: 0, maxTimestamp: '1764460801000' };
+  for (let i = 0; i < 100; i++) {
+    decodeBoth(ours, recordBytes({ offsetDelta: i, timestampDelta: BigInt(i * 7 - 50), key: Buffer.from(`u${i}`), value: Buffer.from('{}'), headers: {} }), context);
+  }
+  assert.equal(handedOn, 0);
+});
+
+test('installed, kafkajs\'s record batch decoder decodes with oxbow\'s records', async () => {
+  assert.equal(installRecordDecoder(), true);
+  assert.equal(installRecordDecoder(), true);
+  assert.notEqual(require(recordFile), kafkajsDecoder);
+  const { RecordBatch: encodeBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as { RecordBatch: (b: object) => Promise<Encoded> };
+  const decodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as (d: KafkajsDecoder) => Promise<{ records: Array<{ batchContext: RecordBatchContext }> }>;
+  const { Types } = require('kafkajs/src/protocol/message/compression/index.js') as { Types: { None: number; GZIP: number } };
+  const specs: RecordSpec[] = Array.from({ length: 50 }, (_, i) => ({
+    offsetDelta: i,
+    timestampDelta: BigInt((i % 7) * 1000 - 3000),
+    key: i % 5 === 0 ? null : Buffer.from(`user-${i}`),
+    value: Buffer.from(JSON.stringify({ userId: `user-${i}`, ts: i })),
+    headers: (i % 9 === 0 ? { trace: Buffer.from(String(i)) } : {}) as RecordSpec['headers'],
+  }));
+  for (const compression of [Types.None, Types.GZIP]) {
+    const encoded = await encodeBatch({
+      compression,
+      firstOffset: Long.fromValue('42'),
+      firstTimestamp: 1764460800000,
+      maxTimestamp: 1764460803000,
+      lastOffsetDelta: 49,
+      records: specs.map((s) => encodeRecord({ ...s, timestampDelta: Long.fromValue(s.timestampDelta) })),
+    });
+    const { records } = await decodeBatch(new Decoder(encoded.buffer));
+    assert.equal(records.length, specs.length);
+    records.forEach((r, i) => {
+      const expected = kafkajsDecoder(new Decoder(recordBytes(specs[i]!)), r.batchContext);
+      assert.deepStrictEqual(r, expected);
+    });
+  }
+});
+
+test('kafkajs keeps decoding under OXBOW_KAFKA_DECODER=kafkajs, and once its batch decoder is loaded', () => {
+  const module = fileURLToPath(new URL('../../../../connectors/kafka/record-decoder.js', import.meta.url));
+  const run = (prelude: string, env: NodeJS.ProcessEnv): string =>
+    execFileSync(process.execPath, ['--input-type=module', '-e', `${prelude}\nconst { installRecordDecoder } = await import(${JSON.stringify(module)});\nprocess.stdout.write(String(installRecordDecoder()));`], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  assert.equal(run('', { OXBOW_KAFKA_DECODER: '' }), 'true');
+  assert.equal(run('', { OXBOW_KAFKA_DECODER: 'kafkajs' }), 'false');
+  const loadBatchDecoder = `import { createRequire } from 'node:module'; createRequire(${JSON.stringify(module)})('kafkajs/src/protocol/recordBatch/v0/decoder.js');`;
+  assert.equal(run(loadBatchDecoder, { OXBOW_KAFKA_DECODER: '' }), 'false');
+});
