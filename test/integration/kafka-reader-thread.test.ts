@@ -1,9 +1,10 @@
 // The Kafka reader on its own thread (connectors/kafka/threaded-reader.ts) against the real broker: what it hands the
 // job is Kafka's log from the asked offset on, record for record (null keys and values, transactions with aborted
-// records and markers included), held against a plain kafkajs consumer's reading of the log; and a reader that cannot
-// reach Kafka fails the job naming the brokers.
+// records and markers included), held against a plain kafkajs consumer's reading of the log (the thread decodes with
+// oxbow's record decoder, the oracle with kafkajs's); and a reader that cannot reach Kafka fails the job naming the brokers.
 
 import assert from 'node:assert/strict';
+import kafkajs from 'kafkajs';
 import { test } from 'node:test';
 import { createTopic } from '../../connectors/kafka/bulk-producer.js';
 import { ThreadedPartitionReader } from '../../connectors/kafka/threaded-reader.js';
@@ -11,6 +12,7 @@ import { WorkerFailure } from '../../src/errors.js';
 import { brokers, kafka, kafkaLog, type KafkaLog, uniqueName } from './archive-support.js';
 
 const decoder = new TextDecoder();
+const { CompressionTypes } = kafkajs;
 
 /**
  * Everything the reader hands on from `starts`, until each partition has been read past `lastOffsets` (its last record in
@@ -83,6 +85,48 @@ test('the reader thread hands on Kafka\'s log exactly, from the log start and fr
     assert.deepEqual(log, new Map([...oracle].map(([p, records]) => [p, records.filter((r) => r.offset >= middle.get(p)!)])));
   } finally {
     await second.close();
+  }
+});
+
+test('records decoded by oxbow on the thread are kafkajs\'s: timestamps far apart in a batch, log-append time, gzip, headers', { timeout: 180_000 }, async () => {
+  // The thread decodes with oxbow's record decoder (connectors/kafka/record-decoder.ts), this test's consumer with
+  // kafkajs's own. Each send is one record batch a partition: its records' timestamp deltas span from 0 to 1970 (six
+  // varlong bytes), some records carry headers (kafkajs decodes those), and one topic stamps log-append time.
+  const now = Date.now();
+  const stamps = [now, 0, now - 1, 1, 2 ** 31, now - 2 ** 31, 86_400_000, now - 3_600_000];
+  const k = kafka();
+  for (const [name, config] of [['create-time', {}], ['log-append-time', { 'message.timestamp.type': 'LogAppendTime' }]] as const) {
+    const topic = uniqueName(`oxbow-it-reader-decoder-${name}`);
+    await createTopic(k, brokers(), topic, 2, config);
+    const producer = k.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    for (let send = 0; send < 6; send++) {
+      await producer.send({
+        topic,
+        compression: send % 2 === 0 ? CompressionTypes.GZIP : CompressionTypes.None,
+        messages: Array.from({ length: 300 }, (_, i) => ({
+          partition: i % 2,
+          key: i % 7 === 0 ? null : `user-${i % 31}`,
+          value: i % 19 === 0 ? null : JSON.stringify({ userId: `user-${i % 31}`, n: send * 300 + i }),
+          timestamp: String(stamps[(send + i) % stamps.length]),
+          ...(i % 10 === 3 ? { headers: { trace: `t-${i}`, hop: [`a${i}`, `b${i}`] } } : {}),
+        })),
+      });
+    }
+    await producer.disconnect();
+    const oracle = await kafkaLog(topic);
+    const lastOffsets = new Map([...oracle].map(([p, records]) => [p, records[records.length - 1]!.offset]));
+    const reader = new ThreadedPartitionReader({ client: { brokers: brokers(), clientId: 'oxbow-it-reader-thread' }, topic });
+    try {
+      const log = await readAll(reader, new Map([[0, 0n], [1, 0n]]), lastOffsets);
+      assert.deepEqual(log, oracle);
+      const timestamps = new Set([...log.values()].flat().map((r) => r.timestamp));
+      // The topics hold what the test means them to: every stamp sent, or the broker's own append times.
+      if (name === 'create-time') assert.deepEqual([...timestamps].sort((a, b) => a - b), [...stamps].sort((a, b) => a - b));
+      else assert.ok([...timestamps].every((t) => t >= now - 60_000), `log-append times ${[...timestamps].slice(0, 3).join(',')}`);
+    } finally {
+      await reader.close();
+    }
   }
 });
 
