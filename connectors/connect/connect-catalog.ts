@@ -4,14 +4,13 @@
 // records before it, which is its Kafka offset when the file holds as many records as its name spans, and otherwise
 // (a compacted or transactional topic) a position within the file that checkpoints and restores still place exactly.
 
-import { parquetReadObjects } from 'hyparquet';
 import { joinPath, uriOf, writeAtomically, type ArchiveFs, type FileStatus } from '../../src/archive-fs.js';
 import { compareByOffsets, parseFileName, TEMP_DIR, topicDir } from '../../src/archive/file-name.js';
 import { CorruptFileError, NotFoundError, OxbowError, UsageError } from '../../src/errors.js';
 import { type EventTimeDefinition, eventTimeOfValue } from '../../src/event-time.js';
 import { getLogger } from '../../src/logger.js';
 import type { ArchiveCatalog, ArchiveFileInfo, SourceRecord } from '../../src/source/types.js';
-import { METADATA_KEY, openParquetFile } from '../parquet/parquet-format.js';
+import { hyparquet, METADATA_KEY, openParquetFile } from '../parquet/parquet-format.js';
 
 /** Kafka's "no timestamp": Connect files keep none, so no event time is held against one. */
 const NO_TIMESTAMP = -1;
@@ -75,6 +74,7 @@ async function fileValues(fs: ArchiveFs, file: ConnectFileInfo): Promise<{ value
     throw new UsageError(`${file.path} was written by oxbow, not Kafka Connect: replay oxbow's files without --archive-layout connect, and keep the two apart`);
   }
   try {
+    const { parquetReadObjects } = await hyparquet();
     return { values: (await parquetReadObjects({ file: buffer, metadata: footer })).map(jsonValue), lines: null };
   } catch (err) {
     if (err instanceof OxbowError) throw err;

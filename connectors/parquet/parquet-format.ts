@@ -1,13 +1,22 @@
 // The Parquet archive format (hyparquet + hyparquet-writer): typed columns, snappy, row groups streamed out, metadata in the footer.
 
-import { type AsyncBuffer, type FileMetaData, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
-import { ByteWriter, ParquetWriter, type SchemaElement, type Writer } from 'hyparquet-writer';
+import type { AsyncBuffer, FileMetaData } from 'hyparquet';
+import type { ParquetWriter, SchemaElement, Writer } from 'hyparquet-writer';
 import type { ArchiveFs } from '../../src/archive-fs.js';
 import { ByteChannel } from '../../src/archive/byte-channel.js';
 import {
   type ArchivedRecord, type ArchiveFileMetadata, type ArchiveFileWriter, type ArchiveFormat, metadataFromJson, metadataToJson,
 } from '../../src/archive/record.js';
 import { CorruptFileError, ForeignFormatError, OxbowError } from '../../src/errors.js';
+
+/**
+ * hyparquet and hyparquet-writer, loaded when a Parquet file is first read or written (about 70 ms of start-up): a job
+ * that touches no Parquet, such as a catch-up from Kafka alone, does not wait for them.
+ */
+let reader: Promise<typeof import('hyparquet')> | null = null;
+let writer: Promise<typeof import('hyparquet-writer')> | null = null;
+export const hyparquet = (): Promise<typeof import('hyparquet')> => (reader ??= import('hyparquet'));
+const hyparquetWriter = (): Promise<typeof import('hyparquet-writer')> => (writer ??= import('hyparquet-writer'));
 
 /** Key of the archive metadata JSON in the Parquet key-value metadata. */
 export const METADATA_KEY = 'oxbow.archive';
@@ -34,20 +43,29 @@ const schema: SchemaElement[] = [
 
 class ParquetFileWriter implements ArchiveFileWriter {
   private readonly channel: ByteChannel;
-  private readonly bytes: Writer & { index: number } = new ByteWriter(1 << 20) as unknown as Writer & { index: number };
   private writer: ParquetWriter | null = null;
   private rows: ArchivedRecord[] = [];
   private pendingBytes = 0;
 
   constructor(fs: ArchiveFs, path: string) {
     this.channel = new ByteChannel(fs, path);
+  }
+
+  /** The file's Parquet writer, made at its first row group. */
+  private async parquetWriter(): Promise<ParquetWriter> {
+    if (this.writer) return this.writer;
+    const { ByteWriter, ParquetWriter } = await hyparquetWriter();
+    const bytes = new ByteWriter(1 << 20) as unknown as Writer & { index: number };
     // Every row group leaves for the storage as soon as it is encoded; the buffer is then reused.
-    this.bytes.flush = () => {
-      const chunk = this.bytes.getBytes().slice();
-      this.bytes.index = 0;
+    bytes.flush = () => {
+      const chunk = bytes.getBytes().slice();
+      bytes.index = 0;
       return this.channel.push(chunk);
     };
-    this.bytes.finish = () => this.bytes.flush!();
+    bytes.finish = () => bytes.flush!();
+    // The file metadata is only known at the end, but the writer takes it up front; it reads kvMetadata in finish().
+    this.writer = new ParquetWriter({ writer: bytes, schema, codec: 'SNAPPY', statistics: true, kvMetadata: [], createdBy: 'oxbow' });
+    return this.writer;
   }
 
   get bytesWritten(): number {
@@ -69,9 +87,7 @@ class ParquetFileWriter implements ArchiveFileWriter {
     if (rows.length === 0) return;
     this.rows = [];
     this.pendingBytes = 0;
-    // The file metadata is only known at the end, but the writer takes it up front; it reads kvMetadata in finish().
-    this.writer ??= new ParquetWriter({ writer: this.bytes, schema, codec: 'SNAPPY', statistics: true, kvMetadata: [], createdBy: 'oxbow' });
-    await this.writer.write({
+    await (await this.parquetWriter()).write({
       rowGroupSize: rows.length,
       columnData: [
         // Offsets climb by one: delta encoding stores them in a few bits and skips a useless dictionary attempt.
@@ -140,7 +156,7 @@ export async function openParquetFile(fs: ArchiveFs, path: string, length?: numb
   const file = forRows && byteLength <= WHOLE_FILE_BYTES ? await wholeFile(fs, path, byteLength) : asyncBuffer(fs, path, byteLength);
   try {
     // 64 KiB covers the footer of an archive file in one range read; hyparquet reads more only when it is larger.
-    return { file, footer: await parquetMetadataAsync(file, { initialFetchSize: 1 << 16 }) };
+    return { file, footer: await (await hyparquet()).parquetMetadataAsync(file, { initialFetchSize: 1 << 16 }) };
   } catch (err) {
     if (err instanceof OxbowError) throw err;
     throw new CorruptFileError(path, `${path}: not a readable Parquet file: ${(err as Error).message}`, { cause: err });
@@ -196,6 +212,7 @@ const EPOCH_MS = { timestampFromMilliseconds: (millis: bigint) => Number(millis)
 
 async function* readParquetBatches(fs: ArchiveFs, path: string, length?: number): AsyncIterable<ArchivedRecord[]> {
   const { file, footer } = await openParquetFile(fs, path, length, true);
+  const { parquetReadObjects } = await hyparquet();
   let rowStart = 0;
   // One row group at a time keeps memory at one row group however large the file is.
   for (const group of footer.row_groups) {

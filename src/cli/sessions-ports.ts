@@ -62,15 +62,19 @@ export interface OpenedPorts {
 
 /** Opens everything the flags name; usage errors (a missing topic, no partitions, a bad output) before any reading. */
 export async function openSessionsPorts(flags: SessionsPortFlags, stdout: NodeJS.WritableStream, eventTimeGiven: boolean): Promise<OpenedPorts> {
-  const { open, kafka, client, topic, partitions, archive, eventTime } = await openInput(flags, eventTimeGiven);
-  const profiles = flags.profiles !== undefined ? await openProfiles(flags, open, kafka, flags.profiles) : null;
-  const store = flags.checkpointDir ? (({ fs, root }) => new CheckpointStore(fs, root))(open(flags.checkpointDir)) : null;
-  return {
-    topic, partitions, archive, eventTime, store, profiles,
-    live: kafka && client ? eventsReader(kafka, client, topic) : null,
-    output: openOutput(flags, kafka, stdout, open),
-    restore: await loadRestore(flags, store, open),
-  };
+  const { open, kafka, topic, partitions, archive, eventTime, live } = await openInput(flags, eventTimeGiven, true);
+  try {
+    const profiles = flags.profiles !== undefined ? await openProfiles(flags, open, kafka, flags.profiles) : null;
+    const store = flags.checkpointDir ? (({ fs, root }) => new CheckpointStore(fs, root))(open(flags.checkpointDir)) : null;
+    return {
+      topic, partitions, archive, eventTime, store, profiles, live,
+      output: openOutput(flags, kafka, stdout, open),
+      restore: await loadRestore(flags, store, open),
+    };
+  } catch (err) {
+    await live?.close().catch(() => {});
+    throw err;
+  }
 }
 
 /**
@@ -122,14 +126,29 @@ export function partitionFolder(partition: number): string {
   return `partition-${partition}`;
 }
 
-/** The archive, Kafka, the topic and its partitions, and the event time: what every sessions job reads. */
-async function openInput(flags: SessionsPortFlags, eventTimeGiven: boolean) {
+/**
+ * The archive, Kafka, the topic and its partitions, and the event time: what every sessions job reads; with `withReader`,
+ * also the events topic's reader, started as soon as the topic and the client are known, so that its thread loads and
+ * connects while the rest is looked up (closed again when the rest fails).
+ */
+async function openInput(flags: SessionsPortFlags, eventTimeGiven: boolean, withReader = false) {
   const open = storageOpener(flags);
   const archive = await openArchive(flags, open);
   const topic = archive.topic;
   if (!topic) throw new UsageError('--topic: name the topic to read from Kafka');
   const client = flags.brokers ? await kafkaClientOptions(flags, flags.brokers, 'oxbow-sessions') : null;
   const kafka: Kafka | null = client ? createKafka(client) : null;
+  const live = withReader && kafka && client ? eventsReader(kafka, client, topic) : null;
+  try {
+    return { open, kafka, topic, archive: archive.catalog, live, ...await inputPartitions(flags, eventTimeGiven, kafka, topic, archive) };
+  } catch (err) {
+    await live?.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** The partitions a job reads (given, or all the archive and Kafka have) and the event time that reads them. */
+async function inputPartitions(flags: SessionsPortFlags, eventTimeGiven: boolean, kafka: Kafka | null, topic: string, archive: Awaited<ReturnType<typeof openArchive>>) {
   const kafkaPartitions = kafka && flags.brokers ? await listKafkaPartitions(kafka, flags.brokers, topic) : [];
   const known = [...new Set([...archive.partitions, ...kafkaPartitions])].sort((a, b) => a - b);
   const partitions = flags.partitions ? parsePartitionSpec(flags.partitions) : known;
@@ -143,7 +162,7 @@ async function openInput(flags: SessionsPortFlags, eventTimeGiven: boolean) {
   }
   // A Connect archive records no event-time definition: the job's own (given, or the default) reads it.
   const eventTime = await chooseEventTime(flags, eventTimeGiven, flags.archiveLayout === 'connect' ? null : archive.catalog, partitions);
-  return { open, kafka, client, topic, partitions, archive: archive.catalog, eventTime };
+  return { partitions, eventTime };
 }
 
 async function openArchive(flags: SessionsPortFlags, open: ReturnType<typeof storageOpener>): Promise<{ catalog: ArchiveCatalog | null; topic: string | null; partitions: number[] }> {
