@@ -5,7 +5,7 @@ import type { ParquetWriter, SchemaElement, Writer } from 'hyparquet-writer';
 import type { ArchiveFs } from '../../src/archive-fs.js';
 import { ByteChannel } from '../../src/archive/byte-channel.js';
 import {
-  type ArchivedRecord, type ArchiveFileMetadata, type ArchiveFileWriter, type ArchiveFormat, metadataFromJson, metadataToJson,
+  type ArchivedRecord, type ArchiveFileMetadata, type ArchiveFileWriter, type ArchiveFormat, metadataFromJson, metadataToJson, type ReplayRecord,
 } from '../../src/archive/record.js';
 import { CorruptFileError, ForeignFormatError, OxbowError } from '../../src/errors.js';
 
@@ -235,11 +235,71 @@ async function* readParquetBatches(fs: ArchiveFs, path: string, length?: number)
   }
 }
 
+/** The columns a replay reads: all but the headers. */
+const SOURCE_COLUMNS = ['offset', 'timestamp', 'key', 'value', 'event_time'] as const;
+type SourceColumn = (typeof SOURCE_COLUMNS)[number];
+
+/**
+ * The file's records as a replay reads them: one row group at a time, its columns but the headers decoded as columns
+ * (no row objects, and no assembly of the nested headers column), then a record per row. Over the replay benchmark's
+ * hourly files it took 15 % less CPU than reading rows (docs/replay.md, "Reading Parquet").
+ */
+async function* readParquetReplayBatches(fs: ArchiveFs, path: string, length?: number): AsyncIterable<ReplayRecord[]> {
+  const { file, footer } = await openParquetFile(fs, path, length, true);
+  const { parquetRead } = await hyparquet();
+  let rowStart = 0;
+  for (const group of footer.row_groups) {
+    const rows = Number(group.num_rows);
+    const rowEnd = rowStart + rows;
+    const columns: Record<SourceColumn, unknown[]> = { offset: new Array(rows), timestamp: new Array(rows), key: new Array(rows), value: new Array(rows), event_time: new Array(rows) };
+    const filled = { offset: 0, timestamp: 0, key: 0, value: 0, event_time: 0 };
+    const from = rowStart;
+    try {
+      await parquetRead({
+        file, metadata: footer, rowStart, rowEnd, columns: [...SOURCE_COLUMNS], utf8: false, parsers: EPOCH_MS,
+        // A column comes in chunks (a page each), placed by the file's row number.
+        onChunk: ({ columnName, columnData, rowStart: at }) => {
+          const name = columnName as SourceColumn;
+          const out = columns[name];
+          const first = Math.max(at, from);
+          const last = Math.min(at + columnData.length, rowEnd);
+          for (let row = first; row < last; row++) out[row - from] = columnData[row - at];
+          filled[name] += Math.max(0, last - first);
+        },
+      });
+      for (const name of SOURCE_COLUMNS) if (filled[name] !== rows) throw new Error(`column ${name} holds ${filled[name]} of the ${rows} rows`);
+    } catch (err) {
+      if (err instanceof OxbowError) throw err;
+      throw new CorruptFileError(path, `${path}: cannot read rows ${rowStart}-${rowEnd}: ${(err as Error).message}`, { cause: err });
+    }
+    const records = new Array<ReplayRecord>(rows);
+    try {
+      for (let i = 0; i < rows; i++) {
+        const offset = columns.offset[i];
+        if (typeof offset !== 'bigint') throw new Error(`offset is ${typeof offset}`);
+        const eventTime = columns.event_time[i];
+        records[i] = {
+          offset,
+          timestamp: asTime(columns.timestamp[i]),
+          key: asBytes(columns.key[i]),
+          value: asBytes(columns.value[i]),
+          eventTime: eventTime === null || eventTime === undefined ? null : asTime(eventTime),
+        };
+      }
+    } catch (err) {
+      throw new CorruptFileError(path, `${path}: ${(err as Error).message}`, { cause: err });
+    }
+    yield records;
+    rowStart = rowEnd;
+  }
+}
+
 export const parquetFormat: ArchiveFormat = {
   name: 'parquet',
   extension: 'parquet',
   createWriter: (fs, path) => new ParquetFileWriter(fs, path),
   readBatches: readParquetBatches,
+  readReplayBatches: readParquetReplayBatches,
   async readMetadata(fs, path, length) {
     const { footer } = await openParquetFile(fs, path, length);
     return metadataOf(path, footer);

@@ -5,7 +5,7 @@ import { CorruptFileError, NotFoundError, UsageError } from '../errors.js';
 import { CONNECT_LAYOUT_NOT_READ, connectLayoutFolder } from './connect-files.js';
 import { parsePartitionDirName, TEMP_DIR, topicDir, topicsDir, validateTopicName } from './file-name.js';
 import { type ArchiveFileEntry, type FormatRegistry, type ListOptions, loadPartitionIndex } from './partition-index.js';
-import type { ArchivedRecord } from './record.js';
+import type { ArchivedRecord, ArchiveFormat, ReplayRecord } from './record.js';
 
 /** Topics that have a folder under `<root>/topics/` (the temp folder excluded). */
 export async function listTopics(fs: ArchiveFs, root: string): Promise<string[]> {
@@ -69,11 +69,26 @@ export async function listPartitionFiles(
 
 /** The records of one file in offset order, in batches; CorruptFileError when the file disagrees with its entry. */
 export async function* readArchiveFile(fs: ArchiveFs, entry: ArchiveFileEntry, formats: FormatRegistry): AsyncIterable<ArchivedRecord[]> {
+  yield* checkedRecords(entry, formatOf(entry, formats).readBatches(fs, entry.path, entry.length));
+}
+
+/** As readArchiveFile, the records as a replay reads them: without their headers. */
+export async function* readArchiveFileForReplay(fs: ArchiveFs, entry: ArchiveFileEntry, formats: FormatRegistry): AsyncIterable<ReplayRecord[]> {
+  const format = formatOf(entry, formats);
+  yield* checkedRecords(entry, format.readReplayBatches?.(fs, entry.path, entry.length) ?? format.readBatches(fs, entry.path, entry.length));
+}
+
+function formatOf(entry: ArchiveFileEntry, formats: FormatRegistry): ArchiveFormat {
   const format = [...formats.values()].find((f) => f.name === entry.format);
   if (!format) throw new CorruptFileError(entry.path, `${entry.path}: no reader for format ${entry.format}`);
+  return format;
+}
+
+/** A file's batches, held to its entry: offsets increasing, as many records as the entry counts. */
+async function* checkedRecords<R extends ReplayRecord>(entry: ArchiveFileEntry, batches: AsyncIterable<R[]>): AsyncIterable<R[]> {
   let count = 0;
   let last = -1n;
-  for await (const batch of format.readBatches(fs, entry.path, entry.length)) {
+  for await (const batch of batches) {
     for (const r of batch) {
       if (r.offset <= last) throw new CorruptFileError(entry.path, `${entry.path}: offset ${r.offset} follows ${last}; records must be in increasing offset order`);
       last = r.offset;

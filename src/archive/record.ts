@@ -19,6 +19,9 @@ export interface ArchivedRecord {
   eventTime: number | null;
 }
 
+/** A record as a replay reads it: all but its headers, which no session reads (the hybrid source's SourceRecord). */
+export type ReplayRecord = Omit<ArchivedRecord, 'headers'>;
+
 export type ArchiveFormatName = 'parquet' | 'jsonl.gz';
 
 /** What a file knows about itself (Parquet key-value metadata, the JSONL.gz trailer) and what the partition index lists. */
@@ -80,6 +83,11 @@ export interface ArchiveFormat {
    * the folder listing do), which saves asking the storage for it.
    */
   readBatches(fs: ArchiveFs, path: string, length?: number): AsyncIterable<ArchivedRecord[]>;
+  /**
+   * The file's records as a replay reads them (no headers), in offset order, in batches. A format that reads less this
+   * way implements it (Parquet: no headers column, no row objects); `readBatches` serves the others.
+   */
+  readReplayBatches?(fs: ArchiveFs, path: string, length?: number): AsyncIterable<ReplayRecord[]>;
   /** The file's metadata without reading its records (a range read of the footer/trailer); `length` as above. */
   readMetadata(fs: ArchiveFs, path: string, length?: number): Promise<ArchiveFileMetadata>;
 }

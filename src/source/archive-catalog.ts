@@ -6,7 +6,7 @@ import { CorruptFileError, UsageError } from '../errors.js';
 import { CONNECT_NOT_REPLAYED } from '../archive/connect-files.js';
 import { parseFileName } from '../archive/file-name.js';
 import { holdsFilesFrom, indexedEventTimes, loadPartitionIndex, type FormatRegistry } from '../archive/partition-index.js';
-import { readArchiveFile } from '../archive/reader.js';
+import { readArchiveFileForReplay } from '../archive/reader.js';
 import { FileTable, type FileRow, TableFile } from './file-table.js';
 import type { ArchiveCatalog, ArchiveFileInfo, SourceRecord } from './types.js';
 
@@ -53,7 +53,7 @@ export function archiveCatalog(fs: ArchiveFs, root: string, topic: string, forma
         const reason = (file instanceof TableFile ? file.table.corruptReason(file.row) : null) ?? 'not in the index';
         throw new CorruptFileError(file.path, reason.startsWith(file.path) ? reason : `${file.path}: ${reason}`);
       }
-      yield* readArchiveFile(fs, entry, formats);
+      yield* readArchiveFileForReplay(fs, entry, formats);
     },
   };
 }

@@ -7,7 +7,7 @@ import { openArchiveFs } from '../../connectors/open-archive-fs.js';
 import { parquetFormat } from '../../connectors/parquet/parquet-format.js';
 import { jsonlGzFormat } from '../../src/archive/jsonl-format.js';
 import { formatRegistry } from '../../src/archive/partition-index.js';
-import { listPartitionFiles, listTopicPartitions, readArchiveFile } from '../../src/archive/reader.js';
+import { listPartitionFiles, listTopicPartitions, readArchiveFileForReplay } from '../../src/archive/reader.js';
 import type { BenchContext, BenchRow, Benchmark } from './bench-types.js';
 import { type BenchArchiveSpec, writeBenchArchive } from './bench-archive.js';
 import { alternate, median, oxbowBin, round, runNode, summaryNumber } from './bench-measure.js';
@@ -16,7 +16,10 @@ const TOPIC = 'listens';
 const formats = formatRegistry([parquetFormat, jsonlGzFormat]);
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** The floor: list, read and decode (Parquet + JSON.parse of each value) every file, one partition after another, prefetch 1. */
+/**
+ * The floor: list, read and decode (Parquet, as a replay reads it, + JSON.parse of each value) every file, one partition
+ * after another, prefetch 1.
+ */
 async function floor(uri: string, topic: string): Promise<{ events: number; seconds: number }> {
   const { fs, root } = openArchiveFs(uri);
   const t0 = process.hrtime.bigint();
@@ -24,7 +27,7 @@ async function floor(uri: string, topic: string): Promise<{ events: number; seco
   const decoder = new TextDecoder();
   for (const p of await listTopicPartitions(fs, root, topic)) {
     for (const entry of await listPartitionFiles(fs, root, topic, p, formats)) {
-      for await (const batch of readArchiveFile(fs, entry, formats)) {
+      for await (const batch of readArchiveFileForReplay(fs, entry, formats)) {
         for (const r of batch) {
           if (r.value) JSON.parse(decoder.decode(r.value));
           events++;

@@ -10,7 +10,7 @@ import { LocalFs } from '../../../connectors/local/local-fs.js';
 import { parquetFormat } from '../../../connectors/parquet/parquet-format.js';
 import { parseFileName } from '../../../src/archive/file-name.js';
 import { jsonlGzFormat } from '../../../src/archive/jsonl-format.js';
-import { METADATA_VERSION, metadataFromJson, type ArchiveFormat, type ArchivedRecord } from '../../../src/archive/record.js';
+import { METADATA_VERSION, metadataFromJson, type ArchiveFormat, type ArchivedRecord, type ReplayRecord } from '../../../src/archive/record.js';
 import { recordJson } from '../../../tools/gen/format-records.js';
 
 const root = resolve('fixtures/archive-formats');
@@ -38,6 +38,12 @@ for (const v of versions) {
       const records: ArchivedRecord[] = [];
       for await (const batch of format.readBatches(fs, path)) records.push(...batch);
       assert.deepEqual(records.map(recordJson), expected.records);
+      // A replay's read, where the format has its own: the same records but their headers.
+      if (format.readReplayBatches) {
+        const replayed: ReplayRecord[] = [];
+        for await (const batch of format.readReplayBatches(fs, path)) replayed.push(...batch);
+        assert.deepEqual(replayed.map((r) => recordJson({ ...r, headers: [] })), expected.records.map((r) => ({ ...(r as object), headers: [] })));
+      }
     });
   }
 }

@@ -1,10 +1,11 @@
-// Parquet round trip: lossless records over several row groups, metadata from the footer alone, typed columns.
+// Parquet round trip: lossless records over several row groups, metadata from the footer alone, typed columns; and the
+// replay's read (no headers, columns instead of rows) giving the same records.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parquetMetadata } from 'hyparquet';
 import { parquetFormat, METADATA_KEY } from '../../../../connectors/parquet/parquet-format.js';
-import { MetadataAccumulator } from '../../../../src/archive/record.js';
+import { type ArchivedRecord, MetadataAccumulator, type ReplayRecord } from '../../../../src/archive/record.js';
 import { CorruptFileError } from '../../../../src/errors.js';
 import { MemoryFs } from '../../archive/memory-fs.js';
 import { sampleRecords } from '../../archive/records.js';
@@ -34,6 +35,46 @@ test('records survive a Parquet file of several row groups exactly', async () =>
   for await (const b of parquetFormat.readBatches(fs, '/f.parquet')) back.push(...b);
   assert.equal(back.length, records.length);
   assert.deepEqual(back, records);
+});
+
+/** A record as a replay reads it: every field but the headers. */
+const asSource = ({ headers: _, ...r }: ArchivedRecord): ReplayRecord => r;
+
+test('a replay reads every record but its headers, over row groups of many pages each', async () => {
+  const fs = new MemoryFs();
+  // Values of about 1.5 KB: a row group of 10,000 rows holds a value column of about 15 pages of 1 MiB.
+  const records = sampleRecords(7n, 26_000, 2n).map((r, i) => (r.value !== null && i % 3 === 0 ? { ...r, value: new TextEncoder().encode(`{"pad":"${'x'.repeat(1500 + (i % 97))}","n":${i}}`) } : r));
+  const w = parquetFormat.createWriter(fs, '/f.parquet');
+  const acc = new MetadataAccumulator();
+  for (let i = 0; i < records.length; i += 5000) {
+    const batch = records.slice(i, i + 5000);
+    batch.forEach((r) => acc.add(r));
+    await w.write(batch);
+  }
+  await w.finish(acc.toMetadata('t', 0, 7n + 2n * 26_000n, 'parquet', 'ts'));
+  const bytes = fs.files.get('/f.parquet')!;
+  const footer = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  assert.ok(footer.row_groups.length >= 3, `row groups: ${footer.row_groups.length}`);
+  const batches: ReplayRecord[][] = [];
+  for await (const b of parquetFormat.readReplayBatches!(fs, '/f.parquet')) batches.push(b);
+  assert.equal(batches.length, footer.row_groups.length, 'a batch per row group');
+  assert.deepEqual(batches.flat(), records.map(asSource));
+});
+
+test('a replay\'s read of a damaged file is a CorruptFileError naming it', async () => {
+  const fs = new MemoryFs();
+  const records = sampleRecords(0n, 3000);
+  const w = parquetFormat.createWriter(fs, '/f.parquet');
+  await w.write(records);
+  const acc = new MetadataAccumulator();
+  records.forEach((r) => acc.add(r));
+  await w.finish(acc.toMetadata('t', 0, 3000n, 'parquet', 'ts'));
+  const bytes = fs.files.get('/f.parquet')!;
+  // Garbage in the middle of the column chunks, the footer intact.
+  bytes.fill(0xee, 200, Math.floor(bytes.length / 2));
+  await assert.rejects(async () => {
+    for await (const b of parquetFormat.readReplayBatches!(fs, '/f.parquet')) void b;
+  }, (e: unknown) => e instanceof CorruptFileError && e.message.includes('/f.parquet'));
 });
 
 test('a file without oxbow metadata or with cut bytes is a CorruptFileError naming it', async () => {
