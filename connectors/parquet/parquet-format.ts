@@ -236,13 +236,13 @@ async function* readParquetBatches(fs: ArchiveFs, path: string, length?: number)
 }
 
 /** The columns a replay reads: all but the headers. */
-const SOURCE_COLUMNS = ['offset', 'timestamp', 'key', 'value', 'event_time'] as const;
-type SourceColumn = (typeof SOURCE_COLUMNS)[number];
+const REPLAY_COLUMNS = ['offset', 'timestamp', 'key', 'value', 'event_time'] as const;
+type ReplayColumn = (typeof REPLAY_COLUMNS)[number];
 
 /**
  * The file's records as a replay reads them: one row group at a time, its columns but the headers decoded as columns
  * (no row objects, and no assembly of the nested headers column), then a record per row. Over the replay benchmark's
- * hourly files it took 15 % less CPU than reading rows (docs/replay.md, "Reading Parquet").
+ * hourly files it took 13–15 % less CPU than reading rows (docs/replay.md, "Reading Parquet").
  */
 async function* readParquetReplayBatches(fs: ArchiveFs, path: string, length?: number): AsyncIterable<ReplayRecord[]> {
   const { file, footer } = await openParquetFile(fs, path, length, true);
@@ -251,15 +251,15 @@ async function* readParquetReplayBatches(fs: ArchiveFs, path: string, length?: n
   for (const group of footer.row_groups) {
     const rows = Number(group.num_rows);
     const rowEnd = rowStart + rows;
-    const columns: Record<SourceColumn, unknown[]> = { offset: new Array(rows), timestamp: new Array(rows), key: new Array(rows), value: new Array(rows), event_time: new Array(rows) };
+    const columns: Record<ReplayColumn, unknown[]> = { offset: new Array(rows), timestamp: new Array(rows), key: new Array(rows), value: new Array(rows), event_time: new Array(rows) };
     const filled = { offset: 0, timestamp: 0, key: 0, value: 0, event_time: 0 };
     const from = rowStart;
     try {
       await parquetRead({
-        file, metadata: footer, rowStart, rowEnd, columns: [...SOURCE_COLUMNS], utf8: false, parsers: EPOCH_MS,
+        file, metadata: footer, rowStart, rowEnd, columns: [...REPLAY_COLUMNS], utf8: false, parsers: EPOCH_MS,
         // A column comes in chunks (a page each), placed by the file's row number.
         onChunk: ({ columnName, columnData, rowStart: at }) => {
-          const name = columnName as SourceColumn;
+          const name = columnName as ReplayColumn;
           const out = columns[name];
           const first = Math.max(at, from);
           const last = Math.min(at + columnData.length, rowEnd);
@@ -267,7 +267,7 @@ async function* readParquetReplayBatches(fs: ArchiveFs, path: string, length?: n
           filled[name] += Math.max(0, last - first);
         },
       });
-      for (const name of SOURCE_COLUMNS) if (filled[name] !== rows) throw new Error(`column ${name} holds ${filled[name]} of the ${rows} rows`);
+      for (const name of REPLAY_COLUMNS) if (filled[name] !== rows) throw new Error(`column ${name} holds ${filled[name]} of the ${rows} rows`);
     } catch (err) {
       if (err instanceof OxbowError) throw err;
       throw new CorruptFileError(path, `${path}: cannot read rows ${rowStart}-${rowEnd}: ${(err as Error).message}`, { cause: err });

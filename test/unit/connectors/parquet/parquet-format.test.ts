@@ -10,20 +10,25 @@ import { CorruptFileError } from '../../../../src/errors.js';
 import { MemoryFs } from '../../archive/memory-fs.js';
 import { sampleRecords } from '../../archive/records.js';
 
+/** Writes `records` to `/f.parquet` in writes of `batch` records; its metadata and footer. */
+async function written(fs: MemoryFs, records: ArchivedRecord[], batch: number, partition: number, endOffset: bigint) {
+  const w = parquetFormat.createWriter(fs, '/f.parquet');
+  const acc = new MetadataAccumulator();
+  for (let i = 0; i < records.length; i += batch) {
+    const part = records.slice(i, i + batch);
+    part.forEach((r) => acc.add(r));
+    await w.write(part);
+  }
+  const meta = acc.toMetadata('t', partition, endOffset, 'parquet', 'ts');
+  await w.finish(meta);
+  const bytes = fs.files.get('/f.parquet')!;
+  return { meta, bytes, footer: parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer) };
+}
+
 test('records survive a Parquet file of several row groups exactly', async () => {
   const fs = new MemoryFs();
   const records = sampleRecords(5n, 120_000, 3n);
-  const w = parquetFormat.createWriter(fs, '/f.parquet');
-  const acc = new MetadataAccumulator();
-  for (let i = 0; i < records.length; i += 7000) {
-    const batch = records.slice(i, i + 7000);
-    batch.forEach((r) => acc.add(r));
-    await w.write(batch);
-  }
-  const meta = acc.toMetadata('t', 1, 5n + 3n * 120_000n, 'parquet', 'ts');
-  await w.finish(meta);
-  const bytes = fs.files.get('/f.parquet')!;
-  const footer = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  const { meta, footer } = await written(fs, records, 7000, 1, 5n + 3n * 120_000n);
   assert.ok(footer.row_groups.length >= 3, `row groups: ${footer.row_groups.length}`);
   assert.equal(footer.schema.find((s) => s.name === 'offset')?.type, 'INT64');
   assert.ok(footer.key_value_metadata?.some((kv) => kv.key === METADATA_KEY));
@@ -44,16 +49,7 @@ test('a replay reads every record but its headers, over row groups of many pages
   const fs = new MemoryFs();
   // Values of about 1.5 KB: a row group of 10,000 rows holds a value column of about 15 pages of 1 MiB.
   const records = sampleRecords(7n, 26_000, 2n).map((r, i) => (r.value !== null && i % 3 === 0 ? { ...r, value: new TextEncoder().encode(`{"pad":"${'x'.repeat(1500 + (i % 97))}","n":${i}}`) } : r));
-  const w = parquetFormat.createWriter(fs, '/f.parquet');
-  const acc = new MetadataAccumulator();
-  for (let i = 0; i < records.length; i += 5000) {
-    const batch = records.slice(i, i + 5000);
-    batch.forEach((r) => acc.add(r));
-    await w.write(batch);
-  }
-  await w.finish(acc.toMetadata('t', 0, 7n + 2n * 26_000n, 'parquet', 'ts'));
-  const bytes = fs.files.get('/f.parquet')!;
-  const footer = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  const { footer } = await written(fs, records, 5000, 0, 7n + 2n * 26_000n);
   assert.ok(footer.row_groups.length >= 3, `row groups: ${footer.row_groups.length}`);
   const batches: ReplayRecord[][] = [];
   for await (const b of parquetFormat.readReplayBatches!(fs, '/f.parquet')) batches.push(b);
@@ -63,13 +59,7 @@ test('a replay reads every record but its headers, over row groups of many pages
 
 test('a replay\'s read of a damaged file is a CorruptFileError naming it', async () => {
   const fs = new MemoryFs();
-  const records = sampleRecords(0n, 3000);
-  const w = parquetFormat.createWriter(fs, '/f.parquet');
-  await w.write(records);
-  const acc = new MetadataAccumulator();
-  records.forEach((r) => acc.add(r));
-  await w.finish(acc.toMetadata('t', 0, 3000n, 'parquet', 'ts'));
-  const bytes = fs.files.get('/f.parquet')!;
+  const { bytes } = await written(fs, sampleRecords(0n, 3000), 3000, 0, 3000n);
   // Garbage in the middle of the column chunks, the footer intact.
   bytes.fill(0xee, 200, Math.floor(bytes.length / 2));
   await assert.rejects(async () => {
