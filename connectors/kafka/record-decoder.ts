@@ -80,11 +80,15 @@ export function recordDecoder(kafkajs: RecordDecoder): RecordDecoder {
       scale *= 128;
     }
     if (byte >= 0x80 || Number.isNaN(baseOffset)) return kafkajs(decoder, batchContext);
-    const timestampDelta = zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2;
-    let timestamp: string | undefined;
-    if (batchContext.timestampType === LOG_APPEND_TIME && batchContext.maxTimestamp) timestamp = batchContext.maxTimestamp;
-    else if (!Number.isNaN(baseTimestamp) && Number.isSafeInteger(baseTimestamp + timestampDelta)) timestamp = String(baseTimestamp + timestampDelta);
-    else return kafkajs(decoder, batchContext);
+    let timestamp: string;
+    if (batchContext.timestampType === LOG_APPEND_TIME && batchContext.maxTimestamp) {
+      timestamp = batchContext.maxTimestamp;
+    } else {
+      // A NaN base (past 2^53) makes the sum NaN, which is not a safe integer either.
+      const sum = baseTimestamp + (zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2);
+      if (!Number.isSafeInteger(sum)) return kafkajs(decoder, batchContext);
+      timestamp = String(sum);
+    }
     decoder.offset = pos;
     const offsetDelta = decoder.readVarInt();
     const key = decoder.readVarIntBytes();
