@@ -117,6 +117,17 @@ export function runNode(args: string[], options: RunNodeOptions = {}): Promise<C
   });
 }
 
+/**
+ * One whole-topic read by a plain consumer script (`bench-consume.js` and the like, `args` after BROKERS TOPIC); its
+ * count must be the topic's.
+ */
+export async function consumeRun(script: string, client: string, brokers: string, topic: string, records: number, args: string[] = []): Promise<ChildRun> {
+  const run = await runNode([benchScript(script), brokers, topic, ...args]);
+  const read = Number(/^records (\d+)$/m.exec(run.stdout)?.[1]);
+  if (read !== records) throw new Error(`bench: the plain ${client} consumer read ${read} records of the ${records} in ${topic}`);
+  return run;
+}
+
 /** One value of the summary `oxbow sessions` prints on stderr (`  records read   123 (archive 100, kafka 23)`). */
 export function summaryField(stderr: string, label: string): string {
   const m = new RegExp(`^\\s+${label}\\s+(.*)$`, 'm').exec(stderr);

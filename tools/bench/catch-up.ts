@@ -3,7 +3,7 @@
 import type { BenchContext, BenchRow, Benchmark } from './bench-types.js';
 import { type BenchArchiveSpec, tailEvents } from './bench-archive.js';
 import { benchKafka, deleteTopic, produceRecords, scratchTopic } from './bench-kafka.js';
-import { alternate, benchScript, median, oxbowBin, runNode, summaryNumber } from './bench-measure.js';
+import { alternate, type ChildRun, consumeRun, median, oxbowBin, runNode, summaryNumber } from './bench-measure.js';
 
 const PARTITIONS = 4;
 
@@ -21,14 +21,9 @@ export const benchmark: Benchmark = {
     try {
       await produceRecords(kafka, brokers, topic, records);
       const n = records.length;
-      const plainRun = async (decoder: string[]) => {
-        const run = await runNode([benchScript('bench-consume.js'), brokers, topic, ...decoder]);
-        const read = Number(/^records (\d+)$/m.exec(run.stdout)?.[1]);
-        if (read !== n) throw new Error(`catch-up: the plain kafkajs consumer read ${read} records of the ${n} produced`);
-        return run;
-      };
+      const plainRun = (args: string[]) => consumeRun('bench-consume.js', 'kafkajs', brokers, topic, n, args);
       // The same consume with oxbow's record decoder, run after each plain one: how much of oxbow's speed is its decoder.
-      const decoded: Awaited<ReturnType<typeof runNode>>[] = [];
+      const decoded: ChildRun[] = [];
       const oxbowArgs = [oxbowBin, 'sessions', '--brokers', brokers, '--topic', topic, '--stop-at-live', '--aggregate', 'listening', '--gap', '30m', '--output', '-'];
       const { a: oxbow, b: plain } = await alternate(
         async () => {

@@ -4,7 +4,7 @@
 import type { BenchContext, BenchRow, Benchmark } from './bench-types.js';
 import { type BenchArchiveSpec, tailEvents } from './bench-archive.js';
 import { benchKafka, deleteTopic, findKcat, kcatConsume, produceRecords, scratchTopic } from './bench-kafka.js';
-import { alternate, benchScript, median, runNode } from './bench-measure.js';
+import { alternate, type ChildRun, consumeRun, median } from './bench-measure.js';
 
 const PARTITIONS = 4;
 
@@ -24,14 +24,6 @@ export async function kcatFloor(brokers: string, topic: string, records: number,
   return { kcat: records / median(a), plain: records / median(b.map((r) => r.wallS)), plainRssMb: Math.max(...b.map((r) => r.peakRssMb ?? 0)) };
 }
 
-/** One whole-topic read by a plain consumer script; its count must be the topic's. */
-async function consumeRun(script: string, client: string, brokers: string, topic: string, records: number): Promise<Awaited<ReturnType<typeof runNode>>> {
-  const run = await runNode([benchScript(script), brokers, topic]);
-  const read = Number(/^records (\d+)$/m.exec(run.stdout)?.[1]);
-  if (read !== records) throw new Error(`kcat bench: the plain ${client} consumer read ${read} records of ${records}`);
-  return run;
-}
-
 export const benchmark: Benchmark = {
   name: 'kcat',
   async run(ctx: BenchContext): Promise<BenchRow[]> {
@@ -48,7 +40,7 @@ export const benchmark: Benchmark = {
       const n = records.length;
       const got = await kcatFloor(brokers, topic, n, runs);
       const label = `${n.toLocaleString('en-US')} music events, ${PARTITIONS} partitions`;
-      const platformaticRuns: Awaited<ReturnType<typeof runNode>>[] = [];
+      const platformaticRuns: ChildRun[] = [];
       for (let i = 0; i < runs; i++) platformaticRuns.push(await consumeRun('bench-consume-platformatic.js', '@platformatic/kafka', brokers, topic, n));
       const platformatic = n / median(platformaticRuns.map((r) => r.wallS));
       const platformaticRow: BenchRow = {
