@@ -30,7 +30,7 @@ export function parseEventTimeDefinition(text: string, option = '--event-time'):
 
 /** The event time of a record whose value is already parsed: what the sessions job uses (no second parse). */
 export function eventTimeOfValue(def: EventTimeDefinition, value: unknown, kafkaTimestamp: number): number | null {
-  if (def.path === null) return Number.isFinite(kafkaTimestamp) ? kafkaTimestamp : null;
+  if (def.path === null) return Number.isSafeInteger(kafkaTimestamp) ? kafkaTimestamp : null;
   let node = value;
   for (const part of def.path) {
     if (typeof node !== 'object' || node === null) return null;
@@ -58,7 +58,7 @@ function parsedEventTime(def: EventTimeDefinition, value: Uint8Array): number | 
 /** The archiver's extractor for a definition; null when the record has no usable time. */
 export function eventTimeExtractor(def: EventTimeDefinition): EventTimeExtractor {
   const path = def.path;
-  if (path === null) return (_value, ts) => ts;
+  if (path === null) return (_value, ts) => (Number.isSafeInteger(ts) ? ts : null);
   // A full JSON.parse of every value was a tenth of the archiver's time; a top-level field is read from the bytes instead.
   if (path.length !== 1) return (value) => (value === null || value.byteLength === 0 ? null : parsedEventTime(def, value));
   const fields = scanFields(path);

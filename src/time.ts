@@ -49,11 +49,16 @@ export function parseCount(text: string, what = 'count', min = 1): number {
 const isoPattern = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /**
- * An event time from a JSON value: a finite number is epoch ms, a string is epoch ms digits or ISO-8601.
- * Returns null when the value holds no usable time (callers count and report such records).
+ * An event time from a JSON value: a number is epoch ms (its fraction dropped), a string is epoch ms digits or
+ * ISO-8601. Returns null when the value holds no usable time (callers count and report such records), and so for a
+ * number beyond ±(2^53 − 1) ms, about 285,000 years: such a number (1e300, a time in nanoseconds) is no time oxbow can
+ * hold exactly, nor one an archive's INT64 column takes.
  */
 export function parseEventTime(value: unknown): number | null {
-  if (typeof value === 'number') return Number.isFinite(value) ? Math.trunc(value) : null;
+  if (typeof value === 'number') {
+    const ms = Math.trunc(value);
+    return Number.isSafeInteger(ms) ? ms : null;
+  }
   if (typeof value !== 'string') return null;
   const text = value.trim();
   if (/^-?\d+$/.test(text)) {

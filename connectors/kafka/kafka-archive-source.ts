@@ -4,7 +4,7 @@ import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs
 import type { ArchiveSource, PartitionOffsets, FetchedRecord, SourceBatch, SourceHandlers, TopicPartition } from '../../src/archive/archive-source.js';
 import type { ArchivedHeader, ArchivedRecord } from '../../src/archive/record.js';
 import { toBytes } from './record-bytes.js';
-import { OxbowError } from '../../src/errors.js';
+import { BadRecordError, OxbowError } from '../../src/errors.js';
 import { getLogger } from '../../src/logger.js';
 import { kafkaCall, mapKafkaError } from './client.js';
 import { fetchTopicOffsets } from './topic-offsets.js';
@@ -19,13 +19,20 @@ export interface KafkaArchiveSourceOptions {
   partitionsConsumedConcurrently?: number;
 }
 
+/**
+ * The headers of every record that has none: one frozen array, not one per record (a million records kept an array
+ * each alive for a row group, to be promoted and collected in the old generation).
+ */
+const NO_HEADERS: ArchivedHeader[] = Object.freeze([]) as unknown as ArchivedHeader[];
+
 /** kafkajs hands headers as an object (repeated keys as arrays); each value becomes one header, in the order kafkajs gives. */
 function toHeaders(headers: IHeaders | undefined): ArchivedHeader[] {
-  const out: ArchivedHeader[] = [];
+  let out = NO_HEADERS;
   if (!headers) return out;
   // for-in rather than Object.entries: most records have no headers, and entries allocated an array for each of them.
   for (const key in headers) {
     if (!Object.prototype.hasOwnProperty.call(headers, key)) continue;
+    if (out === NO_HEADERS) out = [];
     const value = headers[key];
     if (Array.isArray(value)) for (const v of value) out.push({ key, value: toBytes(v) });
     else out.push({ key, value: toBytes(value as Buffer | string | undefined) });
@@ -155,14 +162,17 @@ export class KafkaArchiveSource implements ArchiveSource {
     if (isStale() || !isRunning()) return;
     // Built with the archived record's full shape (eventTime is filled in by the partition writer): adding the field
     // later gave every record a second, out-of-object property store.
-    const records: FetchedRecord[] = batch.messages.map((m): ArchivedRecord => ({
-      offset: BigInt(m.offset),
-      timestamp: Number(m.timestamp),
-      key: toBytes(m.key),
-      value: toBytes(m.value),
-      headers: toHeaders(m.headers),
-      eventTime: null,
-    }));
+    let inexact = null as { offset: string; timestamp: string } | null;
+    const records: FetchedRecord[] = batch.messages.map((m): ArchivedRecord => {
+      const timestamp = Number(m.timestamp);
+      if (!Number.isSafeInteger(timestamp)) inexact ??= { offset: m.offset, timestamp: m.timestamp };
+      return { offset: BigInt(m.offset), timestamp, key: toBytes(m.key), value: toBytes(m.value), headers: toHeaders(m.headers), eventTime: null };
+    });
+    if (inexact) {
+      // The archive keeps a Kafka timestamp as epoch ms in a number: beyond 2^53 it would be rounded, silently.
+      handlers.onFatal(new BadRecordError(`${batch.topic}/${batch.partition} offset ${inexact.offset}: its Kafka timestamp ${inexact.timestamp} is beyond ±(2^53 − 1) ms (about 285,000 years; was it produced in micro- or nanoseconds?), which an archive cannot keep exactly: archiving stops, and the archive of this partition ends before it`));
+      return;
+    }
     const first = batch.firstOffset();
     const out: SourceBatch = {
       topic: batch.topic,

@@ -69,7 +69,7 @@ export function decodeObject(spec: EventSpec, value: unknown, kafkaTimestamp: nu
   const k = event[spec.keyField];
   if (typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'boolean') return `no key: field '${spec.keyField}' is missing or not a string or number`;
   const ts = eventTimeOfValue(spec.eventTime, event, kafkaTimestamp);
-  if (ts === null) return `no time: field '${spec.eventTime.text}' is missing or not epoch ms or ISO-8601`;
+  if (ts === null) return `no time: field '${spec.eventTime.text}' is missing, not epoch ms or ISO-8601, or beyond ±(2^53 − 1) ms`;
   const impossible = impossibleTime(spec.maxAheadMs, ts, kafkaTimestamp, now);
   if (impossible !== null) return impossible;
   const why = spec.check?.(event) ?? null;
@@ -185,7 +185,7 @@ export function createProfileDecoder(spec: { eventTime: EventTimeDefinition; max
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'the profile value is JSON but not an object';
     if (phase === 'archive') checkArchivedTime(spec.eventTime, '--profile-time', v, record);
     const ts = eventTimeOfValue(spec.eventTime, v, record.timestamp);
-    if (ts === null) return `profile without a time: field '${spec.eventTime.text}' is missing or not epoch ms or ISO-8601 (--profile-time)`;
+    if (ts === null) return `profile without a time: field '${spec.eventTime.text}' is missing, not epoch ms or ISO-8601, or beyond ±(2^53 − 1) ms (--profile-time)`;
     return impossibleTime(spec.maxAheadMs, ts, record.timestamp, clock) ?? { key, ts, value: v as Record<string, unknown> };
   };
 }

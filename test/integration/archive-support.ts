@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Kafka } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import { createKafka } from '../../connectors/kafka/client.js';
 import { createTopic, produceBulk } from '../../connectors/kafka/bulk-producer.js';
 import { fetchTopicOffsets } from '../../connectors/kafka/topic-offsets.js';
@@ -167,11 +167,12 @@ export type KafkaLog = Map<number, { offset: bigint; key: string | null; value: 
 
 /**
  * Reads every record Kafka holds for the topic now, from each partition's log start to its high watermark, with a
- * plain kafkajs consumer of a fresh group: the independent oracle the archive is compared with (never oxbow's index).
+ * plain kafkajs consumer of a fresh group (kafkajs's own decoder): the independent oracle the archive is compared with
+ * (never oxbow's index). `pick` keeps what a test compares of each record.
  */
-export async function kafkaLog(topic: string): Promise<KafkaLog> {
+export async function readKafkaLog<T>(topic: string, pick: (m: KafkaMessage) => T): Promise<Map<number, T[]>> {
   const offsets = await topicOffsets(topic);
-  const log: KafkaLog = new Map(offsets.map((o) => [o.partition, []]));
+  const log = new Map(offsets.map((o) => [o.partition, [] as T[]]));
   const remaining = new Set(offsets.filter((o) => o.latest > o.earliest).map((o) => o.partition));
   if (remaining.size === 0) return log;
   const consumer = kafka().consumer({ groupId: uniqueName('oxbow-it-oracle'), allowAutoTopicCreation: false, maxWaitTimeInMs: 200 });
@@ -184,9 +185,7 @@ export async function kafkaLog(topic: string): Promise<KafkaLog> {
       consumer.run({
         eachBatch: async ({ batch }) => {
           const records = log.get(batch.partition)!;
-          for (const m of batch.messages) {
-            if (BigInt(m.offset) < end.get(batch.partition)!) records.push({ offset: BigInt(m.offset), key: m.key === null ? null : m.key.toString('utf8'), value: m.value === null ? null : m.value.toString('utf8'), timestamp: Number(m.timestamp) });
-          }
+          for (const m of batch.messages) if (BigInt(m.offset) < end.get(batch.partition)!) records.push(pick(m));
           if (BigInt(batch.lastOffset()) + 1n >= end.get(batch.partition)!) remaining.delete(batch.partition);
           if (remaining.size === 0) {
             clearTimeout(timer);
@@ -199,6 +198,13 @@ export async function kafkaLog(topic: string): Promise<KafkaLog> {
     await consumer.disconnect();
   }
   return log;
+}
+
+/** Kafka's log with each record's offset, key and value as UTF-8 text, and timestamp. */
+export async function kafkaLog(topic: string): Promise<KafkaLog> {
+  return readKafkaLog(topic, (m) => ({
+    offset: BigInt(m.offset), key: m.key === null ? null : m.key.toString('utf8'), value: m.value === null ? null : m.value.toString('utf8'), timestamp: Number(m.timestamp),
+  }));
 }
 
 /**

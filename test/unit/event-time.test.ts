@@ -16,6 +16,15 @@ test('event time from a field, a nested field, or the Kafka timestamp; null when
   assert.equal(ts(null, 5), null);
   assert.equal(eventTimeExtractor(def('meta.ts'))(bytes('{"meta":{"ts":42}}'), 5), 42);
   assert.equal(eventTimeExtractor(def('kafka-timestamp'))(null, 77), 77);
+  // Beyond ±(2^53 − 1) ms is no time: not one a number holds exactly, nor one an archive's INT64 column takes.
+  for (const absurd of ['1e300', '-1e19', '9007199254740992', '12345678901234567890', '"9007199254740993"']) {
+    assert.equal(ts(bytes(`{"ts":${absurd}}`), 5), null, absurd);
+    assert.equal(eventTimeOfValue(def('ts'), JSON.parse(`{"ts":${absurd}}`), 5), null, absurd);
+  }
+  assert.equal(ts(bytes('{"ts":1732406400000.5}'), 5), 1732406400000);
+  assert.equal(ts(bytes('{"ts":-9007199254740991}'), 5), -9007199254740991);
+  assert.equal(eventTimeExtractor(def('kafka-timestamp'))(null, 2 ** 53), null);
+  assert.equal(eventTimeOfValue(def('kafka-timestamp'), null, 1.7324064e18), null);
   assert.throws(() => parseEventTimeDefinition('a b'), (e: unknown) => e instanceof UsageError && /--event-time: 'a b'/.test(e.message));
 });
 
