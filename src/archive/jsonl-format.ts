@@ -136,7 +136,7 @@ export class JsonLineEncoder {
     this.ensure(160 + 6 * ((r.key?.byteLength ?? 0) + (r.value?.byteLength ?? 0)) + (keyB64?.length ?? 0) + (valueB64?.length ?? 0) + 3 * headers.length);
     this.ascii('{"offset":"');
     const offset = Number(r.offset);
-    if (Number.isSafeInteger(offset)) this.digits(offset);
+    if (Number.isSafeInteger(offset) && offset >= 0) this.digits(offset);
     else this.ascii(r.offset.toString());
     this.ascii('","timestamp":');
     this.number(r.timestamp);

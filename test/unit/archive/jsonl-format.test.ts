@@ -63,7 +63,7 @@ test('the encoder writes the documented line byte for byte: escapes, invalid UTF
   };
   const numbers = [0, -0, 7, 99_999_999, 100_000_000, 100_000_001, 1_732_406_400_000, Number.MAX_SAFE_INTEGER, 2 ** 53 + 2, 1e21, -1, -1_732_406_400_000, 0.5];
   const number = (): number => (rnd() < 0.5 ? numbers[Math.floor(rnd() * numbers.length)]! : Math.floor(rnd() * 4e12));
-  const offsets = [0n, 9n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 63n - 1n];
+  const offsets = [0n, 9n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 63n - 1n, -1n];
   const encoder = new JsonLineEncoder(64);
   const expected: string[] = [];
   for (let i = 0; i < 20_000; i++) {
