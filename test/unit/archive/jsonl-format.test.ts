@@ -8,6 +8,7 @@ import { type ArchivedRecord, MetadataAccumulator } from '../../../src/archive/r
 import { CorruptFileError } from '../../../src/errors.js';
 import { MemoryFs } from './memory-fs.js';
 import { sampleRecords } from './records.js';
+import { mulberry32 } from '../../../src/gen/prng.js';
 
 /**
  * The oracle: the line as docs/archive.md "JSONL.gz" defines it, made by JSON.stringify of the record's object
@@ -42,13 +43,8 @@ function documentedLine(r: ArchivedRecord): string {
   return JSON.stringify(line);
 }
 
-function random(seed: number): () => number {
-  let s = seed;
-  return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
-}
-
 test('the encoder writes the documented line byte for byte: escapes, invalid UTF-8, numbers of every size', () => {
-  const rnd = random(11);
+  const rnd = mulberry32(11);
   // Every byte JSON escapes, multi-byte characters (U+2028 and the BOM are not escaped by JSON.stringify), and bytes
   // that make UTF-8 invalid: a lone continuation, an overlong form, an encoded surrogate, a code point past U+10FFFF.
   const pieces = ['"', '\\', '\n', '\t', '\b', '\f', '\r', '\u0000', '\u0001', '\u001f', '\u007f', 'é', '€', '😀', '\u2028', '\ufeff', 'a', '{"ts":1}', ' ']

@@ -6,12 +6,7 @@ import { test } from 'node:test';
 import { snappyUncompress } from 'hyparquet';
 import { snappyCompress as theirs } from 'hyparquet-writer/src/snappy.js';
 import { snappyCompress } from '../../../../connectors/parquet/snappy.js';
-
-/** A deterministic generator, so a failure names an input that can be made again. */
-function random(seed: number): () => number {
-  let s = seed;
-  return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
-}
+import { mulberry32 } from '../../../../src/gen/prng.js';
 
 function check(input: Uint8Array, what: string): void {
   const ours = snappyCompress(input);
@@ -22,7 +17,7 @@ function check(input: Uint8Array, what: string): void {
 }
 
 test('short inputs around the literal-only margin, and empty input', () => {
-  const rnd = random(1);
+  const rnd = mulberry32(1);
   for (let n = 0; n <= 70; n++) {
     check(new Uint8Array(n).map(() => Math.floor(rnd() * 3)), `${n} bytes of 3 symbols`);
     check(new Uint8Array(n), `${n} zero bytes`);
@@ -35,7 +30,7 @@ test('pages like the archive writes: music events, offsets, long runs, incompres
   check(new Uint8Array(events), 'a page of 10,000 music events');
   // Runs longer than 68 bytes take several copies; a literal past 2^16 bytes takes the 3- and 4-byte length forms.
   check(new Uint8Array(300_000).fill(7), '300,000 equal bytes');
-  const rnd = random(2);
+  const rnd = mulberry32(2);
   check(new Uint8Array(200_000).map(() => Math.floor(rnd() * 256)), '200,000 random bytes');
   const far = new Uint8Array(140_000).map(() => Math.floor(rnd() * 256));
   far.copyWithin(100_000, 0, 20_000); // a repeat further back than a copy can reach
@@ -43,7 +38,7 @@ test('pages like the archive writes: music events, offsets, long runs, incompres
 });
 
 test('random inputs of every shape match hyparquet-writer byte for byte', () => {
-  const rnd = random(3);
+  const rnd = mulberry32(3);
   for (let k = 0; k < 600; k++) {
     const n = Math.floor(rnd() ** 3 * 150_000);
     const alphabet = 1 + Math.floor(rnd() * 255);
