@@ -1,9 +1,11 @@
 // The archiver's Kafka side with kafkajs: a consumer group member that delivers per-partition batches, seeks, and commits informational offsets.
 
-import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
+import { isUtf8 } from 'node:buffer';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { ArchiveSource, PartitionOffsets, FetchedRecord, SourceBatch, SourceHandlers, TopicPartition } from '../../src/archive/archive-source.js';
 import type { ArchivedHeader, ArchivedRecord } from '../../src/archive/record.js';
 import { toBytes } from './record-bytes.js';
+import { EXACT_HEADERS, type ExactHeader, installRecordDecoder } from './record-decoder.js';
 import { BadRecordError, OxbowError } from '../../src/errors.js';
 import { getLogger } from '../../src/logger.js';
 import { kafkaCall, mapKafkaError } from './client.js';
@@ -25,17 +27,22 @@ export interface KafkaArchiveSourceOptions {
  */
 const NO_HEADERS: ArchivedHeader[] = Object.freeze([]) as unknown as ArchivedHeader[];
 
-/** kafkajs hands headers as an object (repeated keys as arrays); each value becomes one header, in the order kafkajs gives. */
-function toHeaders(headers: IHeaders | undefined): ArchivedHeader[] {
-  let out = NO_HEADERS;
-  if (!headers) return out;
-  // for-in rather than Object.entries: most records have no headers, and entries allocated an array for each of them.
-  for (const key in headers) {
-    if (!Object.prototype.hasOwnProperty.call(headers, key)) continue;
-    if (out === NO_HEADERS) out = [];
-    const value = headers[key];
-    if (Array.isArray(value)) for (const v of value) out.push({ key, value: toBytes(v) });
-    else out.push({ key, value: toBytes(value as Buffer | string | undefined) });
+/**
+ * A record's headers as its archived record keeps them, from the exact headers oxbow's record decoder gives it
+ * (connectors/kafka/record-decoder.ts), or why they cannot be archived exactly.
+ */
+function toHeaders(m: KafkaMessage): ArchivedHeader[] | string {
+  const exact = (m as unknown as { [EXACT_HEADERS]?: ExactHeader[] })[EXACT_HEADERS];
+  if (exact === undefined) {
+    // for-in rather than Object.keys: most records have no headers, and keys allocated an array for each of them.
+    for (const key in m.headers) if (Object.prototype.hasOwnProperty.call(m.headers, key)) return 'its headers were decoded by kafkajs, which loses their order (oxbow\'s record decoder is not in place: unset OXBOW_KAFKA_DECODER, and keep kafkajs at the release package-lock.json names)';
+    return NO_HEADERS;
+  }
+  const out: ArchivedHeader[] = new Array(exact.length);
+  for (let i = 0; i < exact.length; i++) {
+    const { key, value } = exact[i]!;
+    if (key === null || !isUtf8(key)) return `its header #${i + 1}'s key is ${key === null ? 'null' : `not UTF-8 text (base64 ${key.toString('base64')})`}, and an archive keeps header keys as text`;
+    out[i] = { key: key.toString('utf8'), value };
   }
   return out;
 }
@@ -60,6 +67,8 @@ export class KafkaArchiveSource implements ArchiveSource {
 
   constructor(options: KafkaArchiveSourceOptions) {
     this.o = options;
+    // Before this source's first fetch: the exact headers an archive keeps come from oxbow's record decoder.
+    installRecordDecoder();
   }
 
   private async getAdmin(): Promise<Admin> {
@@ -162,15 +171,20 @@ export class KafkaArchiveSource implements ArchiveSource {
     if (isStale() || !isRunning()) return;
     // Built with the archived record's full shape (eventTime is filled in by the partition writer): adding the field
     // later gave every record a second, out-of-object property store.
-    let inexact = null as { offset: string; timestamp: string } | null;
+    let refused = null as { offset: string; why: string } | null;
     const records: FetchedRecord[] = batch.messages.map((m): ArchivedRecord => {
       const timestamp = Number(m.timestamp);
-      if (!Number.isSafeInteger(timestamp)) inexact ??= { offset: m.offset, timestamp: m.timestamp };
-      return { offset: BigInt(m.offset), timestamp, key: toBytes(m.key), value: toBytes(m.value), headers: toHeaders(m.headers), eventTime: null };
-    });
-    if (inexact) {
       // The archive keeps a Kafka timestamp as epoch ms in a number: beyond 2^53 it would be rounded, silently.
-      handlers.onFatal(new BadRecordError(`${batch.topic}/${batch.partition} offset ${inexact.offset}: its Kafka timestamp ${inexact.timestamp} is beyond ±(2^53 − 1) ms (about 285,000 years; was it produced in micro- or nanoseconds?), which an archive cannot keep exactly: archiving stops, and the archive of this partition ends before it`));
+      if (!Number.isSafeInteger(timestamp)) refused ??= { offset: m.offset, why: `its Kafka timestamp ${m.timestamp} is beyond ±(2^53 − 1) ms (about 285,000 years; was it produced in micro- or nanoseconds?), which an archive cannot keep exactly` };
+      let headers = toHeaders(m);
+      if (typeof headers === 'string') {
+        refused ??= { offset: m.offset, why: headers };
+        headers = NO_HEADERS;
+      }
+      return { offset: BigInt(m.offset), timestamp, key: toBytes(m.key), value: toBytes(m.value), headers, eventTime: null };
+    });
+    if (refused) {
+      handlers.onFatal(new BadRecordError(`${batch.topic}/${batch.partition} offset ${refused.offset}: ${refused.why}: archiving stops, and the archive of this partition ends before it`));
       return;
     }
     const first = batch.firstOffset();

@@ -8,6 +8,11 @@
 // number, and a sum that stays a safe integer is printed with `String`. Anything else (a record with headers, a varlong
 // of 8 bytes or more, a base or sum past 2^53) is handed to kafkajs's own decoder, so the answer is always kafkajs's.
 //
+// kafkajs hands a record's headers as an object keyed by header key, which is not the record Kafka holds: headers of
+// different keys lose their order (and integer-like keys sort first), and a key's bytes are decoded as UTF-8 with
+// replacement characters. Every record with headers therefore also carries, under the non-enumerable EXACT_HEADERS
+// property, its headers as Kafka's log holds them: in order, each key's bytes. The archiver archives those.
+//
 // kafkajs loads its record decoders at the first fetch and keeps a reference, so the decoder is installed once per
 // thread, before any fetch: by the `oxbow` command, a parallel job's worker process and the Kafka reader's thread. It is
 // written against one kafkajs release and installs only over that one; `OXBOW_KAFKA_DECODER=kafkajs` keeps kafkajs's.
@@ -28,6 +33,19 @@ export interface KafkajsDecoder {
   readVarInt(): number;
   readVarIntBytes(): Buffer | null;
 }
+
+/** One header as Kafka's log holds it: the key's bytes (null for a key of length −1, which no Kafka client writes). */
+export interface ExactHeader {
+  key: Buffer | null;
+  value: Buffer | null;
+}
+
+/**
+ * The property under which a decoded record with headers carries them as `ExactHeader[]`, in the log's order. It is
+ * not enumerable, so the record still compares equal to kafkajs's; `Symbol.for`, so every copy of this module in a
+ * thread names the same property.
+ */
+export const EXACT_HEADERS: unique symbol = Symbol.for('oxbow.kafka.exactHeaders') as never;
 
 /** What kafkajs's record batch decoder hands each record (recordBatch/v0/decoder.js). */
 export interface RecordBatchContext {
@@ -51,9 +69,48 @@ function safeBase(decimal: string): number {
   return Number.isSafeInteger(n) && Math.abs(n) <= SAFE_BASE ? n : NaN;
 }
 
+/** The position of a record's header count, the record starting at `start`: past its attributes, timestamp and offset deltas, key and value. */
+function headersPosition(buf: Buffer, start: number): number {
+  let pos = start + 1;
+  while (buf[pos++]! >= 0x80); // timestamp delta
+  while (buf[pos++]! >= 0x80); // offset delta
+  for (let field = 0; field < 2; field++) {
+    let zigzag = 0;
+    let scale = 1;
+    let byte = 0x80;
+    while (byte >= 0x80) {
+      byte = buf[pos++]!;
+      zigzag += (byte & 0x7f) * scale;
+      scale *= 128;
+    }
+    if (zigzag % 2 === 0) pos += zigzag / 2; // a length of −1 (zigzag 1) is a null key or value
+  }
+  return pos;
+}
+
+/**
+ * kafkajs's answer for a record, given `EXACT_HEADERS` when the record has headers. `headersAt`, when known, is the
+ * position of its header count; the decoder ends where kafkajs's ends.
+ */
+function withExactHeaders(kafkajs: RecordDecoder, decoder: KafkajsDecoder, batchContext: RecordBatchContext, headersAt = -1): unknown {
+  const start = decoder.offset;
+  const record = kafkajs(decoder, batchContext) as object;
+  const end = decoder.offset;
+  decoder.offset = headersAt >= 0 ? headersAt : headersPosition(decoder.buffer, start);
+  const count = decoder.readVarInt();
+  if (count > 0) {
+    const headers: ExactHeader[] = new Array(count);
+    for (let i = 0; i < count; i++) headers[i] = { key: decoder.readVarIntBytes(), value: decoder.readVarIntBytes() };
+    Object.defineProperty(record, EXACT_HEADERS, { value: headers });
+  }
+  decoder.offset = end;
+  return record;
+}
+
 /**
  * A record decoder that answers as `kafkajs` does (given here, so the two can be compared): the common record (no
- * headers, its numbers exact as doubles) is decoded here, every other one by `kafkajs`.
+ * headers, its numbers exact as doubles) is decoded here, every other one by `kafkajs`, and a record with headers
+ * carries them exactly under `EXACT_HEADERS` too.
  */
 export function recordDecoder(kafkajs: RecordDecoder): RecordDecoder {
   // The bases of the batch last seen: a batch's records are decoded one after another with the same context object.
@@ -79,24 +136,25 @@ export function recordDecoder(kafkajs: RecordDecoder): RecordDecoder {
       zigzag += (byte & 0x7f) * scale;
       scale *= 128;
     }
-    if (byte >= 0x80 || Number.isNaN(baseOffset)) return kafkajs(decoder, batchContext);
+    if (byte >= 0x80 || Number.isNaN(baseOffset)) return withExactHeaders(kafkajs, decoder, batchContext);
     let timestamp: string;
     if (batchContext.timestampType === LOG_APPEND_TIME && batchContext.maxTimestamp) {
       timestamp = batchContext.maxTimestamp;
     } else {
       // A NaN base (past 2^53) makes the sum NaN, which is not a safe integer either.
       const sum = baseTimestamp + (zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2);
-      if (!Number.isSafeInteger(sum)) return kafkajs(decoder, batchContext);
+      if (!Number.isSafeInteger(sum)) return withExactHeaders(kafkajs, decoder, batchContext);
       timestamp = String(sum);
     }
     decoder.offset = pos;
     const offsetDelta = decoder.readVarInt();
     const key = decoder.readVarIntBytes();
     const value = decoder.readVarIntBytes();
+    const headersAt = decoder.offset;
     const headerCount = decoder.readVarInt();
     if (headerCount > 0) {
       decoder.offset = start;
-      return kafkajs(decoder, batchContext);
+      return withExactHeaders(kafkajs, decoder, batchContext, headersAt);
     }
     return {
       magicByte: batchContext.magicByte,

@@ -1,20 +1,22 @@
 // The archive is lossless: every field of every record (key and value bytes, headers, Kafka timestamp) read back from
-// Parquet on the local fs and on HDFS and from JSONL.gz equals what a plain kafkajs consumer reads from Kafka's log,
-// and each record's event time is what the value says, absurd values included. A Kafka timestamp no archive can keep
-// exactly stops the archiver with exit 2 naming the record.
+// Parquet on the local fs and on HDFS and from JSONL.gz equals what plain consumers read from Kafka's log (kafkajs for
+// bytes and timestamps; @platformatic/kafka for headers, which it hands in the log's order where kafkajs groups them by
+// key), and each record's event time is what the value says, absurd values included. A Kafka timestamp or a header key
+// no archive can keep exactly stops the archiver with exit 2 naming the record.
 
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Consumer, Producer } from '@platformatic/kafka';
 import type { IHeaders, Message } from 'kafkajs';
 import { createTopic } from '../../connectors/kafka/bulk-producer.js';
 import { openArchiveFs } from '../../connectors/open-archive-fs.js';
 import { loadPartitionIndex } from '../../src/archive/partition-index.js';
 import { readArchiveFile } from '../../src/archive/reader.js';
 import type { ArchivedRecord } from '../../src/archive/record.js';
-import { brokers, formats, kafka, readKafkaLog, removeArchive, runCli, uniqueName, webhdfsArchive } from './archive-support.js';
+import { brokers, formats, kafka, readKafkaLog, removeArchive, runCli, startCli, topicOffsets, uniqueName, webhdfsArchive } from './archive-support.js';
 
 /** A topic taking record timestamps of any time (Kafka 4 refuses those > 1 h ahead by default) and deleting none by age. */
 const ANY_TIMESTAMP = { 'message.timestamp.after.max.ms': '9223372036854775807', 'retention.ms': '-1' };
@@ -45,7 +47,7 @@ function awkwardMessage(i: number): Message {
   };
 }
 
-/** A record as read from Kafka by the oracle: the bytes kafkajs hands, headers in its order (repeated keys as arrays). */
+/** A record as read from Kafka by the oracles: the bytes kafkajs hands, headers in the log's order. */
 interface LoggedRecord {
   offset: bigint;
   timestamp: string;
@@ -54,15 +56,56 @@ interface LoggedRecord {
   headers: { key: string; value: Buffer }[];
 }
 
-/** Every record of the topic as Kafka's log holds it: the bytes kafkajs hands, headers in its order. */
-async function rawLog(topic: string): Promise<Map<number, LoggedRecord[]>> {
-  return readKafkaLog(topic, (m) => {
-    const headers: { key: string; value: Buffer }[] = [];
-    for (const [key, v] of Object.entries(m.headers ?? {})) {
-      for (const one of Array.isArray(v) ? v : [v]) headers.push({ key, value: Buffer.from(one as Buffer) });
+/**
+ * Each record's headers as Kafka's log holds them, per partition and offset, read by a plain @platformatic/kafka
+ * consumer (it hands headers as [key, value] pairs in order; a null value as empty bytes, and no test here writes one).
+ */
+async function logHeaders(topic: string): Promise<Map<string, [Buffer, Buffer][]>> {
+  const remaining = new Map((await topicOffsets(topic)).filter((o) => o.latest > o.earliest).map((o) => [o.partition, BigInt(o.latest)]));
+  const out = new Map<string, [Buffer, Buffer][]>();
+  if (remaining.size === 0) return out;
+  const consumer = new Consumer({ groupId: uniqueName('oxbow-it-oracle'), clientId: 'oxbow-it-oracle', bootstrapBrokers: brokers().split(',') });
+  try {
+    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, maxWaitTime: 200 });
+    for await (const m of stream) {
+      out.set(`${m.partition}/${m.offset}`, [...m.headers.entries()] as [Buffer, Buffer][]);
+      if (m.offset + 1n >= remaining.get(m.partition)!) remaining.delete(m.partition);
+      if (remaining.size === 0) break;
     }
-    return { offset: BigInt(m.offset), timestamp: m.timestamp, key: m.key, value: m.value, headers };
-  });
+    await stream.close();
+  } finally {
+    await consumer.close(true);
+  }
+  return out;
+}
+
+/** Every record of the topic as Kafka's log holds it: bytes and timestamps from kafkajs, headers from `logHeaders`. */
+async function rawLog(topic: string): Promise<Map<number, LoggedRecord[]>> {
+  const headers = await logHeaders(topic);
+  const log = await readKafkaLog(topic, (m): LoggedRecord => ({ offset: BigInt(m.offset), timestamp: m.timestamp, key: m.key, value: m.value, headers: [] }));
+  for (const [partition, records] of log) {
+    for (const r of records) {
+      const pairs = headers.get(`${partition}/${r.offset}`);
+      assert.ok(pairs, `the header oracle read ${partition}/${r.offset}`);
+      r.headers = pairs.map(([key, value]) => ({ key: key.toString('utf8'), value: Buffer.from(value) }));
+    }
+  }
+  return log;
+}
+
+/** Headers whose order kafkajs cannot keep: keys interleaved, integer-like keys after others, a key named `__proto__`. */
+function orderedHeaders(i: number): Map<Buffer, Buffer> {
+  const entries: [string, string][] = [['b', `1-${i}`], ['a', '2'], ['b', '3'], ['2', '4'], ['1', '5'], ['__proto__', '6'], ['a', ''], ['ü', '8']];
+  return new Map(entries.slice(i % 3).map(([key, value]) => [Buffer.from(key), Buffer.from(value)]));
+}
+
+async function produceRaw(topic: string, messages: { partition: number; key: string; value: string; headers?: Map<Buffer, Buffer>; timestamp: bigint }[]): Promise<void> {
+  const producer = new Producer({ clientId: 'oxbow-it-raw', bootstrapBrokers: brokers().split(',') });
+  try {
+    await producer.send({ acks: -1, messages: messages.map((m) => ({ ...m, topic, key: Buffer.from(m.key), value: Buffer.from(m.value) })) });
+  } finally {
+    await producer.close();
+  }
 }
 
 /**
@@ -121,8 +164,13 @@ test('every field of every record survives archiving byte for byte, in Parquet (
       await producer.send({ topic, acks: -1, messages: Array.from({ length: 300 }, (_, j) => ({ ...awkwardMessage(i + j), partition: (i + j) % 2 })) });
     }
     await producer.disconnect();
+    const ordered = 60;
+    await produceRaw(topic, Array.from({ length: ordered }, (_, i) => ({
+      partition: i % 2, key: `u${i % 5}`, value: JSON.stringify({ ts: BASE_MS + count + i }), headers: orderedHeaders(i), timestamp: BigInt(BASE_MS + count + i),
+    })));
     const log = await rawLog(topic);
-    assert.equal([...log.values()].reduce((n, r) => n + r.length, 0), count, 'Kafka holds every record produced');
+    assert.equal([...log.values()].reduce((n, r) => n + r.length, 0), count + ordered, 'Kafka holds every record produced');
+    assert.deepEqual(log.get(0)!.at(-1)!.headers.map((h) => h.key), ['b', 'a', 'b', '2', '1', '__proto__', 'a', 'ü'].slice(58 % 3), 'the header oracle reads headers in the order produced');
     const missing = [...log.values()].flat().filter((r) => expectedEventTime(r.value) === null).length;
     assert.ok(missing > 0 && missing < count, 'the topic holds records with and without a usable event time');
 
@@ -131,7 +179,7 @@ test('every field of every record survives archiving byte for byte, in Parquet (
         '--event-time', 'ts', '--until-caught-up', '--rotate-records', '400', '--group', uniqueName(`${topic}-g`)]);
       assert.equal(run.code, 0, `${format} to ${archive}:\n${run.stderr}`);
       const summary = JSON.parse(run.stdout.trim().split('\n').pop()!) as { records: number; eventTimeMissing: number };
-      assert.deepEqual([summary.records, summary.eventTimeMissing], [count, missing], `${format} to ${archive}: the summary`);
+      assert.deepEqual([summary.records, summary.eventTimeMissing], [count + ordered, missing], `${format} to ${archive}: the summary`);
       for (const [partition, records] of log) assertSameRecords(`${format} in ${archive}, partition ${partition}`, await archived(archive, topic, partition), records);
     }
   } finally {
@@ -164,6 +212,41 @@ test('a Kafka timestamp beyond 2^53 ms (produced in nanoseconds) stops the archi
     const records = await archived(archive, topic, 0);
     assert.ok(records.every((r) => r.offset < bad.offset), 'nothing at or after the record is archived');
     assert.deepEqual(records.map((r) => r.offset), records.map((_, i) => BigInt(i)), 'what is archived is the log from its start, each offset once');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a header key that is not UTF-8 text stops the archiver with exit 2 naming the record, as do headers kafkajs decoded; nothing from it on is archived', { timeout: 120_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'oxbow-lossless-'));
+  try {
+    const topic = uniqueName('oxbow-it-header-key');
+    await createTopic(kafka(), brokers(), topic, 1, ANY_TIMESTAMP);
+    await produceRaw(topic, Array.from({ length: 40 }, (_, i) => ({
+      partition: 0, key: 'u1', value: JSON.stringify({ ts: BASE_MS + i }), timestamp: BigInt(BASE_MS + i),
+      ...(i === 10 ? { headers: new Map([[Buffer.from('trace'), Buffer.from('ok')]]) } : {}),
+      ...(i === 30 ? { headers: new Map([[Buffer.from('trace'), Buffer.from('ok')], [Buffer.from([0x6b, 0xff]), Buffer.from('v')]]) } : {}),
+    })));
+    const records = await rawLog(topic);
+    const withHeaders = records.get(0)!.filter((r) => r.headers.length > 0).map((r) => r.offset);
+    assert.deepEqual(withHeaders, [10n, 30n], 'Kafka holds headers at offsets 10 and 30');
+
+    const cases: { env: Record<string, string>; offset: bigint; message: RegExp }[] = [
+      { env: {}, offset: 30n, message: /offset 30: its header #2's key is not UTF-8 text \(base64 a\/8=\), and an archive keeps header keys as text/ },
+      { env: { OXBOW_KAFKA_DECODER: 'kafkajs' }, offset: 10n, message: /offset 10: its headers were decoded by kafkajs, which loses their order/ },
+    ];
+    for (const { env, offset, message } of cases) {
+      const archive = `file://${dir}/${offset}`;
+      const run = await startCli(['archive', '--brokers', brokers(), '--topic', topic, '--archive', archive, '--format', 'parquet',
+        '--until-caught-up', '--rotate-records', '5', '--group', uniqueName(`${topic}-g`)], undefined, env).done;
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, new RegExp(`${topic}/0 ${message.source}`));
+      assert.doesNotMatch(run.stderr, /^\s+at /m, 'no stack trace');
+      const got = await archived(archive, topic, 0);
+      assert.ok(got.every((r) => r.offset < offset), 'nothing at or after the record is archived');
+      assert.deepEqual(got.map((r) => r.offset), got.map((_, i) => BigInt(i)), 'what is archived is the log from its start, each offset once');
+      assertSameRecords(`up to offset ${offset}`, got, records.get(0)!.slice(0, got.length));
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

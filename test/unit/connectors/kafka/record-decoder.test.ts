@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { installRecordDecoder, type KafkajsDecoder, type RecordBatchContext, recordDecoder, type RecordDecoder } from '../../../../connectors/kafka/record-decoder.js';
+import { EXACT_HEADERS, type ExactHeader, installRecordDecoder, type KafkajsDecoder, type RecordBatchContext, recordDecoder, type RecordDecoder } from '../../../../connectors/kafka/record-decoder.js';
 import { mulberry32 } from '../../../../src/gen/prng.js';
 
 const require = createRequire(import.meta.url);
@@ -77,6 +77,57 @@ test('every record decodes to what kafkajs makes of it, on either path', () => {
   // Both paths were taken, each by many records (bases past 2^53 and headers are common here, on purpose).
   assert.ok(handedOn > runs * 5 * 0.1, `handed on ${handedOn}`);
   assert.ok(handedOn < runs * 5 * 0.9, `handed on ${handedOn}`);
+});
+
+/** Kafka's varint (zigzag) encoding of `n`, written in the test. */
+function varint(n: number): Buffer {
+  let z = n >= 0 ? n * 2 : -n * 2 - 1;
+  const out: number[] = [];
+  while (z >= 0x80) {
+    out.push((z % 0x80) | 0x80);
+    z = Math.floor(z / 0x80);
+  }
+  out.push(z);
+  return Buffer.from(out);
+}
+
+/** The record's bytes with these headers, in this order: kafkajs's encoder takes headers as an object, so they are written here. */
+function recordWithHeaders(r: Omit<RecordSpec, 'headers'>, headers: ExactHeader[]): Buffer {
+  const plain = recordBytes({ ...r, headers: {} });
+  assert.equal(plain[plain.length - 1], 0); // the header count, last
+  const field = (b: Buffer | null): Buffer[] => (b === null ? [varint(-1)] : [varint(b.length), b]);
+  return Buffer.concat([plain.subarray(0, plain.length - 1), varint(headers.length), ...headers.flatMap((h) => [...field(h.key), ...field(h.value)])]);
+}
+
+test('a record with headers carries them as the log holds them: in order, each key\'s bytes', () => {
+  const rand = mulberry32(7_301);
+  const KEYS = ['trace', 'b', 'a', '2', '1', '__proto__', '', 'ü', 'constructor'].map((k) => Buffer.from(k));
+  const BAD_KEYS = [Buffer.from([0xff]), Buffer.from([0xc3]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('x\u0000y')];
+  const ours = recordDecoder(kafkajsDecoder);
+  let interleaved = 0;
+  for (let i = 0; i < 3000; i++) {
+    const headers: ExactHeader[] = Array.from({ length: 1 + Math.floor(rand() * 6) }, () => ({
+      key: rand() < 0.1 ? pick(rand, BAD_KEYS) : pick(rand, KEYS),
+      value: pick(rand, [null, Buffer.alloc(0), Buffer.from('v'), Buffer.from([0xff, 0x00]), Buffer.from(String(i))]),
+    }));
+    const keys = headers.map((h) => h.key!.toString('latin1'));
+    if (keys.some((k, j) => j > 0 && k !== keys[j - 1] && keys.indexOf(k) < j)) interleaved++;
+    // Plain bases and bases past 2^53: oxbow's own path and kafkajs's both give the exact headers.
+    const context: RecordBatchContext = { firstOffset: pick(rand, ['7', '9007199254740993']), firstTimestamp: '1764460800000', magicByte: 2, isControlBatch: false, timestampType: 0 };
+    const bytes = recordWithHeaders({ offsetDelta: i % 50, timestampDelta: pick(rand, [5n, 2n ** 55n]), key: Buffer.from('k'), value: Buffer.from('{}') }, headers);
+    const a = new Decoder(bytes);
+    const b = new Decoder(bytes);
+    const expected = kafkajsDecoder(a, context);
+    const got = ours(b, context) as Record<typeof EXACT_HEADERS, ExactHeader[]>;
+    assert.deepStrictEqual(got, expected);
+    assert.equal(b.offset, a.offset);
+    assert.deepStrictEqual(got[EXACT_HEADERS], headers);
+    assert.equal(Object.keys(got).includes(String(EXACT_HEADERS)), false);
+  }
+  assert.ok(interleaved > 300, `interleaved ${interleaved}`);
+  // A record without headers carries none.
+  const plain = ours(new Decoder(recordBytes({ offsetDelta: 0, timestampDelta: 0n, key: null, value: null, headers: {} })), { firstOffset: '0', firstTimestamp: '0', magicByte: 2 });
+  assert.equal((plain as Record<symbol, unknown>)[EXACT_HEADERS], undefined);
 });
 
 test('a batch of plain records is decoded by oxbow alone', () => {
