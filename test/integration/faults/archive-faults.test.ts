@@ -1,6 +1,8 @@
 // The archiver through real faults of the real services while a producer keeps writing: HDFS paused past every
 // timeout, HDFS and Kafka killed and restarted with their data. Each run ends with an archive equal to Kafka's own log,
-// offset by offset and value by value, and no retention gap reported (Kafka held every offset throughout).
+// offset by offset and value by value, and no retention gap reported (Kafka held every offset throughout). Both archive
+// formats go through an HDFS fault: Parquet (a row group written as one append) and JSONL.gz (a gzip member compressed
+// while the next fills, so a member's write is in flight when HDFS stops answering).
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -22,12 +24,12 @@ interface Summary {
  * go on for a while, stops the archiver (SIGTERM: open files are published), finishes the tail with --until-caught-up,
  * and compares the archive with Kafka's log.
  */
-async function archiveThrough(name: string, fault: () => Promise<void>): Promise<void> {
+async function archiveThrough(name: string, format: 'parquet' | 'jsonl.gz', fault: () => Promise<void>): Promise<void> {
   const topic = uniqueName(`oxbow-it-fault-${name}`);
   const archive = webhdfsArchive(`/oxbow-it/${topic}`);
   await createTopic(kafka(), brokers(), topic, PARTITIONS);
   const producer = keepProducing(topic, PARTITIONS, 1500);
-  const common = ['archive', '--brokers', brokers(), '--topic', topic, '--archive', archive, '--format', 'parquet', '--event-time', 'ts', '--group', `${topic}-g`];
+  const common = ['archive', '--brokers', brokers(), '--topic', topic, '--archive', archive, '--format', format, '--event-time', 'ts', '--group', `${topic}-g`];
   let firstFile!: () => void;
   const published = new Promise<void>((resolve) => (firstFile = resolve));
   const live = startCli([...common, '--rotate-records', '1000', '--rotate-interval', '2s'], (line) => {
@@ -59,25 +61,31 @@ async function archiveThrough(name: string, fault: () => Promise<void>): Promise
   }
 }
 
+async function pauseHdfs(): Promise<void> {
+  await pauseService('hdfs');
+  try {
+    await new Promise((r) => setTimeout(r, 25_000));
+  } finally {
+    await resumeService('hdfs');
+  }
+}
+
 test('HDFS paused for 25 s in the middle of an archive run, a producer writing throughout: every offset archived exactly once, no gap', { timeout: 300_000 }, async () => {
-  await archiveThrough('hdfs-pause', async () => {
-    await pauseService('hdfs');
-    try {
-      await new Promise((r) => setTimeout(r, 25_000));
-    } finally {
-      await resumeService('hdfs');
-    }
-  });
+  await archiveThrough('hdfs-pause', 'parquet', pauseHdfs);
 });
 
-test('HDFS killed (SIGKILL) and restarted with its data in the middle of an archive run: every offset archived exactly once, no gap', { timeout: 300_000 }, async () => {
-  await archiveThrough('hdfs-restart', async () => {
+test('HDFS paused for 25 s in the middle of a JSONL.gz archive run: every offset archived exactly once, no gap', { timeout: 300_000 }, async () => {
+  await archiveThrough('hdfs-pause-jsonl', 'jsonl.gz', pauseHdfs);
+});
+
+test('HDFS killed (SIGKILL) and restarted with its data in the middle of a JSONL.gz archive run: every offset archived exactly once, no gap', { timeout: 300_000 }, async () => {
+  await archiveThrough('hdfs-restart', 'jsonl.gz', async () => {
     await restartService('hdfs');
   });
 });
 
 test('Kafka killed (SIGKILL) and restarted with its data in the middle of an archive run: every offset archived exactly once, no gap', { timeout: 300_000 }, async () => {
-  await archiveThrough('kafka-restart', async () => {
+  await archiveThrough('kafka-restart', 'parquet', async () => {
     await restartService('kafka');
   });
 });
