@@ -5,6 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { EXIT_FAILED, OxbowError, WorkerFailure } from '../../src/errors.js';
 import { getLogger, type LogFields, type Logger, type LogLevel, logSettings } from '../../src/logger.js';
+import { PackedRecord } from '../../src/source/packed-record.js';
 import type { LiveBatch, LiveReader, SourceRecord } from '../../src/source/types.js';
 import type { KafkaClientOptions } from './client.js';
 import type { BatchCollector } from './partition-reader.js';
@@ -92,7 +93,7 @@ export function packedBuffers(b: PackedBatch): ArrayBuffer[] {
   return [b.offsets.buffer as ArrayBuffer, b.timestamps.buffer as ArrayBuffer, b.lengths.buffer as ArrayBuffer, b.bytes.buffer as ArrayBuffer];
 }
 
-/** The batch again: each key and value a view of the one bytes array. */
+/** The batch again: each record a PackedRecord over the batch's arrays. */
 export function unpackBatch(b: PackedBatch): LiveBatch {
   const { offsets, timestamps, lengths, bytes } = b;
   const n = offsets.length;
@@ -101,12 +102,11 @@ export function unpackBatch(b: PackedBatch): LiveBatch {
   for (let i = 0; i < n; i++) {
     const k = lengths[2 * i]!;
     const v = lengths[2 * i + 1]!;
-    const key = k < 0 ? null : bytes.subarray(at, at + k);
+    const keyStart = at;
     if (k > 0) at += k;
-    const value = v < 0 ? null : bytes.subarray(at, at + v);
+    const valueStart = at;
     if (v > 0) at += v;
-    const o = offsets[i]!;
-    records[i] = { offset: typeof o === 'bigint' ? o : BigInt(o), timestamp: timestamps[i]!, key, value, eventTime: null };
+    records[i] = new PackedRecord(offsets, i, timestamps[i]!, bytes, keyStart, k < 0 ? -1 : keyStart + k, valueStart, v < 0 ? -1 : valueStart + v);
   }
   return { partition: b.partition, records, nextOffset: b.nextOffset };
 }

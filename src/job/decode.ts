@@ -3,6 +3,7 @@
 
 import { EventTimeMismatchError } from '../errors.js';
 import { type EventTimeDefinition, eventTimeOfValue } from '../event-time.js';
+import { PackedRecord } from '../source/packed-record.js';
 import type { SourceRecord } from '../source/types.js';
 import { ABSENT, scanFields, scanFlatObject, type ScannedValue, UNSURE } from '../json-scan.js';
 import { formatDuration } from '../time.js';
@@ -85,8 +86,16 @@ export function decodeObject(spec: EventSpec, value: unknown, kafkaTimestamp: nu
 export function createDecoder(spec: EventSpec, now: () => number = Date.now): (record: SourceRecord, phase: 'archive' | 'kafka') => Decoded {
   const scan = scannedFields(spec);
   return (record, phase) => {
-    if (record.value === null) return 'the value is empty (null)';
-    const v = (scan === null ? null : scannedEvent(record.value, scan)) ?? parseValue(record.value);
+    let v: unknown = null;
+    if (record instanceof PackedRecord) {
+      // Scanned where it lies in its batch's bytes: no view unless the scan is unsure.
+      if (record.valueEnd < 0) return 'the value is empty (null)';
+      if (scan !== null) v = scannedEvent(record.bytes, scan, record.valueStart, record.valueEnd);
+    } else {
+      if (record.value === null) return 'the value is empty (null)';
+      if (scan !== null) v = scannedEvent(record.value, scan);
+    }
+    v ??= parseValue(record.value!);
     if (v === NOT_JSON) return 'the value is not JSON';
     if (phase === 'archive') checkArchivedTime(spec.eventTime, '--event-time', v, record);
     return decodeObject(spec, v, record.timestamp, phase === 'kafka' ? now() : null);

@@ -329,19 +329,24 @@ export class HybridSource<D extends Timed = Timed> {
     const p = batch.partition;
     const pos = this.position.get(p)!;
     const end = this.endOffsets.get(p)!;
-    const fresh: SourceRecord[] = [];
-    const decoded: (D | string)[] = [];
-    for (const r of batch.records) {
-      // A record before the position is one already read (a fetch in flight while seeking); past the stop target is not ours.
-      if (pos.nextOffset !== null && r.offset < pos.nextOffset) { this.stats.duplicatesSkipped++; continue; }
-      if (o.stopAtLive && r.offset >= end) break;
-      fresh.push(r);
-      const d = o.decode(r, 'kafka');
-      decoded.push(d);
+    // Records come in offset order. Those before the position were already read (a fetch in flight while seeking);
+    // those past the stop target are not ours. Both are found at the ends, so the records between are taken without
+    // reading each one's offset (a BigInt).
+    const records = batch.records;
+    let from = 0;
+    let to = records.length;
+    if (pos.nextOffset !== null) while (from < to && records[from]!.offset < pos.nextOffset) from++;
+    this.stats.duplicatesSkipped += from;
+    if (o.stopAtLive && to > from && records[to - 1]!.offset >= end) while (to > from && records[to - 1]!.offset >= end) to--;
+    const fresh: SourceRecord[] = from === 0 && to === records.length ? records : records.slice(from, to);
+    const decoded: (D | string)[] = new Array<D | string>(fresh.length);
+    for (let i = 0; i < fresh.length; i++) {
+      const d = o.decode(fresh[i]!, 'kafka');
+      decoded[i] = d;
       if (typeof d !== 'string') this.watermarks.observe(p, d.ts);
       else this.watermarks.touch(p);
     }
-    const last = batch.records[batch.records.length - 1];
+    const last = records[records.length - 1];
     const readTo = batch.nextOffset ?? (last !== undefined ? last.offset + 1n : undefined);
     if (readTo !== undefined && readTo > (this.readTo.get(p) ?? -1n)) this.readTo.set(p, readTo);
     if (fresh.length > 0) {

@@ -10,6 +10,7 @@ import { sumAggregate } from '../../src/engine/aggregates/sum.js';
 import { parseEventTimeDefinition } from '../../src/event-time.js';
 import { createDecoder, type EventSpec } from '../../src/job/decode.js';
 import { ABSENT, scanFields, scanFlatObject, type ScannedValue, UNSURE } from '../../src/json-scan.js';
+import { PackedRecord } from '../../src/source/packed-record.js';
 import type { SourceRecord } from '../../src/source/types.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -89,7 +90,7 @@ test('generated flat and broken objects: the scan never disagrees with JSON.pars
   assert.ok(sure > 100, `the generator makes some certain cases too (${sure})`);
 });
 
-test('a decoder reading only the needed fields makes the events and bad records of the one that parses every value', () => {
+test('a decoder reading only the needed fields makes the events and bad records of the one that parses every value, from a record of its own or one packed among others', () => {
   const values = [
     '{"userId":"u1","ts":1732406400000,"type":"song","songId":"s1","playlistId":"p1","amount":3}',
     '{"userId":7,"ts":"2024-11-24T00:00:00Z","type":"ad","amount":"4"}', '{"userId":"u1","ts":1732406400000}', '{"ts":1732406400000}',
@@ -98,15 +99,30 @@ test('a decoder reading only the needed fields makes the events and bad records 
     '{"userId":{"id":1},"ts":1732406400000}', '{"userId":true,"ts":1732406400000,"type":"song","playlistId":null}',
   ];
   const record = (v: string, i: number): SourceRecord => ({ offset: BigInt(i), timestamp: 1732406400000, key: null, value: bytes(v), eventTime: null });
+  // Every value packed in one array between bytes that would change the answer if read (as the Kafka reader's thread
+  // sends a batch), each with a key before it; and a record whose value is null.
+  const packedBytes: number[] = [];
+  const packed = values.map((v, i) => {
+    packedBytes.push(...BEFORE, ...bytes(`k${i}`));
+    const valueStart = packedBytes.length;
+    packedBytes.push(...bytes(v), ...AFTER);
+    return (all: Uint8Array) => new PackedRecord(new Float64Array(values.length).map((_, j) => j), i, 1732406400000, all, valueStart - `k${i}`.length, valueStart, valueStart, valueStart + bytes(v).length);
+  });
+  const all = Uint8Array.from(packedBytes);
+  const nullValue = new PackedRecord(new Float64Array([0]), 0, 1732406400000, all, 0, -1, 0, -1);
   for (const aggregate of [listeningAggregate, playlistRunsAggregate(), sumAggregate('amount')] as Aggregate[]) {
     for (const eventTime of ['ts', 'kafka-timestamp']) {
       const spec: EventSpec = { keyField: 'userId', eventTime: parseEventTimeDefinition(eventTime), maxAheadMs: 3_600_000, check: aggregate.check?.bind(aggregate) };
       const full = createDecoder(spec, () => 1732406400000);
       const scanned = createDecoder({ ...spec, fields: aggregate.fields }, () => 1732406400000);
+      assert.equal(scanned(nullValue, 'kafka'), full({ ...record('', 0), value: null }, 'kafka'));
       values.forEach((v, i) => {
         const a = full(record(v, i), 'kafka');
         const b = scanned(record(v, i), 'kafka');
         const label = `${aggregate.name} ${eventTime} ${v}`;
+        const inPlace = packed[i]!(all);
+        assert.deepEqual([inPlace.offset, inPlace.key === null ? null : [...inPlace.key], [...inPlace.value!]], [BigInt(i), [...bytes(`k${i}`)], [...bytes(v)]], label);
+        assert.deepEqual(scanned(inPlace, 'kafka'), b, `${label}, packed`);
         if (typeof a === 'string' || typeof b === 'string') {
           assert.equal(b, a, label);
           return;

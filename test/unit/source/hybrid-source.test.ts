@@ -98,6 +98,28 @@ test('records produced after the switch are past --stop-at-live and not read', a
   assert.deepEqual(offsetsOf(steps, 0), [0, 1, 2]);
 });
 
+test('records Kafka hands back from before the position are skipped and counted, those past --stop-at-live left unread, in one batch', async () => {
+  // A reader that hands records from two before where it was asked to start (a fetch in flight while seeking), in one
+  // batch reaching past the end offsets seen at the switch.
+  class EarlyLive extends FakeLive {
+    override async start(positions: Map<number, bigint>): Promise<void> {
+      await super.start(new Map([...positions].map(([p, o]) => [p, o - 2n])));
+    }
+  }
+  const live = new EarlyLive(10).append(0, 0, [1, 2, 3, 4, 5, 6]);
+  const catalog = new FakeCatalog().add(file(0, 0, [1, 2, 3]));
+  const source = new HybridSource(base({ partitions: [0], archive: catalog, live, stopAtLive: true }));
+  const steps: SourceStep[] = [];
+  for await (const s of source.steps()) {
+    steps.push(s);
+    if (s.kind === 'switch') live.append(0, 6, [7, 8]);
+  }
+  assert.deepEqual([...live.started], [[0, 1n]]);
+  assert.deepEqual(offsetsOf(steps, 0), [0, 1, 2, 3, 4, 5]);
+  assert.equal(source.stats.duplicatesSkipped, 2);
+  assert.deepEqual(source.positions(), [{ partition: 0, source: 'kafka', nextOffset: 6n }]);
+});
+
 test('Kafka no longer holding the archive next offset is a named gap; warn skips to Kafka earliest and counts', async () => {
   const catalog = new FakeCatalog().add(file(0, 0, [1, 2]));
   const live = new FakeLive().append(0, 7, [10, 11]);

@@ -19,7 +19,8 @@ function plain(b: LiveBatch | null): unknown {
   return {
     partition: b.partition,
     nextOffset: b.nextOffset,
-    records: b.records.map((r) => ({ ...r, key: r.key === null ? null : [...r.key], value: r.value === null ? null : [...r.value] })),
+    // Field by field: a packed record's fields are getters, which a spread would not copy.
+    records: b.records.map((r) => ({ offset: r.offset, timestamp: r.timestamp, eventTime: r.eventTime, key: r.key === null ? null : [...r.key], value: r.value === null ? null : [...r.value] })),
   };
 }
 
