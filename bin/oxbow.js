@@ -1,10 +1,26 @@
 #!/usr/bin/env node
 // Entry point of the `oxbow` command: runs the compiled CLI (built by `npm run build`, which `npm ci` runs via `prepare`).
 import { installRecordDecoder } from '../dist/connectors/kafka/record-decoder.js';
-import { main } from '../dist/src/cli/main.js';
+import { startReaderThreadEarly } from '../dist/connectors/kafka/threaded-reader.js';
 
 // Before any Kafka client fetches: oxbow decodes Kafka's records itself (connectors/kafka/record-decoder.ts).
 installRecordDecoder();
+
+/** The command's name: the first argument that is neither an option nor the value of a global one. */
+function commandName(args) {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--log-level' || args[i] === '--log-format') i++;
+    else if (!args[i].startsWith('-')) return args[i];
+  }
+  return undefined;
+}
+
+// `oxbow sessions` reads Kafka on a thread of its own (docs/replay.md, "Reading Kafka"): started now, the thread loads
+// while the command's modules load below, not after. A run that reads no Kafka leaves it unused, and it ends with the
+// process; parallel runs read on their worker processes' threads instead.
+const args = process.argv.slice(2);
+if (commandName(args) === 'sessions' && !args.some((a) => a === '--workers' || a.startsWith('--workers=')) && process.env.OXBOW_READER_THREAD !== 'off') startReaderThreadEarly();
+const { main } = await import('../dist/src/cli/main.js');
 
 /**
  * Every command closes its clients before it returns, so the process ends by itself. Should a client library still

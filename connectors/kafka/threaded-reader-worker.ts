@@ -1,30 +1,36 @@
 // The thread of a ThreadedPartitionReader (threaded-reader.ts): a KafkaPartitionReader whose batches are packed and
 // sent to the job's thread as it takes them, at most `inFlight` ahead; its calls answered, its log lines sent back.
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { setLogSink } from '../../src/logger.js';
 import { createKafka } from './client.js';
 import { KafkaPartitionReader } from './partition-reader.js';
 import { installRecordDecoder } from './record-decoder.js';
-import { type FromReaderThread, packMessages, packedBuffers, type ReaderThreadInit, type ToReaderThread, toWireError } from './threaded-reader.js';
+import { type FromReaderThread, packMessages, packedBuffers, type PackedBatch, type ReaderThreadInit, type ToReaderThread, toWireError } from './threaded-reader.js';
 
 // Each thread has its own modules: the decoder is installed here too, before the reader's first fetch.
 installRecordDecoder();
 const port = parentPort!;
-const init = workerData as ReaderThreadInit;
 const send = (m: FromReaderThread, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
-setLogSink((r) => {
-  const line = { t: 'log', level: r.level, component: r.component, message: r.message, fields: r.fields } as const;
-  try {
-    send(line);
-  } catch {
-    // A field that cannot cross (a function in a client's log entry) crosses as text.
-    send({ ...line, fields: { fields: JSON.stringify(r.fields, (_, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) } });
-  }
-}, init.log.level, init.log.format);
 
-const reader = new KafkaPartitionReader({ kafka: createKafka(init.client), brokers: init.client.brokers, topic: init.topic, collect: packMessages });
-let credits = init.inFlight;
+/** Made by the first message ('init'): the thread may start before the job knows its topic (startReaderThreadEarly). */
+let reader!: KafkaPartitionReader<PackedBatch>;
+let credits = 0;
+
+function init(data: ReaderThreadInit): void {
+  setLogSink((r) => {
+    const line = { t: 'log', level: r.level, component: r.component, message: r.message, fields: r.fields } as const;
+    try {
+      send(line);
+    } catch {
+      // A field that cannot cross (a function in a client's log entry) crosses as text.
+      send({ ...line, fields: { fields: JSON.stringify(r.fields, (_, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) } });
+    }
+  }, data.log.level, data.log.format);
+  reader = new KafkaPartitionReader({ kafka: createKafka(data.client), brokers: data.client.brokers, topic: data.topic, collect: packMessages });
+  credits = data.inFlight;
+}
+
 let creditArrived: (() => void) | null = null;
 let pumping = false;
 let closed = false;
@@ -49,6 +55,11 @@ async function pump(): Promise<void> {
 }
 
 port.on('message', (m: ToReaderThread) => {
+  // The first message, always: handled at once, so every later one finds the reader made.
+  if (m.t === 'init') {
+    init(m.init);
+    return;
+  }
   if (m.t === 'credit') {
     credits++;
     creditArrived?.();

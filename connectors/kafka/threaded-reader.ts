@@ -128,6 +128,8 @@ export interface WireError {
 }
 
 export type ToReaderThread =
+  /** The first message: what the thread reads and how. */
+  | { t: 'init'; init: ReaderThreadInit }
   | { t: 'call'; id: number; op: 'earliestOffsets' | 'latestOffsets'; partitions: number[] }
   | { t: 'call'; id: number; op: 'start'; positions: Map<number, bigint> }
   | { t: 'call'; id: number; op: 'close' }
@@ -151,6 +153,39 @@ function fromWireError(e: WireError): Error {
   return new WorkerFailure(e.message, e.exitCode, { retriable: e.retriable });
 }
 
+const THREAD_SCRIPT = new URL('./threaded-reader-worker.js', import.meta.url);
+
+/** A reader thread started before its job knew what it reads, and whether it failed or ended while nobody held it. */
+let early: { worker: Worker; gone: boolean } | null = null;
+
+/**
+ * Starts a reader thread now, for the next ThreadedPartitionReader to take: the thread's start (about 0.1 s of loading
+ * kafkajs and its modules) then overlaps the command's own loading instead of following it. `bin/oxbow.js` calls it
+ * for `oxbow sessions`; a thread nobody takes does not keep the process alive and ends with it.
+ */
+export function startReaderThreadEarly(): void {
+  if (early !== null) return;
+  const worker = new Worker(THREAD_SCRIPT);
+  worker.unref();
+  const started = { worker, gone: false };
+  // Until a reader takes it: a failed start is noted (the reader then starts a thread of its own), never thrown.
+  worker.once('error', () => { started.gone = true; });
+  worker.once('exit', () => { started.gone = true; });
+  early = started;
+}
+
+/** The thread started early when it is still there, else a new one. */
+function readerThread(): Worker {
+  const taken = early;
+  early = null;
+  if (taken !== null && !taken.gone) {
+    taken.worker.removeAllListeners();
+    return taken.worker;
+  }
+  if (taken !== null) void taken.worker.terminate();
+  return new Worker(THREAD_SCRIPT);
+}
+
 /** The job thread's loggers of the components that log in the reader thread (its reader, kafkajs). */
 const loggers = new Map<string, Logger>();
 
@@ -172,10 +207,11 @@ export class ThreadedPartitionReader implements LiveReader {
   /** start() was called: the thread reads until close(). */
   private reading = false;
 
-  /** The thread starts at once: loading its modules (about 0.1 s) overlaps the job's own start. */
+  /** The thread starts at once (or was started early): loading its modules (about 0.1 s) overlaps the job's own start. */
   constructor(init: Omit<ReaderThreadInit, 'log' | 'inFlight'> & { inFlight?: number }) {
     const data: ReaderThreadInit = { ...init, log: logSettings(), inFlight: init.inFlight ?? 16 };
-    const worker = new Worker(new URL('./threaded-reader-worker.js', import.meta.url), { workerData: data });
+    const worker = readerThread();
+    worker.postMessage({ t: 'init', init: data } as ToReaderThread);
     // Held (keeping the process alive) only while a call waits for its answer or the reader reads: a job that fails
     // before close() must not wait for the thread.
     worker.unref();
