@@ -156,7 +156,7 @@ function fromWireError(e: WireError): Error {
 const THREAD_SCRIPT = new URL('./threaded-reader-worker.js', import.meta.url);
 
 /** A reader thread started before its job knew what it reads, and whether it failed or ended while nobody held it. */
-let early: { worker: Worker; gone: boolean } | null = null;
+let early: { worker: Worker; gone: boolean; onGone: () => void } | null = null;
 
 /**
  * Starts a reader thread now, for the next ThreadedPartitionReader to take: the thread's start (about 0.1 s of loading
@@ -167,10 +167,10 @@ export function startReaderThreadEarly(): void {
   if (early !== null) return;
   const worker = new Worker(THREAD_SCRIPT);
   worker.unref();
-  const started = { worker, gone: false };
+  const started = { worker, gone: false, onGone: () => { started.gone = true; } };
   // Until a reader takes it: a failed start is noted (the reader then starts a thread of its own), never thrown.
-  worker.once('error', () => { started.gone = true; });
-  worker.once('exit', () => { started.gone = true; });
+  worker.on('error', started.onGone);
+  worker.on('exit', started.onGone);
   early = started;
 }
 
@@ -179,7 +179,8 @@ function readerThread(): Worker {
   const taken = early;
   early = null;
   if (taken !== null && !taken.gone) {
-    taken.worker.removeAllListeners();
+    taken.worker.off('error', taken.onGone);
+    taken.worker.off('exit', taken.onGone);
     return taken.worker;
   }
   if (taken !== null) void taken.worker.terminate();
