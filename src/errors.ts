@@ -13,7 +13,7 @@ export const EXIT_USAGE = 2;
 export type ErrorCode =
   // classes below
   | 'USAGE' | 'CONNECTION' | 'AUTHENTICATION' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'PERMISSION' | 'UNAVAILABLE' | 'REMOTE' | 'CORRUPT_FILE'
-  | 'OFFSET_GAP' | 'SOURCE_STUCK' | 'SAVEPOINT' | 'BAD_RECORD' | 'PARTITION_CONFLICT'
+  | 'OFFSET_GAP' | 'SOURCE_STUCK' | 'SAVEPOINT' | 'BAD_RECORD' | 'PARTITION_CONFLICT' | 'TOPIC_GREW'
   // storage: a path of the wrong kind, a non-empty folder, any other local I/O failure
   | 'NOT_A_DIRECTORY' | 'NOT_A_FILE' | 'NOT_EMPTY' | 'IO'
   // Kafka: a failure the client reported that is none of the above; a source used after close
@@ -190,6 +190,16 @@ export class EventTimeMismatchError extends UsageError {}
 export class SourceStuckError extends OxbowError {
   constructor(message: string, options: OxbowErrorOptions = {}) {
     super('SOURCE_STUCK', message, options);
+  }
+}
+
+/**
+ * Kafka added partitions to a topic a job reads whole, while it ran: their records would never be read (the job's
+ * partitions are fixed when it starts), so it stops, exit 1, naming them.
+ */
+export class TopicGrewError extends OxbowError {
+  constructor(message: string, options: OxbowErrorOptions = {}) {
+    super('TOPIC_GREW', message, options);
   }
 }
 

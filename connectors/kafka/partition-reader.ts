@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { LiveBatch, SourceRecord } from '../../src/source/types.js';
 import { toBytes } from './record-bytes.js';
-import { ConnectionError, OxbowError, UnavailableError } from '../../src/errors.js';
+import { ConnectionError, OxbowError, TopicGrewError, UnavailableError } from '../../src/errors.js';
 import { getLogger } from '../../src/logger.js';
 import { retry } from '../../src/retry.js';
 import { kafkaCall, mapKafkaError } from './client.js';
@@ -20,6 +20,12 @@ export interface KafkaPartitionReaderOptions<B> {
   maxBufferedBatches?: number;
   /** What a fetched batch becomes (default: a LiveBatch of SourceRecords; the reader thread packs instead). */
   collect?: BatchCollector<B>;
+  /**
+   * The job reads every partition the topic has: once reading, a partition Kafka has beyond those started fails the
+   * reader (TopicGrewError) instead of going unread. Seen when the reader next asks Kafka for offsets (the job asks at
+   * least every few seconds).
+   */
+  failOnNewPartitions?: boolean;
 }
 
 /**
@@ -113,6 +119,7 @@ export class KafkaPartitionReader<B = LiveBatch> {
 
   private async offsets(partitions: number[], which: 'earliest' | 'latest'): Promise<Map<number, bigint>> {
     const all = await fetchTopicOffsets(await this.adminClient(), this.o.brokers, this.o.topic);
+    this.checkPartitions(all.map((p) => p.partition));
     const out = new Map<number, bigint>();
     for (const p of all) if (partitions.includes(p.partition)) out.set(p.partition, p[which]);
     return out;
@@ -189,6 +196,7 @@ export class KafkaPartitionReader<B = LiveBatch> {
       // Partitions this job does not read are paused so they are never fetched.
       const all = await fetchTopicOffsets(await this.adminClient(), brokers, topic);
       this.others = all.map((x) => x.partition).filter((p) => !this.positions.has(p));
+      this.checkPartitions(all.map((x) => x.partition));
       try {
         this.seekAll(consumer);
       } catch (err) {
@@ -246,6 +254,15 @@ export class KafkaPartitionReader<B = LiveBatch> {
       const retriable = err instanceof OxbowError && err.retriable;
       this.fail(retriable ? new ConnectionError(this.o.brokers, `${(err as Error).message} (still failing after ${RESTART_BUDGET_MS / 60_000} minutes of restarts; first failure: ${cause.message})`, { cause: err }) : err);
     }
+  }
+
+  /** Under `failOnNewPartitions`, once reading: fails the reader when Kafka has partitions it does not read. */
+  private checkPartitions(all: number[]): void {
+    if (!this.o.failOnNewPartitions || this.positions.size === 0 || this.closed) return;
+    const added = all.filter((p) => !this.positions.has(p));
+    if (added.length === 0) return;
+    const reads = [...this.positions.keys()].sort((a, b) => a - b).join(',');
+    this.fail(new TopicGrewError(`topic ${this.o.topic} now has partitions ${added.join(',')} that this job does not read (it reads ${reads}, all the topic had when it started): their records would never be read. Run the job again from the start (a new output, no --from-savepoint) to read every partition, or continue it with --from-savepoint and --partitions ${reads} to go on without them`));
   }
 
   private fail(err: unknown): void {

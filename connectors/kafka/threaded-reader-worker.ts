@@ -27,7 +27,9 @@ function init(data: ReaderThreadInit): void {
       send({ ...line, fields: { fields: JSON.stringify(r.fields, (_, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) } });
     }
   }, data.log.level, data.log.format);
-  reader = new KafkaPartitionReader({ kafka: createKafka(data.client), brokers: data.client.brokers, topic: data.topic, collect: packMessages });
+  reader = new KafkaPartitionReader({
+    kafka: createKafka(data.client), brokers: data.client.brokers, topic: data.topic, collect: packMessages, failOnNewPartitions: data.failOnNewPartitions ?? false,
+  });
   credits = data.inFlight;
 }
 

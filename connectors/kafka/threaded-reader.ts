@@ -115,6 +115,8 @@ export function unpackBatch(b: PackedBatch): LiveBatch {
 export interface ReaderThreadInit {
   client: KafkaClientOptions;
   topic: string;
+  /** The reader's `failOnNewPartitions` (partition-reader.ts). */
+  failOnNewPartitions?: boolean;
   log: ReturnType<typeof logSettings>;
   /** Batches sent ahead of the job; the thread's reader buffers its own batches behind them. */
   inFlight: number;

@@ -45,6 +45,8 @@ export interface SessionsPortFlags extends StorageCliOptions, KafkaCliOptions {
   /** `--profiles TOPIC` and its time (`--profile-time`; undefined: the profiles archive's own, else `ts`). */
   profiles?: string;
   profileTime?: string;
+  /** `--stop-at-live`: the job ends at the end offsets Kafka had at the switch. */
+  stopAtLive?: boolean;
 }
 
 export interface OpenedPorts {
@@ -81,10 +83,10 @@ export async function openSessionsPorts(flags: SessionsPortFlags, stdout: NodeJS
  * The events topic's reader of a job of one process: on a thread of its own (docs/replay.md, "Reading Kafka"), or on the
  * job's thread with `OXBOW_READER_THREAD=off`.
  */
-function eventsReader(kafka: Kafka, client: KafkaClientOptions, topic: string): LiveReader {
+function eventsReader(kafka: Kafka, client: KafkaClientOptions, topic: string, failOnNewPartitions: boolean): LiveReader {
   return process.env.OXBOW_READER_THREAD === 'off'
-    ? new KafkaPartitionReader({ kafka, brokers: client.brokers, topic })
-    : new ThreadedPartitionReader({ client, topic });
+    ? new KafkaPartitionReader({ kafka, brokers: client.brokers, topic, failOnNewPartitions })
+    : new ThreadedPartitionReader({ client, topic, failOnNewPartitions });
 }
 
 /**
@@ -138,7 +140,9 @@ async function openInput(flags: SessionsPortFlags, eventTimeGiven: boolean, with
   if (!topic) throw new UsageError('--topic: name the topic to read from Kafka');
   const client = flags.brokers ? await kafkaClientOptions(flags, flags.brokers, 'oxbow-sessions') : null;
   const kafka: Kafka | null = client ? createKafka(client) : null;
-  const live = withReader && kafka && client ? eventsReader(kafka, client, topic) : null;
+  // A job that reads the whole topic and goes on live stops when Kafka adds partitions to it, rather than never reading
+  // them; a job given --partitions reads those alone, and one that stops at live reads what Kafka had at the switch.
+  const live = withReader && kafka && client ? eventsReader(kafka, client, topic, flags.partitions === undefined && !flags.stopAtLive) : null;
   try {
     return { open, kafka, topic, archive: archive.catalog, live, ...await inputPartitions(flags, eventTimeGiven, kafka, topic, archive) };
   } catch (err) {

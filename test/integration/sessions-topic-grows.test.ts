@@ -1,0 +1,70 @@
+// A job reading a whole topic live, while Kafka adds partitions to it: the job's partitions are fixed when it starts, so
+// records sent to the new partitions would never be read. It stops with exit 1 naming them; a job given --partitions
+// reads those alone and goes on.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createTopic } from '../../connectors/kafka/bulk-producer.js';
+import { brokers, kafka, kafkaLog, startCli, uniqueName } from './archive-support.js';
+
+const T0 = Date.UTC(2026, 10, 30);
+
+async function produce(topic: string, partition: number, from: number, count: number): Promise<void> {
+  const producer = kafka().producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages: Array.from({ length: count }, (_, i) => ({ partition, key: `u${partition}`, value: JSON.stringify({ userId: `u${partition}`, ts: T0 + (from + i) * 1000 }) })) });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+async function growTo(topic: string, count: number): Promise<void> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    await admin.createPartitions({ topicPartitions: [{ topic, count }] });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Starts a live job and resolves once it has read `records` (its progress line says so), with the run. */
+async function liveJob(args: string[], records: number): Promise<ReturnType<typeof startCli>> {
+  let seen!: () => void;
+  const read = new Promise<void>((resolve) => (seen = resolve));
+  const run = startCli(['sessions', '--brokers', brokers(), ...args, '--aggregate', 'listening', '--gap', '30m', '--progress-interval', '200ms', '--output', '-'], (line) => {
+    const m = / records=(\d+)/.exec(line);
+    if (m && Number(m[1]) >= records) seen();
+  });
+  await Promise.race([read, run.done.then((r) => assert.fail(`the job ended before reading ${records} records:\n${r.stderr}`))]);
+  return run;
+}
+
+test('Kafka adds a partition to a topic a live job reads whole: the job stops with exit 1 naming it; with --partitions it goes on', { timeout: 120_000 }, async () => {
+  const topic = uniqueName('oxbow-it-grows');
+  await createTopic(kafka(), brokers(), topic, 1);
+  await produce(topic, 0, 0, 20);
+  const whole = await liveJob(['--topic', topic], 20);
+  const given = await liveJob(['--topic', topic, '--partitions', '0'], 20);
+  try {
+    await growTo(topic, 2);
+    await produce(topic, 1, 100, 10);
+    assert.equal((await kafkaLog(topic)).get(1)?.length, 10, 'Kafka holds the new partition\'s records');
+
+    const stopped = await whole.done;
+    assert.equal(stopped.code, 1, stopped.stderr);
+    assert.match(stopped.stderr, new RegExp(`topic ${topic} now has partitions 1 that this job does not read \\(it reads 0, all the topic had when it started\\)`));
+    assert.doesNotMatch(stopped.stderr, /^\s+at /m, 'no stack trace');
+
+    // The job given --partitions 0 reads on: it is still running a while after the other stopped, and ends cleanly.
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(given.child.exitCode, null, 'the job given --partitions 0 is still running');
+    given.child.kill('SIGTERM');
+    const ended = await given.done;
+    assert.equal(ended.code, 0, ended.stderr);
+  } finally {
+    whole.child.kill('SIGKILL');
+    given.child.kill('SIGKILL');
+  }
+});
