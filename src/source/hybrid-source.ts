@@ -337,7 +337,7 @@ export class HybridSource<D extends Timed = Timed> {
     let to = records.length;
     if (pos.nextOffset !== null) while (from < to && records[from]!.offset < pos.nextOffset) from++;
     this.stats.duplicatesSkipped += from;
-    if (o.stopAtLive && to > from && records[to - 1]!.offset >= end) while (to > from && records[to - 1]!.offset >= end) to--;
+    if (o.stopAtLive) while (to > from && records[to - 1]!.offset >= end) to--;
     const fresh: SourceRecord[] = from === 0 && to === records.length ? records : records.slice(from, to);
     const decoded: (D | string)[] = new Array<D | string>(fresh.length);
     for (let i = 0; i < fresh.length; i++) {

@@ -1,22 +1,21 @@
 // A job reading a whole topic live, while Kafka adds partitions to it: the job's partitions are fixed when it starts, so
 // records sent to the new partitions would never be read. It stops with exit 1 naming them; a job given --partitions
-// reads those alone and goes on. Both ways of reading Kafka: on the reader's thread and (OXBOW_READER_THREAD=off) on the job's.
+// reads those alone and goes on. Both ways of reading Kafka: on the reader's thread and, with
+// OXBOW_READER_THREAD=off, on the job's.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createTopic } from '../../connectors/kafka/bulk-producer.js';
+import type { MusicEvent } from '../../src/gen/music-events.js';
 import { brokers, kafka, kafkaLog, startCli, uniqueName } from './archive-support.js';
+import { produceEvents } from './sessions-support.js';
 
 const T0 = Date.UTC(2026, 10, 30);
 
+/** `count` search events of user `u<partition>`, one a second from `from` seconds, into that partition (key by user). */
 async function produce(topic: string, partition: number, from: number, count: number): Promise<void> {
-  const producer = kafka().producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  try {
-    await producer.send({ topic, acks: -1, messages: Array.from({ length: count }, (_, i) => ({ partition, key: `u${partition}`, value: JSON.stringify({ userId: `u${partition}`, ts: T0 + (from + i) * 1000 }) })) });
-  } finally {
-    await producer.disconnect();
-  }
+  const events: MusicEvent[] = Array.from({ length: count }, (_, i) => ({ userId: `u${partition}`, ts: T0 + (from + i) * 1000, type: 'search' }));
+  await produceEvents(topic, events, (e) => ({ partition, key: e.userId }));
 }
 
 async function growTo(topic: string, count: number): Promise<void> {
