@@ -163,10 +163,11 @@ let early: { worker: Worker; gone: boolean; onGone: () => void } | null = null;
 /**
  * Starts a reader thread now, for the next ThreadedPartitionReader to take: the thread's start (about 0.1 s of loading
  * kafkajs and its modules) then overlaps the command's own loading instead of following it. `bin/oxbow.js` calls it
- * for `oxbow sessions`; a thread nobody takes does not keep the process alive and ends with it.
+ * for `oxbow sessions`; a thread nobody takes does not keep the process alive and ends with it. Returns the thread
+ * waiting to be taken (the one already started, if any).
  */
-export function startReaderThreadEarly(): void {
-  if (early !== null) return;
+export function startReaderThreadEarly(): Worker {
+  if (early !== null) return early.worker;
   const worker = new Worker(THREAD_SCRIPT);
   worker.unref();
   const started = { worker, gone: false, onGone: () => { started.gone = true; } };
@@ -174,6 +175,7 @@ export function startReaderThreadEarly(): void {
   worker.on('error', started.onGone);
   worker.on('exit', started.onGone);
   early = started;
+  return worker;
 }
 
 /** The thread started early when it is still there, else a new one. */

@@ -1,13 +1,14 @@
 // The Kafka reader on its own thread (connectors/kafka/threaded-reader.ts) against the real broker: what it hands the
 // job is Kafka's log from the asked offset on, record for record (null keys and values, transactions with aborted
 // records and markers included), held against a plain kafkajs consumer's reading of the log (the thread decodes with
-// oxbow's record decoder, the oracle with kafkajs's); and a reader that cannot reach Kafka fails the job naming the brokers.
+// oxbow's record decoder, the oracle with kafkajs's), on the thread started early or, when that one ended, a new one; and a reader that cannot reach Kafka fails the job naming the brokers.
 
 import assert from 'node:assert/strict';
 import kafkajs from 'kafkajs';
+import { once } from 'node:events';
 import { test } from 'node:test';
 import { createTopic } from '../../connectors/kafka/bulk-producer.js';
-import { ThreadedPartitionReader } from '../../connectors/kafka/threaded-reader.js';
+import { startReaderThreadEarly, ThreadedPartitionReader } from '../../connectors/kafka/threaded-reader.js';
 import { WorkerFailure } from '../../src/errors.js';
 import { brokers, kafka, kafkaLog, type KafkaLog, uniqueName } from './archive-support.js';
 
@@ -142,5 +143,40 @@ test('a reader thread that cannot reach Kafka fails the job with the reader\'s m
     });
   } finally {
     await reader.close();
+  }
+});
+
+test('the thread started early serves the first reader; one that ended before a reader took it is replaced by a new thread', { timeout: 120_000 }, async () => {
+  const topic = uniqueName('oxbow-it-reader-early');
+  const k = kafka();
+  await createTopic(k, brokers(), topic, 1);
+  const producer = k.producer();
+  await producer.connect();
+  await producer.send({ topic, acks: -1, messages: Array.from({ length: 300 }, (_, i) => ({ key: `user-${i % 7}`, value: JSON.stringify({ userId: `user-${i % 7}`, ts: 1_732_406_400_000 + i }) })) });
+  await producer.disconnect();
+  const oracle = await kafkaLog(topic);
+  const lastOffsets = new Map([[0, oracle.get(0)![oracle.get(0)!.length - 1]!.offset]]);
+  const client = { brokers: brokers(), clientId: 'oxbow-it-reader-thread' };
+
+  // Taken: the reader reads on the early thread, and that thread ends when the reader closes.
+  const early = startReaderThreadEarly();
+  const exited = once(early, 'exit');
+  const first = new ThreadedPartitionReader({ client, topic });
+  try {
+    assert.deepEqual(await readAll(first, new Map([[0, 0n]]), lastOffsets), oracle);
+  } finally {
+    await first.close();
+  }
+  await exited;
+
+  // Gone before a reader took it (as when its start failed): the next reader starts a thread of its own.
+  const dead = startReaderThreadEarly();
+  assert.notEqual(dead, early, 'a taken thread is not offered again');
+  await dead.terminate();
+  const second = new ThreadedPartitionReader({ client, topic });
+  try {
+    assert.deepEqual(await readAll(second, new Map([[0, 0n]]), lastOffsets), oracle);
+  } finally {
+    await second.close();
   }
 });
