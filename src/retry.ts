@@ -21,6 +21,12 @@ export interface RetryOptions {
   signal?: AbortSignal;
   /** Also stop once a retry would start this many ms after the first call (for "keep trying for ten minutes"). */
   budgetMs?: number;
+  /**
+   * Asked after each retriable failure: true when the failed attempt got somewhere (a job that wrote a checkpoint before
+   * it failed). The retries, their waits and the time budget then start over, so a long run is not worn down by
+   * failures far apart.
+   */
+  progressed?: () => boolean;
   /** For tests: a source of [0, 1) numbers, a sleep and a clock. */
   random?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -45,6 +51,11 @@ class Bail {
   constructor(readonly error: unknown) {}
 }
 
+/** Whether `err` may pass if tried again (an OxbowError marked retriable: storage or Kafka out of reach, not serving yet). */
+export function isRetriableError(err: unknown): boolean {
+  return err instanceof OxbowError && err.retriable;
+}
+
 /** The wait before retry number `attempt` (1-based): initial * factor^(attempt-1), capped, then jittered. */
 export function backoffDelay(attempt: number, options: RetryOptions = {}, random: () => number = Math.random): number {
   const initial = options.initialDelayMs ?? 300;
@@ -57,22 +68,31 @@ export function backoffDelay(attempt: number, options: RetryOptions = {}, random
 
 export async function retry<T>(fn: (ctx: RetryContext) => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const retries = options.retries ?? 5;
-  const isRetriable = options.isRetriable ?? ((err: unknown) => err instanceof OxbowError && err.retriable);
+  const isRetriable = options.isRetriable ?? isRetriableError;
   const sleep = options.sleep ?? abortableSleep;
   const now = options.now ?? Date.now;
-  const deadline = options.budgetMs === undefined ? Infinity : now() + options.budgetMs;
+  const budget = (): number => (options.budgetMs === undefined ? Infinity : now() + options.budgetMs);
+  let deadline = budget();
   const bail = (error: unknown): never => {
     throw new Bail(error);
   };
+  // Failures in a row without progress: what the retries, the waits and the budget count.
+  let failures = 0;
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn({ attempt, bail });
     } catch (err) {
       if (err instanceof Bail) throw err.error;
-      if (attempt >= retries || !isRetriable(err) || options.signal?.aborted) throw err;
-      const delayMs = backoffDelay(attempt + 1, options, options.random);
+      if (!isRetriable(err) || options.signal?.aborted) throw err;
+      if (options.progressed?.()) {
+        failures = 0;
+        deadline = budget();
+      }
+      if (failures >= retries) throw err;
+      failures++;
+      const delayMs = backoffDelay(failures, options, options.random);
       if (now() + delayMs > deadline) throw err;
-      options.onRetry?.({ error: err, attempt: attempt + 1, delayMs });
+      options.onRetry?.({ error: err, attempt: failures, delayMs });
       try {
         await sleep(delayMs, options.signal);
       } catch {

@@ -4,9 +4,9 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { LiveBatch, SourceRecord } from '../../src/source/types.js';
 import { toBytes } from './record-bytes.js';
-import { ConnectionError, OxbowError, TopicGrewError, UnavailableError } from '../../src/errors.js';
+import { ConnectionError, TopicGrewError, UnavailableError } from '../../src/errors.js';
 import { getLogger } from '../../src/logger.js';
-import { retry } from '../../src/retry.js';
+import { isRetriableError, retry } from '../../src/retry.js';
 import { kafkaCall, mapKafkaError } from './client.js';
 import { fetchTopicOffsets } from './topic-offsets.js';
 
@@ -222,7 +222,7 @@ export class KafkaPartitionReader<B = LiveBatch> {
   private onCrash(error: unknown): void {
     if (this.closed || this.failure !== null || this.restarting !== null) return;
     const err = mapKafkaError(error, this.o.brokers, `reading ${this.o.topic}`);
-    if (!(err instanceof OxbowError && err.retriable)) {
+    if (!isRetriableError(err)) {
       this.fail(err);
       return;
     }
@@ -251,7 +251,7 @@ export class KafkaPartitionReader<B = LiveBatch> {
     } catch (err) {
       if (this.closed) return;
       // Restarting cannot help (not retriable), or the budget ran out while Kafka stayed away.
-      const retriable = err instanceof OxbowError && err.retriable;
+      const retriable = isRetriableError(err);
       this.fail(retriable ? new ConnectionError(this.o.brokers, `${(err as Error).message} (still failing after ${RESTART_BUDGET_MS / 60_000} minutes of restarts; first failure: ${cause.message})`, { cause: err }) : err);
     }
   }

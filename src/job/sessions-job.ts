@@ -75,6 +75,14 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
   private badRecords = 0;
   private firstBadReason: string | null = null;
   private lastCheckpointPath: string | null = null;
+
+  /** This run wrote a checkpoint holding records it read (not only the state it was restored with). */
+  checkpointedProgress = false;
+
+  /** The checkpoint this run wrote last (null before its first), once written: also when publishing its output then failed. */
+  get newestCheckpoint(): string | null {
+    return this.lastCheckpointPath;
+  }
   private watermark = Number.NEGATIVE_INFINITY;
   private readonly now: () => number;
   private readonly carried: Record<string, number>;
@@ -115,6 +123,7 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
         };
       }
       this.lastCheckpointPath = await o.store.write(checkpoint);
+      if (this.records > 0) this.checkpointedProgress = true;
     }
     await o.sink.commit(sinkPosition);
     this.checkpoints++;

@@ -1,4 +1,5 @@
-// retry(): backoff growth and cap, jitter bounds, the retry budget, the time budget, bail, non-retriable errors, abort.
+// retry(): backoff growth and cap, jitter bounds, the retry budget, the time budget, progress starting them over, bail,
+// non-retriable errors, abort.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,6 +48,31 @@ describe('retry', () => {
       /try 3/,
     );
     assert.equal(calls, 3);
+  });
+
+  it('starts the retries, waits and time budget over after an attempt that progressed', async () => {
+    let clock = 0;
+    const waits: number[] = [];
+    let calls = 0;
+    // Attempts 3 and 5 got somewhere before failing; the others failed at once. Two retries in a row are allowed.
+    const progressedAt = new Set([3, 5]);
+    await assert.rejects(
+      retry(async () => {
+        calls++;
+        throw new UnavailableError(`try ${calls}`);
+      }, {
+        retries: 2, initialDelayMs: 10, jitter: 0, budgetMs: 35,
+        progressed: () => progressedAt.has(calls),
+        now: () => clock,
+        sleep: async (ms) => { waits.push(ms); clock += ms; },
+      }),
+      /try 7/,
+    );
+    assert.equal(calls, 7);
+    assert.deepEqual(waits, [10, 20, 10, 20, 10, 20]);
+    // Without progress, the same policy gives up after its two retries.
+    calls = 0;
+    await assert.rejects(retry(async () => { calls++; throw new UnavailableError(`try ${calls}`); }, { retries: 2, sleep: noSleep, progressed: () => false }), /try 3/);
   });
 
   it('with a time budget, stops before a wait would end past it, whatever the retry count', async () => {

@@ -12,6 +12,7 @@ import { MAX_BAD_RATIO_OPTION, parseBadRatio } from '../../job/bad-ratio.js';
 import type { BadRecord } from '../../job/sessions-job.js';
 import { enableHeapPacing, heapPacingStats } from '../../heap-pacer.js';
 import { getLogger } from '../../logger.js';
+import { isRetriableError, retry, STORAGE_RETRY } from '../../retry.js';
 import { formatDuration, parseCount, parseDuration } from '../../time.js';
 import type { CliContext } from '../context.js';
 import { fileWriter, type LineWriter } from '../line-writer.js';
@@ -93,6 +94,16 @@ export function registerSessions(program: Command, ctx: CliContext): void {
     });
 }
 
+/**
+ * Whether a run that failed on something that may pass (storage or Kafka out of reach: a retriable error) starts again
+ * in this process from its newest checkpoint: it needs the checkpoints, and an output whose restore does not repeat what
+ * it published (a folder drops what it had not published; Kafka records are keyed, so a result sent again replaces
+ * itself). Results on stdout cannot be taken back, so such a run stops instead (docs/sessions.md, "Restarts").
+ */
+function restartable(flags: SessionsFlags): boolean {
+  return flags.checkpointDir !== undefined && flags.output !== '-';
+}
+
 /** A dead letter: where the record came from, why it is one, and its key and value as text. */
 function deadLetterLine(bad: BadRecord): string {
   const text = (b: Uint8Array | null) => (b ? Buffer.from(b).toString('utf8') : null);
@@ -151,11 +162,6 @@ async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven
   }
   // A replay of a year must peak where one of a month does (src/heap-pacer.ts).
   if (!enableHeapPacing()) log.debug('heap pacing off (OXBOW_HEAP_PACING=off, or no gc() in this Node); peak memory may grow with the replay\'s length');
-  const ports = await openSessionsPorts(flags, ctx.stdout, eventTimeGiven);
-  const spec: SessionsJobSpec = {
-    ...sessionsSpec(flags, read, ports),
-    ...(engineThreads > 1 ? { engineThreads: { count: engineThreads, aggregate: { name: flags.aggregate, options: flags.playlist === undefined ? {} : { playlist: flags.playlist } } } } : {}),
-  };
   if (engineThreads > 1) log.info('engine threads', { threads: engineThreads, keys: 'by hash of the session key' });
   const { durations } = read;
   const late: LineWriter | null = flags.lateOutput ? fileWriter(flags.lateOutput, true) : null;
@@ -168,26 +174,74 @@ async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let metrics: Awaited<ReturnType<typeof openMetrics>> = null;
+  // Whether a job ran (a failure before that, such as storage out of reach at the start, is not restarted: it is more
+  // often a wrong address than an outage); the newest checkpoint any run of this command wrote; whether the last failed
+  // run checkpointed records it read.
+  let ran = false;
+  let newest: string | null = null;
+  let progressed = false;
   try {
     metrics = await openMetrics(flags.metrics);
-    const job = await assembleSessionsJob(spec, {
-      ...ports,
-      onLate: late ? (partition, key, ts, event) => late.line(JSON.stringify({ partition, key, ts, event })) : undefined,
-      onBadRecord: dead ? (bad) => dead.line(deadLetterLine(bad)) : undefined,
-      signal: controller.signal,
-    }).catch(async (err: unknown) => {
-      // Nothing ran: the live readers' clients are closed here, not by the source.
-      await ports.live?.close();
-      await ports.profiles?.live?.close();
-      throw err;
-    });
-    if (ports.restore) {
-      log.info('restored', { from: ports.restore.path, positions: ports.restore.checkpoint.positions.map((p) => `${p.partition}:${p.source}@${p.nextOffset ?? '-'}`).join(',') });
+    const registry = metrics?.registry ?? null;
+    const runOnce = async (attempt: number): Promise<void> => {
+      progressed = false;
+      // A restart continues from the newest checkpoint this command wrote; before the first, as the command began.
+      const attemptFlags = attempt > 0 && newest !== null ? { ...flags, fromSavepoint: 'latest' } : flags;
+      const ports = await openSessionsPorts(attemptFlags, ctx.stdout, eventTimeGiven);
+      const closeReaders = async (): Promise<void> => {
+        await ports.live?.close().catch(() => {});
+        await ports.profiles?.live?.close().catch(() => {});
+      };
+      const spec: SessionsJobSpec = {
+        ...sessionsSpec(attemptFlags, read, ports),
+        ...(engineThreads > 1 ? { engineThreads: { count: engineThreads, aggregate: { name: flags.aggregate, options: flags.playlist === undefined ? {} : { playlist: flags.playlist } } } } : {}),
+      };
+      const job = await assembleSessionsJob(spec, {
+        ...ports,
+        onLate: late ? (partition, key, ts, event) => late.line(JSON.stringify({ partition, key, ts, event })) : undefined,
+        onBadRecord: dead ? (bad) => dead.line(deadLetterLine(bad)) : undefined,
+        signal: controller.signal,
+      }).catch(async (err: unknown) => {
+        // Nothing ran: the live readers' clients are closed here, not by the source.
+        await closeReaders();
+        throw err;
+      });
+      if (ports.restore) {
+        log.info('restored', { from: ports.restore.path, positions: ports.restore.checkpoint.positions.map((p) => `${p.partition}:${p.source}@${p.nextOffset ?? '-'}`).join(',') });
+      }
+      reportJob(job, ctx.stderr, durations.progressIntervalMs);
+      if (registry) jobMetrics(job, ports.topic, registry);
+      ran = true;
+      try {
+        await job.run();
+      } catch (err) {
+        progressed = job.checkpointedProgress;
+        newest = job.newestCheckpoint ?? newest;
+        // A job that failed before reading Kafka never opened its readers' clients (the source closes those it used);
+        // the output drops what it had not published: the next run writes it again.
+        await closeReaders();
+        await ports.output.close().catch(() => {});
+        throw err;
+      }
+    };
+    if (!restartable(flags)) await runOnce(0);
+    else {
+      await retry(({ attempt }) => runOnce(attempt), {
+        ...STORAGE_RETRY,
+        isRetriable: (err) => ran && isRetriableError(err),
+        signal: controller.signal,
+        progressed: () => progressed,
+        onRetry: ({ error, attempt, delayMs }) => log.warn(`the job failed; restarting from ${newest === null ? 'its start' : 'its newest checkpoint'}`, {
+          restart: attempt, inMs: delayMs, ...(newest === null ? {} : { checkpoint: newest }), error: error instanceof Error ? error.message : String(error),
+        }),
+      });
     }
-    reportJob(job, ctx.stderr, durations.progressIntervalMs);
-    if (metrics) jobMetrics(job, ports.topic, metrics.registry);
-    await job.run();
     log.debug('heap pacing', { ...heapPacingStats() });
+  } catch (err) {
+    if (newest !== null && isRetriableError(err)) {
+      log.warn('the job stopped; its newest checkpoint is kept: the same command with --from-savepoint latest continues from it', { checkpoint: newest });
+    }
+    throw err;
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
