@@ -11,7 +11,7 @@ import { openPartitionJob, PartitionJobs } from '../job/partition-jobs.js';
 import { formatLogRecord, formatLogRecordJson, getLogger, setLogSink } from '../logger.js';
 import { kafkaClient } from './kafka-client.js';
 import type { WorkerData, WorkerMessage } from './parallel-sessions.js';
-import { readSessionsFlags, sessionsSpec } from './commands/sessions.js';
+import { readSessionsFlags, restartable, sessionsSpec } from './commands/sessions.js';
 import { openParallelPorts, type ParallelPorts } from './sessions-ports.js';
 
 const log = getLogger('sessions');
@@ -59,7 +59,7 @@ async function main(data: WorkerData): Promise<void> {
   const spec = sessionsSpec(flags, read, ports);
   // A partition whose newest checkpoint is final has nothing left to do when this run, too, ends at the end of its input.
   const endsAtEnd = flags.stopAtLive || !flags.brokers;
-  const jobs = new PartitionJobs({ open: (partition, signal) => openPartitionJob(spec, ports, partition, signal, endsAtEnd) });
+  const jobs = new PartitionJobs({ open: (partition, signal) => openPartitionJob(spec, ports, partition, signal, endsAtEnd), restartable: restartable(flags) });
   jobs.on('progress', ({ payload }) => tell({ type: 'progress', ...payload }));
   jobs.on('ended', ({ payload }) => tell({ type: 'ended', ...payload }));
   jobs.on('fenced', ({ payload }) => tell({ type: 'fenced', ...payload }));

@@ -10,6 +10,7 @@ import type { SessionWindows } from '../engine/window-spec.js';
 import { PartitionConflict, SavepointError, UsageError } from '../errors.js';
 import { EventEmitterOf } from '../events.js';
 import { getLogger } from '../logger.js';
+import { isRetriableError, retry, STORAGE_RETRY } from '../retry.js';
 import type { OutputSink } from '../sink/types.js';
 import type { ArchiveCatalog, LiveReader } from '../source/types.js';
 import { assembleSessionsJob, type SessionsJobSpec } from './assemble.js';
@@ -26,6 +27,11 @@ export interface PartitionJobsOptions {
   open(partition: number, signal: AbortSignal): Promise<SessionsJob | null>;
   /** How long a fenced partition waits before it starts again (while still assigned here). Default 1 s. */
   fencedPauseMs?: number;
+  /**
+   * A partition's job that fails on something that may pass after it first ran starts again from its newest checkpoint
+   * (needs checkpoints, and an output whose restore repeats nothing published: see sessions' `restartable`).
+   */
+  restartable?: boolean;
 }
 
 /** Long enough for a member whose assignment is stale to hear of the rebalance (heartbeats are a tenth of the timeout). */
@@ -170,17 +176,39 @@ export class PartitionJobs extends EventEmitterOf<PartitionJobsEvents> {
   }
 
   private async run(partition: number, slot: Slot): Promise<void> {
+    const signal = slot.controller.signal;
+    let progressed = false;
+    let ran = false;
     try {
-      const job = await this.o.open(partition, slot.controller.signal);
-      if (!job) {
-        this.finished.add(partition);
-        this.emit('ended', { partition, summary: null });
-        return;
-      }
-      job.on('progress', (e) => this.emit('progress', { partition, progress: e.payload }));
-      const summary = await job.run();
-      if (summary.stoppedBy === 'end') this.finished.add(partition);
-      this.emit('ended', { partition, summary });
+      // A failure that may pass (storage or Kafka out of reach) after the partition's job first ran starts it again from
+      // its newest checkpoint, as in one job (docs/sessions.md, "Storage outages").
+      await retry(async () => {
+        progressed = false;
+        const job = await this.o.open(partition, signal);
+        if (!job) {
+          this.finished.add(partition);
+          this.emit('ended', { partition, summary: null });
+          return;
+        }
+        job.on('progress', (e) => this.emit('progress', { partition, progress: e.payload }));
+        ran = true;
+        try {
+          const summary = await job.run();
+          if (summary.stoppedBy === 'end') this.finished.add(partition);
+          this.emit('ended', { partition, summary });
+        } catch (err) {
+          progressed = job.checkpointedProgress;
+          throw err;
+        }
+      }, {
+        ...STORAGE_RETRY,
+        isRetriable: (err) => (this.o.restartable ?? false) && ran && !(err instanceof PartitionConflict) && isRetriableError(err),
+        signal,
+        progressed: () => progressed,
+        onRetry: ({ error, attempt, delayMs }) => log.warn('the job of a partition failed; restarting from its newest checkpoint', {
+          partition, restart: attempt, inMs: delayMs, error: error instanceof Error ? error.message : String(error),
+        }),
+      });
     } catch (err) {
       if (err instanceof PartitionConflict) {
         // The partition's next checkpoint was written by another owner: nothing of ours after our last one is published.

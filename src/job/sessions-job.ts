@@ -205,6 +205,11 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
   async run(): Promise<JobSummary> {
     try {
       return await this.runSteps();
+    } catch (err) {
+      // The output drops what it had not published (a folder's open part): a restore from the last checkpoint writes it
+      // again. Closing must not hide the failure.
+      await this.o.sink.close().catch(() => {});
+      throw err;
     } finally {
       await this.o.engine.close?.();
     }

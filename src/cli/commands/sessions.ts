@@ -100,7 +100,7 @@ export function registerSessions(program: Command, ctx: CliContext): void {
  * it published (a folder drops what it had not published; Kafka records are keyed, so a result sent again replaces
  * itself). Results on stdout cannot be taken back, so such a run stops instead (docs/sessions.md, "Restarts").
  */
-function restartable(flags: SessionsFlags): boolean {
+export function restartable(flags: Pick<SessionsFlags, 'checkpointDir' | 'output'>): boolean {
   return flags.checkpointDir !== undefined && flags.output !== '-';
 }
 
@@ -217,10 +217,8 @@ async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven
       } catch (err) {
         progressed = job.checkpointedProgress;
         newest = job.newestCheckpoint ?? newest;
-        // A job that failed before reading Kafka never opened its readers' clients (the source closes those it used);
-        // the output drops what it had not published: the next run writes it again.
+        // The source closes its Kafka readers once it has read Kafka; before that only their threads are there.
         await closeReaders();
-        await ports.output.close().catch(() => {});
         throw err;
       }
     };

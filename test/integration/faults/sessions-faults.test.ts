@@ -7,6 +7,7 @@
 // phase, where the outage meets a checkpoint and the job starts again from its newest one.
 
 import assert from 'node:assert/strict';
+import { isDeepStrictEqual } from 'node:util';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,95 +81,132 @@ test('Kafka killed and restarted with its data for longer than --idle-timeout in
 });
 
 /**
- * A job replaying an HDFS archive of 117 files, with its checkpoints and output on HDFS too, through `fault` of HDFS
- * once it has read its first records (the replay takes about 4 s); then on to the end of the live tail (--stop-at-live).
- * The job must still run when HDFS is back, and the sessions it published must equal the offline pass over every
- * produced event.
+ * Jobs replaying one HDFS archive of about 120 files, each with its checkpoints and output on HDFS too, each through one
+ * of `faults` of HDFS once it has read its first records (a replay takes about 4 s); then on to the end of the live
+ * tail (--stop-at-live). Each job must still run when HDFS is back, and the sessions it published must equal the
+ * offline pass over every produced event.
  */
-async function replayThroughHdfs(name: string, fault: () => Promise<void>): Promise<void> {
-  const events = [...generateMusicEvents({ seed: 43, users: 300, durationMs: 6 * 86_400_000, maxDisorderMs: 5000 })];
+async function replaysThroughHdfs(faults: { name: string; fault: () => Promise<void> }[]): Promise<void> {
+  const events = [...generateMusicEvents({ seed: 43, users: 200, durationMs: 4 * 86_400_000, maxDisorderMs: 5000 })];
   const archived = Math.floor(events.length * 0.9);
-  const topic = uniqueName(`oxbow-it-hdfs-${name}`);
+  const topic = uniqueName('oxbow-it-hdfs-replay');
   const root = `/oxbow-it/${topic}`;
   const byUser = (e: MusicEvent) => ({ key: e.userId, partition: partitionOf(e.userId, PARTITIONS) });
   await createTopic(kafka(), brokers(), topic, PARTITIONS);
   try {
     await produceEvents(topic, events.slice(0, archived), byUser);
     const archiving = await runCli(['archive', '--brokers', brokers(), '--topic', topic, '--archive', webhdfsArchive(`${root}/archive`), '--group', `${topic}-g`,
-      '--event-time', 'ts', '--rotate-records', '500', '--until-caught-up']);
+      '--event-time', 'ts', '--rotate-records', '250', '--until-caught-up']);
     assert.equal(archiving.code, 0, archiving.stderr);
     await produceEvents(topic, events.slice(archived), byUser);
+    const expected = offlineSessions(events, 30 * 60_000, 'listening');
 
-    let faulted!: () => void;
-    const reached = new Promise<void>((resolve) => (faulted = resolve));
-    const job = startCli(['sessions', '--archive', webhdfsArchive(`${root}/archive`), '--brokers', brokers(), '--topic', topic, '--stop-at-live',
-      '--aggregate', 'listening', '--gap', '30m', '--prefetch', '1', '--progress-interval', '100ms',
-      '--output', webhdfsArchive(`${root}/out`), '--checkpoint-dir', webhdfsArchive(`${root}/cp`), '--checkpoint-interval', '300ms'], (line) => {
-      const m = / records=(\d+)/.exec(line);
-      if (m && Number(m[1]) > 0) faulted();
-    });
-    await Promise.race([reached, job.done.then((r) => assert.fail(`the job ended before the fault:\n${r.stderr}`))]);
-    await fault();
-    assert.equal(job.child.exitCode, null, 'the job was still replaying when HDFS came back');
-    const ended = await job.done;
-    assert.equal(ended.code, 0, ended.stderr);
-    assert.deepEqual((await publishedLines(webhdfsArchive(`${root}/out`))).map(sessionKey).sort(), offlineSessions(events, 30 * 60_000, 'listening'));
+    for (const { name, fault } of faults) {
+      let faulted!: () => void;
+      const reached = new Promise<void>((resolve) => (faulted = resolve));
+      const job = startCli(['sessions', '--archive', webhdfsArchive(`${root}/archive`), '--brokers', brokers(), '--topic', topic, '--stop-at-live',
+        '--aggregate', 'listening', '--gap', '30m', '--prefetch', '1', '--progress-interval', '100ms',
+        '--output', webhdfsArchive(`${root}/${name}/out`), '--checkpoint-dir', webhdfsArchive(`${root}/${name}/cp`), '--checkpoint-interval', '300ms'], (line) => {
+        const m = / records=(\d+)/.exec(line);
+        if (m && Number(m[1]) > 0) faulted();
+      });
+      await Promise.race([reached, job.done.then((r) => assert.fail(`the job ended before HDFS was ${name}:\n${r.stderr}`))]);
+      await fault();
+      assert.equal(job.child.exitCode, null, `the job was still replaying when HDFS came back from being ${name}`);
+      const ended = await job.done;
+      assert.equal(ended.code, 0, ended.stderr);
+      assert.deepEqual((await publishedLines(webhdfsArchive(`${root}/${name}/out`))).map(sessionKey).sort(), expected, `HDFS ${name}`);
+    }
   } finally {
     await removeArchive(webhdfsArchive(root)).catch(() => undefined);
   }
 }
 
-test('HDFS paused for 25 s while a job replays an HDFS archive and keeps its checkpoints and output there: the offline sessions', { timeout: 300_000 }, async () => {
-  await replayThroughHdfs('pause', async () => {
-    await pauseService('hdfs');
-    try {
-      await new Promise((r) => setTimeout(r, 25_000));
-    } finally {
-      await resumeService('hdfs');
-    }
-  });
+test('HDFS paused for 25 s, and killed and restarted with its data, while jobs replay an HDFS archive and keep their checkpoints and output there: the offline sessions', { timeout: 420_000 }, async () => {
+  await replaysThroughHdfs([
+    {
+      name: 'paused',
+      fault: async () => {
+        await pauseService('hdfs');
+        try {
+          await new Promise((r) => setTimeout(r, 25_000));
+        } finally {
+          await resumeService('hdfs');
+        }
+      },
+    },
+    { name: 'restarted', fault: async () => { await restartService('hdfs'); } },
+  ]);
 });
 
-test('HDFS killed and restarted with its data while a job replays an HDFS archive and keeps its checkpoints and output there: the offline sessions', { timeout: 300_000 }, async () => {
-  await replayThroughHdfs('restart', async () => { await restartService('hdfs'); });
-});
-
-test('HDFS killed and restarted with its data while a live job keeps its checkpoints and output there: the job restarts from its newest checkpoint, the offline sessions', { timeout: 420_000 }, async () => {
+/**
+ * A live job keeping its archive, checkpoints and output on HDFS, with `parallel` options or none, through an HDFS
+ * restart once every partition reads Kafka: every read of the archive is done, so the outage meets the job's checkpoints
+ * and output, which it cannot retry in place (the part being written is lost with the DataNode). The job must restart
+ * from its newest checkpoint (`restarted` is its warning) and follow the rest of the topic. Then one event per
+ * partition, an hour after every other, of users of its own, fires every session of the others: the sessions the job
+ * publishes (over every partition's folder for a parallel job) must come to equal the offline pass over the other
+ * events, and still equal it after SIGTERM's savepoint.
+ */
+async function followThroughHdfsRestart(name: string, parallel: string[], restarted: RegExp): Promise<void> {
   const events = [...generateMusicEvents({ seed: 47, users: 120, durationMs: 3 * 86_400_000, maxDisorderMs: 5000 })];
   const [archived, live] = [Math.floor(events.length * 0.5), Math.floor(events.length * 0.75)];
-  const topic = uniqueName('oxbow-it-hdfs-live');
+  const topic = uniqueName(`oxbow-it-hdfs-${name}`);
   const root = `/oxbow-it/${topic}`;
   const byUser = (e: MusicEvent) => ({ key: e.userId, partition: partitionOf(e.userId, PARTITIONS) });
   await createTopic(kafka(), brokers(), topic, PARTITIONS);
+  const partitions = Array.from({ length: PARTITIONS }, (_, p) => p);
   const { fs, root: cp } = openArchiveFs(webhdfsArchive(`${root}/cp`));
-  const store = new CheckpointStore(fs, cp);
+  const stores = parallel.length === 0 ? [new CheckpointStore(fs, cp)] : partitions.map((p) => new CheckpointStore(fs, `${cp}/partition-${p}`));
+  const outputs = parallel.length === 0 ? [webhdfsArchive(`${root}/out`)] : partitions.map((p) => webhdfsArchive(`${root}/out/partition-${p}`));
+  const published = async (): Promise<string[]> => {
+    const lines: string[] = [];
+    for (const out of outputs) lines.push(...await publishedLines(out).catch(() => []));
+    return lines.map(sessionKey).sort();
+  };
+  const expected = offlineSessions(events, 30 * 60_000, 'listening');
+  const lastTs = Math.max(...events.map((e) => e.ts));
+  const closers: MusicEvent[] = partitions.map((p) => {
+    let k = 0;
+    while (partitionOf(`closer-${k}`, PARTITIONS) !== p) k++;
+    return { userId: `closer-${k}`, ts: lastTs + 3_600_000, type: 'search' };
+  });
   try {
     await produceEvents(topic, events.slice(0, archived), byUser);
     const archiving = await runCli(['archive', '--brokers', brokers(), '--topic', topic, '--archive', webhdfsArchive(`${root}/archive`), '--group', `${topic}-g`, '--until-caught-up']);
     assert.equal(archiving.code, 0, archiving.stderr);
     await produceEvents(topic, events.slice(archived, live), byUser);
 
-    const common = ['sessions', '--archive', webhdfsArchive(`${root}/archive`), '--brokers', brokers(), '--topic', topic, '--aggregate', 'listening', '--gap', '30m',
-      '--bound', '10s', '--idle-timeout', '3s', '--output', webhdfsArchive(`${root}/out`), '--checkpoint-dir', webhdfsArchive(`${root}/cp`), '--checkpoint-interval', '500ms'];
     let log = '';
-    const following = startCli(common, (line) => { if (!/kafkajs/.test(line)) log += line + '\n'; });
+    const following = startCli(['sessions', '--archive', webhdfsArchive(`${root}/archive`), '--brokers', brokers(), '--topic', topic, '--aggregate', 'listening', '--gap', '30m',
+      '--bound', '10s', '--idle-timeout', '3s', '--output', webhdfsArchive(`${root}/out`), '--checkpoint-dir', webhdfsArchive(`${root}/cp`), '--checkpoint-interval', '500ms', ...parallel],
+    (line) => { if (!/kafkajs/.test(line)) log += line + '\n'; });
     const job = { child: following.child, stderr: () => log };
-    await untilCaughtUp(store, topic, job);
-    // Every read of the archive is done: the outage meets the job's checkpoints and output, which it cannot retry in
-    // place (the part being written is lost with the DataNode), so the job starts again from its newest checkpoint.
+    for (const store of stores) await untilCaughtUp(store, topic, job);
     await restartService('hdfs');
-    await produceEvents(topic, events.slice(live), byUser);
-    await untilCaughtUp(store, topic, job);
+    await produceEvents(topic, [...events.slice(live), ...closers], byUser);
+    const deadline = Date.now() + 120_000;
+    let seen = await published();
+    while (seen.length !== expected.length || !isDeepStrictEqual(seen, expected)) {
+      assert.equal(job.child.exitCode, null, `the job ended while it should follow the topic:\n${log}`);
+      assert.ok(seen.length <= expected.length && Date.now() < deadline, `published ${seen.length} sessions, expected ${expected.length}:\n${log}`);
+      await new Promise((r) => setTimeout(r, 500));
+      seen = await published();
+    }
     following.child.kill('SIGTERM');
-    const first = await following.done;
-    assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stderr, /the job failed; restarting from its newest checkpoint/, 'the outage reached the job');
-    assert.match(first.stderr, /restored from=webhdfs:/);
-
-    const last = await runCli([...common, '--from-savepoint', 'latest', '--stop-at-live']);
-    assert.equal(last.code, 0, last.stderr);
-    assert.deepEqual((await publishedLines(webhdfsArchive(`${root}/out`))).map(sessionKey).sort(), offlineSessions(events, 30 * 60_000, 'listening'));
+    const stopped = await following.done;
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stderr, restarted, 'the outage reached the job, which restarted');
+    assert.deepEqual(await published(), expected, 'after the savepoint');
   } finally {
     await removeArchive(webhdfsArchive(root)).catch(() => undefined);
   }
+}
+
+test('HDFS killed and restarted with its data while a live job keeps its checkpoints and output there: the job restarts from its newest checkpoint, the offline sessions', { timeout: 420_000 }, async () => {
+  await followThroughHdfsRestart('live', [], /the job failed; restarting from its newest checkpoint/);
+});
+
+test('the same with --workers 2 --co-partitioned: each partition\'s job restarts from its own newest checkpoint, the offline sessions', { timeout: 420_000 }, async () => {
+  await followThroughHdfsRestart('workers', ['--workers', '2', '--co-partitioned'], /the job of a partition failed; restarting from its newest checkpoint/);
 });

@@ -1,13 +1,16 @@
 // A parallel job's partitions moving between workers (src/job/partition-jobs.ts) over the sample archive, on the job path
 // `oxbow sessions --workers/--group` runs: per-partition checkpoints and output, a handover with a savepoint, and an old
-// owner that keeps running after its partition was taken (a paused process) is fenced. The oracle is one offline pass.
+// owner that keeps running after its partition was taken (a paused process) is fenced, and a job whose checkpoint write
+// fails on storage out of reach restarts from its newest checkpoint. The oracle is one offline pass.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ArchiveFs } from '../../../src/archive-fs.js';
 import { CheckpointStore } from '../../../src/checkpoint/store.js';
+import { ConnectionError } from '../../../src/errors.js';
 import { openPartitionJob, PartitionJobs, type PartitionPorts } from '../../../src/job/partition-jobs.js';
 import { FileSink } from '../../../src/sink/file-sink.js';
 import type { ArchiveCatalog } from '../../../src/source/types.js';
@@ -169,4 +172,36 @@ test('an owner that found no checkpoint, while another owner started the partiti
   assert.deepEqual([...b.finished], [0]);
   const want = (await offlineSampleSessions()).filter((l) => (JSON.parse(l) as { partition: number }).partition === 0);
   await assertPublishedOnce(out, want);
+});
+
+/** A checkpoint folder whose storage fails the `failAt`-th checkpoint write with an error that may pass (HDFS out of reach). */
+function failingStore(cp: string, p: number, failAt: number): CheckpointStore {
+  let writes = 0;
+  const flaky: ArchiveFs = Object.create(fs) as ArchiveFs;
+  flaky.writeFile = async (path, data, options) => {
+    if (++writes === failAt) throw new ConnectionError('127.0.0.1:9870', 'cannot reach the DataNode (ECONNRESET)');
+    return fs.writeFile(path, data, options);
+  };
+  return new CheckpointStore(flaky, join(cp, `partition-${p}`), 3, true);
+}
+
+test('a partition\'s job that fails on storage out of reach restarts from its newest checkpoint when restartable; otherwise the worker fails', async () => {
+  const spec = sampleSpec({ checkpointIntervalMs: 0, prefetch: 1 });
+  for (const restartable of [true, false]) {
+    const out = await mkdtemp(join(tmpdir(), 'oxbow-pj-out-'));
+    const cp = await mkdtemp(join(tmpdir(), 'oxbow-pj-cp-'));
+    // One store per partition for the worker's life: its 6th checkpoint write fails, mid-replay.
+    const stores = new Map([0, 1].map((p) => [p, failingStore(cp, p, 6)]));
+    const flakyPorts = { ...ports(out, cp, sampleCatalog), store: (p: number) => stores.get(p)! };
+    const jobs = new PartitionJobs({ open: (partition, signal) => openPartitionJob(spec, flakyPorts, partition, signal, true), restartable });
+    jobs.assign([0, 1]);
+    await jobs.idle();
+    if (!restartable) {
+      assert.match(String(jobs.error), /cannot reach the DataNode/);
+      continue;
+    }
+    assert.equal(jobs.error, null);
+    assert.deepEqual([...jobs.finished].sort(), [0, 1]);
+    await assertPublishedOnce(out, await offlineSampleSessions());
+  }
 });
