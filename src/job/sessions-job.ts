@@ -76,8 +76,12 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
   private firstBadReason: string | null = null;
   private lastCheckpointPath: string | null = null;
 
+  private progressCheckpointed = false;
+
   /** This run wrote a checkpoint holding records it read (not only the state it was restored with). */
-  checkpointedProgress = false;
+  get checkpointedProgress(): boolean {
+    return this.progressCheckpointed;
+  }
 
   /** The checkpoint this run wrote last (null before its first), once written: also when publishing its output then failed. */
   get newestCheckpoint(): string | null {
@@ -123,7 +127,7 @@ export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
         };
       }
       this.lastCheckpointPath = await o.store.write(checkpoint);
-      if (this.records > 0) this.checkpointedProgress = true;
+      if (this.records > 0) this.progressCheckpointed = true;
     }
     await o.sink.commit(sinkPosition);
     this.checkpoints++;

@@ -98,7 +98,7 @@ export function registerSessions(program: Command, ctx: CliContext): void {
  * Whether a run that failed on something that may pass (storage or Kafka out of reach: a retriable error) starts again
  * in this process from its newest checkpoint: it needs the checkpoints, and an output whose restore does not repeat what
  * it published (a folder drops what it had not published; Kafka records are keyed, so a result sent again replaces
- * itself). Results on stdout cannot be taken back, so such a run stops instead (docs/sessions.md, "Restarts").
+ * itself). Results on stdout cannot be taken back, so such a run stops instead (docs/sessions.md, "Storage outages").
  */
 export function restartable(flags: Pick<SessionsFlags, 'checkpointDir' | 'output'>): boolean {
   return flags.checkpointDir !== undefined && flags.output !== '-';

@@ -81,8 +81,8 @@ test('Kafka killed and restarted with its data for longer than --idle-timeout in
 });
 
 /**
- * Jobs replaying one HDFS archive of about 120 files, each with its checkpoints and output on HDFS too, each through one
- * of `faults` of HDFS once it has read its first records (a replay takes about 4 s); then on to the end of the live
+ * Jobs replaying one HDFS archive of about 30 files, each with its checkpoints and output on HDFS too, each through one
+ * of `faults` of HDFS once it has read its first records (a replay takes about 2 s); then on to the end of the live
  * tail (--stop-at-live). Each job must still run when HDFS is back, and the sessions it published must equal the
  * offline pass over every produced event.
  */
@@ -96,7 +96,7 @@ async function replaysThroughHdfs(faults: { name: string; fault: () => Promise<v
   try {
     await produceEvents(topic, events.slice(0, archived), byUser);
     const archiving = await runCli(['archive', '--brokers', brokers(), '--topic', topic, '--archive', webhdfsArchive(`${root}/archive`), '--group', `${topic}-g`,
-      '--event-time', 'ts', '--rotate-records', '250', '--until-caught-up']);
+      '--event-time', 'ts', '--rotate-records', '1000', '--until-caught-up']);
     assert.equal(archiving.code, 0, archiving.stderr);
     await produceEvents(topic, events.slice(archived), byUser);
     const expected = offlineSessions(events, 30 * 60_000, 'listening');
@@ -140,30 +140,19 @@ test('HDFS paused for 25 s, and killed and restarted with its data, while jobs r
 });
 
 /**
- * A live job keeping its archive, checkpoints and output on HDFS, with `parallel` options or none, through an HDFS
- * restart once every partition reads Kafka: every read of the archive is done, so the outage meets the job's checkpoints
- * and output, which it cannot retry in place (the part being written is lost with the DataNode). The job must restart
- * from its newest checkpoint (`restarted` is its warning) and follow the rest of the topic. Then one event per
- * partition, an hour after every other, of users of its own, fires every session of the others: the sessions the job
- * publishes (over every partition's folder for a parallel job) must come to equal the offline pass over the other
- * events, and still equal it after SIGTERM's savepoint.
+ * Live jobs, each keeping its archive, checkpoints and output on HDFS (one job, and `parallel` options where a variant
+ * gives them), through one HDFS restart once every partition of every job reads Kafka: every read of the archive is
+ * done, so the outage meets the jobs' checkpoints and output, which they cannot retry in place (the part being written
+ * is lost with the DataNode). Each job must restart from its newest checkpoint (`restarted` is its warning) and follow
+ * the rest of its topic. Then one event per partition, an hour after every other, of users of its own, fires every
+ * session of the others: the sessions a job publishes (over every partition's folder for a parallel job) must come to
+ * equal the offline pass over the other events, and still equal it after SIGTERM's savepoint.
  */
-async function followThroughHdfsRestart(name: string, parallel: string[], restarted: RegExp): Promise<void> {
+async function followThroughHdfsRestart(variants: { name: string; parallel: string[]; restarted: RegExp }[]): Promise<void> {
   const events = [...generateMusicEvents({ seed: 47, users: 120, durationMs: 3 * 86_400_000, maxDisorderMs: 5000 })];
   const [archived, live] = [Math.floor(events.length * 0.5), Math.floor(events.length * 0.75)];
-  const topic = uniqueName(`oxbow-it-hdfs-${name}`);
-  const root = `/oxbow-it/${topic}`;
   const byUser = (e: MusicEvent) => ({ key: e.userId, partition: partitionOf(e.userId, PARTITIONS) });
-  await createTopic(kafka(), brokers(), topic, PARTITIONS);
   const partitions = Array.from({ length: PARTITIONS }, (_, p) => p);
-  const { fs, root: cp } = openArchiveFs(webhdfsArchive(`${root}/cp`));
-  const stores = parallel.length === 0 ? [new CheckpointStore(fs, cp)] : partitions.map((p) => new CheckpointStore(fs, `${cp}/partition-${p}`));
-  const outputs = parallel.length === 0 ? [webhdfsArchive(`${root}/out`)] : partitions.map((p) => webhdfsArchive(`${root}/out/partition-${p}`));
-  const published = async (): Promise<string[]> => {
-    const lines: string[] = [];
-    for (const out of outputs) lines.push(...await publishedLines(out).catch(() => []));
-    return lines.map(sessionKey).sort();
-  };
   const expected = offlineSessions(events, 30 * 60_000, 'listening');
   const lastTs = Math.max(...events.map((e) => e.ts));
   const closers: MusicEvent[] = partitions.map((p) => {
@@ -171,42 +160,60 @@ async function followThroughHdfsRestart(name: string, parallel: string[], restar
     while (partitionOf(`closer-${k}`, PARTITIONS) !== p) k++;
     return { userId: `closer-${k}`, ts: lastTs + 3_600_000, type: 'search' };
   });
+  const jobs = variants.map(({ name, parallel, restarted }) => {
+    const topic = uniqueName(`oxbow-it-hdfs-${name}`);
+    const root = `/oxbow-it/${topic}`;
+    const { fs, root: cp } = openArchiveFs(webhdfsArchive(`${root}/cp`));
+    const stores = parallel.length === 0 ? [new CheckpointStore(fs, cp)] : partitions.map((p) => new CheckpointStore(fs, `${cp}/partition-${p}`));
+    const outputs = parallel.length === 0 ? [webhdfsArchive(`${root}/out`)] : partitions.map((p) => webhdfsArchive(`${root}/out/partition-${p}`));
+    const published = async (): Promise<string[]> => {
+      const lines: string[] = [];
+      for (const out of outputs) lines.push(...await publishedLines(out).catch(() => []));
+      return lines.map(sessionKey).sort();
+    };
+    return { name, parallel, restarted, topic, root, stores, published, log: '', run: null as ReturnType<typeof startCli> | null };
+  });
   try {
-    await produceEvents(topic, events.slice(0, archived), byUser);
-    const archiving = await runCli(['archive', '--brokers', brokers(), '--topic', topic, '--archive', webhdfsArchive(`${root}/archive`), '--group', `${topic}-g`, '--until-caught-up']);
-    assert.equal(archiving.code, 0, archiving.stderr);
-    await produceEvents(topic, events.slice(archived, live), byUser);
-
-    let log = '';
-    const following = startCli(['sessions', '--archive', webhdfsArchive(`${root}/archive`), '--brokers', brokers(), '--topic', topic, '--aggregate', 'listening', '--gap', '30m',
-      '--bound', '10s', '--idle-timeout', '3s', '--output', webhdfsArchive(`${root}/out`), '--checkpoint-dir', webhdfsArchive(`${root}/cp`), '--checkpoint-interval', '500ms', ...parallel],
-    (line) => { if (!/kafkajs/.test(line)) log += line + '\n'; });
-    const job = { child: following.child, stderr: () => log };
-    for (const store of stores) await untilCaughtUp(store, topic, job);
+    await Promise.all(jobs.map(async (j) => {
+      await createTopic(kafka(), brokers(), j.topic, PARTITIONS);
+      await produceEvents(j.topic, events.slice(0, archived), byUser);
+      const archiving = await runCli(['archive', '--brokers', brokers(), '--topic', j.topic, '--archive', webhdfsArchive(`${j.root}/archive`), '--group', `${j.topic}-g`, '--until-caught-up']);
+      assert.equal(archiving.code, 0, archiving.stderr);
+      await produceEvents(j.topic, events.slice(archived, live), byUser);
+      j.run = startCli(['sessions', '--archive', webhdfsArchive(`${j.root}/archive`), '--brokers', brokers(), '--topic', j.topic, '--aggregate', 'listening', '--gap', '30m',
+        '--bound', '10s', '--idle-timeout', '3s', '--output', webhdfsArchive(`${j.root}/out`), '--checkpoint-dir', webhdfsArchive(`${j.root}/cp`), '--checkpoint-interval', '500ms', ...j.parallel],
+      (line) => { if (!/kafkajs/.test(line)) j.log += line + '\n'; });
+      for (const store of j.stores) await untilCaughtUp(store, j.topic, { child: j.run.child, stderr: () => j.log });
+    }));
     await restartService('hdfs');
-    await produceEvents(topic, [...events.slice(live), ...closers], byUser);
-    const deadline = Date.now() + 120_000;
-    let seen = await published();
-    while (seen.length !== expected.length || !isDeepStrictEqual(seen, expected)) {
-      assert.equal(job.child.exitCode, null, `the job ended while it should follow the topic:\n${log}`);
-      assert.ok(seen.length <= expected.length && Date.now() < deadline, `published ${seen.length} sessions, expected ${expected.length}:\n${log}`);
-      await new Promise((r) => setTimeout(r, 500));
-      seen = await published();
-    }
-    following.child.kill('SIGTERM');
-    const stopped = await following.done;
-    assert.equal(stopped.code, 0, stopped.stderr);
-    assert.match(stopped.stderr, restarted, 'the outage reached the job, which restarted');
-    assert.deepEqual(await published(), expected, 'after the savepoint');
+    await Promise.all(jobs.map(async (j) => {
+      const run = j.run!;
+      await produceEvents(j.topic, [...events.slice(live), ...closers], byUser);
+      const deadline = Date.now() + 120_000;
+      let seen = await j.published();
+      while (seen.length !== expected.length || !isDeepStrictEqual(seen, expected)) {
+        assert.equal(run.child.exitCode, null, `${j.name}: the job ended while it should follow the topic:\n${j.log}`);
+        assert.ok(seen.length <= expected.length && Date.now() < deadline, `${j.name}: published ${seen.length} sessions, expected ${expected.length}:\n${j.log}`);
+        await new Promise((r) => setTimeout(r, 500));
+        seen = await j.published();
+      }
+      run.child.kill('SIGTERM');
+      const stopped = await run.done;
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.match(stopped.stderr, j.restarted, `${j.name}: the outage reached the job, which restarted`);
+      assert.deepEqual(await j.published(), expected, `${j.name}: after the savepoint`);
+    }));
   } finally {
-    await removeArchive(webhdfsArchive(root)).catch(() => undefined);
+    for (const j of jobs) {
+      j.run?.child.kill('SIGKILL');
+      await removeArchive(webhdfsArchive(j.root)).catch(() => undefined);
+    }
   }
 }
 
-test('HDFS killed and restarted with its data while a live job keeps its checkpoints and output there: the job restarts from its newest checkpoint, the offline sessions', { timeout: 420_000 }, async () => {
-  await followThroughHdfsRestart('live', [], /the job failed; restarting from its newest checkpoint/);
-});
-
-test('the same with --workers 2 --co-partitioned: each partition\'s job restarts from its own newest checkpoint, the offline sessions', { timeout: 420_000 }, async () => {
-  await followThroughHdfsRestart('workers', ['--workers', '2', '--co-partitioned'], /the job of a partition failed; restarting from its newest checkpoint/);
+test('HDFS killed and restarted with its data while live jobs keep their checkpoints and output there, one job and one of --workers 2 --co-partitioned: each restarts from its newest checkpoints, the offline sessions', { timeout: 420_000 }, async () => {
+  await followThroughHdfsRestart([
+    { name: 'live', parallel: [], restarted: /the job failed; restarting from its newest checkpoint/ },
+    { name: 'workers', parallel: ['--workers', '2', '--co-partitioned'], restarted: /the job of a partition failed; restarting from its newest checkpoint/ },
+  ]);
 });
