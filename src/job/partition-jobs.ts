@@ -219,6 +219,12 @@ export class PartitionJobs extends EventEmitterOf<PartitionJobsEvents> {
         await new Promise((resolve) => setTimeout(resolve, this.o.fencedPauseMs ?? FENCED_PAUSE_MS));
         return;
       }
+      if (ran && signal.aborted && (this.o.restartable ?? false) && isRetriableError(err)) {
+        // Revoked (or the worker stopping) while the job failed or waited to restart: the newest checkpoint is the state
+        // whoever continues the partition claims, and the failed job published nothing after it.
+        log.warn('the job of a partition stopped after a failure, before its restart; its newest checkpoint stays', { partition, error: (err as Error).message });
+        return;
+      }
       this.failure ??= err as Error;
       this.fail(err as Error);
     }

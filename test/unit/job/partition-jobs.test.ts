@@ -175,14 +175,14 @@ test('an owner that found no checkpoint, while another owner started the partiti
 });
 
 /** A checkpoint folder whose storage fails the `failAt`-th checkpoint write with an error that may pass (HDFS out of reach). */
-function failingStore(cp: string, p: number, failAt: number): CheckpointStore {
+function failingStore(cp: string, p: number, failAt: number): { store: CheckpointStore; failed: () => boolean } {
   let writes = 0;
   const flaky: ArchiveFs = Object.create(fs) as ArchiveFs;
   flaky.writeFile = async (path, data, options) => {
     if (++writes === failAt) throw new ConnectionError('127.0.0.1:9870', 'cannot reach the DataNode (ECONNRESET)');
     return fs.writeFile(path, data, options);
   };
-  return new CheckpointStore(flaky, join(cp, `partition-${p}`), 3, true);
+  return { store: new CheckpointStore(flaky, join(cp, `partition-${p}`), 3, true), failed: () => writes >= failAt };
 }
 
 test('a partition\'s job that fails on storage out of reach restarts from its newest checkpoint when restartable; otherwise the worker fails', async () => {
@@ -191,7 +191,7 @@ test('a partition\'s job that fails on storage out of reach restarts from its ne
     const out = await mkdtemp(join(tmpdir(), 'oxbow-pj-out-'));
     const cp = await mkdtemp(join(tmpdir(), 'oxbow-pj-cp-'));
     // One store per partition for the worker's life: its 6th checkpoint write fails, mid-replay.
-    const stores = new Map([0, 1].map((p) => [p, failingStore(cp, p, 6)]));
+    const stores = new Map([0, 1].map((p) => [p, failingStore(cp, p, 6).store]));
     const flakyPorts = { ...ports(out, cp, sampleCatalog), store: (p: number) => stores.get(p)! };
     const jobs = new PartitionJobs({ open: (partition, signal) => openPartitionJob(spec, flakyPorts, partition, signal, true), restartable });
     jobs.assign([0, 1]);
@@ -204,4 +204,25 @@ test('a partition\'s job that fails on storage out of reach restarts from its ne
     assert.deepEqual([...jobs.finished].sort(), [0, 1]);
     await assertPublishedOnce(out, await offlineSampleSessions());
   }
+});
+
+test('a partition revoked while its job waits to restart stops without failing the worker; its new owner publishes it exactly once', async () => {
+  const out = await mkdtemp(join(tmpdir(), 'oxbow-pj-out-'));
+  const cp = await mkdtemp(join(tmpdir(), 'oxbow-pj-cp-'));
+  const spec = sampleSpec({ checkpointIntervalMs: 0, prefetch: 1 });
+  const flaky = failingStore(cp, 0, 6);
+  const aPorts = { ...ports(out, cp, slowCatalog(1)), store: () => flaky.store };
+  const a = new PartitionJobs({ open: (partition, signal) => openPartitionJob(spec, aPorts, partition, signal, true), restartable: true });
+  a.assign([0]);
+  // The failure comes at A's 6th checkpoint; the first restart waits about 200 ms, and the rebalance comes in that wait.
+  await until('A\'s checkpoint write failed', async () => flaky.failed());
+  a.assign([]);
+  await a.idle();
+  assert.equal(a.error, null);
+  const b = worker(out, cp, sampleCatalog);
+  b.assign([0]);
+  await b.idle();
+  assert.equal(b.error, null);
+  assert.deepEqual([...b.finished], [0]);
+  await assertPublishedOnce(out, (await offlineSampleSessions()).filter((l) => (JSON.parse(l) as { partition: number }).partition === 0));
 });
