@@ -73,8 +73,12 @@ export class KafkaSink implements OutputSink {
   }
 
   async close(): Promise<void> {
-    await this.prepare();
-    await this.producer?.disconnect();
-    this.producer = null;
+    try {
+      await this.prepare();
+    } finally {
+      // Also after a failed flush (a job closing its output after a failure): the producer's connections must not outlive it.
+      await this.producer?.disconnect().catch(() => {});
+      this.producer = null;
+    }
   }
 }
