@@ -18,7 +18,7 @@ import { openArchiveFs } from '../../../connectors/open-archive-fs.js';
 import { CheckpointStore } from '../../../src/checkpoint/store.js';
 import { pauseService, restartService, resumeService } from '../../../tools/services/services.js';
 import { generateMusicEvents, partitionOf, type MusicEvent } from '../../../src/gen/music-events.js';
-import { brokers, kafka, removeArchive, runCli, startCli, topicOffsets, uniqueName, webhdfsArchive } from '../archive-support.js';
+import { brokers, kafka, kafkaLog, removeArchive, runCli, startCli, topicOffsets, uniqueName, webhdfsArchive } from '../archive-support.js';
 import { offlineSessions, produceEvents, publishedLines, publishedSessions, sessionKey, summaryValue } from '../sessions-support.js';
 
 const PARTITIONS = 4;
@@ -140,15 +140,16 @@ test('HDFS paused for 25 s, and killed and restarted with its data, while jobs r
 });
 
 /**
- * Live jobs, each keeping its archive, checkpoints and output on HDFS (one job, and `parallel` options where a variant
- * gives them), through one HDFS restart once every partition of every job reads Kafka: every read of the archive is
- * done, so the outage meets the jobs' checkpoints and output, which they cannot retry in place (the part being written
- * is lost with the DataNode). Each job must restart from its newest checkpoint (`restarted` is its warning) and follow
- * the rest of its topic. Then one event per partition, an hour after every other, of users of its own, fires every
- * session of the others: the sessions a job publishes (over every partition's folder for a parallel job) must come to
- * equal the offline pass over the other events, and still equal it after SIGTERM's savepoint.
+ * Live jobs, each keeping its archive, checkpoints and output on HDFS (one job, `parallel` options where a variant
+ * gives them, and a `kafkaOutput` to a topic instead of HDFS where it asks for one), through one HDFS restart once
+ * every partition of every job reads Kafka: every read of the archive is done, so the outage meets the jobs'
+ * checkpoints and output, which they cannot retry in place (the part being written is lost with the DataNode). Each job
+ * must restart from its newest checkpoint (`restarted` is its warning) and follow the rest of its topic. Then one event
+ * per partition, an hour after every other, of users of its own, fires every session of the others: the sessions a job
+ * publishes (over every partition's folder for a parallel job) must come to equal the offline pass over the other
+ * events, and still equal it after SIGTERM's savepoint.
  */
-async function followThroughHdfsRestart(variants: { name: string; parallel: string[]; restarted: RegExp }[]): Promise<void> {
+async function followThroughHdfsRestart(variants: { name: string; parallel: string[]; kafkaOutput?: boolean; restarted: RegExp }[]): Promise<void> {
   const events = [...generateMusicEvents({ seed: 47, users: 120, durationMs: 3 * 86_400_000, maxDisorderMs: 5000 })];
   const [archived, live] = [Math.floor(events.length * 0.5), Math.floor(events.length * 0.75)];
   const byUser = (e: MusicEvent) => ({ key: e.userId, partition: partitionOf(e.userId, PARTITIONS) });
@@ -160,28 +161,35 @@ async function followThroughHdfsRestart(variants: { name: string; parallel: stri
     while (partitionOf(`closer-${k}`, PARTITIONS) !== p) k++;
     return { userId: `closer-${k}`, ts: lastTs + 3_600_000, type: 'search' };
   });
-  const jobs = variants.map(({ name, parallel, restarted }) => {
+  const jobs = variants.map(({ name, parallel, kafkaOutput, restarted }) => {
     const topic = uniqueName(`oxbow-it-hdfs-${name}`);
     const root = `/oxbow-it/${topic}`;
     const { fs, root: cp } = openArchiveFs(webhdfsArchive(`${root}/cp`));
     const stores = parallel.length === 0 ? [new CheckpointStore(fs, cp)] : partitions.map((p) => new CheckpointStore(fs, `${cp}/partition-${p}`));
     const outputs = parallel.length === 0 ? [webhdfsArchive(`${root}/out`)] : partitions.map((p) => webhdfsArchive(`${root}/out/partition-${p}`));
+    // A kafka:// output sends a result again after a restore (keyed by user, the same line): its distinct lines count.
+    const output = kafkaOutput ? `kafka://${topic}-out` : webhdfsArchive(`${root}/out`);
     const published = async (): Promise<string[]> => {
       const lines: string[] = [];
+      if (kafkaOutput) {
+        for (const records of (await kafkaLog(`${topic}-out`)).values()) lines.push(...records.map((r) => r.value!));
+        return [...new Set(lines.map(sessionKey))].sort();
+      }
       for (const out of outputs) lines.push(...await publishedLines(out).catch(() => []));
       return lines.map(sessionKey).sort();
     };
-    return { name, parallel, restarted, topic, root, stores, published, log: '', run: null as ReturnType<typeof startCli> | null };
+    return { name, parallel, kafkaOutput, output, restarted, topic, root, stores, published, log: '', run: null as ReturnType<typeof startCli> | null };
   });
   try {
     await Promise.all(jobs.map(async (j) => {
       await createTopic(kafka(), brokers(), j.topic, PARTITIONS);
+      if (j.kafkaOutput) await createTopic(kafka(), brokers(), `${j.topic}-out`, 1);
       await produceEvents(j.topic, events.slice(0, archived), byUser);
       const archiving = await runCli(['archive', '--brokers', brokers(), '--topic', j.topic, '--archive', webhdfsArchive(`${j.root}/archive`), '--group', `${j.topic}-g`, '--until-caught-up']);
       assert.equal(archiving.code, 0, archiving.stderr);
       await produceEvents(j.topic, events.slice(archived, live), byUser);
       j.run = startCli(['sessions', '--archive', webhdfsArchive(`${j.root}/archive`), '--brokers', brokers(), '--topic', j.topic, '--aggregate', 'listening', '--gap', '30m',
-        '--bound', '10s', '--idle-timeout', '3s', '--output', webhdfsArchive(`${j.root}/out`), '--checkpoint-dir', webhdfsArchive(`${j.root}/cp`), '--checkpoint-interval', '500ms', ...j.parallel],
+        '--bound', '10s', '--idle-timeout', '3s', '--output', j.output, '--checkpoint-dir', webhdfsArchive(`${j.root}/cp`), '--checkpoint-interval', '500ms', ...j.parallel],
       (line) => { if (!/kafkajs/.test(line)) j.log += line + '\n'; });
       for (const store of j.stores) await untilCaughtUp(store, j.topic, { child: j.run.child, stderr: () => j.log });
     }));
@@ -211,9 +219,10 @@ async function followThroughHdfsRestart(variants: { name: string; parallel: stri
   }
 }
 
-test('HDFS killed and restarted with its data while live jobs keep their checkpoints and output there, one job and one of --workers 2 --co-partitioned: each restarts from its newest checkpoints, the offline sessions', { timeout: 420_000 }, async () => {
+test('HDFS killed and restarted with its data while live jobs keep their checkpoints (and output) there, one job, one of --workers 2 --co-partitioned and one writing to kafka://: each restarts from its newest checkpoints, the offline sessions', { timeout: 420_000 }, async () => {
   await followThroughHdfsRestart([
     { name: 'live', parallel: [], restarted: /the job failed; restarting from its newest checkpoint/ },
     { name: 'workers', parallel: ['--workers', '2', '--co-partitioned'], restarted: /the job of a partition failed; restarting from its newest checkpoint/ },
+    { name: 'kafka-out', parallel: [], kafkaOutput: true, restarted: /the job failed; restarting from its newest checkpoint/ },
   ]);
 });
