@@ -10,11 +10,11 @@ import type { SessionWindows } from '../engine/window-spec.js';
 import { PartitionConflict, SavepointError, UsageError } from '../errors.js';
 import { EventEmitterOf } from '../events.js';
 import { getLogger } from '../logger.js';
-import { isRetriableError, retry, STORAGE_RETRY } from '../retry.js';
+import { retry } from '../retry.js';
 import type { OutputSink } from '../sink/types.js';
 import type { ArchiveCatalog, LiveReader } from '../source/types.js';
 import { assembleSessionsJob, type SessionsJobSpec } from './assemble.js';
-import type { SessionsJob } from './sessions-job.js';
+import { jobRestarts, restartsAfter, type SessionsJob } from './sessions-job.js';
 import type { JobProgress, JobSummary } from './types.js';
 
 const log = getLogger('sessions');
@@ -200,15 +200,14 @@ export class PartitionJobs extends EventEmitterOf<PartitionJobsEvents> {
           progressed = job.checkpointedProgress;
           throw err;
         }
-      }, {
-        ...STORAGE_RETRY,
-        isRetriable: (err) => (this.o.restartable ?? false) && ran && !(err instanceof PartitionConflict) && isRetriableError(err),
-        signal,
+      }, jobRestarts({
+        ran: () => (this.o.restartable ?? false) && ran,
         progressed: () => progressed,
-        onRetry: ({ error, attempt, delayMs }) => log.warn('the job of a partition failed; restarting from its newest checkpoint', {
+        signal,
+        onRestart: ({ error, attempt, delayMs }) => log.warn('the job of a partition failed; restarting from its newest checkpoint', {
           partition, restart: attempt, inMs: delayMs, error: error instanceof Error ? error.message : String(error),
         }),
-      });
+      }));
     } catch (err) {
       if (err instanceof PartitionConflict) {
         // The partition's next checkpoint was written by another owner: nothing of ours after our last one is published.
@@ -219,7 +218,7 @@ export class PartitionJobs extends EventEmitterOf<PartitionJobsEvents> {
         await new Promise((resolve) => setTimeout(resolve, this.o.fencedPauseMs ?? FENCED_PAUSE_MS));
         return;
       }
-      if (ran && signal.aborted && (this.o.restartable ?? false) && isRetriableError(err)) {
+      if (ran && signal.aborted && (this.o.restartable ?? false) && restartsAfter(err)) {
         // Revoked (or the worker stopping) while the job failed or waited to restart: the newest checkpoint is the state
         // whoever continues the partition claims, and the failed job published nothing after it.
         log.warn('the job of a partition stopped after a failure, before its restart; its newest checkpoint stays', { partition, error: (err as Error).message });

@@ -2,10 +2,12 @@
 
 import type { CheckpointStore } from '../checkpoint/store.js';
 import type { Checkpoint } from '../checkpoint/format.js';
+import { PartitionConflict } from '../errors.js';
 import { EventEmitterOf } from '../events.js';
 import { checkBadRatio } from './bad-ratio.js';
 import { paceHeap } from '../heap-pacer.js';
 import type { ProfileJoin } from '../join/profile-join.js';
+import { isRetriableError, STORAGE_RETRY, type RetryOptions } from '../retry.js';
 import type { SourceRecord } from '../source/types.js';
 import type { OutputSink } from '../sink/types.js';
 import type { JobEngine, JobProgress, JobSource, JobStep, JobSummary } from './types.js';
@@ -66,6 +68,24 @@ export interface SessionsJobEvents extends Record<string, unknown> {
 
 /** How many records a running job reads before its share of bad records can fail it at a checkpoint. */
 const BAD_RATIO_MIN_RECORDS = 10_000;
+
+/**
+ * Whether a failed job may be started again from its newest checkpoint: the failure may pass (storage or Kafka out of
+ * reach, not serving yet), and is not a lost race for a partition (PartitionConflict, which has its own path).
+ */
+export function restartsAfter(err: unknown): boolean {
+  return isRetriableError(err) && !(err instanceof PartitionConflict);
+}
+
+/**
+ * The restart policy of a sessions job, one job or one partition's (docs/sessions.md, "Storage outages"), as retry()
+ * options around opening and running it: STORAGE_RETRY's waits; only once a job `ran` (a failure before that is more
+ * often a wrong address than an outage); counted from zero again after a run that `progressed` (checkpointed records it
+ * read, `checkpointedProgress`).
+ */
+export function jobRestarts(o: { ran: () => boolean; progressed: () => boolean; signal: AbortSignal; onRestart: NonNullable<RetryOptions['onRetry']> }): RetryOptions {
+  return { ...STORAGE_RETRY, isRetriable: (err) => o.ran() && restartsAfter(err), signal: o.signal, progressed: o.progressed, onRetry: o.onRestart };
+}
 
 export class SessionsJob extends EventEmitterOf<SessionsJobEvents> {
   private lastId: number;

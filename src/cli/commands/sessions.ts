@@ -9,10 +9,10 @@ import { THREADS_AND_PROFILES } from '../../engine/sharded-engine.js';
 import { assembleSessionsJob, type SessionsJobSpec } from '../../job/assemble.js';
 import { DEFAULT_MAX_AHEAD_MS } from '../../job/decode.js';
 import { MAX_BAD_RATIO_OPTION, parseBadRatio } from '../../job/bad-ratio.js';
-import type { BadRecord } from '../../job/sessions-job.js';
+import { jobRestarts, restartsAfter, type BadRecord } from '../../job/sessions-job.js';
 import { enableHeapPacing, heapPacingStats } from '../../heap-pacer.js';
 import { getLogger } from '../../logger.js';
-import { isRetriableError, retry, STORAGE_RETRY } from '../../retry.js';
+import { retry } from '../../retry.js';
 import { formatDuration, parseCount, parseDuration } from '../../time.js';
 import type { CliContext } from '../context.js';
 import { fileWriter, type LineWriter } from '../line-writer.js';
@@ -224,19 +224,18 @@ async function runSessions(flags: SessionsFlags, ctx: CliContext, eventTimeGiven
     };
     if (!restartable(flags)) await runOnce(0);
     else {
-      await retry(({ attempt }) => runOnce(attempt), {
-        ...STORAGE_RETRY,
-        isRetriable: (err) => ran && isRetriableError(err),
-        signal: controller.signal,
+      await retry(({ attempt }) => runOnce(attempt), jobRestarts({
+        ran: () => ran,
         progressed: () => progressed,
-        onRetry: ({ error, attempt, delayMs }) => log.warn(`the job failed; restarting from ${newest === null ? 'its start' : 'its newest checkpoint'}`, {
+        signal: controller.signal,
+        onRestart: ({ error, attempt, delayMs }) => log.warn(`the job failed; restarting from ${newest === null ? 'its start' : 'its newest checkpoint'}`, {
           restart: attempt, inMs: delayMs, ...(newest === null ? {} : { checkpoint: newest }), error: error instanceof Error ? error.message : String(error),
         }),
-      });
+      }));
     }
     log.debug('heap pacing', { ...heapPacingStats() });
   } catch (err) {
-    if (newest !== null && isRetriableError(err)) {
+    if (newest !== null && restartsAfter(err)) {
       log.warn('the job stopped; its newest checkpoint is kept: the same command with --from-savepoint latest continues from it', { checkpoint: newest });
     }
     throw err;
