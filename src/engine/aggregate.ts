@@ -19,7 +19,26 @@ export interface Aggregate<A = unknown, R = unknown> {
   readonly fields?: readonly string[];
   /** Why this event cannot be aggregated (callers count and report it), or null. Runs before `add`. */
   check?(event: Record<string, unknown>): string | null;
+  /**
+   * The accumulator as a fixed row of numbers the engine keeps in its session table (no object per session). Given, the
+   * engine folds through it alone; it must give what the object form gives.
+   */
+  readonly row?: AccumulatorRow<A>;
   /** Accumulator to plain JSON and back (documented per aggregate in docs/engine.md). */
   toJson(acc: A): Json;
   fromJson(json: unknown): A;
+}
+
+/** An accumulator held as `width` numbers at `at` in a Float64Array (the engine's session table). */
+export interface AccumulatorRow<A> {
+  readonly width: number;
+  /** The empty accumulator (createAccumulator's). */
+  init(f: Float64Array, at: number): void;
+  add(f: Float64Array, at: number, ts: number, event: Record<string, unknown>): void;
+  /** The row at `from` folded into the row at `into`. */
+  merge(f: Float64Array, into: number, from: number): void;
+  /** The object form (for getResult and toJson). */
+  read(f: Float64Array, at: number): A;
+  /** The object form back into the row (a restore). */
+  write(acc: A, f: Float64Array, at: number): void;
 }

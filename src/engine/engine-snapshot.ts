@@ -23,7 +23,7 @@ export function toSnapshot(
       key: s.key,
       start: s.start,
       end: s.end,
-      acc: s.acc === null ? null : agg.toJson(s.acc),
+      acc: s.acc === null ? null : agg.toJson(s.accumulator()),
       trigger: Number.isNaN(s.triggerState) ? null : s.triggerState,
       timers: s.timerList(),
       emitted: Number.isNaN(s.emittedStart) ? null : [s.emittedStart, s.emittedEnd],
@@ -72,7 +72,7 @@ export function liveSessionsOf(snap: EngineSnapshot, table: SessionTable, aggreg
     for (const ss of sh.sessions) {
       const s = new Session(table, ss.id, sh.partition, ss.key, ss.start, ss.end, ss.trigger ?? NONE);
       try {
-        s.acc = ss.acc === null ? null : aggregate.fromJson(ss.acc);
+        s.setAccumulator(ss.acc === null ? null : aggregate.fromJson(ss.acc));
       } catch (err) {
         throw new SavepointError(source, `savepoint ${source} is corrupt: ${(err as Error).message}; it was left untouched`, { cause: err });
       }

@@ -2,7 +2,7 @@
 
 export { SessionEngine } from './session-engine.js';
 export type { SessionResult, SessionRetraction, SessionSink, SessionEngineOptions, SessionEngineStats, Firing } from './types.js';
-export type { Aggregate, Json } from './aggregate.js';
+export type { Aggregate, AccumulatorRow, Json } from './aggregate.js';
 export * from './aggregates/index.js';
 export { parseTriggerSpec, formatTriggerSpec, createTrigger, TriggerResult, type Trigger, type TriggerContext, type TriggerSpec } from './triggers/index.js';
 export { mergeWindows, intersects, endsBefore, cover, maxTimestamp, type TimeWindow, type WindowMerge } from './time-window.js';

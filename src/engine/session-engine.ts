@@ -47,7 +47,7 @@ export class SessionEngine {
     this.trigger = createTrigger(this.triggerSpec, this.windows.purging);
     this.out = new SessionOutput(sink, this.aggregate, this.windows.retractions);
     this.ctx = new SessionTriggerContext(this);
-    this.table = new SessionTable(this.allowedLatenessMs);
+    this.table = new SessionTable(this.allowedLatenessMs, this.aggregate.row ?? null);
   }
 
   /**
@@ -71,15 +71,13 @@ export class SessionEngine {
       const newStart = ts < start ? ts : start;
       const newEnd = end > sEnd ? end : sEnd;
       if (newStart !== start || newEnd !== sEnd) this.merge(s, 1, newStart, newEnd);
-      if (s.acc === null) s.acc = this.aggregate.createAccumulator();
+      if (s.acc === null) s.openAcc(this.aggregate);
     } else if ((s = this.place(head, partition, key, ts, end, event)) === null) {
       return;
     }
     if (ts <= this.watermark) this.behindWatermark++;
+    s.add(this.aggregate, ts, event);
     // Pointer stores into long-lived objects pay a GC write barrier: skip the ones that change nothing.
-    const acc = s.acc;
-    const added = this.aggregate.add(acc, ts, event);
-    if (added !== acc) s.acc = added;
     if (!s.pending) s.pending = true;
     const ctx = this.ctx;
     if (ctx.session !== s) ctx.session = s;
@@ -190,14 +188,14 @@ export class SessionEngine {
         return null;
       }
       s = new Session(this.table, this.nextId++, partition, key, ts, end, this.trigger.initialState);
-      s.acc = this.aggregate.createAccumulator();
+      s.openAcc(this.aggregate);
       this.chains.insert(s, c.before);
     } else {
       const lastEnd = c.last!.end;
       const newStart = ts < s.start ? ts : s.start;
       const newEnd = end > lastEnd ? end : lastEnd;
       if (c.count > 1 || newStart !== s.start || newEnd !== s.end) this.merge(s, c.count, newStart, newEnd);
-      if (s.acc === null) s.acc = this.aggregate.createAccumulator();
+      if (s.acc === null) s.openAcc(this.aggregate);
     }
     return s;
   }
@@ -215,7 +213,7 @@ export class SessionEngine {
       const merged: number[] = [];
       const agg = this.aggregate;
       this.chains.unlinkRun(r, count, (victim) => {
-        if (victim.acc !== null) r.acc = r.acc === null ? victim.acc : agg.merge(r.acc, victim.acc);
+        r.absorb(agg, victim);
         merged.push(victim.triggerState);
         if (victim.pending) r.pending = true;
         if (retract && !Number.isNaN(victim.emittedStart)) this.out.retraction(victim, victim.emittedStart, victim.emittedEnd);

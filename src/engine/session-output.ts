@@ -23,7 +23,7 @@ export class SessionOutput {
       s.emittedStart = s.start;
       s.emittedEnd = s.end;
     }
-    this.sink.result({ key: s.key, start: s.start, end: s.end, firing, result: this.aggregate.getResult(s.acc), partition: s.partition });
+    this.sink.result({ key: s.key, start: s.start, end: s.end, firing, result: this.aggregate.getResult(s.accumulator()), partition: s.partition });
   }
 
   retraction(s: Session, start: number, end: number): void {

@@ -1,27 +1,35 @@
 // One open session window of one key: its bounds, accumulator, trigger state and timers.
 
+import type { AccumulatorRow, Aggregate } from './aggregate.js';
 import { cleanupTime } from './lateness.js';
 
 /** NaN marks "nothing": no trigger state, no emitted result standing. NaN serialises to null. */
 export const NONE = Number.NaN;
 
+/** A session's `acc` when its accumulator lives in the table's row (an aggregate with a row). */
+const IN_ROW = Symbol('accumulator in the session table');
+
 /**
  * The numbers of every session live side by side in one Float64Array (8 per session, one cache
- * line): a number field of an object would be a separate heap box, and chasing those boxes was
- * most of the cost of an event. Slots of dead sessions are reused. The cleanup time is derived
- * (end - 1 + allowed lateness), so it takes no slot.
+ * line, then the accumulator's row when the aggregate has one): a number field of an object would
+ * be a separate heap box, and chasing those boxes was most of the cost of an event. Slots of dead
+ * sessions are reused. The cleanup time is derived (end - 1 + allowed lateness), so it takes no slot.
  */
 export class SessionTable {
-  static readonly STRIDE = 8;
   f: Float64Array;
   /** The engine's allowed lateness, for the derived cleanup time. */
   latenessMs: number;
+  /** The aggregate's row, kept at ROW in each session's slots; null: accumulators are objects. */
+  readonly row: AccumulatorRow<unknown> | null;
+  private readonly stride: number;
   private readonly free: number[] = [];
   private used = 0;
 
-  constructor(latenessMs: number, capacity = 1024) {
+  constructor(latenessMs: number, row: AccumulatorRow<unknown> | null = null, capacity = 1024) {
     this.latenessMs = latenessMs;
-    this.f = new Float64Array(capacity * SessionTable.STRIDE);
+    this.row = row;
+    this.stride = ROW + (row === null ? 0 : row.width);
+    this.f = new Float64Array(capacity * this.stride);
   }
 
   /** Offset of a fresh slot. */
@@ -29,7 +37,7 @@ export class SessionTable {
     const reused = this.free.pop();
     if (reused !== undefined) return reused;
     const offset = this.used;
-    this.used += SessionTable.STRIDE;
+    this.used += this.stride;
     if (this.used > this.f.length) {
       const bigger = new Float64Array(this.f.length * 2);
       bigger.set(this.f);
@@ -43,14 +51,14 @@ export class SessionTable {
   }
 }
 
-const START = 0, END = 1, HEAP = 2, TIMER0 = 3, TIMER1 = 4, TSTATE = 5, EM_START = 6, EM_END = 7;
+const START = 0, END = 1, HEAP = 2, TIMER0 = 3, TIMER1 = 4, TSTATE = 5, EM_START = 6, EM_END = 7, ROW = 8;
 
 export class Session {
   /** Stable order for timers that fall on the same timestamp; kept in snapshots so a restored run fires in the same order. */
   readonly id: number;
   readonly partition: number;
   readonly key: string;
-  /** The aggregate's accumulator; null after a purge until the next event. */
+  /** The aggregate's accumulator (IN_ROW when it lives in the table's row); null after a purge until the next event. */
   acc: unknown;
   /** More than two trigger timers (rare; the two usual ones live in the table). */
   moreTimers: number[] | null;
@@ -92,6 +100,55 @@ export class Session {
     this.next = null;
     this.acc = null;
     this.table.release(this.at);
+  }
+
+  /** Starts an empty accumulator: a new session, or the first event after a purge. */
+  openAcc(aggregate: Aggregate): void {
+    const row = this.table.row;
+    if (row === null) this.acc = aggregate.createAccumulator();
+    else {
+      row.init(this.table.f, this.at + ROW);
+      this.acc = IN_ROW;
+    }
+  }
+
+  /** Folds one event into the accumulator (which must be open). */
+  add(aggregate: Aggregate, ts: number, event: Record<string, unknown>): void {
+    const row = this.table.row;
+    if (row !== null) row.add(this.table.f, this.at + ROW, ts, event);
+    else {
+      // Pointer stores into long-lived objects pay a GC write barrier: skip the ones that change nothing.
+      const acc = this.acc;
+      const added = aggregate.add(acc, ts, event);
+      if (added !== acc) this.acc = added;
+    }
+  }
+
+  /** Folds the accumulator of `victim` (a session merged into this one) into this one's. */
+  absorb(aggregate: Aggregate, victim: Session): void {
+    if (victim.acc === null) return;
+    const row = this.table.row;
+    if (row === null) this.acc = this.acc === null ? victim.acc : aggregate.merge(this.acc, victim.acc);
+    else if (this.acc !== null) row.merge(this.table.f, this.at + ROW, victim.at + ROW);
+    else {
+      this.table.f.copyWithin(this.at + ROW, victim.at + ROW, victim.at + ROW + row.width);
+      this.acc = IN_ROW;
+    }
+  }
+
+  /** The accumulator in the aggregate's object form (results, snapshots); null when purged. */
+  accumulator(): unknown {
+    return this.acc === IN_ROW ? this.table.row!.read(this.table.f, this.at + ROW) : this.acc;
+  }
+
+  /** Sets the accumulator from its object form (a restore); null: none. */
+  setAccumulator(acc: unknown): void {
+    const row = this.table.row;
+    if (acc === null || row === null) this.acc = acc;
+    else {
+      row.write(acc, this.table.f, this.at + ROW);
+      this.acc = IN_ROW;
+    }
   }
 
   get start(): number { return this.table.f[this.at + START]!; }

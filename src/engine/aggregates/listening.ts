@@ -35,6 +35,35 @@ export const listeningAggregate: Aggregate<ListeningAccumulator, ListeningResult
     return a;
   },
   getResult: (acc) => ({ songs: acc.songs, events: acc.events, listeningMs: acc.events === 0 ? 0 : acc.last - acc.first }),
+  // The same fold over [songs, events, first, last]: the engine keeps it in its session table.
+  row: {
+    width: 4,
+    init(f, at) {
+      f[at] = 0;
+      f[at + 1] = 0;
+      f[at + 2] = Infinity;
+      f[at + 3] = -Infinity;
+    },
+    add(f, at, ts, event) {
+      if (event.type === 'song') f[at] = f[at]! + 1;
+      f[at + 1] = f[at + 1]! + 1;
+      if (ts < f[at + 2]!) f[at + 2] = ts;
+      if (ts > f[at + 3]!) f[at + 3] = ts;
+    },
+    merge(f, into, from) {
+      f[into] = f[into]! + f[from]!;
+      f[into + 1] = f[into + 1]! + f[from + 1]!;
+      if (f[from + 2]! < f[into + 2]!) f[into + 2] = f[from + 2]!;
+      if (f[from + 3]! > f[into + 3]!) f[into + 3] = f[from + 3]!;
+    },
+    read: (f, at) => ({ songs: f[at]!, events: f[at + 1]!, first: f[at + 2]!, last: f[at + 3]! }),
+    write(acc, f, at) {
+      f[at] = acc.songs;
+      f[at + 1] = acc.events;
+      f[at + 2] = acc.first;
+      f[at + 3] = acc.last;
+    },
+  },
   toJson: (acc) => ({ songs: acc.songs, events: acc.events, first: acc.events === 0 ? null : acc.first, last: acc.events === 0 ? null : acc.last }),
   fromJson(json) {
     const o = json as Record<string, unknown> | null;

@@ -2,8 +2,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createAggregate, cutRuns, listeningAggregate, playlistRunsAggregate, sumAggregate } from '../../../src/engine/index.js';
-import { Harness, results } from './harness.js';
+import { createAggregate, cutRuns, listeningAggregate, playlistRunsAggregate, SessionEngine, sumAggregate } from '../../../src/engine/index.js';
+import { Harness, prng, results } from './harness.js';
 
 const song = (ts: number, playlistId?: string) => ({ ts, type: 'song', ...(playlistId ? { playlistId } : {}) });
 const search = (ts: number) => ({ ts, type: 'search' });
@@ -66,4 +66,39 @@ test('sum checks its field; count and sum merge by adding', () => {
   assert.equal(s.merge(s.add(s.createAccumulator(), 0, { v: 2 }), 3), 5);
   assert.throws(() => createAggregate('median'), /unknown aggregate/);
   assert.throws(() => createAggregate('count', { playlist: 'x' }), /--playlist/);
+});
+
+test("listening's row folds as its object form: the engine's output and snapshots agree with and without it", () => {
+  const objectForm = { ...listeningAggregate, row: undefined };
+  const variants = [
+    { gapMs: 1000 },
+    { gapMs: 1000, trigger: 'count:3', purging: true, allowedLatenessMs: 2000 },
+    { gapMs: 700, retractions: true, allowedLatenessMs: 5000, trigger: 'continuous:500' },
+  ];
+  for (const [v, options] of variants.entries()) {
+    const rnd = prng(v + 7);
+    const withRow = new Harness({ ...options, aggregate: listeningAggregate });
+    const without = new Harness({ ...options, aggregate: objectForm });
+    let clock = 0;
+    for (let i = 0; i < 3000; i++) {
+      clock += Math.floor(rnd() * 40);
+      // Out of order by up to three gaps, so that windows merge, and some events come late.
+      const ts = clock - Math.floor(rnd() * 3 * options.gapMs);
+      const key = `u${Math.floor(rnd() * 20)}`;
+      const extra = { type: rnd() < 0.7 ? 'song' : 'search' };
+      assert.deepEqual(withRow.event(key, ts, extra), without.event(key, ts, extra));
+      if (i % 50 === 49) assert.deepEqual(withRow.watermark(clock - 2 * options.gapMs), without.watermark(clock - 2 * options.gapMs));
+      if (i === 1500) {
+        assert.deepEqual(withRow.engine.snapshot(), without.engine.snapshot());
+        // Each restores the other's snapshot: the two forms write and read the same state.
+        const a = JSON.parse(JSON.stringify(withRow.engine.snapshot()));
+        const b = JSON.parse(JSON.stringify(without.engine.snapshot()));
+        withRow.engine = SessionEngine.restore(b, { ...options, aggregate: listeningAggregate }, withRow.sink());
+        without.engine = SessionEngine.restore(a, { ...options, aggregate: objectForm }, without.sink());
+      }
+    }
+    assert.deepEqual(withRow.finish(), without.finish());
+    assert.deepEqual(withRow.out, without.out);
+    assert.ok(results(withRow.out).length > 100, `variant ${v}: sessions fired`);
+  }
 });
