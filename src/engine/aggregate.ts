@@ -42,3 +42,23 @@ export interface AccumulatorRow<A> {
   /** The object form back into the row (a restore). */
   write(acc: A, f: Float64Array, at: number): void;
 }
+
+/** The row of an aggregate whose accumulator is one number that starts at 0, folds by `add` and merges by addition. */
+export function numberRow(add: (acc: number, ts: number, event: Record<string, unknown>) => number): AccumulatorRow<number> {
+  return {
+    width: 1,
+    init(f, at) {
+      f[at] = 0;
+    },
+    add(f, at, ts, event) {
+      f[at] = add(f[at]!, ts, event);
+    },
+    merge(f, into, from) {
+      f[into] = f[into]! + f[from]!;
+    },
+    read: (f, at) => f[at]!,
+    write(acc, f, at) {
+      f[at] = acc;
+    },
+  };
+}

@@ -23,7 +23,7 @@ export function toSnapshot(
       key: s.key,
       start: s.start,
       end: s.end,
-      acc: s.acc === null ? null : agg.toJson(s.accumulator()),
+      acc: s.hasAcc ? agg.toJson(s.accumulator()) : null,
       trigger: Number.isNaN(s.triggerState) ? null : s.triggerState,
       timers: s.timerList(),
       emitted: Number.isNaN(s.emittedStart) ? null : [s.emittedStart, s.emittedEnd],

@@ -29,9 +29,9 @@ export class SessionEngine {
   readonly aggregate: Aggregate;
   private readonly trigger: Trigger;
   private readonly out: SessionOutput;
-  private readonly chains = new SessionChains();
-  private readonly heap = new TimerHeap();
   private readonly table: SessionTable;
+  private readonly chains: SessionChains;
+  private readonly heap = new TimerHeap();
   private readonly ctx: SessionTriggerContext;
   /** The job watermark; -Infinity before the first, +Infinity after finish(). */
   watermark = -Infinity;
@@ -46,8 +46,9 @@ export class SessionEngine {
     ({ gapMs: this.gapMs, allowedLatenessMs: this.allowedLatenessMs, trigger: this.triggerSpec, aggregate: this.aggregate } = this.windows);
     this.trigger = createTrigger(this.triggerSpec, this.windows.purging);
     this.out = new SessionOutput(sink, this.aggregate, this.windows.retractions);
-    this.ctx = new SessionTriggerContext(this);
     this.table = new SessionTable(this.allowedLatenessMs, this.aggregate.row ?? null);
+    this.chains = new SessionChains(this.table);
+    this.ctx = new SessionTriggerContext(this, this.table);
   }
 
   /**
@@ -59,31 +60,36 @@ export class SessionEngine {
     // NaN or ±Infinity would poison every comparison of the key's sessions.
     if (!(ts - ts === 0)) throw new BadRecordError(`event of key '${key}': time ${ts} is not a finite number of epoch ms`);
     this.events++;
-    const head = this.chains.heads.get(key);
-    if (this.windows.coPartitioned && head !== undefined && head.partition !== partition) throw new CoPartitioningError(key, head.partition, partition);
+    const table = this.table;
+    // The head session's offset in the table: the common path below reads the table alone, not the Session object.
+    const headAt = this.chains.heads.get(key);
+    if (this.windows.coPartitioned && headAt !== undefined && table.owner(headAt).partition !== partition) {
+      throw new CoPartitioningError(key, table.owner(headAt).partition, partition);
+    }
     const end = ts + this.gapMs;
-    let s: Session | null;
-    if (head !== undefined && head.next === null && intersects(head.start, head.end, ts, end)) {
+    let at: number;
+    if (headAt !== undefined && !table.hasNext(headAt) && intersects(table.start(headAt), table.end(headAt), ts, end)) {
       // The common case, a key with one open session that this event touches: no chain walk.
-      s = head;
-      const start = s.start;
-      const sEnd = s.end;
+      at = headAt;
+      const start = table.start(at);
+      const sEnd = table.end(at);
       const newStart = ts < start ? ts : start;
       const newEnd = end > sEnd ? end : sEnd;
-      if (newStart !== start || newEnd !== sEnd) this.merge(s, 1, newStart, newEnd);
-      if (s.acc === null) s.openAcc(this.aggregate);
-    } else if ((s = this.place(head, partition, key, ts, end, event)) === null) {
-      return;
+      if (newStart !== start || newEnd !== sEnd) this.merge(at, 1, newStart, newEnd);
+      if (!table.hasAcc(at)) table.openAcc(at, this.aggregate);
+    } else {
+      const s = this.place(headAt === undefined ? undefined : table.owner(headAt), partition, key, ts, end, event);
+      if (s === null) return;
+      at = s.at;
     }
     if (ts <= this.watermark) this.behindWatermark++;
-    s.add(this.aggregate, ts, event);
-    // Pointer stores into long-lived objects pay a GC write barrier: skip the ones that change nothing.
-    if (!s.pending) s.pending = true;
+    table.add(at, this.aggregate, ts, event);
+    table.setPending(at, true);
     const ctx = this.ctx;
-    if (ctx.session !== s) ctx.session = s;
+    ctx.at = at;
     const r = this.trigger.onElement(ts, ctx);
-    if (r !== 0) this.act(s, r, this.watermark < s.end - 1 ? 'early' : 'late');
-    this.heap.schedule(s);
+    if (r !== 0) this.act(table.owner(at), r, this.watermark < table.end(at) - 1 ? 'early' : 'late');
+    this.heap.schedule(table, at);
   }
 
   /** Moves the job watermark; a lower or equal one is ignored. Fires every timer at or below it, in time order. */
@@ -99,7 +105,7 @@ export class SessionEngine {
       s.heapTime = Infinity;
       const m = s.nextTimer();
       // The entry came due before the session's real next timer (the session grew since): requeue in order.
-      if (m !== t) heap.schedule(s);
+      if (m !== t) heap.schedule(this.table, s.at);
       else this.onTimer(s, t);
     }
     heap.compactIfNeeded(this.chains.size);
@@ -113,7 +119,8 @@ export class SessionEngine {
 
   /** Start of the earliest open session of `key` (chains are ordered by start); undefined when it has none. */
   earliestOpenStart(key: string): number | undefined {
-    return this.chains.heads.get(key)?.start;
+    const at = this.chains.heads.get(key);
+    return at === undefined ? undefined : this.table.start(at);
   }
 
   openSessionCount(): number {
@@ -155,7 +162,7 @@ export class SessionEngine {
     for (const s of snap.config.trigger !== this.trigger.spec ? live : []) {
       s.clearTimers();
       s.triggerState = this.trigger.initialState;
-      this.ctx.session = s;
+      this.ctx.at = s.at;
       this.trigger.onMerge(this.ctx, NO_STATES);
     }
     for (const [key, list] of byKey(live, this.windows.coPartitioned, source)) {
@@ -170,9 +177,9 @@ export class SessionEngine {
         if (run.first.partition === s.partition) {
           throw new SavepointError(source, `savepoint ${source} is corrupt: sessions of key '${key}' in partition ${s.partition} overlap; it was left untouched`);
         }
-        this.merge(s, run.count + 1, s.start, run.last!.end > s.end ? run.last!.end : s.end);
+        this.merge(s.at, run.count + 1, s.start, run.last!.end > s.end ? run.last!.end : s.end);
       }
-      for (let s: Session | null = this.chains.heads.get(key)!; s !== null; s = s.next) this.heap.schedule(s);
+      for (let s: Session | null = this.chains.head(key)!; s !== null; s = s.next) this.heap.schedule(this.table, s.at);
     }
     if (dropped > 0) log.info('sessions past their cleanup time under the new allowed lateness were dropped on restore', { dropped });
   }
@@ -194,22 +201,27 @@ export class SessionEngine {
       const lastEnd = c.last!.end;
       const newStart = ts < s.start ? ts : s.start;
       const newEnd = end > lastEnd ? end : lastEnd;
-      if (c.count > 1 || newStart !== s.start || newEnd !== s.end) this.merge(s, c.count, newStart, newEnd);
-      if (s.acc === null) s.openAcc(this.aggregate);
+      if (c.count > 1 || newStart !== s.start || newEnd !== s.end) this.merge(s.at, c.count, newStart, newEnd);
+      if (!s.hasAcc) s.openAcc(this.aggregate);
     }
     return s;
   }
 
-  /** `r` becomes [newStart, newEnd), absorbing the `count - 1` sessions that follow it in its chain. */
-  private merge(r: Session, count: number, newStart: number, newEnd: number): void {
+  /** The session at `at` becomes [newStart, newEnd), absorbing the `count - 1` sessions that follow it in its chain. */
+  private merge(at: number, count: number, newStart: number, newEnd: number): void {
+    const table = this.table;
     const retract = this.windows.retractions;
-    if (retract && !Number.isNaN(r.emittedStart) && (r.emittedStart !== newStart || r.emittedEnd !== newEnd)) {
-      this.out.retraction(r, r.emittedStart, r.emittedEnd);
-      r.emittedStart = NaN;
-      r.emittedEnd = NaN;
+    if (retract && !Number.isNaN(table.emittedStart(at))) {
+      const r = table.owner(at);
+      if (r.emittedStart !== newStart || r.emittedEnd !== newEnd) {
+        this.out.retraction(r, r.emittedStart, r.emittedEnd);
+        r.emittedStart = NaN;
+        r.emittedEnd = NaN;
+      }
     }
     let states = NO_STATES;
     if (count > 1) {
+      const r = table.owner(at);
       const merged: number[] = [];
       const agg = this.aggregate;
       this.chains.unlinkRun(r, count, (victim) => {
@@ -220,35 +232,34 @@ export class SessionEngine {
       });
       states = merged;
     }
-    r.start = newStart;
-    r.end = newEnd;
-    r.clearTimers();
-    this.ctx.session = r;
+    table.setBounds(at, newStart, newEnd);
+    table.clearTimers(at);
+    this.ctx.at = at;
     this.trigger.onMerge(this.ctx, states);
   }
 
   private onTimer(s: Session, t: number): void {
     if (s.deleteTimer(t)) {
-      this.ctx.session = s;
+      this.ctx.at = s.at;
       const r = this.trigger.onEventTime(t, this.ctx);
       const max = s.end - 1;
       if (r !== 0) this.act(s, r, t === max ? 'on-time' : t < max ? 'early' : 'late');
     }
     if (t >= s.cleanupAt) this.cleanup(s);
-    else this.heap.schedule(s);
+    else this.heap.schedule(this.table, s.at);
   }
 
   private act(s: Session, r: TriggerResult, firing: Firing): void {
-    if ((r & 1) !== 0 && s.acc !== null) this.out.result(s, firing);
+    if ((r & 1) !== 0 && s.hasAcc) this.out.result(s, firing);
     if ((r & 2) !== 0) {
-      s.acc = null;
+      s.dropAcc();
       s.pending = false;
     }
   }
 
   private cleanup(s: Session): void {
     // End of input with a trigger that does not fire on time (count): do not let the last events vanish.
-    if (this.finishing && s.pending && s.acc !== null) this.out.result(s, 'on-time');
+    if (this.finishing && s.pending && s.hasAcc) this.out.result(s, 'on-time');
     this.chains.remove(s);
   }
 }

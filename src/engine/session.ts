@@ -1,4 +1,5 @@
-// One open session window of one key: its bounds, accumulator, trigger state and timers.
+// The open session windows: every session's numbers in one table (bounds, timers, trigger state, flags, the
+// accumulator's row), and a Session object per window for what is not a number (key, chain link, extra timers).
 
 import type { AccumulatorRow, Aggregate } from './aggregate.js';
 import { cleanupTime } from './lateness.js';
@@ -6,22 +7,35 @@ import { cleanupTime } from './lateness.js';
 /** NaN marks "nothing": no trigger state, no emitted result standing. NaN serialises to null. */
 export const NONE = Number.NaN;
 
-/** A session's `acc` when its accumulator lives in the table's row (an aggregate with a row). */
-const IN_ROW = Symbol('accumulator in the session table');
+// A session's slots, those read on every event first. FLAGS holds the bits below; the row (when the aggregate has one)
+// starts at ROW.
+const START = 0, END = 1, HEAP = 2, TIMER0 = 3, TIMER1 = 4, TSTATE = 5, FLAGS = 6, EM_START = 7, EM_END = 8, ROW = 9;
+/** The session has a next one in its key's chain. */
+const HAS_NEXT = 1;
+/** Events were added since the last firing. */
+const PENDING = 2;
+/** The accumulator is open (none after a purge until the next event). */
+const HAS_ACC = 4;
+/** More than two trigger timers: the rest are in the Session's `moreTimers`. */
+const MORE_TIMERS = 8;
 
 /**
- * The numbers of every session live side by side in one Float64Array (8 per session, one cache
- * line, then the accumulator's row when the aggregate has one): a number field of an object would
- * be a separate heap box, and chasing those boxes was most of the cost of an event. Slots of dead
+ * The numbers of every session live side by side in one Float64Array (the slots above, then the
+ * accumulator's row when the aggregate has one): a number field of an object would be a separate
+ * heap box, and chasing those boxes was most of the cost of an event. A session is named by its
+ * offset `at`, and the engine's path for an event reads only this table (and the key index), not
+ * the Session object: with 100,000 users each object is a cache miss of its own. Slots of dead
  * sessions are reused. The cleanup time is derived (end - 1 + allowed lateness), so it takes no slot.
  */
 export class SessionTable {
   f: Float64Array;
   /** The engine's allowed lateness, for the derived cleanup time. */
   latenessMs: number;
-  /** The aggregate's row, kept at ROW in each session's slots; null: accumulators are objects. */
+  /** The aggregate's row, kept at ROW in each session's slots; null: accumulators are objects on the Session. */
   readonly row: AccumulatorRow<unknown> | null;
   private readonly stride: number;
+  /** The Session of each slot (index: offset / stride). */
+  private readonly owners: (Session | null)[] = [];
   private readonly free: number[] = [];
   private used = 0;
 
@@ -32,64 +46,210 @@ export class SessionTable {
     this.f = new Float64Array(capacity * this.stride);
   }
 
-  /** Offset of a fresh slot. */
-  allocate(): number {
-    const reused = this.free.pop();
-    if (reused !== undefined) return reused;
-    const offset = this.used;
-    this.used += this.stride;
-    if (this.used > this.f.length) {
-      const bigger = new Float64Array(this.f.length * 2);
-      bigger.set(this.f);
-      this.f = bigger;
+  /** Offset of a fresh slot for `owner`. */
+  allocate(owner: Session): number {
+    let offset = this.free.pop();
+    if (offset === undefined) {
+      offset = this.used;
+      this.used += this.stride;
+      if (this.used > this.f.length) {
+        const bigger = new Float64Array(this.f.length * 2);
+        bigger.set(this.f);
+        this.f = bigger;
+      }
     }
+    this.owners[offset / this.stride] = owner;
     return offset;
   }
 
   release(offset: number): void {
+    this.owners[offset / this.stride] = null;
     this.free.push(offset);
+  }
+
+  /** The Session at `at`. */
+  owner(at: number): Session {
+    return this.owners[at / this.stride]!;
+  }
+
+  start(at: number): number { return this.f[at + START]!; }
+  end(at: number): number { return this.f[at + END]!; }
+  setBounds(at: number, start: number, end: number): void {
+    this.f[at + START] = start;
+    this.f[at + END] = end;
+  }
+  heapTime(at: number): number { return this.f[at + HEAP]!; }
+  setHeapTime(at: number, t: number): void { this.f[at + HEAP] = t; }
+  triggerState(at: number): number { return this.f[at + TSTATE]!; }
+  setTriggerState(at: number, v: number): void { this.f[at + TSTATE] = v; }
+  emittedStart(at: number): number { return this.f[at + EM_START]!; }
+
+  private flag(at: number, bit: number): boolean {
+    return (this.f[at + FLAGS]! & bit) !== 0;
+  }
+  private setFlag(at: number, bit: number, on: boolean): void {
+    const flags = this.f[at + FLAGS]!;
+    this.f[at + FLAGS] = on ? flags | bit : flags & ~bit;
+  }
+  hasNext(at: number): boolean { return this.flag(at, HAS_NEXT); }
+  hasAcc(at: number): boolean { return this.flag(at, HAS_ACC); }
+  pending(at: number): boolean { return this.flag(at, PENDING); }
+  setPending(at: number, on: boolean): void {
+    if (this.flag(at, PENDING) !== on) this.setFlag(at, PENDING, on);
+  }
+
+  /** Starts an empty accumulator: a new session, or the first event after a purge. */
+  openAcc(at: number, aggregate: Aggregate): void {
+    const row = this.row;
+    if (row === null) this.owner(at).acc = aggregate.createAccumulator();
+    else row.init(this.f, at + ROW);
+    this.setFlag(at, HAS_ACC, true);
+  }
+
+  /** Folds one event into the (open) accumulator. */
+  add(at: number, aggregate: Aggregate, ts: number, event: Record<string, unknown>): void {
+    const row = this.row;
+    if (row !== null) row.add(this.f, at + ROW, ts, event);
+    else {
+      // Pointer stores into long-lived objects pay a GC write barrier: skip the ones that change nothing.
+      const s = this.owner(at);
+      const acc = s.acc;
+      const added = aggregate.add(acc, ts, event);
+      if (added !== acc) s.acc = added;
+    }
+  }
+
+  /** The accumulator at `from` folded into the one at `into` (a merge); `into`'s may be closed, `from`'s must be open. */
+  absorbAcc(aggregate: Aggregate, into: number, from: number): void {
+    const row = this.row;
+    const open = this.hasAcc(into);
+    if (row === null) {
+      const a = this.owner(into);
+      const b = this.owner(from).acc;
+      a.acc = open ? aggregate.merge(a.acc, b) : b;
+    } else if (open) row.merge(this.f, into + ROW, from + ROW);
+    else this.f.copyWithin(into + ROW, from + ROW, from + ROW + row.width);
+    this.setFlag(into, HAS_ACC, true);
+  }
+
+  /** Drops the accumulator (a purge, or the session's end). */
+  dropAcc(at: number): void {
+    if (!this.hasAcc(at)) return;
+    this.setFlag(at, HAS_ACC, false);
+    if (this.row === null) this.owner(at).acc = null;
+  }
+
+  /** The accumulator in the aggregate's object form (results, snapshots); null when closed. */
+  accumulator(at: number): unknown {
+    if (!this.hasAcc(at)) return null;
+    return this.row === null ? this.owner(at).acc : this.row.read(this.f, at + ROW);
+  }
+
+  /** Sets the accumulator from its object form (a restore); null: none. */
+  setAccumulator(at: number, acc: unknown): void {
+    if (acc === null) return this.dropAcc(at);
+    if (this.row === null) this.owner(at).acc = acc;
+    else this.row.write(acc, this.f, at + ROW);
+    this.setFlag(at, HAS_ACC, true);
+  }
+
+  /** The earliest time the session needs the watermark for: a trigger timer or its cleanup. */
+  nextTimer(at: number): number {
+    const f = this.f;
+    let m = cleanupTime(f[at + END]!, this.latenessMs);
+    // NaN compares false, so free slots never win.
+    const t0 = f[at + TIMER0]!;
+    const t1 = f[at + TIMER1]!;
+    if (t0 < m) m = t0;
+    if (t1 < m) m = t1;
+    if ((f[at + FLAGS]! & MORE_TIMERS) !== 0) {
+      const more = this.owner(at).moreTimers!;
+      for (let i = 0; i < more.length; i++) if (more[i]! < m) m = more[i]!;
+    }
+    return m;
+  }
+
+  hasTimer(at: number, t: number): boolean {
+    const f = this.f;
+    return f[at + TIMER0] === t || f[at + TIMER1] === t || ((f[at + FLAGS]! & MORE_TIMERS) !== 0 && this.owner(at).moreTimers!.includes(t));
+  }
+
+  addTimer(at: number, t: number): void {
+    if (this.hasTimer(at, t)) return;
+    const f = this.f;
+    if (f[at + TIMER0] !== f[at + TIMER0]) f[at + TIMER0] = t;
+    else if (f[at + TIMER1] !== f[at + TIMER1]) f[at + TIMER1] = t;
+    else {
+      (this.owner(at).moreTimers ??= []).push(t);
+      this.setFlag(at, MORE_TIMERS, true);
+    }
+  }
+
+  /** Removes the timer; false when it was not there. */
+  deleteTimer(at: number, t: number): boolean {
+    const f = this.f;
+    if (f[at + TIMER0] === t) f[at + TIMER0] = NONE;
+    else if (f[at + TIMER1] === t) f[at + TIMER1] = NONE;
+    else {
+      if ((f[at + FLAGS]! & MORE_TIMERS) === 0) return false;
+      const s = this.owner(at);
+      const i = s.moreTimers!.indexOf(t);
+      if (i < 0) return false;
+      s.moreTimers!.splice(i, 1);
+      if (s.moreTimers!.length === 0) this.clearMoreTimers(at, s);
+    }
+    return true;
+  }
+
+  clearTimers(at: number): void {
+    const f = this.f;
+    f[at + TIMER0] = NONE;
+    f[at + TIMER1] = NONE;
+    if ((f[at + FLAGS]! & MORE_TIMERS) !== 0) this.clearMoreTimers(at, this.owner(at));
+  }
+
+  private clearMoreTimers(at: number, s: Session): void {
+    s.moreTimers = null;
+    this.setFlag(at, MORE_TIMERS, false);
+  }
+
+  /** Set by Session only: keeps HAS_NEXT equal to `next !== null`. */
+  linked(at: number, hasNext: boolean): void {
+    if (this.flag(at, HAS_NEXT) !== hasNext) this.setFlag(at, HAS_NEXT, hasNext);
   }
 }
 
-const START = 0, END = 1, HEAP = 2, TIMER0 = 3, TIMER1 = 4, TSTATE = 5, EM_START = 6, EM_END = 7, ROW = 8;
-
+/** One open session window: what is not a number, and the numbers of its slots in the table by name. */
 export class Session {
   /** Stable order for timers that fall on the same timestamp; kept in snapshots so a restored run fires in the same order. */
   readonly id: number;
   readonly partition: number;
   readonly key: string;
-  /** The aggregate's accumulator (IN_ROW when it lives in the table's row); null after a purge until the next event. */
-  acc: unknown;
+  /** The session's offset in its table. */
+  readonly at: number;
+  /** The aggregate's accumulator when it has no row (the table's HAS_ACC flag says whether it is open). */
+  acc: unknown = null;
   /** More than two trigger timers (rare; the two usual ones live in the table). */
-  moreTimers: number[] | null;
-  /** Events were added since the last firing (the end-of-input flush emits such sessions). */
-  pending: boolean;
-  dead: boolean;
-  /** The next session of the same key, by start (keys rarely hold more than one or two). */
-  next: Session | null;
+  moreTimers: number[] | null = null;
+  dead = false;
+  private nextSession: Session | null = null;
   private readonly table: SessionTable;
-  private readonly at: number;
 
   constructor(table: SessionTable, id: number, partition: number, key: string, start: number, end: number, triggerState: number) {
-    // Fields used on every event first, so that they tend to share one cache line.
     this.table = table;
-    this.at = table.allocate();
-    this.next = null;
-    this.acc = null;
-    this.pending = false;
-    this.moreTimers = null;
-    this.dead = false;
     this.id = id;
     this.partition = partition;
     this.key = key;
+    const at = table.allocate(this);
+    this.at = at;
     const f = table.f;
-    const at = this.at;
     f[at + START] = start;
     f[at + END] = end;
     f[at + HEAP] = Infinity;
     f[at + TIMER0] = NONE;
     f[at + TIMER1] = NONE;
     f[at + TSTATE] = triggerState;
+    f[at + FLAGS] = 0;
     f[at + EM_START] = NONE;
     f[at + EM_END] = NONE;
   }
@@ -99,56 +259,15 @@ export class Session {
     this.dead = true;
     this.next = null;
     this.acc = null;
+    this.moreTimers = null;
     this.table.release(this.at);
   }
 
-  /** Starts an empty accumulator: a new session, or the first event after a purge. */
-  openAcc(aggregate: Aggregate): void {
-    const row = this.table.row;
-    if (row === null) this.acc = aggregate.createAccumulator();
-    else {
-      row.init(this.table.f, this.at + ROW);
-      this.acc = IN_ROW;
-    }
-  }
-
-  /** Folds one event into the accumulator (which must be open). */
-  add(aggregate: Aggregate, ts: number, event: Record<string, unknown>): void {
-    const row = this.table.row;
-    if (row !== null) row.add(this.table.f, this.at + ROW, ts, event);
-    else {
-      // Pointer stores into long-lived objects pay a GC write barrier: skip the ones that change nothing.
-      const acc = this.acc;
-      const added = aggregate.add(acc, ts, event);
-      if (added !== acc) this.acc = added;
-    }
-  }
-
-  /** Folds the accumulator of `victim` (a session merged into this one) into this one's. */
-  absorb(aggregate: Aggregate, victim: Session): void {
-    if (victim.acc === null) return;
-    const row = this.table.row;
-    if (row === null) this.acc = this.acc === null ? victim.acc : aggregate.merge(this.acc, victim.acc);
-    else if (this.acc !== null) row.merge(this.table.f, this.at + ROW, victim.at + ROW);
-    else {
-      this.table.f.copyWithin(this.at + ROW, victim.at + ROW, victim.at + ROW + row.width);
-      this.acc = IN_ROW;
-    }
-  }
-
-  /** The accumulator in the aggregate's object form (results, snapshots); null when purged. */
-  accumulator(): unknown {
-    return this.acc === IN_ROW ? this.table.row!.read(this.table.f, this.at + ROW) : this.acc;
-  }
-
-  /** Sets the accumulator from its object form (a restore); null: none. */
-  setAccumulator(acc: unknown): void {
-    const row = this.table.row;
-    if (acc === null || row === null) this.acc = acc;
-    else {
-      row.write(acc, this.table.f, this.at + ROW);
-      this.acc = IN_ROW;
-    }
+  /** The next session of the same key, by start (keys rarely hold more than one or two). */
+  get next(): Session | null { return this.nextSession; }
+  set next(s: Session | null) {
+    this.nextSession = s;
+    this.table.linked(this.at, s !== null);
   }
 
   get start(): number { return this.table.f[this.at + START]!; }
@@ -161,11 +280,6 @@ export class Session {
   /** Time of this session's live entry in the timer heap; Infinity when it has none. */
   get heapTime(): number { return this.table.f[this.at + HEAP]!; }
   set heapTime(v: number) { this.table.f[this.at + HEAP] = v; }
-  /** The two usual trigger timers; NONE when free. */
-  get timer0(): number { return this.table.f[this.at + TIMER0]!; }
-  set timer0(v: number) { this.table.f[this.at + TIMER0] = v; }
-  get timer1(): number { return this.table.f[this.at + TIMER1]!; }
-  set timer1(v: number) { this.table.f[this.at + TIMER1] = v; }
   /** The trigger's one slot of state (a count, a next firing time); NONE when empty. */
   get triggerState(): number { return this.table.f[this.at + TSTATE]!; }
   set triggerState(v: number) { this.table.f[this.at + TSTATE] = v; }
@@ -174,54 +288,37 @@ export class Session {
   set emittedStart(v: number) { this.table.f[this.at + EM_START] = v; }
   get emittedEnd(): number { return this.table.f[this.at + EM_END]!; }
   set emittedEnd(v: number) { this.table.f[this.at + EM_END] = v; }
+  /** Events were added since the last firing (the end-of-input flush emits such sessions). */
+  get pending(): boolean { return this.table.pending(this.at); }
+  set pending(v: boolean) { this.table.setPending(this.at, v); }
+  /** The accumulator is open. */
+  get hasAcc(): boolean { return this.table.hasAcc(this.at); }
 
-  /** The earliest time this session needs the watermark for: a trigger timer or its cleanup. */
-  nextTimer(): number {
-    let m = this.cleanupAt;
-    // NaN compares false, so free slots never win.
-    if (this.timer0 < m) m = this.timer0;
-    if (this.timer1 < m) m = this.timer1;
-    const more = this.moreTimers;
-    if (more !== null) for (let i = 0; i < more.length; i++) if (more[i]! < m) m = more[i]!;
-    return m;
+  openAcc(aggregate: Aggregate): void { this.table.openAcc(this.at, aggregate); }
+  add(aggregate: Aggregate, ts: number, event: Record<string, unknown>): void { this.table.add(this.at, aggregate, ts, event); }
+  /** Folds the open accumulator of `victim` (a session merged into this one) into this one's. */
+  absorb(aggregate: Aggregate, victim: Session): void {
+    if (victim.hasAcc) this.table.absorbAcc(aggregate, this.at, victim.at);
   }
+  dropAcc(): void { this.table.dropAcc(this.at); }
+  /** The accumulator in the aggregate's object form (results, snapshots); null when purged. */
+  accumulator(): unknown { return this.table.accumulator(this.at); }
+  /** Sets the accumulator from its object form (a restore); null: none. */
+  setAccumulator(acc: unknown): void { this.table.setAccumulator(this.at, acc); }
 
-  hasTimer(t: number): boolean {
-    return this.timer0 === t || this.timer1 === t || (this.moreTimers !== null && this.moreTimers.includes(t));
-  }
-
-  addTimer(t: number): void {
-    if (this.hasTimer(t)) return;
-    if (this.timer0 !== this.timer0) this.timer0 = t;
-    else if (this.timer1 !== this.timer1) this.timer1 = t;
-    else (this.moreTimers ??= []).push(t);
-  }
-
+  nextTimer(): number { return this.table.nextTimer(this.at); }
+  hasTimer(t: number): boolean { return this.table.hasTimer(this.at, t); }
+  addTimer(t: number): void { this.table.addTimer(this.at, t); }
   /** Removes the timer; false when it was not there. */
-  deleteTimer(t: number): boolean {
-    if (this.timer0 === t) this.timer0 = NONE;
-    else if (this.timer1 === t) this.timer1 = NONE;
-    else {
-      const more = this.moreTimers;
-      const i = more === null ? -1 : more.indexOf(t);
-      if (i < 0) return false;
-      more!.splice(i, 1);
-    }
-    return true;
-  }
-
-  clearTimers(): void {
-    this.timer0 = NONE;
-    this.timer1 = NONE;
-    // Pointer stores into long-lived objects pay a GC write barrier: skip the ones that change nothing.
-    if (this.moreTimers !== null) this.moreTimers = null;
-  }
+  deleteTimer(t: number): boolean { return this.table.deleteTimer(this.at, t); }
+  clearTimers(): void { this.table.clearTimers(this.at); }
 
   /** Timers in ascending order (snapshots). */
   timerList(): number[] {
+    const f = this.table.f;
     const list: number[] = [];
-    if (this.timer0 === this.timer0) list.push(this.timer0);
-    if (this.timer1 === this.timer1) list.push(this.timer1);
+    if (f[this.at + TIMER0] === f[this.at + TIMER0]) list.push(f[this.at + TIMER0]!);
+    if (f[this.at + TIMER1] === f[this.at + TIMER1]) list.push(f[this.at + TIMER1]!);
     if (this.moreTimers !== null) list.push(...this.moreTimers);
     return list.sort((a, b) => a - b);
   }

@@ -1,6 +1,6 @@
 // Event-time timers of all sessions: a 4-ary min-heap holding at most one live entry per session (its earliest timer).
 
-import type { Session } from './session.js';
+import type { Session, SessionTable } from './session.js';
 
 /**
  * Extending a session only moves its timers later, so the common path pushes nothing: the entry
@@ -20,12 +20,12 @@ export class TimerHeap {
     return this.times.length === 0 ? Infinity : this.times[0]!;
   }
 
-  /** Make sure the session's earliest timer is in the heap. */
-  schedule(s: Session): void {
-    const t = s.nextTimer();
-    if (t < s.heapTime) {
-      s.heapTime = t;
-      this.push(t, s);
+  /** Make sure the earliest timer of the session at `at` in `table` is in the heap. */
+  schedule(table: SessionTable, at: number): void {
+    const t = table.nextTimer(at);
+    if (t < table.heapTime(at)) {
+      table.setHeapTime(at, t);
+      this.push(t, table.owner(at));
     }
   }
 

@@ -1,45 +1,45 @@
 // The one context object through which triggers see their window and reach its state and timers (rebound per call, never allocated per event).
 
-import type { Session } from './session.js';
+import type { SessionTable } from './session.js';
 import type { TriggerContext } from './triggers/trigger.js';
 
 export interface WatermarkSource {
   readonly watermark: number;
 }
 
+/** Bound to a session by its offset in the table (`at`): a trigger reads and writes the table only. */
 export class SessionTriggerContext implements TriggerContext {
-  session: Session | null = null;
+  at = -1;
   private readonly clock: WatermarkSource;
+  private readonly table: SessionTable;
 
-  constructor(clock: WatermarkSource) {
+  constructor(clock: WatermarkSource, table: SessionTable) {
     this.clock = clock;
+    this.table = table;
   }
 
-  private get s(): Session {
-    return this.session!;
-  }
   get windowStart(): number {
-    return this.s.start;
+    return this.table.start(this.at);
   }
   get windowEnd(): number {
-    return this.s.end;
+    return this.table.end(this.at);
   }
   get maxTimestamp(): number {
-    return this.s.end - 1;
+    return this.table.end(this.at) - 1;
   }
   get currentWatermark(): number {
     return this.clock.watermark;
   }
   getState(): number {
-    return this.s.triggerState;
+    return this.table.triggerState(this.at);
   }
   setState(value: number): void {
-    this.s.triggerState = value;
+    this.table.setTriggerState(this.at, value);
   }
   registerEventTimeTimer(time: number): void {
-    this.s.addTimer(time);
+    this.table.addTimer(this.at, time);
   }
   deleteEventTimeTimer(time: number): void {
-    this.s.deleteTimer(time);
+    this.table.deleteTimer(this.at, time);
   }
 }

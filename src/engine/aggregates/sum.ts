@@ -1,7 +1,7 @@
 // `sum:FIELD`: the sum of a numeric field over the session's events.
 
 import { UsageError } from '../../errors.js';
-import type { Aggregate } from '../aggregate.js';
+import { numberRow, type Aggregate } from '../aggregate.js';
 import { accumulatorError } from './errors.js';
 
 function numberOf(v: unknown): number {
@@ -13,12 +13,14 @@ function numberOf(v: unknown): number {
 export function sumAggregate(field: string): Aggregate<number, number> {
   if (field === '') throw new UsageError(`--aggregate sum:FIELD: name the field to sum, e.g. sum:durationMs`);
   const name = `sum:${field}`;
+  const add = (acc: number, _ts: number, event: Record<string, unknown>): number => acc + numberOf(event[field]);
   return {
     name,
     fields: [field],
     createAccumulator: () => 0,
-    add: (acc, _ts, event) => acc + numberOf(event[field]),
+    add,
     merge: (a, b) => a + b,
+    row: numberRow(add),
     getResult: (acc) => acc,
     check(event) {
       return Number.isFinite(numberOf(event[field])) ? null : `field '${field}' is not a number`;

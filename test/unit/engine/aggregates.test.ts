@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createAggregate, cutRuns, listeningAggregate, playlistRunsAggregate, SessionEngine, sumAggregate } from '../../../src/engine/index.js';
+import { countAggregate, createAggregate, cutRuns, listeningAggregate, playlistRunsAggregate, SessionEngine, sumAggregate } from '../../../src/engine/index.js';
 import { Harness, prng, results } from './harness.js';
 
 const song = (ts: number, playlistId?: string) => ({ ts, type: 'song', ...(playlistId ? { playlistId } : {}) });
@@ -68,16 +68,18 @@ test('sum checks its field; count and sum merge by adding', () => {
   assert.throws(() => createAggregate('count', { playlist: 'x' }), /--playlist/);
 });
 
-test("listening's row folds as its object form: the engine's output and snapshots agree with and without it", () => {
-  const objectForm = { ...listeningAggregate, row: undefined };
+test("an aggregate's row folds as its object form: the engine's output and snapshots agree with and without it", () => {
   const variants = [
     { gapMs: 1000 },
     { gapMs: 1000, trigger: 'count:3', purging: true, allowedLatenessMs: 2000 },
     { gapMs: 700, retractions: true, allowedLatenessMs: 5000, trigger: 'continuous:500' },
   ];
-  for (const [v, options] of variants.entries()) {
+  for (const [v, options] of variants.flatMap((o) => [listeningAggregate, countAggregate, sumAggregate('v')].map((a) => ({ ...o, a }))).entries()) {
+    const rowForm = options.a;
+    assert.ok(rowForm.row !== undefined, `${rowForm.name} has a row`);
+    const objectForm = { ...rowForm, row: undefined };
     const rnd = prng(v + 7);
-    const withRow = new Harness({ ...options, aggregate: listeningAggregate });
+    const withRow = new Harness({ ...options, aggregate: rowForm });
     const without = new Harness({ ...options, aggregate: objectForm });
     let clock = 0;
     for (let i = 0; i < 3000; i++) {
@@ -85,7 +87,7 @@ test("listening's row folds as its object form: the engine's output and snapshot
       // Out of order by up to three gaps, so that windows merge, and some events come late.
       const ts = clock - Math.floor(rnd() * 3 * options.gapMs);
       const key = `u${Math.floor(rnd() * 20)}`;
-      const extra = { type: rnd() < 0.7 ? 'song' : 'search' };
+      const extra = { type: rnd() < 0.7 ? 'song' : 'search', v: Math.floor(rnd() * 1000) / 8 };
       assert.deepEqual(withRow.event(key, ts, extra), without.event(key, ts, extra));
       if (i % 50 === 49) assert.deepEqual(withRow.watermark(clock - 2 * options.gapMs), without.watermark(clock - 2 * options.gapMs));
       if (i === 1500) {
@@ -93,12 +95,12 @@ test("listening's row folds as its object form: the engine's output and snapshot
         // Each restores the other's snapshot: the two forms write and read the same state.
         const a = JSON.parse(JSON.stringify(withRow.engine.snapshot()));
         const b = JSON.parse(JSON.stringify(without.engine.snapshot()));
-        withRow.engine = SessionEngine.restore(b, { ...options, aggregate: listeningAggregate }, withRow.sink());
+        withRow.engine = SessionEngine.restore(b, { ...options, aggregate: rowForm }, withRow.sink());
         without.engine = SessionEngine.restore(a, { ...options, aggregate: objectForm }, without.sink());
       }
     }
     assert.deepEqual(withRow.finish(), without.finish());
     assert.deepEqual(withRow.out, without.out);
-    assert.ok(results(withRow.out).length > 100, `variant ${v}: sessions fired`);
+    assert.ok(results(withRow.out).length > 100, `variant ${v} (${rowForm.name}): sessions fired`);
   }
 });

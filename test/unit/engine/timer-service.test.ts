@@ -29,10 +29,10 @@ test('schedule keeps one live entry per session; compaction drops the stale ones
   const table = new SessionTable(0);
   const heap = new TimerHeap();
   const sessions = Array.from({ length: 3000 }, (_, i) => new Session(table, i + 1, 0, `k${i}`, 0, 1000 + i, Number.NaN));
-  for (const s of sessions) heap.schedule(s);
+  for (const s of sessions) heap.schedule(table, s.at);
   for (const s of sessions) {
     s.addTimer(10 + (s.id % 7));
-    heap.schedule(s);
+    heap.schedule(table, s.at);
   }
   assert.equal(heap.size, 6000);
   heap.compactIfNeeded(sessions.length);
