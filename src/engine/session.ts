@@ -295,7 +295,6 @@ export class Session {
   get hasAcc(): boolean { return this.table.hasAcc(this.at); }
 
   openAcc(aggregate: Aggregate): void { this.table.openAcc(this.at, aggregate); }
-  add(aggregate: Aggregate, ts: number, event: Record<string, unknown>): void { this.table.add(this.at, aggregate, ts, event); }
   /** Folds the open accumulator of `victim` (a session merged into this one) into this one's. */
   absorb(aggregate: Aggregate, victim: Session): void {
     if (victim.hasAcc) this.table.absorbAcc(aggregate, this.at, victim.at);
@@ -307,7 +306,6 @@ export class Session {
   setAccumulator(acc: unknown): void { this.table.setAccumulator(this.at, acc); }
 
   nextTimer(): number { return this.table.nextTimer(this.at); }
-  hasTimer(t: number): boolean { return this.table.hasTimer(this.at, t); }
   addTimer(t: number): void { this.table.addTimer(this.at, t); }
   /** Removes the timer; false when it was not there. */
   deleteTimer(t: number): boolean { return this.table.deleteTimer(this.at, t); }
