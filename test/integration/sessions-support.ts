@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { openArchiveFs } from '../../connectors/open-archive-fs.js';
 import type { Checkpoint } from '../../src/checkpoint/format.js';
 import type { CheckpointStore } from '../../src/checkpoint/store.js';
-import { SessionEngine } from '../../src/engine/session-engine.js';
+import { createAggregate } from '../../src/engine/aggregates/index.js';
 import type { MusicEvent } from '../../src/gen/music-events.js';
 import { kafka } from './archive-support.js';
 
@@ -18,16 +18,32 @@ export function sessionKey(line: string): string {
   return JSON.stringify(rest);
 }
 
-/** The reference: every event through one engine in event-time order, keyed by user, then the end of input. */
+/**
+ * The reference, computed without the session engine: each user's events in event-time order, cut where an event comes
+ * more than the gap after the one before it (windows [ts, ts + gap) that touch merge, as Flink's), each session folded
+ * through the aggregate's plain object form (createAccumulator, add, getResult), every session fired on time at the end
+ * of input. Nothing of the engine (merging, timers, its table, an aggregate's row) is shared with what it checks.
+ */
 export function offlineSessions(events: readonly MusicEvent[], gapMs: number, aggregate: string): string[] {
+  const agg = createAggregate(aggregate);
+  const byUser = new Map<string, MusicEvent[]>();
+  // A stable sort: events of one time keep their order, as they reach the job in event-time order.
+  for (const e of [...events].sort((a, b) => a.ts - b.ts)) {
+    const list = byUser.get(e.userId);
+    if (list === undefined) byUser.set(e.userId, [e]);
+    else list.push(e);
+  }
   const lines: string[] = [];
-  const engine = new SessionEngine({ gapMs, aggregate }, {
-    result: (r) => lines.push(JSON.stringify({ key: r.key, start: r.start, end: r.end, firing: r.firing, result: r.result })),
-    retraction: () => assert.fail('no retractions configured'),
-    late: () => assert.fail('nothing is late in event-time order'),
-  });
-  for (const e of [...events].sort((a, b) => a.ts - b.ts)) engine.processEvent(0, e.userId, e.ts, e as unknown as Record<string, unknown>);
-  engine.finish();
+  for (const [key, list] of byUser) {
+    for (let i = 0; i < list.length;) {
+      let j = i + 1;
+      while (j < list.length && list[j]!.ts - list[j - 1]!.ts <= gapMs) j++;
+      let acc = agg.createAccumulator();
+      for (let k = i; k < j; k++) acc = agg.add(acc, list[k]!.ts, list[k] as unknown as Record<string, unknown>);
+      lines.push(JSON.stringify({ key, start: list[i]!.ts, end: list[j - 1]!.ts + gapMs, firing: 'on-time', result: agg.getResult(acc) }));
+      i = j;
+    }
+  }
   return lines.sort();
 }
 
