@@ -153,8 +153,12 @@ test('(b) two processes in one --group, state and output on HDFS: the same sessi
 /**
  * Starts two processes of one group (state and output on HDFS) and sends `signal` to the first and its workers once
  * the group has settled (it owns two partitions) and one of its partitions has checkpointed in the archive phase.
+ * With `midWrite`, it waits from there for a checkpoint of that partition to be in flight (its temp file written, not
+ * yet renamed into place) and signals then: a process paused there resumes by publishing a checkpoint that the other
+ * process has since written, so the fence is always what it meets first, whether its heartbeat or its write runs
+ * first on waking.
  */
-async function twoMembersOneSignalled(name: string, signal: NodeJS.Signals) {
+async function twoMembersOneSignalled(name: string, signal: NodeJS.Signals, midWrite = false) {
   const root = `/oxbow-it/${topic}-${name}`;
   const out = webhdfsArchive(`${root}/out`);
   const cp = webhdfsArchive(`${root}/cp`);
@@ -168,15 +172,20 @@ async function twoMembersOneSignalled(name: string, signal: NodeJS.Signals) {
   const second = startCli(args);
   const { fs, root: cpRoot } = openArchiveFs(cp);
   let signalled = false;
+  let archived = false;
   while (first.child.exitCode === null && !signalled) {
     if (owned.length === 2) {
-      const latest = await new CheckpointStore(fs, `${cpRoot}/partition-${owned[0]}`, 3, true).latest().catch(() => null);
-      if (latest && latest.checkpoint.id >= 3 && latest.checkpoint.positions.every((x) => x.source === 'archive')) {
+      const dir = `${cpRoot}/partition-${owned[0]}`;
+      if (!archived) {
+        const latest = await new CheckpointStore(fs, dir, 3, true).latest().catch(() => null);
+        archived = latest !== null && latest.checkpoint.id >= 3 && latest.checkpoint.positions.every((x) => x.source === 'archive');
+      }
+      if (archived && (!midWrite || (await fs.list(dir).catch(() => [])).some((e) => e.name.startsWith('.tmp-')))) {
         signalTree(first.child.pid!, signal);
         signalled = true;
       }
     }
-    await new Promise((r) => setTimeout(r, 20));
+    if (!archived || !midWrite) await new Promise((r) => setTimeout(r, 20));
   }
   return { out, first, second, signalled };
 }
@@ -195,8 +204,8 @@ test('(c) two processes in one --group, one SIGKILLed with its workers mid-archi
 
 test('(e) one process of a --group paused with its workers (SIGSTOP) past the session timeout while the other takes its partitions, then resumed: fenced, the same sessions', { timeout: 300_000 }, async () => {
   assert.ok(single.length > 0, 'the setup test ran');
-  const { out, first: paused, second: other, signalled: stopped } = await twoMembersOneSignalled('e', 'SIGSTOP');
-  assert.ok(stopped, 'the process was paused mid-archive');
+  const { out, first: paused, second: other, signalled: stopped } = await twoMembersOneSignalled('e', 'SIGSTOP', true);
+  assert.ok(stopped, 'the process was paused while writing a checkpoint');
   // Past the session timeout, the other process owns every partition and continues the paused one's from their checkpoints.
   const { child } = other;
   await new Promise<void>((resolve) => {
