@@ -208,10 +208,14 @@ export const hdfsService: ServiceDefinition = {
       // A WebHDFS CREATE ends with the DataNode's own client asking the NameNode to complete the file; when the
       // block's receipt has not reached the NameNode yet, that client sleeps 400 ms (Hadoop's default) before asking
       // again, so about every other small write took 420 ms here. Tests write thousands of small files (checkpoints,
-      // outputs, archive files): 20 ms keeps them from waiting on that sleep. It changes no answer, only how soon the
-      // close returns.
+      // outputs, archive files): 20 ms keeps them from waiting on that sleep. The sleep doubles at each of a fixed
+      // number of tries, after which the close fails ("does not have enough number of replicas"): 5 tries from 20 ms
+      // would give up after 0.62 s on a busy machine, so 10 tries (20.5 s in all, Hadoop's defaults 12.4 s) keep it
+      // at least as patient as a default cluster. Only how soon a close returns changes.
       '-D',
       'dfs.client.block.write.locateFollowingBlock.initial.delay.ms=20',
+      '-D',
+      'dfs.client.block.write.locateFollowingBlock.retries=10',
     ];
   },
   probe,
