@@ -169,7 +169,7 @@ export class SessionTable {
     return m;
   }
 
-  hasTimer(at: number, t: number): boolean {
+  private hasTimer(at: number, t: number): boolean {
     const f = this.f;
     return f[at + TIMER0] === t || f[at + TIMER1] === t || ((f[at + FLAGS]! & MORE_TIMERS) !== 0 && this.owner(at).moreTimers!.includes(t));
   }
