@@ -188,6 +188,46 @@ test('every field of every record survives archiving byte for byte, in Parquet (
   }
 });
 
+test('records without headers, which the archiver writes as Parquet row groups of its own (docs/archive.md), survive byte for byte too, values over a page included', { timeout: 240_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'oxbow-lossless-plain-'));
+  const topic = uniqueName('oxbow-it-lossless-plain');
+  const hdfs = webhdfsArchive(`/oxbow-it/${topic}`);
+  try {
+    const k = kafka();
+    await createTopic(k, brokers(), topic, 2, ANY_TIMESTAMP);
+    const producer = k.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    const count = 2100;
+    let sent = 0;
+    for (let i = 0; i < count; i += 300) {
+      await producer.send({ topic, acks: -1, messages: Array.from({ length: 300 }, (_, j) => ({ ...awkwardMessage(i + j), headers: undefined, partition: (i + j) % 2 })) });
+      sent += 300;
+      // Values of 300 KB among the small ones, one record batch each: a page of values ends at about 1 MiB.
+      for (let b = 0; b < 2; b++, sent++) {
+        const value = Buffer.alloc(300_000 + i + b, `${i}:${b};`);
+        await producer.send({ topic, acks: -1, messages: [{ key: `big-${i}-${b}`, value, partition: b, timestamp: String(BASE_MS + i) }] });
+      }
+    }
+    await producer.disconnect();
+    const log = await rawLog(topic);
+    assert.equal([...log.values()].reduce((n, r) => n + r.length, 0), sent, 'Kafka holds every record produced');
+    assert.ok([...log.values()].flat().every((r) => r.headers.length === 0), 'no record has a header');
+    const missing = [...log.values()].flat().filter((r) => expectedEventTime(r.value) === null).length;
+
+    for (const archive of [`file://${dir}/parquet`, hdfs]) {
+      const run = await runCli(['archive', '--brokers', brokers(), '--topic', topic, '--archive', archive, '--format', 'parquet',
+        '--event-time', 'ts', '--until-caught-up', '--rotate-records', '700', '--group', uniqueName(`${topic}-g`)]);
+      assert.equal(run.code, 0, `parquet to ${archive}:\n${run.stderr}`);
+      const summary = JSON.parse(run.stdout.trim().split('\n').pop()!) as { records: number; eventTimeMissing: number };
+      assert.deepEqual([summary.records, summary.eventTimeMissing], [sent, missing], `parquet to ${archive}: the summary`);
+      for (const [partition, records] of log) assertSameRecords(`parquet in ${archive}, partition ${partition}`, await archived(archive, topic, partition), records);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    await removeArchive(hdfs);
+  }
+});
+
 test('a Kafka timestamp beyond 2^53 ms (produced in nanoseconds) stops the archiver with exit 2 naming the record; nothing from it on is archived', { timeout: 120_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'oxbow-lossless-'));
   try {
