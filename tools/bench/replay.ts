@@ -1,6 +1,7 @@
 // Replay throughput: `oxbow sessions` over hourly Parquet files on the local fs and on HDFS against only reading and decoding the same files, and prefetch 1 vs N.
 // Also a child script: `node dist/tools/bench/replay.js --floor URI TOPIC` reads and decodes every file of the archive and prints its rate.
 
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openArchiveFs } from '../../connectors/open-archive-fs.js';
@@ -10,6 +11,7 @@ import { formatRegistry } from '../../src/archive/partition-index.js';
 import { listPartitionFiles, listTopicPartitions, readArchiveFileForReplay } from '../../src/archive/reader.js';
 import type { BenchContext, BenchRow, Benchmark } from './bench-types.js';
 import { type BenchArchiveSpec, writeBenchArchive } from './bench-archive.js';
+import { BEFORE_COMMIT, beforeBuild, writeArchiveBefore } from './bench-before.js';
 import { alternate, median, oxbowBin, round, runNode, summaryNumber } from './bench-measure.js';
 
 const TOPIC = 'listens';
@@ -38,8 +40,8 @@ async function floor(uri: string, topic: string): Promise<{ events: number; seco
   return { events, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
 }
 
-async function replayRate(uri: string, prefetch: number): Promise<{ rate: number; events: number; rssMb: number | undefined }> {
-  const run = await runNode([oxbowBin, 'sessions', '--archive', uri, '--aggregate', 'listening', '--gap', '30m', '--prefetch', String(prefetch), '--output', '-'], { ignoreStdout: true });
+async function replayRate(uri: string, prefetch: number, bin = oxbowBin): Promise<{ rate: number; events: number; rssMb: number | undefined }> {
+  const run = await runNode([bin, 'sessions', '--archive', uri, '--aggregate', 'listening', '--gap', '30m', '--prefetch', String(prefetch), '--output', '-'], { ignoreStdout: true });
   const events = summaryNumber(run.stderr, 'events');
   const seconds = summaryNumber(run.stderr, 'elapsed');
   return { rate: events / seconds, events, rssMb: run.peakRssMb };
@@ -53,8 +55,9 @@ async function floorRate(uri: string): Promise<number> {
 
 /**
  * The replay before the work on one worker's speed began (issue 13), recorded by a full run of this benchmark on the
- * same archive and machine: commit f8db018, 2026-11-24 (tools/bench/RESULTS.md of that commit). Measuring it again
- * would mean building that commit; the figure is what "twice as fast as before" is held against.
+ * same archive and machine: commit f8db018, 2026-11-24 (tools/bench/RESULTS.md of that commit). A full run on the
+ * local fs also builds that commit and runs it side by side (`sideBySide`); HDFS, and a run that cannot build it, hold
+ * this build against the recorded figure.
  */
 const BEFORE: Record<string, { value: number; floor: number; commit: string }> = {
   'replay.local': { value: 278_727, floor: 305_391, commit: 'f8db018 (2026-11-24)' },
@@ -108,6 +111,36 @@ async function measure(label: string, idPrefix: string, uri: string, runs: numbe
   ];
 }
 
+/**
+ * This build against the build before (bench-before.ts), run alternately on the archive the build before writes (the
+ * same files; this build reads every archive version): `recorded`, the row held against the recorded figure, is
+ * returned with the reason when the build before cannot be made.
+ */
+async function sideBySide(workDir: string, spec: BenchArchiveSpec, runs: number, prefetch: number, recorded: BenchRow): Promise<BenchRow> {
+  const build = await beforeBuild(workDir);
+  if ('skipped' in build) return { ...recorded, notes: `${recorded.notes ?? ''}; not measured side by side: ${build.skipped}` };
+  const root = path.join(workDir, `replay-archive-${BEFORE_COMMIT}`);
+  await rm(root, { recursive: true, force: true });
+  const uri = `file://${root}`;
+  await writeArchiveBefore(build, uri, spec);
+  const { a: before, b: now } = await alternate(() => replayRate(uri, prefetch, build.bin), () => replayRate(uri, prefetch), runs);
+  if (before[0]!.events !== now[0]!.events) throw new Error(`bench: the build before replayed ${before[0]!.events} events, this build ${now[0]!.events}`);
+  const was = median(before.map((r) => r.rate));
+  const is = median(now.map((r) => r.rate));
+  return {
+    id: recorded.id,
+    title: `replay on the local fs: this build vs before (${BEFORE_COMMIT}, built from this repository), run alternately on the files it writes`,
+    value: round(is),
+    unit: 'events/s',
+    baseline: { title: `before: ${BEFORE_COMMIT}, measured in this run`, value: round(was), unit: 'events/s' },
+    ratio: round(is / was, 2),
+    goal: '>= 2x before',
+    met: is / was >= 2,
+    runs,
+    notes: `${now[0]!.events} events; against the figure recorded on 2026-11-24: ${recorded.ratio}x (${recorded.notes ?? ''})`,
+  };
+}
+
 export const benchmark: Benchmark = {
   name: 'replay',
   async run(ctx: BenchContext): Promise<BenchRow[]> {
@@ -120,6 +153,8 @@ export const benchmark: Benchmark = {
     const local = openArchiveFs(`file://${localRoot}`);
     await writeBenchArchive(local.fs, local.root, spec);
     rows.push(...(await measure('the local fs', 'replay.local', `file://${localRoot}`, runs, 4, ctx.quick)));
+    const recorded = rows.findIndex((r) => r.id === 'replay.local.vs-before');
+    if (recorded >= 0) rows[recorded] = await sideBySide(ctx.workDir, spec, runs, 4, rows[recorded]!);
     if (!ctx.webhdfsUrl) {
       rows.push({ id: 'replay.hdfs.events-per-second', title: 'replay from HDFS', value: Number.NaN, unit: 'events/s', notes: 'skipped: no OXBOW_WEBHDFS_URL' });
       return rows;
