@@ -4,12 +4,13 @@
 // hyparquet-writer encodes any schema: every value goes through its Dremel walk, a range check of INT64 values against
 // BigInt bounds, generic statistics and a page writer that appends each byte array through a growing buffer. For the
 // archiver that was about 1 µs of its thread per record, more than Snappy. The archive's schema is fixed
-// (parquet-format.ts), so the offset, timestamp, event-time and value columns are encoded here straight from the
-// records: numbers delta-packed without BigInts, a value page copied into one reused array. The key and the header
-// columns, small and rarely large, go through hyparquet-writer's own column writer (its dictionary choice included),
-// given their levels directly. A row group this writer does not take (a header on any record, an offset past 2^53) is
-// written by the generic `write`. Either way the file is byte for byte what the generic `write` makes, which the unit
-// test holds over many row groups (test/unit/archive/parquet-row-group.test.ts).
+// (parquet-format.ts), so its columns are encoded here straight from the records: offsets and times delta-packed as
+// numbers, keys and values copied into one reused page array. What hyparquet-writer decides is left to its own
+// functions, so that the bytes cannot drift from its: whether the keys take a dictionary (`useDictionary`), the
+// dictionary page, page headers, the run-length encoding of levels, and the header columns (empty lists here, written
+// by its column writer given their levels). A row group this writer does not take (see `takes`) is written by the
+// generic `write`. Either way the file is byte for byte what the generic `write` makes, which the unit test
+// test/unit/connectors/parquet/row-group-writer.test.ts holds over row groups of every shape.
 
 import type { ColumnChunk, SchemaElement } from 'hyparquet';
 import type { ParquetWriter, Writer } from 'hyparquet-writer';
@@ -192,52 +193,18 @@ export class ArchiveRowGroupWriter {
       if (v < min) min = v;
       if (v > max) max = v;
     }
-    const levels = this.levels;
-    levels.offset = 0;
-    let defLength = 0;
-    if (optional) defLength = writeRleBitPackedHybrid(levels as unknown as Writer, present ?? new Uint8Array(rows).fill(1), 1);
     const page = new ScratchWriter();
     this.deltaPack(page, values);
-    const pageBytes = page.bytes();
-    const compressed = this.compress(pageBytes);
-    const headerStart = writer.offset;
-    writePageHeader(writer, {
-      type: 'DATA_PAGE_V2',
-      uncompressed_page_size: levels.offset + pageBytes.length,
-      compressed_page_size: levels.offset + compressed.length,
-      data_page_header_v2: {
-        num_values: rows,
-        num_nulls: rows - values.length,
-        num_rows: rows,
-        encoding: 'DELTA_BINARY_PACKED',
-        definition_levels_byte_length: defLength,
-        repetition_levels_byte_length: 0,
-        is_compressed: true,
-      },
-    } as Parameters<typeof writePageHeader>[1]);
-    const headerSize = writer.offset - headerStart;
-    writer.appendBytes(levels.bytes());
-    writer.appendBytes(compressed);
+    const levels = optional ? (present ?? new Uint8Array(rows).fill(1)) : null;
+    const uncompressed = this.dataPage(levels, 0, rows, rows - values.length, 'DELTA_BINARY_PACKED', page.bytes());
     const empty = values.length === 0;
-    const chunk: ColumnChunk = {
-      meta_data: {
-        type: 'INT64',
-        encodings: ['DELTA_BINARY_PACKED'],
-        path_in_schema: [column.columnName],
-        codec: column.codec,
-        num_values: BigInt(rows),
-        total_compressed_size: BigInt(writer.offset - start),
-        total_uncompressed_size: BigInt(headerSize + levels.offset + pageBytes.length),
-        data_page_offset: BigInt(start),
-        dictionary_page_offset: undefined,
-        statistics: column.stats
-          ? { min_value: empty ? undefined : BigInt(min), max_value: empty ? undefined : BigInt(max), null_count: BigInt(rows - values.length), nan_count: undefined } as never
-          : undefined,
-        encoding_stats: column.stats ? [{ page_type: 'DATA_PAGE_V2', encoding: 'DELTA_BINARY_PACKED', count: 1 }] : undefined,
-        geospatial_statistics: undefined,
-      } as never,
-      file_offset: BigInt(start),
-    };
+    const chunk = this.chunk(column, start, {
+      type: 'INT64', encodings: ['DELTA_BINARY_PACKED'], rows, uncompressed, dataAt: start,
+      statistics: column.stats
+        ? { min_value: empty ? undefined : BigInt(min), max_value: empty ? undefined : BigInt(max), null_count: BigInt(rows - values.length), nan_count: undefined }
+        : undefined,
+      encodingStats: column.stats ? [{ page_type: 'DATA_PAGE_V2', encoding: 'DELTA_BINARY_PACKED', count: 1 }] : undefined,
+    });
     return { chunk, columnIndex: undefined, offsetIndex: undefined, bloomFilter: undefined };
   }
 
@@ -328,11 +295,11 @@ export class ArchiveRowGroupWriter {
     const start = writer.offset;
     const { dictionary, indexes } = plainOnly ? {} : useDictionary(values as Uint8Array[], 'BYTE_ARRAY', undefined, undefined, undefined, false);
     let uncompressed = 0;
-    let dictionaryAt: bigint | undefined;
+    let dictionaryAt: number | undefined;
     let dataAt = start;
     const locations: { offset: bigint; compressed_page_size: number; first_row_index: bigint }[] = [];
     if (dictionary && indexes) {
-      dictionaryAt = BigInt(start);
+      dictionaryAt = start;
       uncompressed += writeDictionaryPage(writer, column, dictionary);
       dataAt = writer.offset;
       // The indexes of the rows with a key, bit-packed at the width of the largest; one page (takes() bounds a row group).
@@ -385,35 +352,46 @@ export class ArchiveRowGroupWriter {
         from = end;
       }
     }
-    const chunk: ColumnChunk = {
+    const chunk = this.chunk(column, start, {
+      type: 'BYTE_ARRAY', encodings: dictionaryAt === undefined ? ['PLAIN'] : ['PLAIN', 'RLE_DICTIONARY'], rows: n, uncompressed, dataAt, dictionaryAt,
+    });
+    return { chunk, columnIndex: undefined, offsetIndex: locations.length > 1 ? { page_locations: locations } as never : undefined, bloomFilter: undefined };
+  }
+
+  /** A column chunk's footer entry, in the shape and with the fields hyparquet-writer's column writer gives it. */
+  private chunk(column: ColumnEncoder, start: number, c: {
+    type: 'INT64' | 'BYTE_ARRAY'; encodings: string[]; rows: number; uncompressed: number; dataAt: number; dictionaryAt?: number;
+    statistics?: object; encodingStats?: object[];
+  }): ColumnChunk {
+    return {
       meta_data: {
-        type: 'BYTE_ARRAY',
-        encodings: dictionaryAt === undefined ? ['PLAIN'] : ['PLAIN', 'RLE_DICTIONARY'],
+        type: c.type,
+        encodings: c.encodings,
         path_in_schema: [column.columnName],
         codec: column.codec,
-        num_values: BigInt(n),
-        total_compressed_size: BigInt(writer.offset - start),
-        total_uncompressed_size: BigInt(uncompressed),
-        data_page_offset: BigInt(dataAt),
-        dictionary_page_offset: dictionaryAt,
-        statistics: undefined,
-        encoding_stats: undefined,
+        num_values: BigInt(c.rows),
+        total_compressed_size: BigInt(this.parquet.writer.offset - start),
+        total_uncompressed_size: BigInt(c.uncompressed),
+        data_page_offset: BigInt(c.dataAt),
+        dictionary_page_offset: c.dictionaryAt === undefined ? undefined : BigInt(c.dictionaryAt),
+        statistics: c.statistics,
+        encoding_stats: c.encodingStats,
         geospatial_statistics: undefined,
       } as never,
       file_offset: BigInt(start),
     };
-    return { chunk, columnIndex: undefined, offsetIndex: locations.length > 1 ? { page_locations: locations } as never : undefined, bloomFilter: undefined };
   }
 
   /**
-   * One DATA_PAGE_V2 of an optional flat column: rows `from` to `end`, `present` their definition levels, `data` the
-   * encoded values. Returns its uncompressed size with its header, as hyparquet-writer counts it.
+   * One DATA_PAGE_V2 of a flat column: rows `from` to `end`, `present` their definition levels (null for a required
+   * column, which has none), `data` the encoded values. Returns its uncompressed size with its header, as
+   * hyparquet-writer counts it.
    */
-  private dataPage(present: Uint8Array, from: number, end: number, nulls: number, encoding: 'PLAIN' | 'RLE_DICTIONARY', data: Uint8Array): number {
+  private dataPage(present: Uint8Array | null, from: number, end: number, nulls: number, encoding: 'PLAIN' | 'RLE_DICTIONARY' | 'DELTA_BINARY_PACKED', data: Uint8Array): number {
     const writer = this.parquet.writer;
     const levels = this.levels;
     levels.offset = 0;
-    const defLength = writeRleBitPackedHybrid(levels as unknown as Writer, present.subarray(from, end), 1);
+    const defLength = present === null ? 0 : writeRleBitPackedHybrid(levels as unknown as Writer, present.subarray(from, end), 1);
     const compressed = this.compress(data);
     const pageOffset = writer.offset;
     writePageHeader(writer, {

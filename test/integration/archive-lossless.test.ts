@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Consumer, Producer } from '@platformatic/kafka';
-import type { IHeaders, Message } from 'kafkajs';
+import type { IHeaders, Message, Producer as KafkajsProducer } from 'kafkajs';
 import { createTopic } from '../../connectors/kafka/bulk-producer.js';
 import { openArchiveFs } from '../../connectors/open-archive-fs.js';
 import { loadPartitionIndex } from '../../src/archive/partition-index.js';
@@ -150,15 +150,29 @@ function assertSameRecords(what: string, got: ArchivedRecord[], log: LoggedRecor
   }
 }
 
-test('every field of every record survives archiving byte for byte, in Parquet (local fs and HDFS) and JSONL.gz; absurd event times are archived as none and counted', { timeout: 240_000 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'oxbow-lossless-'));
-  const topic = uniqueName('oxbow-it-lossless');
+/**
+ * Runs `body` with a new 2-partition topic taking any timestamp, a connected kafkajs producer, a scratch folder and an
+ * HDFS archive path; disconnects the producer (if `body` has not) and removes the folder and the HDFS archive after.
+ */
+async function withTopic(prefix: string, body: (t: { dir: string; topic: string; hdfs: string; producer: KafkajsProducer }) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
+  const topic = uniqueName(`oxbow-it-${prefix}`);
   const hdfs = webhdfsArchive(`/oxbow-it/${topic}`);
+  const k = kafka();
+  const producer = k.producer({ allowAutoTopicCreation: false });
   try {
-    const k = kafka();
     await createTopic(k, brokers(), topic, 2, ANY_TIMESTAMP);
-    const producer = k.producer({ allowAutoTopicCreation: false });
     await producer.connect();
+    await body({ dir, topic, hdfs, producer });
+  } finally {
+    await producer.disconnect().catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+    await removeArchive(hdfs);
+  }
+}
+
+test('every field of every record survives archiving byte for byte, in Parquet (local fs and HDFS) and JSONL.gz; absurd event times are archived as none and counted', { timeout: 240_000 }, async () => {
+  await withTopic('lossless', async ({ dir, topic, hdfs, producer }) => {
     const count = 2100;
     for (let i = 0; i < count; i += 300) {
       await producer.send({ topic, acks: -1, messages: Array.from({ length: 300 }, (_, j) => ({ ...awkwardMessage(i + j), partition: (i + j) % 2 })) });
@@ -182,21 +196,11 @@ test('every field of every record survives archiving byte for byte, in Parquet (
       assert.deepEqual([summary.records, summary.eventTimeMissing], [count + ordered, missing], `${format} to ${archive}: the summary`);
       for (const [partition, records] of log) assertSameRecords(`${format} in ${archive}, partition ${partition}`, await archived(archive, topic, partition), records);
     }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-    await removeArchive(hdfs);
-  }
+  });
 });
 
 test('records without headers, which the archiver writes as Parquet row groups of its own (docs/archive.md), survive byte for byte too, values over a page included', { timeout: 240_000 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'oxbow-lossless-plain-'));
-  const topic = uniqueName('oxbow-it-lossless-plain');
-  const hdfs = webhdfsArchive(`/oxbow-it/${topic}`);
-  try {
-    const k = kafka();
-    await createTopic(k, brokers(), topic, 2, ANY_TIMESTAMP);
-    const producer = k.producer({ allowAutoTopicCreation: false });
-    await producer.connect();
+  await withTopic('lossless-plain', async ({ dir, topic, hdfs, producer }) => {
     const count = 2100;
     let sent = 0;
     for (let i = 0; i < count; i += 300) {
@@ -222,10 +226,7 @@ test('records without headers, which the archiver writes as Parquet row groups o
       assert.deepEqual([summary.records, summary.eventTimeMissing], [sent, missing], `parquet to ${archive}: the summary`);
       for (const [partition, records] of log) assertSameRecords(`parquet in ${archive}, partition ${partition}`, await archived(archive, topic, partition), records);
     }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-    await removeArchive(hdfs);
-  }
+  });
 });
 
 test('a Kafka timestamp beyond 2^53 ms (produced in nanoseconds) stops the archiver with exit 2 naming the record; nothing from it on is archived', { timeout: 120_000 }, async () => {
