@@ -26,6 +26,8 @@ type Compressor = (input: Uint8Array) => Uint8Array;
 
 /** hyparquet-writer's defaults, which the generic `write` uses: a data page ends once it holds this many value bytes. */
 const PAGE_SIZE = 1 << 20;
+/** The most the kept page array grows to: a page under PAGE_SIZE and its values' lengths. */
+const PAGE_LIMIT = 2 << 20;
 /**
  * The most rows this writer takes in a row group (the archive writes 10,000): an INT64 column or a key column's
  * dictionary indexes then fit one page (8 or 4 bytes a row, under PAGE_SIZE), as they do in the generic `write`.
@@ -72,7 +74,7 @@ function leafEncoder(schema: SchemaElement[], path: number[], codec: ColumnEncod
 export class ArchiveRowGroupWriter {
   private readonly leaves: Leaves;
   private readonly compress: Compressor;
-  /** A value page is assembled here before it is compressed; grown when a page needs more, never shrunk. */
+  /** A key or value page is assembled here before it is compressed; grown up to PAGE_LIMIT, never shrunk. */
   private page = new Uint8Array(1 << 16);
   private pageView = new DataView(this.page.buffer);
   private readonly deltas = new Float64Array(DELTA_BLOCK);
@@ -332,12 +334,13 @@ export class ArchiveRowGroupWriter {
           if (v === null) nulls++;
           else pageBytes += 4 + size;
         }
-        if (pageBytes > this.page.length) {
-          this.page = new Uint8Array(Math.max(pageBytes, this.page.length * 2));
+        // A page is under PAGE_SIZE, or one larger value: that one gets an array of its own, not kept.
+        if (pageBytes > this.page.length && pageBytes <= PAGE_LIMIT) {
+          this.page = new Uint8Array(Math.min(PAGE_LIMIT, Math.max(pageBytes, this.page.length * 2)));
           this.pageView = new DataView(this.page.buffer);
         }
-        const page = this.page;
-        const view = this.pageView;
+        const page = pageBytes <= this.page.length ? this.page : new Uint8Array(pageBytes);
+        const view = page === this.page ? this.pageView : new DataView(page.buffer);
         let at = 0;
         for (let i = from; i < end; i++) {
           const v = values[i]!;

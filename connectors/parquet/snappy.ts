@@ -27,6 +27,8 @@ export function snappyCompress(input: Uint8Array): Uint8Array {
 const maxCompressedLength = (n: number): number => 32 + n + Math.floor(n / 6);
 
 let scratch = new Uint8Array(0);
+/** The most the kept array grows to: a page of one larger value (a record of many MiB) gets an array of its own. */
+const SCRATCH_LIMIT = 2 << 20;
 
 /**
  * `snappyCompress` into one array kept for the next call: the bytes it returns are overwritten by that call, so the
@@ -35,7 +37,8 @@ let scratch = new Uint8Array(0);
  */
 export function snappyCompressReused(input: Uint8Array): Uint8Array {
   const size = maxCompressedLength(input.length);
-  if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2));
+  if (size > SCRATCH_LIMIT) return snappyCompress(input);
+  if (scratch.length < size) scratch = new Uint8Array(Math.min(SCRATCH_LIMIT, Math.max(size, scratch.length * 2)));
   return scratch.subarray(0, compressInto(input, scratch));
 }
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { snappyUncompress } from 'hyparquet';
 import { snappyCompress as theirs } from 'hyparquet-writer/src/snappy.js';
-import { snappyCompress } from '../../../../connectors/parquet/snappy.js';
+import { snappyCompress, snappyCompressReused } from '../../../../connectors/parquet/snappy.js';
 import { mulberry32 } from '../../../../src/gen/prng.js';
 
 function check(input: Uint8Array, what: string): void {
@@ -46,5 +46,15 @@ test('random inputs of every shape match hyparquet-writer byte for byte', () => 
     const input = new Uint8Array(n);
     for (let i = 0; i < n; i++) input[i] = i > 8 && rnd() < repeat ? input[i - 1 - Math.floor(rnd() * 8)]! : Math.floor(rnd() * alphabet);
     check(input, `input ${k} (${n} bytes, ${alphabet} symbols)`);
+  }
+});
+
+test('the reused output array gives the same bytes, for pages growing, shrinking and past its 2 MiB limit', () => {
+  const rnd = mulberry32(4);
+  for (const n of [10, 70_000, 1_500_000, 30, 3_000_000, 1_000_000, 0, 2_000_000]) {
+    const input = new Uint8Array(n);
+    for (let i = 0; i < n; i++) input[i] = i > 8 && rnd() < 0.7 ? input[i - 1 - Math.floor(rnd() * 8)]! : Math.floor(rnd() * 40);
+    const ours = snappyCompressReused(input);
+    assert.deepEqual(Buffer.from(ours), Buffer.from(theirs(input)), `${n} bytes: not hyparquet-writer's bytes`);
   }
 });
