@@ -78,8 +78,9 @@ export class ArchiveRowGroupWriter {
   private page = new Uint8Array(1 << 16);
   private pageView = new DataView(this.page.buffer);
   private readonly deltas = new Float64Array(DELTA_BLOCK);
-  /** Definition levels of a page, encoded; reused. */
+  /** Definition levels of a page, and an INT64 column's delta-packed values, encoded; reused. */
   private readonly levels = new ScratchWriter();
+  private readonly deltaPage = new ScratchWriter();
   /** The offsets of the rows `takes` accepted, as numbers. */
   private offsets = new Float64Array(0);
   private taken: readonly ArchivedRecord[] | null = null;
@@ -195,7 +196,8 @@ export class ArchiveRowGroupWriter {
       if (v < min) min = v;
       if (v > max) max = v;
     }
-    const page = new ScratchWriter();
+    const page = this.deltaPage;
+    page.offset = 0;
     this.deltaPack(page, values);
     const levels = optional ? (present ?? new Uint8Array(rows).fill(1)) : null;
     const uncompressed = this.dataPage(levels, 0, rows, rows - values.length, 'DELTA_BINARY_PACKED', page.bytes());
@@ -224,14 +226,14 @@ export class ArchiveRowGroupWriter {
       }
     }
     const count = values.length;
-    out.varInt(DELTA_BLOCK);
-    out.varInt(MINIBLOCKS);
-    out.varInt(count);
+    out.appendVarInt(DELTA_BLOCK);
+    out.appendVarInt(MINIBLOCKS);
+    out.appendVarInt(count);
     if (count === 0) {
-      out.varInt(0);
+      out.appendVarInt(0);
       return;
     }
-    out.zigzag(values[0]!);
+    out.appendZigZag(values[0]!);
     const deltas = this.deltas;
     const widths = this.widths;
     for (let index = 1; index < count;) {
@@ -243,14 +245,14 @@ export class ArchiveRowGroupWriter {
         deltas[i] = d;
         if (d < minDelta) minDelta = d;
       }
-      out.zigzag(minDelta);
+      out.appendZigZag(minDelta);
       for (let mb = 0; mb < MINIBLOCKS; mb++) {
         let maxAdjusted = 0;
         const end = Math.min((mb + 1) * MINIBLOCK, size);
         for (let i = mb * MINIBLOCK; i < end; i++) if (deltas[i]! - minDelta > maxAdjusted) maxAdjusted = deltas[i]! - minDelta;
         widths[mb] = 32 - Math.clz32(maxAdjusted); // maxAdjusted < 2^32
       }
-      out.append(widths);
+      out.appendBytes(widths);
       for (let mb = 0; mb < MINIBLOCKS; mb++) {
         const width = widths[mb]!;
         if (width === 0) continue;
@@ -264,7 +266,7 @@ export class ArchiveRowGroupWriter {
             buffer |= (mbStart + i < mbEnd ? deltas[mbStart + i]! - minDelta : 0) << used;
             used += width;
             while (used >= 8) {
-              out.byte(buffer & 0xff);
+              out.appendUint8(buffer);
               buffer >>>= 8;
               used -= 8;
             }
@@ -275,7 +277,7 @@ export class ArchiveRowGroupWriter {
             buffer += (mbStart + i < mbEnd ? deltas[mbStart + i]! - minDelta : 0) * 2 ** used;
             used += width;
             while (used >= 8) {
-              out.byte(buffer % 0x100);
+              out.appendUint8(buffer % 0x100);
               buffer = Math.floor(buffer / 0x100);
               used -= 8;
             }
@@ -420,7 +422,8 @@ export class ArchiveRowGroupWriter {
 
 /**
  * A small growing byte buffer with the part of hyparquet-writer's `Writer` its level and delta encoders call
- * (`appendUint8`, `appendVarInt`, `appendZigZag`, `appendBytes`, `ensure`, `offset`), for levels and delta pages.
+ * (`appendUint8`, `appendVarInt`, `appendZigZag`, `appendVarBigInt`, `appendBytes`, `ensure`, `offset`), for levels
+ * and delta pages.
  */
 class ScratchWriter {
   buffer = new ArrayBuffer(256);
@@ -437,62 +440,38 @@ class ScratchWriter {
     this.view = new DataView(this.buffer);
   }
 
-  byte(b: number): void {
-    if (this.offset === this.array.length) this.ensure(1);
-    this.array[this.offset++] = b;
-  }
-
   appendUint8(b: number): void {
-    this.byte(b & 0xff);
+    if (this.offset === this.array.length) this.ensure(1);
+    this.array[this.offset++] = b & 0xff;
   }
 
-  append(bytes: Uint8Array): void {
+  appendBytes(bytes: Uint8Array): void {
     this.ensure(bytes.length);
     this.array.set(bytes, this.offset);
     this.offset += bytes.length;
   }
 
-  appendBytes(bytes: Uint8Array): void {
-    this.append(bytes);
-  }
-
-  /** An unsigned varint of a non-negative safe integer. */
-  varInt(v: number): void {
+  /** An unsigned varint of a non-negative safe integer (hyparquet-writer's takes 32-bit ones). */
+  appendVarInt(v: number): void {
     while (v >= 0x80) {
-      this.byte((v % 0x80) | 0x80);
+      this.appendUint8((v % 0x80) | 0x80);
       v = Math.floor(v / 0x80);
     }
-    this.byte(v);
+    this.appendUint8(v);
   }
 
-  appendVarInt(v: number): void {
-    this.varInt(v >>> 0);
-  }
-
-  /** The zigzag varint of a safe integer, as hyparquet-writer writes an INT64's (`appendZigZag` of a BigInt). */
-  zigzag(v: number): void {
-    this.varInt(v >= 0 ? v * 2 : -v * 2 - 1);
-  }
-
+  /** The zigzag varint of a safe integer or a BigInt: what hyparquet-writer writes for an INT64. */
   appendZigZag(v: number | bigint): void {
-    if (typeof v === 'bigint') {
-      let z = v >= 0n ? v * 2n : -v * 2n - 1n;
-      while (z >= 0x80n) {
-        this.byte(Number(z & 0x7fn) | 0x80);
-        z >>= 7n;
-      }
-      this.byte(Number(z));
-    } else {
-      this.varInt(v >= 0 ? v * 2 : -v * 2 - 1);
-    }
+    if (typeof v === 'bigint') this.appendVarBigInt(v >= 0n ? v * 2n : -v * 2n - 1n);
+    else this.appendVarInt(v >= 0 ? v * 2 : -v * 2 - 1);
   }
 
   appendVarBigInt(v: bigint): void {
     while (v >= 0x80n) {
-      this.byte(Number(v & 0x7fn) | 0x80);
+      this.appendUint8(Number(v & 0x7fn) | 0x80);
       v >>= 7n;
     }
-    this.byte(Number(v));
+    this.appendUint8(Number(v));
   }
 
   bytes(): Uint8Array {

@@ -55,13 +55,13 @@ async function floorRate(uri: string): Promise<number> {
 
 /**
  * The replay before the work on one worker's speed began (issue 13), recorded by a full run of this benchmark on the
- * same archive and machine: commit f8db018, 2026-11-24 (tools/bench/RESULTS.md of that commit). A full run on the
+ * same archive and machine: commit BEFORE_COMMIT, 2026-11-24 (tools/bench/RESULTS.md of that commit). A full run on the
  * local fs also builds that commit and runs it side by side (`sideBySide`); HDFS, and a run that cannot build it, hold
  * this build against the recorded figure.
  */
 const BEFORE: Record<string, { value: number; floor: number; commit: string }> = {
-  'replay.local': { value: 278_727, floor: 305_391, commit: 'f8db018 (2026-11-24)' },
-  'replay.hdfs': { value: 118_648, floor: 93_801, commit: 'f8db018 (2026-11-24)' },
+  'replay.local': { value: 278_727, floor: 305_391, commit: `${BEFORE_COMMIT} (2026-11-24)` },
+  'replay.hdfs': { value: 118_648, floor: 93_801, commit: `${BEFORE_COMMIT} (2026-11-24)` },
 };
 
 async function measure(label: string, idPrefix: string, uri: string, runs: number, prefetchN: number, quick: boolean): Promise<BenchRow[]> {
