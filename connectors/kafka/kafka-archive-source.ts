@@ -4,7 +4,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { ArchiveSource, PartitionOffsets, FetchedRecord, SourceBatch, SourceHandlers, TopicPartition } from '../../src/archive/archive-source.js';
 import type { ArchivedHeader, ArchivedRecord } from '../../src/archive/record.js';
-import { toBytes } from './record-bytes.js';
+import { decimal, toBytes } from './record-bytes.js';
 import { EXACT_HEADERS, type ExactHeader, installRecordDecoder } from './record-decoder.js';
 import { BadRecordError, OxbowError } from '../../src/errors.js';
 import { getLogger } from '../../src/logger.js';
@@ -173,7 +173,7 @@ export class KafkaArchiveSource implements ArchiveSource {
     // later gave every record a second, out-of-object property store.
     let refused = null as { offset: string; why: string } | null;
     const records: FetchedRecord[] = batch.messages.map((m): ArchivedRecord => {
-      const timestamp = Number(m.timestamp);
+      const timestamp = decimal(m.timestamp);
       // The archive keeps a Kafka timestamp as epoch ms in a number: beyond 2^53 it would be rounded, silently.
       if (!Number.isSafeInteger(timestamp)) refused ??= { offset: m.offset, why: `its Kafka timestamp ${m.timestamp} is beyond ±(2^53 − 1) ms (about 285,000 years; was it produced in micro- or nanoseconds?), which an archive cannot keep exactly` };
       let headers = toHeaders(m);
@@ -181,7 +181,9 @@ export class KafkaArchiveSource implements ArchiveSource {
         refused ??= { offset: m.offset, why: headers };
         headers = NO_HEADERS;
       }
-      return { offset: BigInt(m.offset), timestamp, key: toBytes(m.key), value: toBytes(m.value), headers, eventTime: null };
+      // A BigInt made from a number costs half of one parsed from the string; past 2^53 the string is parsed, exactly.
+      const offset = decimal(m.offset);
+      return { offset: Number.isSafeInteger(offset) ? BigInt(offset) : BigInt(m.offset), timestamp, key: toBytes(m.key), value: toBytes(m.value), headers, eventTime: null };
     });
     if (refused) {
       handlers.onFatal(new BadRecordError(`${batch.topic}/${batch.partition} offset ${refused.offset}: ${refused.why}: archiving stops, and the archive of this partition ends before it`));

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { LiveBatch, SourceRecord } from '../../src/source/types.js';
-import { toBytes } from './record-bytes.js';
+import { decimal, toBytes } from './record-bytes.js';
 import { ConnectionError, TopicGrewError, UnavailableError } from '../../src/errors.js';
 import { getLogger } from '../../src/logger.js';
 import { isRetriableError, retry } from '../../src/retry.js';
@@ -41,7 +41,7 @@ export const collectRecords: BatchCollector<LiveBatch> = (partition, messages, f
   for (const m of messages) {
     const offset = BigInt(m.offset);
     if (offset < from) continue;
-    records.push({ offset, timestamp: Number(m.timestamp), key: toBytes(m.key), value: toBytes(m.value), eventTime: null });
+    records.push({ offset, timestamp: decimal(m.timestamp), key: toBytes(m.key), value: toBytes(m.value), eventTime: null });
   }
   return records.length === 0 ? null : { batch: { partition, records, nextOffset }, last: records[records.length - 1]!.offset };
 };

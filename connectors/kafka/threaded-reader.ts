@@ -9,6 +9,7 @@ import { PackedRecord } from '../../src/source/packed-record.js';
 import type { LiveBatch, LiveReader, SourceRecord } from '../../src/source/types.js';
 import type { KafkaClientOptions } from './client.js';
 import type { BatchCollector } from './partition-reader.js';
+import { decimal } from './record-bytes.js';
 
 /** A batch as it crosses to the job's thread: per record its offset, timestamp, and key and value bytes in one array. */
 export interface PackedBatch {
@@ -27,22 +28,6 @@ export interface PackedBatch {
 /** Bytes of a key or value as kafkajs gives it (a Buffer, or a string when produced as one); -1 for none. */
 function byteLength(b: Buffer | string | null | undefined): number {
   return b === null || b === undefined ? -1 : typeof b === 'string' ? Buffer.byteLength(b) : b.length;
-}
-
-/**
- * The number a decimal string of kafkajs (an offset, a timestamp) holds: digits read in place, which is about half the
- * cost of Number() on the strings kafkajs builds; anything else (a sign, 16 digits or more) is left to Number().
- */
-function decimal(s: string): number {
-  const n = s.length;
-  if (n === 0 || n > 15) return Number(s);
-  let v = 0;
-  for (let i = 0; i < n; i++) {
-    const d = s.charCodeAt(i) - 0x30;
-    if (d < 0 || d > 9) return Number(s);
-    v = v * 10 + d;
-  }
-  return v;
 }
 
 /**
