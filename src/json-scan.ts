@@ -26,12 +26,15 @@ function isDigit(b: number | undefined): boolean {
   return b !== undefined && b >= 0x30 && b <= 0x39;
 }
 
+/** What a byte is inside a string: 0 a plain character, 1 the closing quote, 2 what the scan does not read (an escape, a control character, a byte of non-ASCII text). */
+const IN_STRING = new Uint8Array(256).map((_, b) => (b === QUOTE ? 1 : b === BACKSLASH || b < 0x20 || b >= 0x80 ? 2 : 0));
+
 /** End of a plain string whose opening quote is at i-1: printable ASCII without escapes, else -1 (unsure). */
 function plainStringEnd(v: Uint8Array, i: number, to: number): number {
+  // One table load per byte rather than four comparisons.
   for (; i < to; i++) {
-    const b = v[i]!;
-    if (b === QUOTE) return i;
-    if (b === BACKSLASH || b < 0x20 || b >= 0x80) return -1;
+    const c = IN_STRING[v[i]!]!;
+    if (c !== 0) return c === 1 ? i : -1;
   }
   return -1;
 }
@@ -61,8 +64,10 @@ function plainString(v: Uint8Array, start: number, end: number): string {
 /** End of a JSON number starting at i (strict JSON grammar) and ending by `to`, else -1. */
 function numberEnd(v: Uint8Array, i: number, to: number): number {
   if (i < to && v[i] === MINUS) i++;
-  if (i < to && v[i] === 0x30) i++;
-  else if (i < to && isDigit(v[i])) while (i < to && isDigit(v[i])) i++;
+  if (i === to) return -1;
+  let b = v[i]!;
+  if (b === 0x30) i++;
+  else if (b > 0x30 && b <= 0x39) for (i++; i < to && (b = v[i]!) >= 0x30 && b <= 0x39;) i++;
   else return -1;
   if (i < to && v[i] === DOT) {
     i++;
@@ -95,18 +100,15 @@ function numberValue(v: Uint8Array, start: number, end: number): number {
   return Number(decoder.decode(v.subarray(start, end)));
 }
 
-const LITERALS: readonly [Uint8Array, boolean | null][] = [
-  [new TextEncoder().encode('true'), true], [new TextEncoder().encode('false'), false], [new TextEncoder().encode('null'), null],
-];
+const T = 0x74, F = 0x66, N = 0x6e;
 
-/** End of the literal starting at i and ending by `to`, and its value; null when none starts there. */
-function literalAt(v: Uint8Array, i: number, to: number): [number, boolean | null] | null {
-  for (const [word, value] of LITERALS) {
-    let k = 0;
-    while (k < word.length && i + k < to && v[i + k] === word[k]) k++;
-    if (k === word.length) return [i + k, value];
-  }
-  return null;
+/** End of the literal `true`, `false` or `null` starting at i and ending by `to`, else -1. */
+function literalEnd(v: Uint8Array, i: number, to: number): number {
+  const b = v[i];
+  if (b === T) return i + 4 <= to && v[i + 1] === 0x72 && v[i + 2] === 0x75 && v[i + 3] === 0x65 ? i + 4 : -1;
+  if (b === F) return i + 5 <= to && v[i + 1] === 0x61 && v[i + 2] === 0x6c && v[i + 3] === 0x73 && v[i + 4] === 0x65 ? i + 5 : -1;
+  if (b === N) return i + 4 <= to && v[i + 1] === 0x75 && v[i + 2] === 0x6c && v[i + 3] === 0x6c ? i + 4 : -1;
+  return -1;
 }
 
 /** Field names as the bytes a scan compares keys with (names are compared byte for byte, as JSON.parse's keys are). */
@@ -125,29 +127,38 @@ export function scanFields(names: readonly string[]): Uint8Array[] {
 export function scanFlatObject(
   v: Uint8Array, fields: readonly Uint8Array[], out: ScannedValue[] = new Array<ScannedValue>(fields.length), from = 0, to = v.length,
 ): ScannedValue[] | typeof UNSURE {
-  for (let f = 0; f < fields.length; f++) out[f] = ABSENT;
-  let i = skipWs(v, from, to);
+  const count = fields.length;
+  for (let f = 0; f < count; f++) out[f] = ABSENT;
+  // Whitespace is skipped only where a byte of at most 0x20 stands: a compact object takes no call.
+  let i = from < to && v[from]! <= 0x20 ? skipWs(v, from, to) : from;
   if (i === to || v[i] !== OPEN) return UNSURE;
-  i = skipWs(v, i + 1, to);
+  i++;
+  if (i < to && v[i]! <= 0x20) i = skipWs(v, i, to);
   if (i < to && v[i] === CLOSE) return skipWs(v, i + 1, to) === to ? out : UNSURE;
   for (;;) {
     if (i === to || v[i] !== QUOTE) return UNSURE;
     const keyStart = i + 1;
     const keyEnd = plainStringEnd(v, keyStart, to);
     if (keyEnd < 0) return UNSURE;
+    const keyLength = keyEnd - keyStart;
     let wanted = -1;
-    for (let f = 0; f < fields.length && wanted < 0; f++) {
+    for (let f = 0; f < count; f++) {
       const name = fields[f]!;
-      if (name.length !== keyEnd - keyStart) continue;
+      if (name.length !== keyLength) continue;
       let k = 0;
-      while (k < name.length && v[keyStart + k] === name[k]) k++;
-      if (k === name.length) wanted = f;
+      while (k < keyLength && v[keyStart + k] === name[k]) k++;
+      if (k === keyLength) {
+        wanted = f;
+        break;
+      }
     }
-    i = skipWs(v, keyEnd + 1, to);
+    i = keyEnd + 1;
+    if (i < to && v[i]! <= 0x20) i = skipWs(v, i, to);
     if (i === to || v[i] !== COLON) return UNSURE;
-    i = skipWs(v, i + 1, to);
+    i++;
+    if (i < to && v[i]! <= 0x20) i = skipWs(v, i, to);
     if (i === to) return UNSURE;
-    const b = v[i];
+    const b = v[i]!;
     let end: number;
     let value: ScannedValue;
     if (b === QUOTE) {
@@ -155,23 +166,25 @@ export function scanFlatObject(
       if (end < 0) return UNSURE;
       value = wanted >= 0 ? plainString(v, i + 1, end) : '';
       end++;
-    } else if (b === MINUS || isDigit(b)) {
+    } else if (b === MINUS || (b >= 0x30 && b <= 0x39)) {
       end = numberEnd(v, i, to);
       if (end < 0) return UNSURE;
       value = wanted >= 0 ? numberValue(v, i, end) : 0;
     } else {
-      const literal = literalAt(v, i, to);
-      if (literal === null) return UNSURE;
-      [end, value] = literal;
+      end = literalEnd(v, i, to);
+      if (end < 0) return UNSURE;
+      value = b === T ? true : b === F ? false : null;
     }
     if (wanted >= 0) {
       // JSON.parse keeps the last of a duplicated key; certainty is cheaper than mimicking it.
       if (out[wanted] !== ABSENT) return UNSURE;
       out[wanted] = value;
     }
-    i = skipWs(v, end, to);
+    i = end;
+    if (i < to && v[i]! <= 0x20) i = skipWs(v, i, to);
     if (i < to && v[i] === COMMA) {
-      i = skipWs(v, i + 1, to);
+      i++;
+      if (i < to && v[i]! <= 0x20) i = skipWs(v, i, to);
       continue;
     }
     if (i === to || v[i] !== CLOSE) return UNSURE;

@@ -66,12 +66,15 @@ test('flat objects of strings, numbers and literals are read exactly; anything e
     '{"userId":"é"}', '{"é":1,"ts":3}', 'not json', '[1]', '42', 'null', '"s"', '{"ts":01}', '{"ts":1,}', '{"ts":1', '{"ts":1}x',
     '{"ts":+1}', '{"ts":.5}', '{"ts":1.}', '{"ts":1e}', '{"ts":NaN}', '{ts:1}', "{'ts':1}", '{"x":tru,"ts":4}', '\ufeff{"ts":1}',
     '{"a":"\t","ts":1}', '{"ts":1}{}', '',
+    // Literals cut short or misspelt, inside and at the end of the value.
+    '{"x":fals,"ts":4}', '{"x":falsy}', '{"x":falsE}', '{"x":nul}', '{"x":nulL}', '{"x":nuLl}', '{"x":trUe}', '{"x":tru', '{"x":f}',
+    '{"x":true', '{"x":n', '{"x":-}', '{"x":-a}', '{"x":0x1}',
   ];
   for (const s of unsure) assert.equal(agrees(bytes(s), FIELDS, s), false, `unsure of ${JSON.stringify(s)}`);
 });
 
 test('generated flat and broken objects: the scan never disagrees with JSON.parse', () => {
-  const pieces = ['{', '}', '"ts"', '"userId"', '"type"', '"a"', ':', ',', ' ', '1', '-', '0', '.', 'e', '"x"', '"song"', 'true', 'null', '[', ']', '\\', '"'];
+  const pieces = ['{', '}', '"ts"', '"userId"', '"type"', '"a"', ':', ',', ' ', '1', '-', '0', '.', 'e', '"x"', '"song"', 'true', 'null', '[', ']', '\\', '"', 'false', 'fals', 'nul', 'tru', 'f', 'n'];
   let seed = 777;
   const rand = (n: number) => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
