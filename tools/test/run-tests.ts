@@ -1,7 +1,7 @@
 // `npm test`: runs every compiled test with node:test against real Kafka and HDFS, starting them first (and stopping them after) unless given.
 
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,6 +115,11 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const tapDir = await mkdtemp(join(tmpdir(), 'oxbow-test-'));
+  // Every test's temporary files (its own, and those of the oxbow commands it runs) go under one folder per run,
+  // removed when the run passes: tests that leave theirs behind cannot fill the disk run after run.
+  const runTmp = await mkdtemp(join(tmpdir(), 'oxbow-test-tmp-'));
+  env.TMPDIR = runTmp;
+  let passed = false;
   try {
     if (needsServices) {
       if (given.length === 2) {
@@ -163,6 +168,7 @@ async function main(): Promise<number> {
     }
     if (totals !== undefined) closingLine = formatTotals(totals);
     say(`time per phase: ${timings.join(', ')}`);
+    passed = code === 0 && interrupted === undefined;
     // node --test exits 1 on SIGINT; the conventional code tells scripts the run was interrupted, not failed.
     if (interrupted !== undefined) return interrupted === 'SIGINT' ? 130 : 143;
     return code;
@@ -172,6 +178,8 @@ async function main(): Promise<number> {
       await stopServices(config, startedHere);
     }
     await rm(tapDir, { recursive: true, force: true });
+    if (passed || (await readdir(runTmp).catch(() => [])).length === 0) await rm(runTmp, { recursive: true, force: true });
+    else say(`the tests' temporary files are kept for a look: ${runTmp} (remove it when done)`);
   }
 }
 
