@@ -16,8 +16,10 @@ import { openParallelPorts, type ParallelPorts } from './sessions-ports.js';
 
 const log = getLogger('sessions');
 const tell = (m: WorkerMessage): void => {
-  // A parent that is gone hears nothing; the worker is stopping then anyway.
-  if (process.connected) process.send!(m);
+  // A parent that is gone hears nothing; the worker is stopping then anyway. A parent killed while a message is on its
+  // way fails the send (EPIPE): without a callback that is an 'error' event on the process, which would end the worker
+  // before its savepoints; with one, it is a stop like the channel's 'disconnect'.
+  if (process.connected) process.send!(m, undefined, undefined, (err) => { if (err) stop(); });
 };
 
 /** How often a worker with nothing left to run looks whether every partition of the job has ended. */
@@ -125,5 +127,6 @@ process.once('message', (start: { type: 'start'; data: WorkerData }) => {
       log.debug('worker failed', { error: e.stack ?? e.message });
       tell({ type: 'failed', name: e.name, message: e.message, exitCode: e instanceof OxbowError ? e.exitCode : 1 });
     },
-  ).finally(() => process.disconnect?.());
+  // Disconnecting a channel the parent already closed would throw (ERR_IPC_DISCONNECTED).
+  ).finally(() => { if (process.connected) process.disconnect?.(); });
 });
