@@ -53,7 +53,45 @@ export function isFaultTest(repoRoot: string, file: string): boolean {
   return parts[0] === 'integration' && parts[1] === 'faults';
 }
 
+/**
+ * True for the compiled files under dist/test/unit/services/: they start and stop processes as the services do (the
+ * life-cycle test starts a Kafka and an HDFS of its own), so they do not run beside the fault tests.
+ */
+export function startsServices(repoRoot: string, file: string): boolean {
+  const parts = relative(join(repoRoot, 'dist', 'test'), file).split(sep);
+  return parts[0] === 'unit' && parts[1] === 'services';
+}
+
 /** True for the files that render a page in headless Chromium (the runner installs it first when missing). */
 export function needsBrowser(repoRoot: string, file: string): boolean {
   return isIntegrationTest(repoRoot, file) && file.endsWith(`${sep}inspect-html.test.js`);
+}
+
+/** One `node --test` process of a phase: its files, so many at a time. */
+export interface TestRun {
+  files: string[];
+  concurrency: number;
+}
+
+/** The runs of a phase start together; the next phase starts when they have all ended. */
+export interface TestPhase {
+  name: string;
+  runs: TestRun[];
+}
+
+/**
+ * The order `npm test` runs `files` in. First every file but the fault tests, `concurrency` at a time. Then the fault
+ * tests, one at a time, and beside them, in a second process one at a time, the unit tests that start no service
+ * processes: they need no service, and the fault tests mostly wait out pauses and restarts. Without fault tests the
+ * unit tests run in the first phase. Empty runs and phases are left out.
+ */
+export function planPhases(repoRoot: string, files: readonly string[], concurrency: number): TestPhase[] {
+  const faults = files.filter((f) => isFaultTest(repoRoot, f));
+  const beside = faults.length === 0 ? [] : files.filter((f) => !isIntegrationTest(repoRoot, f) && !startsServices(repoRoot, f));
+  const first = files.filter((f) => !faults.includes(f) && !beside.includes(f));
+  const phases: TestPhase[] = [
+    { name: 'tests', runs: [{ files: first, concurrency }] },
+    { name: beside.length > 0 ? 'fault tests (one file at a time), unit tests beside them' : 'fault tests (one file at a time)', runs: [{ files: faults, concurrency: 1 }, { files: beside, concurrency: 1 }] },
+  ];
+  return phases.map((phase) => ({ ...phase, runs: phase.runs.filter((run) => run.files.length > 0) })).filter((phase) => phase.runs.length > 0);
 }

@@ -10,14 +10,15 @@ import { formatLogRecord, setLogSink } from '../../src/logger.js';
 import { repoRootFromHere, servicesConfig } from '../services/config.js';
 import { servicesStatus, startServices, stopServices } from '../services/services.js';
 import { ensureChromium } from './chromium.js';
-import { findTests, isFaultTest, isIntegrationTest, needsBrowser } from './find-tests.js';
+import { findTests, isIntegrationTest, needsBrowser, planPhases } from './find-tests.js';
 import { addTotals, formatTotals, parseTapTotals, type TestTotals } from './tap-summary.js';
 
 const USAGE = `usage: npm test [-- --unit] [-- <compiled test files>...]
 
   Builds, then runs dist/test/**/*.test.js with node --test. Unless OXBOW_KAFKA_BROKERS and OXBOW_WEBHDFS_URL
   are both set, starts Kafka and HDFS (npm run services) for the run and stops what it started afterwards.
-  Files under dist/test/integration/faults/ (they pause and restart the services) run last, one at a time.
+  Files under dist/test/integration/faults/ (they pause and restart the services) run last, one at a time, with the
+  unit tests beside them (but those under dist/test/unit/services/, which start service processes of their own).
   --unit               only dist/test/unit (no services)
   OXBOW_TEST_CONCURRENCY  test files run at once (default 2)
   OXBOW_TEST_TIMEOUT      seconds one test file (and each test in it) may take before it fails (default 600)
@@ -96,7 +97,7 @@ async function main(): Promise<number> {
   const given = ['OXBOW_KAFKA_BROKERS', 'OXBOW_WEBHDFS_URL'].filter((name) => (process.env[name] ?? '') !== '');
   const needsServices = files.some((file) => isIntegrationTest(repoRoot, file));
   let startedHere: string[] = [];
-  let child: { kill(signal: NodeJS.Signals): boolean } | undefined;
+  const children = new Set<{ kill(signal: NodeJS.Signals): boolean }>();
   const config = await servicesConfig();
   let runningBefore: string[] = [];
 
@@ -105,8 +106,8 @@ async function main(): Promise<number> {
     interrupted = signal;
     say(`${signal}: stopping`);
     // Ctrl-C reaches the test process through the terminal; a plain kill of this process does not.
-    child?.kill(signal);
-    if (child === undefined && startedHere.length === 0) {
+    for (const child of children) child.kill(signal);
+    if (children.size === 0 && startedHere.length === 0) {
       // Interrupted while the services come up: end those this run is starting, so start returns at once.
       void stopServices(config, ['kafka', 'hdfs'].filter((name) => !runningBefore.includes(name)));
     }
@@ -145,25 +146,29 @@ async function main(): Promise<number> {
       env.OXBOW_CHROMIUM = await ensureChromium(say);
       say(`OXBOW_CHROMIUM=${env.OXBOW_CHROMIUM}`);
     }
-    // Fault tests stop and restart the services every other file uses: they run last, alone.
-    const phases = [
-      { name: 'tests', files: files.filter((f) => !isFaultTest(repoRoot, f)), concurrency: positiveInt('OXBOW_TEST_CONCURRENCY', 2) },
-      { name: 'fault tests (one file at a time)', files: files.filter((f) => isFaultTest(repoRoot, f)), concurrency: 1 },
-    ].filter((phase) => phase.files.length > 0);
+    // Fault tests stop and restart the services every other file uses: they run last (find-tests.ts, planPhases).
+    const phases = planPhases(repoRoot, files, positiveInt('OXBOW_TEST_CONCURRENCY', 2));
     let code = 0;
     let totals: TestTotals | undefined;
     const timings: string[] = [];
-    for (const [i, phase] of phases.entries()) {
+    let reports = 0;
+    for (const phase of phases) {
       const began = Date.now();
-      if (phases.length > 1) say(`${phase.name}: ${phase.files.length} file(s)`);
-      const tapFile = join(tapDir, `report-${i}.tap`);
-      const phaseCode = await runNodeTest(phase.files, phase.concurrency, env, tapFile, (c) => (child = c));
-      child = undefined;
+      if (phases.length > 1) say(`${phase.name}: ${phase.runs.map((run) => run.files.length).join(' + ')} file(s)`);
+      const ended = await Promise.all(phase.runs.map(async (run) => {
+        const tapFile = join(tapDir, `report-${reports++}.tap`);
+        let running: { kill(signal: NodeJS.Signals): boolean } | undefined;
+        const runCode = await runNodeTest(run.files, run.concurrency, env, tapFile, (c) => children.add(running = c));
+        if (running !== undefined) children.delete(running);
+        const runTotals = parseTapTotals(await readFile(tapFile, 'utf8').catch(() => ''));
+        if (runTotals === undefined) say(`node --test ended (exit ${runCode}) without a summary`);
+        return { runCode, runTotals };
+      }));
       timings.push(`${phase.name} ${((Date.now() - began) / 1000).toFixed(0)} s`);
-      const phaseTotals = parseTapTotals(await readFile(tapFile, 'utf8').catch(() => ''));
-      if (phaseTotals === undefined) say(`node --test ended (exit ${phaseCode}) without a summary`);
-      else totals = totals === undefined ? phaseTotals : addTotals(totals, phaseTotals);
-      if (code === 0) code = phaseCode;
+      for (const { runCode, runTotals } of ended) {
+        if (runTotals !== undefined) totals = totals === undefined ? runTotals : addTotals(totals, runTotals);
+        if (code === 0) code = runCode;
+      }
       if (interrupted !== undefined) break;
     }
     if (totals !== undefined) closingLine = formatTotals(totals);

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { findTests, isFaultTest, isIntegrationTest } from '../../../tools/test/find-tests.js';
+import { findTests, isFaultTest, isIntegrationTest, planPhases } from '../../../tools/test/find-tests.js';
 
 async function touch(path: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
@@ -53,4 +53,24 @@ test('a missing dist/test gives no files rather than an error', async () => {
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+});
+
+test('fault tests run last, one at a time, with the unit tests beside them but those that start service processes', () => {
+  const root = '/repo';
+  const f = (name: string) => join(root, 'dist/test', `${name}.test.js`);
+  const all = ['conformance/cases', 'integration/archive', 'integration/faults/hdfs', 'integration/faults/kafka', 'integration/sessions',
+    'unit/engine/engine', 'unit/services/lifecycle', 'unit/services/ports'].map(f);
+  assert.deepEqual(planPhases(root, all, 2), [
+    { name: 'tests', runs: [{ files: [f('integration/archive'), f('integration/sessions'), f('unit/services/lifecycle'), f('unit/services/ports')], concurrency: 2 }] },
+    { name: 'fault tests (one file at a time), unit tests beside them', runs: [
+      { files: [f('integration/faults/hdfs'), f('integration/faults/kafka')], concurrency: 1 },
+      { files: [f('conformance/cases'), f('unit/engine/engine')], concurrency: 1 },
+    ] },
+  ]);
+  // Without fault tests the unit tests run in the one phase, as many at a time as asked.
+  const noFaults = all.filter((file) => !isFaultTest(root, file));
+  assert.deepEqual(planPhases(root, noFaults, 3), [{ name: 'tests', runs: [{ files: noFaults, concurrency: 3 }] }]);
+  // Fault tests alone (npm test -- <their files>).
+  assert.deepEqual(planPhases(root, [f('integration/faults/hdfs')], 2), [{ name: 'fault tests (one file at a time)', runs: [{ files: [f('integration/faults/hdfs')], concurrency: 1 }] }]);
+  assert.deepEqual(planPhases(root, [], 2), []);
 });
