@@ -22,7 +22,7 @@ export const benchmark: Benchmark = {
   async run(ctx: BenchContext): Promise<BenchRow[]> {
     const brokers = ctx.kafkaBrokers;
     if (!brokers) throw new Error('archive needs Kafka: set OXBOW_KAFKA_BROKERS (npm run bench starts the services when it is unset)');
-    const n = ctx.quick ? 100_000 : 1_000_000;
+    const n = ctx.quick ? 40_000 : 1_000_000;
     const runs = ctx.quick ? 1 : 3;
     const kafka = benchKafka(brokers);
     const topic = await scratchTopic(kafka, brokers, 'archive', PARTITIONS);

@@ -30,7 +30,7 @@ function fileHours(): number {
 
 function specFor(quick: boolean): { spec: Omit<BenchArchiveSpec, 'topic'>; tailHours: number } {
   return quick
-    ? { spec: { partitions: 4, users: 2_000, hours: 72, eventsPerHour: 400, startMs: Date.UTC(2025, 0, 1), seed: 11, hoursPerFile: 1 }, tailHours: 2 }
+    ? { spec: { partitions: 4, users: 2_000, hours: 48, eventsPerHour: 300, startMs: Date.UTC(2025, 0, 1), seed: 11, hoursPerFile: 1 }, tailHours: 2 }
     : { spec: { partitions: 4, users: 50_000, hours: 8_760, eventsPerHour: Math.round(20_000_000 / 8_760), startMs: Date.UTC(2025, 0, 1), seed: 11, hoursPerFile: fileHours() }, tailHours: 6 };
 }
 

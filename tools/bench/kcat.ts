@@ -29,7 +29,7 @@ export const benchmark: Benchmark = {
   async run(ctx: BenchContext): Promise<BenchRow[]> {
     const brokers = ctx.kafkaBrokers;
     if (!brokers) throw new Error('kcat needs Kafka: set OXBOW_KAFKA_BROKERS (npm run bench starts the services when it is unset)');
-    const target = ctx.quick ? 100_000 : 1_000_000;
+    const target = ctx.quick ? 40_000 : 1_000_000;
     const runs = ctx.quick ? 1 : 3;
     const spec: BenchArchiveSpec = { topic: 'unused', partitions: PARTITIONS, users: 20_000, hours: 24, eventsPerHour: Math.ceil(target / 24), startMs: Date.UTC(2026, 10, 1), seed: 9 };
     const records = tailEvents(spec, spec.startMs, spec.hours);

@@ -145,7 +145,7 @@ export const benchmark: Benchmark = {
   name: 'replay',
   async run(ctx: BenchContext): Promise<BenchRow[]> {
     const spec: BenchArchiveSpec = ctx.quick
-      ? { topic: TOPIC, partitions: 2, users: 1000, hours: 48, eventsPerHour: 1000, startMs: Date.UTC(2025, 0, 1), seed: 7 }
+      ? { topic: TOPIC, partitions: 2, users: 1000, hours: 48, eventsPerHour: 400, startMs: Date.UTC(2025, 0, 1), seed: 7 }
       : { topic: TOPIC, partitions: 4, users: 5000, hours: 24 * 14, eventsPerHour: 3000, startMs: Date.UTC(2025, 0, 1), seed: 7 };
     const runs = ctx.quick ? 1 : 3;
     const rows: BenchRow[] = [];

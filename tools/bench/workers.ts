@@ -31,7 +31,7 @@ export const benchmark: Benchmark = {
     const root = path.join(ctx.workDir, 'workers-archive');
     // The replay benchmark's archive (tools/bench/replay.ts), four partitions in quick mode too.
     const built = await writeBenchArchive(new LocalFs(), root, ctx.quick
-      ? { topic: 'listens', partitions: 4, users: 1000, hours: 48, eventsPerHour: 1000, startMs: Date.UTC(2025, 0, 1), seed: 7 }
+      ? { topic: 'listens', partitions: 4, users: 1000, hours: 48, eventsPerHour: 400, startMs: Date.UTC(2025, 0, 1), seed: 7 }
       : { topic: 'listens', partitions: 4, users: 5000, hours: 24 * 14, eventsPerHour: 3000, startMs: Date.UTC(2025, 0, 1), seed: 7 });
     const runs = ctx.quick ? 1 : 5;
     const digests = new Set<string>();
