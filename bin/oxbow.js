@@ -16,10 +16,12 @@ function commandName(args) {
 }
 
 // `oxbow sessions` reads Kafka on a thread of its own (docs/replay.md, "Reading Kafka"): started now, the thread loads
-// while the command's modules load below, not after. A run that reads no Kafka leaves it unused, and it ends with the
-// process; parallel runs read on their worker processes' threads instead.
+// while the command's modules load below, not after. Only when the command is given Kafka (`--brokers`): a replay of
+// the archive alone would pay for loading kafkajs on a thread it never uses. Parallel runs read on their worker
+// processes' threads instead.
 const args = process.argv.slice(2);
-if (commandName(args) === 'sessions' && !args.some((a) => a === '--workers' || a.startsWith('--workers=')) && process.env.OXBOW_READER_THREAD !== 'off') startReaderThreadEarly();
+const given = (name) => args.some((a) => a === name || a.startsWith(`${name}=`));
+if (commandName(args) === 'sessions' && given('--brokers') && !given('--workers') && process.env.OXBOW_READER_THREAD !== 'off') startReaderThreadEarly();
 const { main } = await import('../dist/src/cli/main.js');
 
 /**
