@@ -80,7 +80,8 @@ export interface TestPhase {
 }
 
 /**
- * The order `npm test` runs `files` in. First every file but the fault tests, `concurrency` at a time. Then the fault
+ * The order `npm test` runs `files` in. First every file but the fault tests, `concurrency` at a time, those that start
+ * service processes first. Then the fault
  * tests, one at a time, and beside them, in a second process one at a time, the unit tests that start no service
  * processes: they need no service, and the fault tests mostly wait out pauses and restarts. Without fault tests the
  * unit tests run in the first phase. Empty runs and phases are left out.
@@ -88,7 +89,10 @@ export interface TestPhase {
 export function planPhases(repoRoot: string, files: readonly string[], concurrency: number): TestPhase[] {
   const faults = files.filter((f) => isFaultTest(repoRoot, f));
   const beside = faults.length === 0 ? [] : files.filter((f) => !isIntegrationTest(repoRoot, f) && !startsServices(repoRoot, f));
-  const first = files.filter((f) => !faults.includes(f) && !beside.includes(f));
+  // Those that start service processes go first: the life-cycle test is among the longest, and started last it ran
+  // alone for a minute at the end of the phase.
+  const rest = files.filter((f) => !faults.includes(f) && !beside.includes(f));
+  const first = [...rest.filter((f) => startsServices(repoRoot, f)), ...rest.filter((f) => !startsServices(repoRoot, f))];
   const phases: TestPhase[] = [
     { name: 'tests', runs: [{ files: first, concurrency }] },
     { name: beside.length > 0 ? 'fault tests (one file at a time), unit tests beside them' : 'fault tests (one file at a time)', runs: [{ files: faults, concurrency: 1 }, { files: beside, concurrency: 1 }] },

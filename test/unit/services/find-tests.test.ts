@@ -55,13 +55,13 @@ test('a missing dist/test gives no files rather than an error', async () => {
   }
 });
 
-test('fault tests run last, one at a time, with the unit tests beside them but those that start service processes', () => {
+test('fault tests run last, one at a time, with the unit tests beside them but those that start service processes, which run first', () => {
   const root = '/repo';
   const f = (name: string) => join(root, 'dist/test', `${name}.test.js`);
   const all = ['conformance/cases', 'integration/archive', 'integration/faults/hdfs', 'integration/faults/kafka', 'integration/sessions',
     'unit/engine/engine', 'unit/services/lifecycle', 'unit/services/ports'].map(f);
   assert.deepEqual(planPhases(root, all, 2), [
-    { name: 'tests', runs: [{ files: [f('integration/archive'), f('integration/sessions'), f('unit/services/lifecycle'), f('unit/services/ports')], concurrency: 2 }] },
+    { name: 'tests', runs: [{ files: [f('unit/services/lifecycle'), f('unit/services/ports'), f('integration/archive'), f('integration/sessions')], concurrency: 2 }] },
     { name: 'fault tests (one file at a time), unit tests beside them', runs: [
       { files: [f('integration/faults/hdfs'), f('integration/faults/kafka')], concurrency: 1 },
       { files: [f('conformance/cases'), f('unit/engine/engine')], concurrency: 1 },
@@ -69,7 +69,8 @@ test('fault tests run last, one at a time, with the unit tests beside them but t
   ]);
   // Without fault tests the unit tests run in the one phase, as many at a time as asked.
   const noFaults = all.filter((file) => !isFaultTest(root, file));
-  assert.deepEqual(planPhases(root, noFaults, 3), [{ name: 'tests', runs: [{ files: noFaults, concurrency: 3 }] }]);
+  assert.deepEqual(planPhases(root, noFaults, 3), [{ name: 'tests', runs: [{ files: [f('unit/services/lifecycle'), f('unit/services/ports'), f('conformance/cases'),
+    f('integration/archive'), f('integration/sessions'), f('unit/engine/engine')], concurrency: 3 }] }]);
   // Fault tests alone (npm test -- <their files>).
   assert.deepEqual(planPhases(root, [f('integration/faults/hdfs')], 2), [{ name: 'fault tests (one file at a time)', runs: [{ files: [f('integration/faults/hdfs')], concurrency: 1 }] }]);
   assert.deepEqual(planPhases(root, [], 2), []);
