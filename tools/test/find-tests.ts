@@ -39,9 +39,14 @@ export async function findTests(repoRoot: string, subdir?: string): Promise<Foun
   return { files, stale };
 }
 
+/** The folders of a compiled test's path below dist/test (`['integration', 'faults', 'x.test.js']`). */
+function partsOf(repoRoot: string, file: string): string[] {
+  return relative(join(repoRoot, 'dist', 'test'), file).split(sep);
+}
+
 /** True for a compiled file under dist/test/integration/: those need the real services. */
 export function isIntegrationTest(repoRoot: string, file: string): boolean {
-  return relative(join(repoRoot, 'dist', 'test'), file).split(sep)[0] === 'integration';
+  return partsOf(repoRoot, file)[0] === 'integration';
 }
 
 /**
@@ -49,7 +54,7 @@ export function isIntegrationTest(repoRoot: string, file: string): boolean {
  * HDFS, so they run after every other test file, one at a time, never beside a test that needs the services up.
  */
 export function isFaultTest(repoRoot: string, file: string): boolean {
-  const parts = relative(join(repoRoot, 'dist', 'test'), file).split(sep);
+  const parts = partsOf(repoRoot, file);
   return parts[0] === 'integration' && parts[1] === 'faults';
 }
 
@@ -58,7 +63,7 @@ export function isFaultTest(repoRoot: string, file: string): boolean {
  * life-cycle test starts a Kafka and an HDFS of its own), so they do not run beside the fault tests.
  */
 export function startsServices(repoRoot: string, file: string): boolean {
-  const parts = relative(join(repoRoot, 'dist', 'test'), file).split(sep);
+  const parts = partsOf(repoRoot, file);
   return parts[0] === 'unit' && parts[1] === 'services';
 }
 
@@ -81,10 +86,9 @@ export interface TestPhase {
 
 /**
  * The order `npm test` runs `files` in. First every file but the fault tests, `concurrency` at a time, those that start
- * service processes first. Then the fault
- * tests, one at a time, and beside them, in a second process one at a time, the unit tests that start no service
- * processes: they need no service, and the fault tests mostly wait out pauses and restarts. Without fault tests the
- * unit tests run in the first phase. Empty runs and phases are left out.
+ * service processes first. Then the fault tests, one at a time, and beside them, in a second process one at a time,
+ * the unit tests that start no service processes: they need no service, and the fault tests mostly wait out pauses and
+ * restarts. Without fault tests the unit tests run in the first phase. Empty runs and phases are left out.
  */
 export function planPhases(repoRoot: string, files: readonly string[], concurrency: number): TestPhase[] {
   const faults = files.filter((f) => isFaultTest(repoRoot, f));
