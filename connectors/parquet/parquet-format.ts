@@ -8,6 +8,7 @@ import {
   type ArchivedRecord, type ArchiveFileMetadata, type ArchiveFileWriter, type ArchiveFormat, metadataFromJson, metadataToJson, type ReplayRecord,
 } from '../../src/archive/record.js';
 import { CorruptFileError, ForeignFormatError, OxbowError } from '../../src/errors.js';
+import { readArchiveRowGroup, readsSchema, replayRange, Unsupported } from './archive-column-reader.js';
 import { ArchiveRowGroupWriter } from './row-group-writer.js';
 import { snappyCompressReused, snappyUncompress } from './snappy.js';
 
@@ -158,30 +159,33 @@ function asyncBuffer(fs: ArchiveFs, path: string, byteLength: number): AsyncBuff
 /** Files up to this size are read whole, in one range read, when their records are wanted: one open and read. */
 const WHOLE_FILE_BYTES = 8 << 20;
 
-/** The whole file in memory, served as an AsyncBuffer. */
-async function wholeFile(fs: ArchiveFs, path: string, byteLength: number): Promise<AsyncBuffer> {
+/** The whole file in memory: its bytes, and served as an AsyncBuffer. */
+async function wholeFile(fs: ArchiveFs, path: string, byteLength: number): Promise<{ file: AsyncBuffer; bytes: Uint8Array }> {
   const bytes = await fs.readRange(path, 0, byteLength);
   if (bytes.byteLength !== byteLength) throw new CorruptFileError(path, `${path}: ${bytes.byteLength} bytes where the listing said ${byteLength}; the file changed while being read`);
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  return { byteLength, slice: async (start: number, end?: number) => buffer.slice(start, end ?? byteLength) };
+  return { file: { byteLength, slice: async (start: number, end?: number) => buffer.slice(start, end ?? byteLength) }, bytes };
 }
 
 /**
  * The file's footer, and the file to read its rows from. `length` (from the index or the listing) saves a stat;
  * `forRows`: a small file is then read whole at once, instead of a range read per footer and column chunk (most
- * archive files are small: an hourly file of a month's replay holds ~150 records).
+ * archive files are small: an hourly file of a month's replay holds ~150 records), and its bytes are `bytes`.
  */
-export async function openParquetFile(fs: ArchiveFs, path: string, length?: number, forRows = false): Promise<{ file: AsyncBuffer; footer: FileMetaData }> {
+export async function openParquetFile(
+  fs: ArchiveFs, path: string, length?: number, forRows = false,
+): Promise<{ file: AsyncBuffer; footer: FileMetaData; bytes?: Uint8Array }> {
   let byteLength = length;
   if (byteLength === undefined) {
     const status = await fs.stat(path);
     if (!status) throw new CorruptFileError(path, `${path}: the archive file does not exist`);
     byteLength = status.length;
   }
-  const file = forRows && byteLength <= WHOLE_FILE_BYTES ? await wholeFile(fs, path, byteLength) : asyncBuffer(fs, path, byteLength);
+  const whole = forRows && byteLength <= WHOLE_FILE_BYTES ? await wholeFile(fs, path, byteLength) : null;
+  const file = whole?.file ?? asyncBuffer(fs, path, byteLength);
   try {
     // 64 KiB covers the footer of an archive file in one range read; hyparquet reads more only when it is larger.
-    return { file, footer: await (await hyparquet()).parquetMetadataAsync(file, { initialFetchSize: 1 << 16 }) };
+    return { file, footer: await (await hyparquet()).parquetMetadataAsync(file, { initialFetchSize: 1 << 16 }), bytes: whole?.bytes };
   } catch (err) {
     if (err instanceof OxbowError) throw err;
     throw new CorruptFileError(path, `${path}: not a readable Parquet file: ${(err as Error).message}`, { cause: err });
@@ -294,65 +298,102 @@ function int64At(values: BigInt64Array, words: Int32Array, i: number): number {
 }
 
 /**
- * The file's records as a replay reads them: one row group at a time, its columns but the headers decoded as columns
- * (no row objects, and no assembly of the nested headers column), then a record per row. Over the replay benchmark's
- * hourly files it took 13–15 % less CPU than reading rows (docs/replay.md, "Reading Parquet").
+ * The file's records as a replay reads them, one row group at a time. The archive's column reader
+ * (archive-column-reader.ts) decodes a row group of the encodings oxbow writes straight into records whose values stay
+ * in their pages; any other row group is read with hyparquet (`hyparquetReplayRows`).
  */
 async function* readParquetReplayBatches(fs: ArchiveFs, path: string, length?: number): AsyncIterable<ReplayRecord[]> {
-  const { file, footer } = await openParquetFile(fs, path, length, true);
-  const { parquetRead } = await hyparquet();
-  const metadata = LITTLE_ENDIAN ? timesAsInt64(footer) : footer;
+  const { file, footer, bytes } = await openParquetFile(fs, path, length, true);
+  const own = readsSchema(footer);
   let rowStart = 0;
   for (const group of footer.row_groups) {
-    const rows = Number(group.num_rows);
-    const rowEnd = rowStart + rows;
-    const columns: Record<ReplayColumn, unknown[]> = { offset: new Array(rows), timestamp: new Array(rows), key: new Array(rows), value: new Array(rows), event_time: new Array(rows) };
-    const filled = { offset: 0, timestamp: 0, key: 0, value: 0, event_time: 0 };
-    const from = rowStart;
-    try {
-      await parquetRead({
-        file, metadata, rowStart, rowEnd, columns: [...REPLAY_COLUMNS], utf8: false, parsers: EPOCH_MS, compressors: DECOMPRESSORS,
-        // A column comes in chunks (a page each), placed by the file's row number.
-        onChunk: ({ columnName, columnData, rowStart: at }) => {
-          const name = columnName as ReplayColumn;
-          const out = columns[name];
-          const first = Math.max(at, from);
-          const last = Math.min(at + columnData.length, rowEnd);
-          if (name !== 'offset' && columnData instanceof BigInt64Array) {
-            // A time column without nulls: its values as numbers (with nulls, or dictionary-encoded, it is an array).
-            const words = new Int32Array(columnData.buffer, columnData.byteOffset, columnData.length * 2);
-            for (let row = first; row < last; row++) out[row - from] = int64At(columnData, words, row - at);
-          } else {
-            for (let row = first; row < last; row++) out[row - from] = columnData[row - at];
-          }
-          filled[name] += Math.max(0, last - first);
-        },
-      });
-      for (const name of REPLAY_COLUMNS) if (filled[name] !== rows) throw new Error(`column ${name} holds ${filled[name]} of the ${rows} rows`);
-    } catch (err) {
-      if (err instanceof OxbowError) throw err;
-      throw new CorruptFileError(path, `${path}: cannot read rows ${rowStart}-${rowEnd}: ${(err as Error).message}`, { cause: err });
-    }
-    const records = new Array<ReplayRecord>(rows);
-    try {
-      for (let i = 0; i < rows; i++) {
-        const offset = columns.offset[i];
-        if (typeof offset !== 'bigint') throw new Error(`offset is ${typeof offset}`);
-        const eventTime = columns.event_time[i];
-        records[i] = {
-          offset,
-          timestamp: asTime(columns.timestamp[i]),
-          key: asBytes(columns.key[i]),
-          value: asBytes(columns.value[i]),
-          eventTime: eventTime === null || eventTime === undefined ? null : asTime(eventTime),
-        };
+    const rowEnd = rowStart + Number(group.num_rows);
+    let records: ReplayRecord[] | null = null;
+    if (own) {
+      let part = bytes;
+      let base = 0;
+      if (part === undefined) {
+        // A file too large to read whole: the row group's columns but the headers, in one range read.
+        let range: { from: number; to: number } | null = null;
+        try {
+          range = replayRange(group);
+        } catch (err) {
+          if (!(err instanceof Unsupported)) throw err;
+        }
+        if (range !== null && range.from >= 0 && range.to <= file.byteLength && range.from < range.to) {
+          part = await fs.readRange(path, range.from, range.to);
+          base = range.from;
+        }
       }
-    } catch (err) {
-      throw new CorruptFileError(path, `${path}: ${(err as Error).message}`, { cause: err });
+      if (part !== undefined) {
+        try {
+          records = readArchiveRowGroup(part, base, group);
+        } catch (err) {
+          if (!(err instanceof Unsupported)) {
+            throw new CorruptFileError(path, `${path}: cannot read rows ${rowStart}-${rowEnd}: ${(err as Error).message}`, { cause: err });
+          }
+        }
+      }
     }
-    yield records;
+    yield records ?? await hyparquetReplayRows(path, file, footer, rowStart, rowEnd);
     rowStart = rowEnd;
   }
+}
+
+/**
+ * Rows `rowStart` to `rowEnd` (one row group) read with hyparquet: its columns but the headers decoded as columns (no
+ * row objects, and no assembly of the nested headers column), then a record per row. Over the replay benchmark's
+ * hourly files it took 13–15 % less CPU than reading rows (docs/replay.md, "Reading Parquet").
+ */
+async function hyparquetReplayRows(path: string, file: AsyncBuffer, footer: FileMetaData, rowStart: number, rowEnd: number): Promise<ReplayRecord[]> {
+  const { parquetRead } = await hyparquet();
+  const metadata = LITTLE_ENDIAN ? timesAsInt64(footer) : footer;
+  const rows = rowEnd - rowStart;
+  const columns: Record<ReplayColumn, unknown[]> = { offset: new Array(rows), timestamp: new Array(rows), key: new Array(rows), value: new Array(rows), event_time: new Array(rows) };
+  const filled = { offset: 0, timestamp: 0, key: 0, value: 0, event_time: 0 };
+  const from = rowStart;
+  try {
+    await parquetRead({
+      file, metadata, rowStart, rowEnd, columns: [...REPLAY_COLUMNS], utf8: false, parsers: EPOCH_MS, compressors: DECOMPRESSORS,
+      // A column comes in chunks (a page each), placed by the file's row number.
+      onChunk: ({ columnName, columnData, rowStart: at }) => {
+        const name = columnName as ReplayColumn;
+        const out = columns[name];
+        const first = Math.max(at, from);
+        const last = Math.min(at + columnData.length, rowEnd);
+        if (name !== 'offset' && columnData instanceof BigInt64Array) {
+          // A time column without nulls: its values as numbers (with nulls, or dictionary-encoded, it is an array).
+          const words = new Int32Array(columnData.buffer, columnData.byteOffset, columnData.length * 2);
+          for (let row = first; row < last; row++) out[row - from] = int64At(columnData, words, row - at);
+        } else {
+          for (let row = first; row < last; row++) out[row - from] = columnData[row - at];
+        }
+        filled[name] += Math.max(0, last - first);
+      },
+    });
+    for (const name of REPLAY_COLUMNS) if (filled[name] !== rows) throw new Error(`column ${name} holds ${filled[name]} of the ${rows} rows`);
+  } catch (err) {
+    if (err instanceof OxbowError) throw err;
+    throw new CorruptFileError(path, `${path}: cannot read rows ${rowStart}-${rowEnd}: ${(err as Error).message}`, { cause: err });
+  }
+  const records = new Array<ReplayRecord>(rows);
+  try {
+    for (let i = 0; i < rows; i++) {
+      const offset = columns.offset[i];
+      if (typeof offset !== 'bigint') throw new Error(`offset is ${typeof offset}`);
+      const eventTime = columns.event_time[i];
+      records[i] = {
+        offset,
+        timestamp: asTime(columns.timestamp[i]),
+        key: asBytes(columns.key[i]),
+        value: asBytes(columns.value[i]),
+        eventTime: eventTime === null || eventTime === undefined ? null : asTime(eventTime),
+      };
+    }
+  } catch (err) {
+    throw new CorruptFileError(path, `${path}: ${(err as Error).message}`, { cause: err });
+  }
+  return records;
 }
 
 export const parquetFormat: ArchiveFormat = {

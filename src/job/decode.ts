@@ -3,7 +3,7 @@
 
 import { EventTimeMismatchError } from '../errors.js';
 import { type EventTimeDefinition, eventTimeOfValue } from '../event-time.js';
-import { PackedRecord } from '../source/packed-record.js';
+import { InPlaceRecord } from '../source/packed-record.js';
 import type { SourceRecord } from '../source/types.js';
 import { ABSENT, scanFields, scanFlatObject, type ScannedValue, UNSURE } from '../json-scan.js';
 import { formatDuration } from '../time.js';
@@ -87,7 +87,7 @@ export function createDecoder(spec: EventSpec, now: () => number = Date.now): (r
   const scan = scannedFields(spec);
   return (record, phase) => {
     let v: unknown = null;
-    if (record instanceof PackedRecord) {
+    if (record instanceof InPlaceRecord) {
       // Scanned where it lies in its batch's bytes: no view unless the scan is unsure.
       if (record.valueEnd < 0) return 'the value is empty (null)';
       if (scan !== null) v = scannedEvent(record.bytes, scan, record.valueStart, record.valueEnd);
