@@ -199,19 +199,21 @@ export class HybridSource<D extends Timed = Timed> {
             yield { kind: 'corrupt', partition: p, path: scheduled.file.path, message };
           } else {
             for (const batch of loaded.batches) {
-              const fresh: SourceRecord[] = [];
-              const decoded: (D | string)[] = [];
-              for (const r of batch) {
-                if (r.offset < scheduled.skipBelow || (pos.nextOffset !== null && r.offset < pos.nextOffset)) {
-                  this.stats.duplicatesSkipped++;
-                  continue;
-                }
-                fresh.push(r);
-                const d = o.decode(r, 'archive');
-                decoded.push(d);
+              // A file's records come in increasing offset order (the reader refuses a file whose do not), so those
+              // already read (below the plan's start or the position) are a prefix: the rest are taken without
+              // comparing each one's offset.
+              const below = pos.nextOffset !== null && pos.nextOffset > scheduled.skipBelow ? pos.nextOffset : scheduled.skipBelow;
+              let from = 0;
+              while (from < batch.length && batch[from]!.offset < below) from++;
+              this.stats.duplicatesSkipped += from;
+              if (from === batch.length) continue;
+              const fresh: SourceRecord[] = from === 0 ? batch : batch.slice(from);
+              const decoded = new Array<D | string>(fresh.length);
+              for (let i = 0; i < fresh.length; i++) {
+                const d = o.decode(fresh[i]!, 'archive');
+                decoded[i] = d;
                 if (typeof d !== 'string') this.watermarks.observe(p, d.ts);
               }
-              if (fresh.length === 0) continue;
               pos.nextOffset = fresh[fresh.length - 1]!.offset + 1n;
               this.stats.recordsArchive += fresh.length;
               yield { kind: 'records', partition: p, phase: 'archive', records: fresh, decoded };
