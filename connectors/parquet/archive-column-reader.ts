@@ -30,16 +30,26 @@ const COLUMNS = [
 ] as const;
 
 /**
- * Whether the file's schema is the archive's as this reader reads it: the five columns at the top level, of their
- * types and repetitions. A file that is not (an archive written by another writer) is read with hyparquet.
+ * Whether the file's schema is the archive's as this reader reads it: the five columns among the root's children, of
+ * their types and repetitions. A file that is not (an archive written by another writer) is read with hyparquet.
  */
 export function readsSchema(footer: FileMetaData): boolean {
-  for (const c of COLUMNS) {
-    const e = footer.schema.find((s, i) => i > 0 && s.name === c.name);
-    if (!e || e.type !== c.type || e.repetition_type !== (c.optional ? 'OPTIONAL' : 'REQUIRED') || e.num_children) return false;
+  const schema = footer.schema;
+  const top = new Map<string, (typeof schema)[number]>();
+  // The root's children in order, each followed by its subtree (num_children of its own, depth first).
+  let i = 1;
+  const skipSubtree = (): void => {
+    const e = schema[i++];
+    for (let c = 0; c < (e?.num_children ?? 0); c++) skipSubtree();
+  };
+  for (let c = 0; c < (schema[0]?.num_children ?? 0) && i < schema.length; c++) {
+    top.set(schema[i]!.name, schema[i]!);
+    skipSubtree();
   }
-  // Top-level: the root's children are the first names after it, nested names come later (headers.list.element.key).
-  return footer.schema.filter((s) => s.name === 'offset' || s.name === 'timestamp' || s.name === 'event_time').length === 3;
+  return COLUMNS.every((c) => {
+    const e = top.get(c.name);
+    return e !== undefined && e.type === c.type && e.repetition_type === (c.optional ? 'OPTIONAL' : 'REQUIRED') && !e.num_children;
+  });
 }
 
 /** The byte range of a row group's columns that a replay reads: one range read for a file not read whole. */

@@ -3,13 +3,15 @@
 // archiver and by hyparquet-writer's generic write, and its DELTA_BINARY_PACKED decoding against hyparquet's.
 
 import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { deltaBinaryUnpack } from 'hyparquet/src/delta.js';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { Writer } from 'hyparquet-writer';
 import { deltaBinaryPack } from 'hyparquet-writer/src/delta.js';
 import { snappyCompress as theirSnappy } from 'hyparquet-writer/src/snappy.js';
-import { deltaToNumbers, Unsupported } from '../../../../connectors/parquet/archive-column-reader.js';
+import { LocalFs } from '../../../../connectors/local/local-fs.js';
+import { deltaToNumbers, readsSchema, Unsupported } from '../../../../connectors/parquet/archive-column-reader.js';
 import { archiveColumnData, archiveParquetWriter, METADATA_KEY, openParquetFile, parquetFormat } from '../../../../connectors/parquet/parquet-format.js';
 import { ArchiveRowGroupWriter } from '../../../../connectors/parquet/row-group-writer.js';
 import type { ArchivedRecord, ReplayRecord } from '../../../../src/archive/record.js';
@@ -188,4 +190,19 @@ test('DELTA_BINARY_PACKED INT64 as numbers: hyparquet\'s values exactly, or Unsu
   ] as const) {
     assert.ok(deltaRoundTrip([...values]).ours instanceof Unsupported, what);
   }
+});
+
+test('the archive\'s schema is recognised by its top-level columns; any other is left to hyparquet', async () => {
+  const fs = new MemoryFs();
+  writeFile(fs, '/s.parquet', [randomGroup(mulberry32(26), 10, 0)]);
+  const { footer } = await openParquetFile(fs, '/s.parquet');
+  assert.equal(readsSchema(footer), true);
+  const changed = (change: (schema: typeof footer.schema) => typeof footer.schema): boolean => readsSchema({ ...footer, schema: change(footer.schema.map((e) => ({ ...e }))) });
+  // The top-level key renamed: the headers' nested `key` must not stand in for it.
+  assert.equal(changed((s) => s.map((e, i) => (i === 3 ? { ...e, name: 'k' } : e))), false, 'no top-level key');
+  assert.equal(changed((s) => s.map((e) => (e.name === 'offset' ? { ...e, repetition_type: 'OPTIONAL' } : e))), false, 'an optional offset');
+  assert.equal(changed((s) => s.map((e) => (e.name === 'event_time' ? { ...e, type: 'INT32' } : e))), false, 'INT32 event times');
+  // Kafka Connect's files (parquet-avro) are another schema.
+  const connect = await openParquetFile(new LocalFs(), resolve('fixtures/connect-archive/transactional/archive/topics/txn/partition=0/txn+0+0000000000+0000000020.parquet'));
+  assert.equal(readsSchema(connect.footer), false, 'a Kafka Connect file');
 });
