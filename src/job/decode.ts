@@ -64,12 +64,16 @@ function impossibleTime(maxAheadMs: number, ts: number, kafkaTimestamp: number, 
  * line without one), the impossible-time checks, the aggregate's check. A string says why it is not one. Shared by the
  * sessions job (records) and `oxbow sessionize` (lines).
  */
-export function decodeObject(spec: EventSpec, value: unknown, kafkaTimestamp: number, now: number | null): Decoded {
+export function decodeObject(
+  spec: EventSpec, value: unknown, kafkaTimestamp: number, now: number | null,
+  /** The value's event time by the spec, when the caller has read it already (the archive's check). */
+  eventTime?: number | null,
+): Decoded {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'the value is JSON but not an object';
   const event = value as Record<string, unknown>;
   const k = event[spec.keyField];
   if (typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'boolean') return `no key: field '${spec.keyField}' is missing or not a string or number`;
-  const ts = eventTimeOfValue(spec.eventTime, event, kafkaTimestamp);
+  const ts = eventTime !== undefined ? eventTime : eventTimeOfValue(spec.eventTime, event, kafkaTimestamp);
   if (ts === null) return `no time: field '${spec.eventTime.text}' is missing, not epoch ms or ISO-8601, or beyond ±(2^53 − 1) ms`;
   const impossible = impossibleTime(spec.maxAheadMs, ts, kafkaTimestamp, now);
   if (impossible !== null) return impossible;
@@ -97,8 +101,8 @@ export function createDecoder(spec: EventSpec, now: () => number = Date.now): (r
     }
     v ??= parseValue(record.value!);
     if (v === NOT_JSON) return 'the value is not JSON';
-    if (phase === 'archive') checkArchivedTime(spec.eventTime, '--event-time', v, record);
-    return decodeObject(spec, v, record.timestamp, phase === 'kafka' ? now() : null);
+    if (phase === 'archive') return decodeObject(spec, v, record.timestamp, null, checkArchivedTime(spec.eventTime, '--event-time', v, record));
+    return decodeObject(spec, v, record.timestamp, now());
   };
 }
 
@@ -156,9 +160,10 @@ function parseValue(value: Uint8Array): unknown {
 
 /**
  * An archived record carries the event time the archiver stored; the job's reading of the value must give the same, or
- * the archive is in another clock than the job (refused, never replayed). `option` names the job's definition.
+ * the archive is in another clock than the job (refused, never replayed). `option` names the job's definition. Returns
+ * the event time read, so that it is read once.
  */
-function checkArchivedTime(eventTime: EventTimeDefinition, option: string, v: unknown, record: SourceRecord): void {
+function checkArchivedTime(eventTime: EventTimeDefinition, option: string, v: unknown, record: SourceRecord): number | null {
   const ts = typeof v === 'object' && v !== null ? eventTimeOfValue(eventTime, v, record.timestamp) : null;
   if (ts !== record.eventTime) {
     throw new EventTimeMismatchError(
@@ -166,6 +171,7 @@ function checkArchivedTime(eventTime: EventTimeDefinition, option: string, v: un
       `but ${ts ?? 'none'} by ${option} ${eventTime.text}; the archive was written with another event-time definition ` +
       `(oxbow 0.1 archives default to kafka-timestamp). Pass the archive's definition with ${option}, or archive the topic again with --event-time ${eventTime.text}`);
   }
+  return ts;
 }
 
 /** A profile version: the user it belongs to (the record key), its time, and its value (null: a tombstone). */
@@ -192,8 +198,7 @@ export function createProfileDecoder(spec: { eventTime: EventTimeDefinition; max
     const v = parseValue(record.value);
     if (v === NOT_JSON) return 'the profile value is not JSON';
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'the profile value is JSON but not an object';
-    if (phase === 'archive') checkArchivedTime(spec.eventTime, '--profile-time', v, record);
-    const ts = eventTimeOfValue(spec.eventTime, v, record.timestamp);
+    const ts = phase === 'archive' ? checkArchivedTime(spec.eventTime, '--profile-time', v, record) : eventTimeOfValue(spec.eventTime, v, record.timestamp);
     if (ts === null) return `profile without a time: field '${spec.eventTime.text}' is missing, not epoch ms or ISO-8601, or beyond ±(2^53 − 1) ms (--profile-time)`;
     return impossibleTime(spec.maxAheadMs, ts, record.timestamp, clock) ?? { key, ts, value: v as Record<string, unknown> };
   };

@@ -209,11 +209,14 @@ export class HybridSource<D extends Timed = Timed> {
               if (from === batch.length) continue;
               const fresh: SourceRecord[] = from === 0 ? batch : batch.slice(from);
               const decoded = new Array<D | string>(fresh.length);
+              // The watermark tracker hears of the batch's newest event time once, not of every event's.
+              let newest = Number.NEGATIVE_INFINITY;
               for (let i = 0; i < fresh.length; i++) {
                 const d = o.decode(fresh[i]!, 'archive');
                 decoded[i] = d;
-                if (typeof d !== 'string') this.watermarks.observe(p, d.ts);
+                if (typeof d !== 'string' && d.ts > newest) newest = d.ts;
               }
+              if (newest !== Number.NEGATIVE_INFINITY) this.watermarks.observe(p, newest);
               pos.nextOffset = fresh[fresh.length - 1]!.offset + 1n;
               this.stats.recordsArchive += fresh.length;
               yield { kind: 'records', partition: p, phase: 'archive', records: fresh, decoded };
@@ -342,12 +345,15 @@ export class HybridSource<D extends Timed = Timed> {
     if (o.stopAtLive) while (to > from && records[to - 1]!.offset >= end) to--;
     const fresh: SourceRecord[] = from === 0 && to === records.length ? records : records.slice(from, to);
     const decoded: (D | string)[] = new Array<D | string>(fresh.length);
+    // The watermark tracker hears of the batch's newest event time once (or, with none usable, of its activity).
+    let newest = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < fresh.length; i++) {
       const d = o.decode(fresh[i]!, 'kafka');
       decoded[i] = d;
-      if (typeof d !== 'string') this.watermarks.observe(p, d.ts);
-      else this.watermarks.touch(p);
+      if (typeof d !== 'string' && d.ts > newest) newest = d.ts;
     }
+    if (newest !== Number.NEGATIVE_INFINITY) this.watermarks.observe(p, newest);
+    else if (fresh.length > 0) this.watermarks.touch(p);
     const last = records[records.length - 1];
     const readTo = batch.nextOffset ?? (last !== undefined ? last.offset + 1n : undefined);
     if (readTo !== undefined && readTo > (this.readTo.get(p) ?? -1n)) this.readTo.set(p, readTo);
