@@ -208,15 +208,7 @@ export class HybridSource<D extends Timed = Timed> {
               this.stats.duplicatesSkipped += from;
               if (from === batch.length) continue;
               const fresh: SourceRecord[] = from === 0 ? batch : batch.slice(from);
-              const decoded = new Array<D | string>(fresh.length);
-              // The watermark tracker hears of the batch's newest event time once, not of every event's.
-              let newest = Number.NEGATIVE_INFINITY;
-              for (let i = 0; i < fresh.length; i++) {
-                const d = o.decode(fresh[i]!, 'archive');
-                decoded[i] = d;
-                if (typeof d !== 'string' && d.ts > newest) newest = d.ts;
-              }
-              if (newest !== Number.NEGATIVE_INFINITY) this.watermarks.observe(p, newest);
+              const { decoded } = this.decodeBatch(p, fresh, 'archive');
               pos.nextOffset = fresh[fresh.length - 1]!.offset + 1n;
               this.stats.recordsArchive += fresh.length;
               yield { kind: 'records', partition: p, phase: 'archive', records: fresh, decoded };
@@ -322,6 +314,23 @@ export class HybridSource<D extends Timed = Timed> {
     });
   }
 
+  /**
+   * A batch's records of partition `p` decoded for `phase`; the watermark tracker hears of the batch's newest event
+   * time once, not of every event's (`observed`: some record had one).
+   */
+  private decodeBatch(p: number, records: readonly SourceRecord[], phase: 'archive' | 'kafka'): { decoded: (D | string)[]; observed: boolean } {
+    const decoded = new Array<D | string>(records.length);
+    let newest = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < records.length; i++) {
+      const d = this.options.decode(records[i]!, phase);
+      decoded[i] = d;
+      if (typeof d !== 'string' && d.ts > newest) newest = d.ts;
+    }
+    const observed = newest !== Number.NEGATIVE_INFINITY;
+    if (observed) this.watermarks.observe(p, newest);
+    return { decoded, observed };
+  }
+
   private *liveBatch(live: LiveReader, batch: LiveBatch | null, reading: Set<number>, firstLive: Set<number>, switchStart: number): Generator<SourceStep<D>> {
     const o = this.options;
     // Confirmations that arrived while waiting count before this batch's records are observed: an idle partition must
@@ -344,16 +353,9 @@ export class HybridSource<D extends Timed = Timed> {
     this.stats.duplicatesSkipped += from;
     if (o.stopAtLive) while (to > from && records[to - 1]!.offset >= end) to--;
     const fresh: SourceRecord[] = from === 0 && to === records.length ? records : records.slice(from, to);
-    const decoded: (D | string)[] = new Array<D | string>(fresh.length);
-    // The watermark tracker hears of the batch's newest event time once (or, with none usable, of its activity).
-    let newest = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < fresh.length; i++) {
-      const d = o.decode(fresh[i]!, 'kafka');
-      decoded[i] = d;
-      if (typeof d !== 'string' && d.ts > newest) newest = d.ts;
-    }
-    if (newest !== Number.NEGATIVE_INFINITY) this.watermarks.observe(p, newest);
-    else if (fresh.length > 0) this.watermarks.touch(p);
+    const { decoded, observed } = this.decodeBatch(p, fresh, 'kafka');
+    // Records without a usable time still show the partition is active.
+    if (!observed && fresh.length > 0) this.watermarks.touch(p);
     const last = records[records.length - 1];
     const readTo = batch.nextOffset ?? (last !== undefined ? last.offset + 1n : undefined);
     if (readTo !== undefined && readTo > (this.readTo.get(p) ?? -1n)) this.readTo.set(p, readTo);
