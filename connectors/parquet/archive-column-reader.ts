@@ -324,10 +324,15 @@ function plainInt64(data: Uint8Array, count: number, out: Float64Array): void {
   if (data.length < count * 8) throw new Error(`a PLAIN INT64 page of ${data.length} bytes for ${count} values`);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   for (let i = 0; i < count; i++) {
-    const high = view.getInt32(i * 8 + 4, true);
-    if (high < -0x200000 || high >= 0x200000) throw new Unsupported('a PLAIN INT64 beyond 2^53');
-    out[i] = high * 0x100000000 + view.getUint32(i * 8, true);
+    const n = int64FromWords(view.getInt32(i * 8 + 4, true), view.getUint32(i * 8, true));
+    if (n === null) throw new Unsupported('a PLAIN INT64 beyond 2^53');
+    out[i] = n;
   }
+}
+
+/** An INT64 from its high (signed) and low 32-bit words, as a number: exact up to ±2^53; null past that. */
+export function int64FromWords(high: number, low: number): number | null {
+  return high >= -0x200000 && high < 0x200000 ? high * 0x100000000 + (low >>> 0) : null;
 }
 
 function bytesColumn(bytes: Uint8Array, base: number, chunk: ColumnChunk, rows: number): BytesColumn {

@@ -8,7 +8,7 @@ import {
   type ArchivedRecord, type ArchiveFileMetadata, type ArchiveFileWriter, type ArchiveFormat, metadataFromJson, metadataToJson, type ReplayRecord,
 } from '../../src/archive/record.js';
 import { CorruptFileError, ForeignFormatError, OxbowError } from '../../src/errors.js';
-import { readArchiveRowGroup, readsSchema, replayRange, Unsupported } from './archive-column-reader.js';
+import { int64FromWords, readArchiveRowGroup, readsSchema, replayRange, Unsupported } from './archive-column-reader.js';
 import { ArchiveRowGroupWriter } from './row-group-writer.js';
 import { snappyCompressReused, snappyUncompress } from './snappy.js';
 
@@ -292,9 +292,7 @@ const LITTLE_ENDIAN = new Uint8Array(new BigInt64Array([1n]).buffer)[0] === 1;
  * time an archive holds lies; a value beyond is converted as `Number` of the BigInt converts it (rounded, as before).
  */
 function int64At(values: BigInt64Array, words: Int32Array, i: number): number {
-  const high = words[2 * i + 1]!;
-  if (high >= -0x200000 && high < 0x200000) return high * 0x100000000 + (words[2 * i]! >>> 0);
-  return Number(values[i]!);
+  return int64FromWords(words[2 * i + 1]!, words[2 * i]!) ?? Number(values[i]!);
 }
 
 /**
