@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Entry point of the `oxbow` command: runs the compiled CLI (built by `npm run build`, which `npm ci` runs via `prepare`).
-import { installRecordDecoder } from '../dist/connectors/kafka/record-decoder.js';
+import { installKafkaDecoding } from '../dist/connectors/kafka/record-decoder.js';
 import { startReaderThreadEarly } from '../dist/connectors/kafka/threaded-reader.js';
 
-// Before any Kafka client fetches: oxbow decodes Kafka's records itself (connectors/kafka/record-decoder.ts).
-installRecordDecoder();
+// Before any Kafka client fetches: record batches keep their bounds (connectors/kafka/batch-bounds.ts) and oxbow decodes
+// Kafka's records itself (connectors/kafka/record-decoder.ts).
+installKafkaDecoding();
 
 /** The command's name: the first argument that is neither an option nor the value of a global one. */
 function commandName(args) {

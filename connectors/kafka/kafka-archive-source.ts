@@ -5,7 +5,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kaf
 import type { ArchiveSource, PartitionOffsets, FetchedRecord, SourceBatch, SourceHandlers, TopicPartition } from '../../src/archive/archive-source.js';
 import type { ArchivedHeader, ArchivedRecord } from '../../src/archive/record.js';
 import { decimal, toBytes } from './record-bytes.js';
-import { EXACT_HEADERS, type ExactHeader, installRecordDecoder } from './record-decoder.js';
+import { EXACT_HEADERS, type ExactHeader, installKafkaDecoding } from './record-decoder.js';
 import { BadRecordError, OxbowError } from '../../src/errors.js';
 import { getLogger } from '../../src/logger.js';
 import { kafkaCall, mapKafkaError } from './client.js';
@@ -67,8 +67,9 @@ export class KafkaArchiveSource implements ArchiveSource {
 
   constructor(options: KafkaArchiveSourceOptions) {
     this.o = options;
-    // Before this source's first fetch: the exact headers an archive keeps come from oxbow's record decoder.
-    installRecordDecoder();
+    // Before this source's first fetch: the exact headers an archive keeps come from oxbow's record decoder, and a batch
+    // the log cleaner emptied is passed, not fetched forever (batch-bounds.ts).
+    installKafkaDecoding();
   }
 
   private async getAdmin(): Promise<Admin> {

@@ -16,9 +16,12 @@
 // kafkajs loads its record decoders at the first fetch and keeps a reference, so the decoder is installed once per
 // thread, before any fetch: by the `oxbow` command, a parallel job's worker process and the Kafka reader's thread. It is
 // written against one kafkajs release and installs only over that one; `OXBOW_KAFKA_DECODER=kafkajs` keeps kafkajs's.
+// The same install wraps kafkajs's record batch decoder so that every batch keeps its bounds (batch-bounds.ts): that
+// one is not a matter of speed but of never hanging on a batch the log cleaner emptied, and is installed either way.
 
 import { createRequire } from 'node:module';
 import { getLogger } from '../../src/logger.js';
+import { type BatchDecoder, withBatchBounds } from './batch-bounds.js';
 
 const require = createRequire(import.meta.url);
 const log = getLogger('kafka');
@@ -170,30 +173,44 @@ export function recordDecoder(kafkajs: RecordDecoder): RecordDecoder {
   };
 }
 
-let installed: boolean | null = null;
+/** What `installKafkaDecoding` put in place in this thread. */
+export interface KafkaDecoding {
+  /** oxbow's record decoder decodes records (else kafkajs's). */
+  records: boolean;
+  /** Record batches carry their bounds (connectors/kafka/batch-bounds.ts). */
+  batchBounds: boolean;
+}
+
+let installed: KafkaDecoding | null = null;
 
 /**
- * Puts oxbow's record decoder in kafkajs's place in this thread, before kafkajs has decoded a record batch. Returns
- * whether it is in place; it stays out (and kafkajs decodes) under `OXBOW_KAFKA_DECODER=kafkajs`, over a kafkajs release
- * other than KAFKAJS_RELEASE, or once kafkajs has loaded its record batch decoder.
+ * Puts oxbow's decoding in kafkajs's place in this thread, before kafkajs has decoded a record batch: every batch keeps
+ * its bounds (batch-bounds.ts), and records are decoded by oxbow's record decoder. The record decoder stays out (and
+ * kafkajs decodes records) under `OXBOW_KAFKA_DECODER=kafkajs` or over a kafkajs release other than KAFKAJS_RELEASE;
+ * neither is put in place once kafkajs has loaded its record batch decoder.
  */
-export function installRecordDecoder(): boolean {
+export function installKafkaDecoding(): KafkaDecoding {
   if (installed !== null) return installed;
-  installed = false;
-  if (process.env.OXBOW_KAFKA_DECODER === 'kafkajs') return false;
-  const release = (require('kafkajs/package.json') as { version: string }).version;
-  if (release !== KAFKAJS_RELEASE) {
-    log.debug('kafkajs decodes records: oxbow\'s record decoder is written for another release', { kafkajs: release, written_for: KAFKAJS_RELEASE });
-    return false;
-  }
+  installed = { records: false, batchBounds: false };
   const batchFile = require.resolve('kafkajs/src/protocol/recordBatch/v0/decoder.js');
   const recordFile = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/decoder.js');
   if (require.cache[batchFile] !== undefined) {
-    log.debug('kafkajs decodes records: its record batch decoder was loaded before oxbow\'s could be installed');
-    return false;
+    log.debug('kafkajs decodes record batches: its record batch decoder was loaded before oxbow\'s decoding could be installed');
+    return installed;
   }
-  const kafkajs = require(recordFile) as RecordDecoder;
-  require.cache[recordFile]!.exports = recordDecoder(kafkajs);
-  installed = true;
-  return true;
+  const release = (require('kafkajs/package.json') as { version: string }).version;
+  if (process.env.OXBOW_KAFKA_DECODER === 'kafkajs') {
+    log.debug('kafkajs decodes records: OXBOW_KAFKA_DECODER=kafkajs');
+  } else if (release !== KAFKAJS_RELEASE) {
+    log.debug('kafkajs decodes records: oxbow\'s record decoder is written for another release', { kafkajs: release, written_for: KAFKAJS_RELEASE });
+  } else {
+    // Before the batch decoder is loaded: it takes the record decoder when it loads.
+    const kafkajs = require(recordFile) as RecordDecoder;
+    require.cache[recordFile]!.exports = recordDecoder(kafkajs);
+    installed.records = true;
+  }
+  const decodeBatch = require(batchFile) as BatchDecoder;
+  require.cache[batchFile]!.exports = withBatchBounds(decodeBatch);
+  installed.batchBounds = true;
+  return installed;
 }

@@ -5,11 +5,11 @@ import { parentPort } from 'node:worker_threads';
 import { setLogSink } from '../../src/logger.js';
 import { createKafka } from './client.js';
 import { KafkaPartitionReader } from './partition-reader.js';
-import { installRecordDecoder } from './record-decoder.js';
+import { installKafkaDecoding } from './record-decoder.js';
 import { type FromReaderThread, packMessages, packedBuffers, type PackedBatch, type ReaderThreadInit, type ToReaderThread, toWireError } from './threaded-reader.js';
 
-// Each thread has its own modules: the decoder is installed here too, before the reader's first fetch.
-installRecordDecoder();
+// Each thread has its own modules: oxbow's decoding is installed here too, before the reader's first fetch.
+installKafkaDecoding();
 const port = parentPort!;
 const send = (m: FromReaderThread, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 

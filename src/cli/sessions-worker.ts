@@ -4,7 +4,7 @@
 // over the IPC channel, and stops with savepoints when asked, on SIGINT/SIGTERM, or when its parent is gone.
 
 import { GroupMember } from '../../connectors/kafka/group-member.js';
-import { installRecordDecoder } from '../../connectors/kafka/record-decoder.js';
+import { installKafkaDecoding } from '../../connectors/kafka/record-decoder.js';
 import { OxbowError } from '../errors.js';
 import { enableHeapPacing } from '../heap-pacer.js';
 import { openPartitionJob, PartitionJobs } from '../job/partition-jobs.js';
@@ -53,8 +53,8 @@ async function main(data: WorkerData): Promise<void> {
   const format = data.log.format === 'json' ? formatLogRecordJson : formatLogRecord;
   setLogSink((record) => process.stderr.write(format({ ...record, fields: { worker: data.index, ...record.fields } }) + '\n'), data.log.level, data.log.format);
   enableHeapPacing();
-  // A process of its own: oxbow's Kafka record decoder is installed here as `oxbow` installs it (bin/oxbow.js).
-  installRecordDecoder();
+  // A process of its own: oxbow's Kafka decoding is installed here as `oxbow` installs it (bin/oxbow.js).
+  installKafkaDecoding();
   const { flags } = data;
   const read = readSessionsFlags(flags);
   const ports = await openParallelPorts(flags, process.stdout, data.eventTimeGiven);

@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Kafka, KafkaMessage } from 'kafkajs';
@@ -16,6 +18,7 @@ import { formatRegistry, loadPartitionIndex } from '../../src/archive/partition-
 import { parseFileName } from '../../src/archive/file-name.js';
 import { readArchiveFile } from '../../src/archive/reader.js';
 import type { PartitionOffsets } from '../../src/archive/archive-source.js';
+import { servicesConfig } from '../../tools/services/config.js';
 
 export const formats = formatRegistry([parquetFormat, jsonlGzFormat]);
 export const OXBOW_BIN = fileURLToPath(new URL('../../../bin/oxbow.js', import.meta.url));
@@ -198,6 +201,46 @@ export async function readKafkaLog<T>(topic: string, pick: (m: KafkaMessage) => 
     await consumer.disconnect();
   }
   return log;
+}
+
+/** A record batch as Kafka's own log holds it: its first and last offset, and how many records are left in it. */
+export interface LogBatch {
+  first: bigint;
+  last: bigint;
+  records: number;
+}
+
+/**
+ * The record batches of a partition, read from the segment files of the broker that `npm run services` runs (its data
+ * folder under the services' state folder): what the log cleaner left, seen without any Kafka client in between. A
+ * batch is its 61-byte header (first offset, length, …, last offset delta at byte 23, record count at byte 57) and its
+ * records; the next batch follows it.
+ */
+export async function logBatches(topic: string, partition: number): Promise<LogBatch[]> {
+  const dir = join((await servicesConfig()).stateDir, 'kafka', 'data', `${topic}-${partition}`);
+  // The cleaner replaces segment files as it goes: a file gone between listing and reading means listing again.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await segmentBatches(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 20) throw err;
+    }
+  }
+}
+
+async function segmentBatches(dir: string): Promise<LogBatch[]> {
+  const out: LogBatch[] = [];
+  for (const name of (await readdir(dir)).filter((n) => n.endsWith('.log')).sort()) {
+    const bytes = await readFile(join(dir, name));
+    for (let at = 0; at + 61 <= bytes.length;) {
+      const length = bytes.readInt32BE(at + 8);
+      if (at + 12 + length > bytes.length) break;
+      const first = bytes.readBigInt64BE(at);
+      out.push({ first, last: first + BigInt(bytes.readInt32BE(at + 23)), records: bytes.readInt32BE(at + 57) });
+      at += 12 + length;
+    }
+  }
+  return out.sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
 }
 
 /** Kafka's log with each record's offset, key and value as UTF-8 text, and timestamp. */

@@ -4,14 +4,14 @@
 
 import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
-import { installRecordDecoder } from '../../connectors/kafka/record-decoder.js';
+import { installKafkaDecoding } from '../../connectors/kafka/record-decoder.js';
 
 const [brokers, topic, decoder] = process.argv.slice(2);
 if (!brokers || !topic || (decoder !== undefined && decoder !== '--oxbow-decoder')) {
   process.stderr.write('usage: node dist/tools/bench/bench-consume.js BROKERS TOPIC [--oxbow-decoder]\n');
   process.exit(2);
 }
-if (decoder !== undefined && !installRecordDecoder()) {
+if (decoder !== undefined && !installKafkaDecoding().records) {
   process.stderr.write('bench-consume: oxbow\'s record decoder could not be installed (OXBOW_KAFKA_DECODER=kafkajs, or another kafkajs release)\n');
   process.exit(1);
 }

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { EXACT_HEADERS, type ExactHeader, installRecordDecoder, type KafkajsDecoder, type RecordBatchContext, recordDecoder, type RecordDecoder } from '../../../../connectors/kafka/record-decoder.js';
+import { EXACT_HEADERS, type ExactHeader, installKafkaDecoding, type KafkajsDecoder, type RecordBatchContext, recordDecoder, type RecordDecoder } from '../../../../connectors/kafka/record-decoder.js';
 import { mulberry32 } from '../../../../src/gen/prng.js';
 
 const require = createRequire(import.meta.url);
@@ -144,8 +144,8 @@ test('a batch of plain records is decoded by oxbow alone', () => {
 });
 
 test('installed, kafkajs\'s record batch decoder decodes with oxbow\'s records', async () => {
-  assert.equal(installRecordDecoder(), true);
-  assert.equal(installRecordDecoder(), true);
+  assert.deepEqual(installKafkaDecoding(), { records: true, batchBounds: true });
+  assert.deepEqual(installKafkaDecoding(), { records: true, batchBounds: true });
   assert.notEqual(require(recordFile), kafkajsDecoder);
   const { RecordBatch: encodeBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as { RecordBatch: (b: object) => Promise<Encoded> };
   const decodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as (d: KafkajsDecoder) => Promise<{ records: Array<{ batchContext: RecordBatchContext }> }>;
@@ -175,12 +175,12 @@ test('installed, kafkajs\'s record batch decoder decodes with oxbow\'s records',
   }
 });
 
-test('kafkajs keeps decoding under OXBOW_KAFKA_DECODER=kafkajs, and once its batch decoder is loaded', () => {
+test('kafkajs keeps decoding records under OXBOW_KAFKA_DECODER=kafkajs (batches keep their bounds), and nothing is installed once its batch decoder is loaded', () => {
   const module = fileURLToPath(new URL('../../../../connectors/kafka/record-decoder.js', import.meta.url));
-  const run = (prelude: string, env: NodeJS.ProcessEnv): string =>
-    execFileSync(process.execPath, ['--input-type=module', '-e', `${prelude}\nconst { installRecordDecoder } = await import(${JSON.stringify(module)});\nprocess.stdout.write(String(installRecordDecoder()));`], { env: { ...process.env, ...env }, encoding: 'utf8' });
-  assert.equal(run('', { OXBOW_KAFKA_DECODER: '' }), 'true');
-  assert.equal(run('', { OXBOW_KAFKA_DECODER: 'kafkajs' }), 'false');
+  const run = (prelude: string, env: NodeJS.ProcessEnv): unknown =>
+    JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', `${prelude}\nconst { installKafkaDecoding } = await import(${JSON.stringify(module)});\nprocess.stdout.write(JSON.stringify(installKafkaDecoding()));`], { env: { ...process.env, ...env }, encoding: 'utf8' }));
+  assert.deepEqual(run('', { OXBOW_KAFKA_DECODER: '' }), { records: true, batchBounds: true });
+  assert.deepEqual(run('', { OXBOW_KAFKA_DECODER: 'kafkajs' }), { records: false, batchBounds: true });
   const loadBatchDecoder = `import { createRequire } from 'node:module'; createRequire(${JSON.stringify(module)})('kafkajs/src/protocol/recordBatch/v0/decoder.js');`;
-  assert.equal(run(loadBatchDecoder, { OXBOW_KAFKA_DECODER: '' }), 'false');
+  assert.deepEqual(run(loadBatchDecoder, { OXBOW_KAFKA_DECODER: '' }), { records: false, batchBounds: false });
 });
