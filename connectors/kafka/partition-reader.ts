@@ -30,10 +30,11 @@ export interface KafkaPartitionReaderOptions<B> {
 
 /**
  * A fetched batch of `partition` as the reader queues it: its messages at or past `from` (those before are what a fetch
- * from before a seek delivered) with `nextOffset` where reading continues; null when no message is at or past `from`.
- * `last` is the offset of the last message taken.
+ * from before a seek delivered) with `nextOffset` where reading continues. With no message at or past `from`: a batch
+ * without records when `nextOffset` is past `from` (the offsets up to it held only markers, aborted or compacted-away
+ * records: the job learns it read that far), else null. `last` is the offset of the last message taken (null: none).
  */
-export type BatchCollector<B> = (partition: number, messages: KafkaMessage[], from: bigint, nextOffset: bigint) => { batch: B; last: bigint } | null;
+export type BatchCollector<B> = (partition: number, messages: KafkaMessage[], from: bigint, nextOffset: bigint) => { batch: B; last: bigint | null } | null;
 
 /** The default collector: a SourceRecord per message, its key and value kafkajs's own Buffers. */
 export const collectRecords: BatchCollector<LiveBatch> = (partition, messages, from, nextOffset) => {
@@ -43,7 +44,8 @@ export const collectRecords: BatchCollector<LiveBatch> = (partition, messages, f
     if (offset < from) continue;
     records.push({ offset, timestamp: decimal(m.timestamp), key: toBytes(m.key), value: toBytes(m.value), eventTime: null });
   }
-  return records.length === 0 ? null : { batch: { partition, records, nextOffset }, last: records[records.length - 1]!.offset };
+  if (records.length === 0 && nextOffset <= from) return null;
+  return { batch: { partition, records, nextOffset }, last: records.length === 0 ? null : records[records.length - 1]!.offset };
 };
 
 /** The partitions Kafka has for a topic, ascending (for a job given no --partitions and no archive). */
@@ -84,7 +86,12 @@ export class KafkaPartitionReader<B = LiveBatch> {
   private admin: Promise<Admin> | null = null;
   private consumer: Consumer | null = null;
   private readonly queue: B[] = [];
+  /** Per partition, the offset after the last record taken: where a new consumer seeks to. */
   private readonly positions = new Map<number, bigint>();
+  /** Per partition, how far the job was told it read (markers included): never behind `positions`. */
+  private readonly readTo = new Map<number, bigint>();
+  /** Per partition, a fetch without records for the job that started past `readTo`, awaiting its repeat after a seek. */
+  private readonly unexplained = new Map<number, { first: bigint; next: bigint }>();
   private readonly paused = new Set<number>();
   private wake: (() => void) | null = null;
   private drained: (() => void) | null = null;
@@ -134,7 +141,10 @@ export class KafkaPartitionReader<B = LiveBatch> {
   }
 
   async start(positions: Map<number, bigint>): Promise<void> {
-    for (const [p, o] of positions) this.positions.set(p, o);
+    for (const [p, o] of positions) {
+      this.positions.set(p, o);
+      this.readTo.set(p, o);
+    }
     await this.startConsumer();
   }
 
@@ -159,6 +169,14 @@ export class KafkaPartitionReader<B = LiveBatch> {
     consumer.on(consumer.events.CRASH, (e) => {
       if (generation === this.generation) this.onCrash(e.payload.error);
     });
+    // kafkajs moves past a fetch that held nothing for the job (markers, aborted records, batches the cleaner emptied)
+    // without calling eachBatch; the job still needs to know it read that far, or a partition whose log ends in markers
+    // would never be read to its end (--stop-at-live would wait forever, and it would never count as caught up).
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+      const { partition, batchSize, firstOffset, lastOffset } = e.payload;
+      if (generation !== this.generation || batchSize !== 0 || firstOffset === null) return;
+      this.passedWithoutRecords(consumer, partition, BigInt(firstOffset), BigInt(lastOffset) + 1n);
+    });
     // A rejoin (kafkajs recovering by itself) forgets the fetch positions: no offsets are ever committed, so it would
     // start again from the earliest. Every join seeks each partition back to where the reader stands.
     let joined = false;
@@ -182,11 +200,11 @@ export class KafkaPartitionReader<B = LiveBatch> {
           // kafkajs fetches each partition from its last resolved offset: without this it would fetch the first batch again
           // and again (all below `from`, dropped), and the reader would stall after one batch per partition.
           resolveOffset(batch.lastOffset());
-          const taken = this.collect(p, batch.messages, from, BigInt(batch.lastOffset()) + 1n);
-          if (taken === null) return;
-          this.positions.set(p, taken.last + 1n);
-          this.queue.push(taken.batch);
-          this.wake?.();
+          const next = BigInt(batch.lastOffset()) + 1n;
+          const taken = this.collect(p, batch.messages, from, next);
+          if (taken === null || (taken.last === null && next <= this.readTo.get(p)!)) return;
+          if (taken.last !== null) this.positions.set(p, taken.last + 1n);
+          this.enqueue(p, taken.batch, next);
           while (this.queue.length >= limit && isRunning() && !isStale()) {
             await new Promise<void>((resolve) => { this.drained = resolve; setTimeout(resolve, 1000); });
             await heartbeat();
@@ -208,6 +226,33 @@ export class KafkaPartitionReader<B = LiveBatch> {
       throw err;
     }
     log.debug('reading Kafka', { topic, positions: [...this.positions].map(([p, o]) => `${p}@${o}`).join(',') });
+  }
+
+  private enqueue(partition: number, batch: B, next: bigint): void {
+    if (next > this.readTo.get(partition)!) this.readTo.set(partition, next);
+    this.unexplained.delete(partition);
+    this.queue.push(batch);
+    this.wake?.();
+  }
+
+  /**
+   * A fetch of `partition` whose offsets [first, next) held nothing for the job. Taken when it starts at or before where
+   * the job has read to. One that starts past it may be a fetch from before a seek, or follow offsets the cleaner
+   * removed whole: the consumer is sent back to where the job has read to, and the same fetch seen again right after
+   * that can only have been fetched from there — the offsets in between hold nothing either — and it is taken. (The
+   * archiver's partition writer judges such fetches the same way.)
+   */
+  private passedWithoutRecords(consumer: Consumer, partition: number, first: bigint, next: bigint): void {
+    const readTo = this.readTo.get(partition);
+    if (readTo === undefined || this.paused.has(partition) || next <= readTo) return;
+    const seen = this.unexplained.get(partition);
+    if (first > readTo && !(seen !== undefined && seen.first === first && seen.next === next)) {
+      this.unexplained.set(partition, { first, next });
+      consumer.seek({ topic: this.o.topic, partition, offset: readTo.toString() });
+      return;
+    }
+    const taken = this.collect(partition, [], readTo, next);
+    if (taken !== null) this.enqueue(partition, taken.batch, next);
   }
 
   /** Pauses what the job does not read (or no longer reads) and seeks every partition to where the reader stands. */

@@ -38,7 +38,11 @@ export const packMessages: BatchCollector<PackedBatch> = (partition, messages, f
   let first = 0;
   while (first < messages.length && BigInt(messages[first]!.offset) < from) first++;
   const n = messages.length - first;
-  if (n === 0) return null;
+  if (n === 0) {
+    if (nextOffset <= from) return null;
+    const none: PackedBatch = { partition, nextOffset, offsets: new Float64Array(0), timestamps: new Float64Array(0), lengths: new Int32Array(0), bytes: new Uint8Array(0) };
+    return { batch: none, last: null };
+  }
   const lengths = new Int32Array(2 * n);
   let total = 0;
   for (let i = 0; i < n; i++) {

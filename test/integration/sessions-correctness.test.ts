@@ -1,6 +1,6 @@
 // `oxbow sessions` gives the sessions of one offline pass over every produced event, on topics as users have them:
 // keyed by another field (or by nothing), archived with the README's defaults, with an event from a broken clock in the
-// live tail. The oracle is the engine fed every produced event in event-time order, keyed by user.
+// live tail, written in transactions and compacted. The oracle is the engine fed every produced event in event-time order, keyed by user.
 
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { createTopic } from '../../connectors/kafka/bulk-producer.js';
 import { generateMusicEvents, partitionOf, type MusicEvent } from '../../src/gen/music-events.js';
-import { brokers, kafka, removeArchive, runCli, uniqueName, webhdfsArchive } from './archive-support.js';
+import { brokers, kafka, logBatches, removeArchive, runCli, startCli, topicOffsets, uniqueName, webhdfsArchive } from './archive-support.js';
 import { offlineSessions, produceEvents, publishedSessions, summaryValue } from './sessions-support.js';
 
 const PARTITIONS = 4;
@@ -120,6 +120,71 @@ test('an event from the year 2999 in the live tail goes to the dead-letter outpu
     assert.deepEqual(JSON.parse(letters[0]!.value), broken);
     assert.match(letters[0]!.reason, /event time 2999-01-01T00:00:00\.000Z is more than 1h ahead of its Kafka record timestamp/);
   } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a topic written in transactions, some aborted, compacted, its log ending in a batch the cleaner emptied and a marker: archived and then live, the offline sessions of the committed events, and --stop-at-live ends', { timeout: 420_000 }, async (t) => {
+  const topic = uniqueName('oxbow-it-transactions');
+  await createTopic(kafka(), brokers(), topic, PARTITIONS, { 'cleanup.policy': 'compact', 'segment.ms': '100', 'min.cleanable.dirty.ratio': '0.01' });
+  const dir = await mkdtemp(join(tmpdir(), 'oxbow-it-transactions-'));
+  const archive = `file://${dir}/archive`;
+  // Each event keyed by itself, so compaction removes no committed event; in its user's partition.
+  const chunks: MusicEvent[][] = [];
+  for (let i = 0; i < events.length; i += 250) chunks.push(events.slice(i, i + 250));
+  const aborted = (n: number) => n % 4 === 3 || n === chunks.length - 1;
+  const producer = kafka().producer({ transactionalId: `${topic}-tx`, idempotent: true, maxInFlightRequests: 1 });
+  /** Where each partition's log ended before the last transaction. */
+  let lastBegins = new Map<number, bigint>();
+  const produce = async (from: number, to: number) => {
+    for (let n = from; n < to; n++) {
+      if (n === chunks.length - 1) lastBegins = new Map((await topicOffsets(topic)).map((o) => [o.partition, o.latest]));
+      const tx = await producer.transaction();
+      await tx.send({ topic, messages: chunks[n]!.map((e, i) => ({ key: `${e.userId}/${n}/${i}`, partition: partitionOf(e.userId, PARTITIONS), value: JSON.stringify(e) })) });
+      // The last one is aborted after a pause longer than segment.ms: its marker starts a segment of its own, and the
+      // cleaner empties the batch before it (kept for the producer's state).
+      if (n === chunks.length - 1) await new Promise((r) => setTimeout(r, 500));
+      await (aborted(n) ? tx.abort() : tx.commit());
+    }
+  };
+  try {
+    await producer.connect();
+    const half = Math.floor(chunks.length / 2);
+    await produce(0, half);
+    const archived = await runCli(['archive', '--brokers', brokers(), '--topic', topic, '--archive', archive, '--group', `${topic}-g`, '--until-caught-up', '--rotate-records', '300']);
+    assert.equal(archived.code, 0, archived.stderr);
+    await produce(half, chunks.length);
+    await producer.disconnect();
+
+    // Kafka's own log shows the trap set: in the partitions the last transaction wrote to, its batch emptied by the
+    // cleaner (no producer writes a batch without records). The cleaner cleans one log at a time, every topic's of the
+    // broker: the job runs once one is emptied.
+    const last = new Set(chunks[chunks.length - 1]!.map((e) => partitionOf(e.userId, PARTITIONS)));
+    const began = Date.now();
+    let emptied: number[] = [];
+    while (emptied.length === 0 && Date.now() - began < 120_000) {
+      await new Promise((r) => setTimeout(r, 1000));
+      emptied = [];
+      for (const p of last) if ((await logBatches(topic, p)).some((b) => b.records === 0 && b.first >= lastBegins.get(p)!)) emptied.push(p);
+    }
+    assert.ok(emptied.length > 0, `Kafka's log cleaner emptied no last aborted batch of partitions ${[...last].join(',')} within 120 s`);
+    t.diagnostic(`after ${Math.round((Date.now() - began) / 1000)} s the cleaner had emptied the last batch of partitions ${emptied.join(',')} of ${[...last].join(',')}`);
+
+    const committed = chunks.filter((_, n) => !aborted(n)).flat();
+    const want = offlineSessions(committed, 30 * 60_000, 'listening');
+    assert.ok(want.length > 200, `${want.length} reference sessions`);
+    for (const [name, env] of [['reader thread', {}], ['no reader thread', { OXBOW_READER_THREAD: 'off' }]] as const) {
+      const out = join(dir, name.replace(/ /g, '-'));
+      const run = startCli(sessionsArgs(topic, archive, out), undefined, env);
+      const stuck = setTimeout(() => run.child.kill('SIGKILL'), 120_000);
+      const result = await run.done.finally(() => clearTimeout(stuck));
+      assert.equal(result.code, 0, `${name}: --stop-at-live did not end within 120 s:\n${result.stderr}`);
+      assert.deepEqual(await publishedSessions(out), want, name);
+      assert.equal(summaryValue(result.stderr, 'late events'), '0');
+      assert.match(summaryValue(result.stderr, 'records read'), new RegExp(`^${committed.length} \\(archive \\d+, kafka \\d+\\)$`));
+    }
+  } finally {
+    await producer.disconnect().catch(() => {});
     await rm(dir, { recursive: true, force: true });
   }
 });

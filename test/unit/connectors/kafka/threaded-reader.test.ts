@@ -54,6 +54,17 @@ test('a packed batch is what the in-thread reader makes of the same messages', (
     assert.equal(packMessages(3, messages, from, 14n)?.last, want?.last, `from ${from}`);
   }
   assert.equal(packMessages(3, messages, 14n, 14n), null);
+  // Nothing at or past `from`, but read past it (markers, aborted records): a batch without records saying how far.
+  for (const [from, next] of [[14n, 20n], [5n, 9n]] as const) {
+    const none = from === 14n ? messages : [];
+    const want = collectRecords(3, none, from, next);
+    assert.deepEqual(plain(want?.batch ?? null), { partition: 3, nextOffset: next, records: [] });
+    assert.deepEqual(plain(crossed(3, none, from, next)), plain(want!.batch));
+    assert.equal(packMessages(3, none, from, next)?.last, null);
+    assert.equal(want!.last, null);
+  }
+  assert.equal(collectRecords(3, [], 9n, 9n), null);
+  assert.equal(packMessages(3, [], 9n, 9n), null);
 });
 
 test('offsets past 2^53 and timestamps of any form stay exact', () => {
