@@ -13,6 +13,18 @@ import { fetchTopicOffsets } from './topic-offsets.js';
 
 const log = getLogger('kafka-source');
 
+/** A member that stops heartbeating for this long is out of the group (and its partitions go to the others). */
+const SESSION_TIMEOUT_MS = 30_000;
+/** How long a rebalance waits for the group's members to join again (kafkajs's default, stated). */
+const REBALANCE_TIMEOUT_MS = 60_000;
+/**
+ * How long joining the group may take before the archiver gives up naming Kafka. A member that vanished without leaving
+ * (an archiver killed, or the broker restarted under it) stays in the group until its session expires, and a join waits
+ * for it up to the rebalance timeout: an archiver restarted at once after a kill with the same --group joined after
+ * 29 s, at the edge of the 30 s every other Kafka call gets.
+ */
+const JOIN_TIMEOUT_MS = REBALANCE_TIMEOUT_MS + SESSION_TIMEOUT_MS;
+
 export interface KafkaArchiveSourceOptions {
   kafka: Kafka;
   brokers: string;
@@ -100,7 +112,8 @@ export class KafkaArchiveSource implements ArchiveSource {
     if (this.closed) throw new OxbowError('CLOSED', 'the Kafka source was closed');
     const consumer = this.o.kafka.consumer({
       groupId: this.o.groupId,
-      sessionTimeout: 30_000,
+      sessionTimeout: SESSION_TIMEOUT_MS,
+      rebalanceTimeout: REBALANCE_TIMEOUT_MS,
       heartbeatInterval: 3000,
       maxBytesPerPartition: 1 << 20,
       maxBytes: 8 << 20,
@@ -152,12 +165,12 @@ export class KafkaArchiveSource implements ArchiveSource {
         await kafkaCall(this.o.brokers, `subscribing to ${topic}`, () => consumer.subscribe({ topic, fromBeginning: true }));
       }
       if (this.closed) throw new OxbowError('CLOSED', 'the Kafka source was closed while starting');
-      await kafkaCall(this.o.brokers, 'starting the consumer', () => consumer.run({
+      await kafkaCall(this.o.brokers, 'joining the consumer group', () => consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: true,
         partitionsConsumedConcurrently: this.o.partitionsConsumedConcurrently ?? 4,
         eachBatch: (payload) => this.eachBatch(payload, handlers),
-      }));
+      }), JOIN_TIMEOUT_MS);
     } catch (err) {
       // A consumer half started (connected, or connecting after kafkaCall gave up on it) holds sockets and timers.
       await consumer.disconnect().catch(() => {});

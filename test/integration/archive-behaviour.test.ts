@@ -127,3 +127,25 @@ test('two archivers in one group split the partitions and end with no gap and no
     await cleanup();
   }
 });
+
+test('an archiver killed (SIGKILL) and started again at once with the same --group joins once the dead member is gone, and the archive holds every offset once', { timeout: 180_000 }, async (t) => {
+  const { uri, cleanup } = await tempArchive();
+  try {
+    const topic = await filledTopic('oxbow-it-rejoin', 2, 50_000);
+    const args = ['archive', '--brokers', brokers(), '--topic', topic, '--archive', uri, '--format', 'parquet',
+      '--rotate-records', '5000', '--event-time', 'ts', '--group', `${topic}-g`];
+    // Killed right after its first file: it never leaves the group, which holds it until its session expires.
+    const first = startCli(args, (line, child) => {
+      if (/ published /.test(line)) child.kill('SIGKILL');
+    });
+    const killed = await first.done;
+    assert.equal(first.child.signalCode, 'SIGKILL', killed.stderr);
+    const began = Date.now();
+    const again = await runCli([...args, '--until-caught-up']);
+    assert.equal(again.code, 0, again.stderr);
+    t.diagnostic(`the second archiver joined and caught up in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+    assertExactlyOnce(await readBack(uri, topic, [0, 1]), await topicOffsets(topic));
+  } finally {
+    await cleanup();
+  }
+});
