@@ -245,7 +245,8 @@ export class PartitionWriter {
    * fetched from. Offsets from its first one on hold no data, so it is taken when it starts at or below the expected
    * offset. One that starts above could be a stale fetch from an old position: the consumer is sent back to the expected
    * offset, and the same batch seen again right after that seek can only have been fetched from there — then the offsets
-   * in between hold no data either (compacted away) and it is taken.
+   * in between hold no data either (compacted away) and it is taken. (The sessions job's Kafka reader,
+   * connectors/kafka/partition-reader.ts, judges such fetches the same way.)
    */
   private takeMarkersOnly(batch: SourceBatch, outcome: BatchOutcome): void {
     const first = batch.firstOffset;
