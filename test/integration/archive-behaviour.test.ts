@@ -87,7 +87,7 @@ test('a compacted topic written in transactions (some aborted) archives with hol
       '--rotate-records', '100', '--event-time', 'ts', '--group', `${topic}-g`, '--until-caught-up']);
     const stuck = setTimeout(() => run.child.kill('SIGKILL'), 90_000);
     const result = await run.done.finally(() => clearTimeout(stuck));
-    assert.equal(result.code, 0, `the archiver did not catch up within 90 s:\n${result.stderr}`);
+    assert.equal(result.code, 0, `the archiver: exit ${result.code ?? result.signal} (killed if it had not caught up within 90 s):\n${result.stderr}`);
     const back = await readBack(uri, topic, [0, 1]);
     assert.deepEqual([...back.problems, ...back.gaps], [], 'consecutive files meet exactly (no false gap)');
     const archived = [...back.offsets.values()].reduce((n, o) => n + o.length, 0);

@@ -1,6 +1,7 @@
 // `oxbow sessions` gives the sessions of one offline pass over every produced event, on topics as users have them:
 // keyed by another field (or by nothing), archived with the README's defaults, with an event from a broken clock in the
-// live tail, written in transactions and compacted. The oracle is the engine fed every produced event in event-time order, keyed by user.
+// live tail, written in transactions and compacted. The oracle is the engine fed every produced (committed) event in
+// event-time order, keyed by user.
 
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -178,7 +179,7 @@ test('a topic written in transactions, some aborted, compacted, its log ending i
       const run = startCli(sessionsArgs(topic, archive, out), undefined, env);
       const stuck = setTimeout(() => run.child.kill('SIGKILL'), 120_000);
       const result = await run.done.finally(() => clearTimeout(stuck));
-      assert.equal(result.code, 0, `${name}: --stop-at-live did not end within 120 s:\n${result.stderr}`);
+      assert.equal(result.code, 0, `${name}: exit ${result.code ?? result.signal} (killed if it had not ended within 120 s):\n${result.stderr}`);
       assert.deepEqual(await publishedSessions(out), want, name);
       assert.equal(summaryValue(result.stderr, 'late events'), '0');
       assert.match(summaryValue(result.stderr, 'records read'), new RegExp(`^${committed.length} \\(archive \\d+, kafka \\d+\\)$`));
