@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createTopic } from '../../connectors/kafka/bulk-producer.js';
-import { assertExactlyOnce, brokers, filledTopic, kafka, logBatches, readBack, runCli, startCli, topicOffsets, uniqueName } from './archive-support.js';
+import { assertExactlyOnce, brokers, emptiedBatches, filledTopic, kafka, readBack, runCli, startCli, topicOffsets, uniqueName } from './archive-support.js';
 
 async function tempArchive(): Promise<{ uri: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'oxbow-behaviour-'));
@@ -67,20 +67,8 @@ test('a compacted topic written in transactions (some aborted) archives with hol
     const offsets = await topicOffsets(topic);
     // Kafka's own log shows the trap set before anything archives: a batch of the last transaction that the cleaner
     // emptied (no producer writes a batch without records). kafkajs alone fetches such a batch again forever.
-    const began = Date.now();
-    let emptied: string[] = [];
-    while (Date.now() - began < 120_000) {
-      emptied = [];
-      for (const p of [0, 1]) {
-        const e = (await logBatches(topic, p)).find((b) => b.records === 0);
-        if (e) emptied.push(`${p}: ${e.first}..${e.last}`);
-      }
-      if (emptied.length > 0) break;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-    // The cleaner cleans one log at a time, every topic's of the broker: the archiver runs once one is emptied.
-    assert.ok(emptied.length > 0, 'Kafka\'s log cleaner emptied the aborted batch of no partition within 120 s');
-    t.diagnostic(`batches emptied by the cleaner after ${Math.round((Date.now() - began) / 1000)} s: ${emptied.join(', ')}`);
+    const emptied = await emptiedBatches(topic, [0, 1]);
+    t.diagnostic(`batches emptied by the cleaner after ${emptied[0]!.afterS} s: ${emptied.map((e) => `${e.partition}: ${e.batch.first}..${e.batch.last}`).join(', ')}`);
 
     // The archive of ~1,200 records takes seconds; one stuck on an emptied batch would wait forever.
     const run = startCli(['archive', '--brokers', brokers(), '--topic', topic, '--archive', uri, '--format', 'jsonl.gz',

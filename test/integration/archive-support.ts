@@ -228,6 +228,27 @@ export async function logBatches(topic: string, partition: number): Promise<LogB
   }
 }
 
+/**
+ * Waits (up to 120 s) until Kafka's own log shows, in one of `partitions`, a batch the log cleaner emptied (no producer
+ * writes a batch without records) that starts at or past `from` of its partition (default 0), and returns each such
+ * partition with that batch. The cleaner cleans one log at a time, every topic's of the broker: the first partition to
+ * show one is enough to set the trap. Fails the test when none does.
+ */
+export async function emptiedBatches(topic: string, partitions: Iterable<number>, from: ReadonlyMap<number, bigint> = new Map()): Promise<{ partition: number; batch: LogBatch; afterS: number }[]> {
+  const began = Date.now();
+  const wanted = [...partitions];
+  for (;;) {
+    const found: { partition: number; batch: LogBatch; afterS: number }[] = [];
+    for (const partition of wanted) {
+      const batch = (await logBatches(topic, partition)).find((b) => b.records === 0 && b.first >= (from.get(partition) ?? 0n));
+      if (batch) found.push({ partition, batch, afterS: Math.round((Date.now() - began) / 1000) });
+    }
+    if (found.length > 0) return found;
+    assert.ok(Date.now() - began < 120_000, `Kafka's log cleaner emptied no batch of ${topic} partitions ${wanted.join(',')} within 120 s`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
 async function segmentBatches(dir: string): Promise<LogBatch[]> {
   const out: LogBatch[] = [];
   for (const name of (await readdir(dir)).filter((n) => n.endsWith('.log')).sort()) {
